@@ -1,0 +1,30 @@
+/*
+** ldes.h -- internals shared by the files of the Lua binding (luaopen_des):
+** lsim.c (module, simulations), ltask.c (tasks), levent.c (events).
+*/
+#ifndef DES_LDES_H
+#define DES_LDES_H
+
+#include <string.h>
+
+#include "runtime.h"
+
+#define DES_VERSION "0.1.0"
+
+/* Set functions l into the table at t, each with the rt_global as its
+** upvalue 1 (what rt_current needs). */
+void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
+
+/* spawn on rt from arguments starting at `first`; pushes the task. */
+int ltask_spawn(lua_State *L, des_runtime *rt, int first);
+
+/* Each registers its metatables and its functions into the module at mod. */
+void ltask_open(lua_State *L, int mod);
+void levent_open(lua_State *L, int mod);
+
+/* Make the simulation object at idx the default simulation. */
+void ldes_set_default(lua_State *L, int idx);
+
+int luaopen_des(lua_State *L);
+
+#endif

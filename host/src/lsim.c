@@ -1,0 +1,357 @@
+/*
+** lsim.c -- the `des` module (luaopen_des) and simulations as Lua objects
+** (des.new, sim:run/step/peek/now/...), plus the default simulation that
+** the module-level functions act on outside a task.
+**
+** A sim userdata holds its des_runtime; user value 1 is its anchor table
+** (live tasks by slot + 1, pending timeouts by address), user value 2 its
+** error handler (des.on_error).
+*/
+#include "ldes.h"
+
+#define DEFAULT_SIM_KEY "des.default"
+#define DEFAULT_RESOLUTION 1000000000
+
+void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l) {
+  lua_pushvalue(L, t);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  luaL_setfuncs(L, l, 1);
+  lua_pop(L, 1);
+}
+
+static des_runtime *check_sim(lua_State *L, int idx) {
+  des_runtime *rt = luaL_checkudata(L, idx, DES_SIM_MT);
+  if (rt->closed)
+    luaL_error(L, "attempt to use a closed simulation");
+  return rt;
+}
+
+/* Create a simulation object and push it. */
+static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
+                                 int64_t resolution) {
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 2);
+  int obj = lua_gettop(L);
+  memset(rt, 0, sizeof(*rt));
+  rt->closed = 1; /* until initialised: __gc must not free anything */
+  luaL_setmetatable(L, DES_SIM_MT);
+  lua_newtable(L);
+  lua_setiuservalue(L, obj, 1);
+  if (rt_init(L, rt, seed, resolution) != 0)
+    luaL_error(L, "not enough memory for a simulation");
+  rt_register_object(L, obj, rt);
+  return rt;
+}
+
+/* The default simulation of this state, created on first use. */
+static des_runtime *default_sim(lua_State *L) {
+  des_runtime *rt;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY) == LUA_TUSERDATA) {
+    rt = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return rt;
+  }
+  lua_pop(L, 1);
+  rt = sim_push_new(L, 0, DEFAULT_RESOLUTION);
+  lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY);
+  return rt;
+}
+
+/* Make the simulation at idx the default one (the CLI's, with its seed). */
+void ldes_set_default(lua_State *L, int idx) {
+  luaL_checkudata(L, idx, DES_SIM_MT);
+  lua_pushvalue(L, idx);
+  lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY);
+}
+
+des_runtime *rt_runtime_of(lua_State *L) {
+  des_task *t = rt_current(L);
+  return t != NULL ? t->rt : default_sim(L);
+}
+
+/* An absolute time in units at idx, as ticks (for run's `until`). */
+static des_time check_time(lua_State *L, des_runtime *rt, int idx,
+                           const char *fname) {
+  return rt_check_duration(L, rt, idx, fname);
+}
+
+/* des.new{seed=, resolution=} */
+static int l_new(lua_State *L) {
+  lua_Integer seed = 0, res = DEFAULT_RESOLUTION;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
+      if (!lua_isinteger(L, -1))
+        luaL_error(L, "new: seed must be an integer (got %s)",
+                   luaL_typename(L, -1));
+      seed = lua_tointeger(L, -1);
+    }
+    if (lua_getfield(L, 1, "resolution") != LUA_TNIL) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+        luaL_error(L, "new: resolution must be an integer >= 1 (ticks per "
+                      "unit)");
+      res = lua_tointeger(L, -1);
+    }
+    lua_settop(L, 1);
+  }
+  sim_push_new(L, (uint64_t)seed, res);
+  return 1;
+}
+
+/* The simulation at index 1: a sim object, or the module (des.run). */
+static des_runtime *self_sim(lua_State *L, int *first) {
+  if (luaL_testudata(L, 1, DES_SIM_MT)) {
+    *first = 2;
+    return check_sim(L, 1);
+  }
+  *first = 1;
+  return rt_runtime_of(L);
+}
+
+/* sim:spawn(fn, ...) */
+static int s_spawn(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  return ltask_spawn(L, rt, first);
+}
+
+/* sim:run([until]) */
+static int s_run(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  des_time limit = -1;
+  if (!lua_isnoneornil(L, first))
+    limit = check_time(L, rt, first, "run");
+  rt_run(L, rt, limit, 0);
+  return 0;
+}
+
+/* sim:step() --> true if an event was handled, false if none is left */
+static int s_step(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  lua_pushboolean(L, rt_run(L, rt, -1, 1) != SIM_EMPTY);
+  return 1;
+}
+
+/* sim:peek() --> time of the next event, or nil */
+static int s_peek(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  des_time t;
+  if (sim_peek(rt->sim, &t) != 0)
+    return 0;
+  lua_pushnumber(L, rt_units(rt, t));
+  return 1;
+}
+
+/* sim:now() */
+static int s_now(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
+  return 1;
+}
+
+/* sim:pending() --> number of events in the queue */
+static int s_pending(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  lua_pushinteger(L, (lua_Integer)sim_pending(rt->sim));
+  return 1;
+}
+
+/* sim:stop(): the run in progress returns after the current event */
+static int s_stop(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  sim_stop(rt->sim);
+  return 0;
+}
+
+/* sim:on_error(fn | nil): fn(task, err) handles tasks' unjoined errors */
+static int s_on_error(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  if (!lua_isnil(L, first))
+    luaL_checktype(L, first, LUA_TFUNCTION);
+  rt_push_object(L, rt);
+  lua_pushvalue(L, first);
+  lua_setiuservalue(L, -2, 2);
+  return 0;
+}
+
+/* Compare two tasks by spawn order, for listings in a stable order. */
+static int task_serial_less(lua_State *L) {
+  des_task *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
+  lua_pushboolean(L, a->serial < b->serial);
+  return 1;
+}
+
+/* sim:tasks() --> the live tasks, in spawn order */
+static int s_tasks(lua_State *L) {
+  int first, n = 0;
+  des_runtime *rt = self_sim(L, &first);
+  lua_newtable(L);
+  rt_push_object(L, rt);
+  lua_getiuservalue(L, -1, 1);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (luaL_testudata(L, -1, DES_TASK_MT)) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -6, ++n);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, -3);
+  lua_pushcfunction(L, task_serial_less);
+  lua_call(L, 2, 0);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* sim:close(): cancel every live task and free the event queue */
+static int s_close(lua_State *L) {
+  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  int i, n;
+  if (rt->closed)
+    return 0;
+  if (sim_running(rt->sim))
+    luaL_error(L, "close: the simulation is running");
+  lua_settop(L, 1);
+  s_tasks(L);
+  n = (int)lua_rawlen(L, 2);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 2, i);
+    rt_cancel(L, lua_touserdata(L, -1), -1);
+    lua_pop(L, 1);
+  }
+  rt_close(L, rt);
+  return 0;
+}
+
+static int s_gc(lua_State *L) {
+  des_runtime *rt = lua_touserdata(L, 1);
+  if (!rt->closed)
+    rt_close(L, rt);
+  return 0;
+}
+
+static int s_tostring(lua_State *L) {
+  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  if (rt->closed)
+    lua_pushliteral(L, "des.sim (closed)");
+  else
+    lua_pushfstring(L, "des.sim: t=%f, %d tasks, %d events",
+                    rt_units(rt, sim_now(rt->sim)), (int)rt->alive,
+                    (int)sim_pending(rt->sim));
+  return 1;
+}
+
+/* sim.seed, sim.resolution, methods */
+static int s_index(lua_State *L) {
+  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "seed") == 0)
+    lua_pushinteger(L, (lua_Integer)rt->seed);
+  else if (strcmp(k, "resolution") == 0)
+    lua_pushinteger(L, rt->resolution);
+  else {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+/* des.interrupted(err) --> err.cause if err is an interrupt, else nil */
+static int l_interrupted(lua_State *L) {
+  if (lua_getmetatable(L, 1)) {
+    luaL_getmetatable(L, "des.Interrupt");
+    if (lua_rawequal(L, -1, -2)) {
+      lua_getfield(L, 1, "cause");
+      if (lua_isnil(L, -1))
+        lua_pushboolean(L, 1);
+      return 1;
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* des.cancelled(err) --> true if err reports a cancelled task */
+static int l_cancelled(lua_State *L) {
+  lua_pushboolean(L, rt_is_cancelled(L, 1));
+  return 1;
+}
+
+/* des.default() --> the default simulation */
+static int l_default(lua_State *L) {
+  rt_push_object(L, default_sim(L));
+  return 1;
+}
+
+/* Lazy loading of the Lua library: des.resource -> require "des.resource" */
+static int l_lazy_index(lua_State *L) {
+  const char *k = luaL_checkstring(L, 2);
+  lua_getglobal(L, "require");
+  lua_pushfstring(L, "des.%s", k);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    /* only "module not found" means the field does not exist */
+    if (msg != NULL && strstr(msg, "not found") != NULL) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return lua_error(L);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 1, k); /* cache it in the module */
+  return 1;
+}
+
+static const luaL_Reg sim_methods[] = {
+    {"spawn", s_spawn},     {"run", s_run},     {"step", s_step},
+    {"peek", s_peek},       {"now", s_now},     {"pending", s_pending},
+    {"stop", s_stop},       {"tasks", s_tasks}, {"on_error", s_on_error},
+    {"close", s_close},     {NULL, NULL}};
+
+static const luaL_Reg sim_meta[] = {{"__index", s_index},
+                                    {"__gc", s_gc},
+                                    {"__close", s_close},
+                                    {"__tostring", s_tostring},
+                                    {NULL, NULL}};
+
+static const luaL_Reg module_funcs[] = {
+    {"new", l_new},         {"run", s_run},
+    {"step", s_step},       {"peek", s_peek},
+    {"pending", s_pending}, {"stop", s_stop},
+    {"tasks", s_tasks},     {"on_error", s_on_error},
+    {"interrupted", l_interrupted},
+    {"cancelled", l_cancelled},
+    {"default", l_default}, {NULL, NULL}};
+
+int luaopen_des(lua_State *L) {
+  int mod;
+  rt_global_get(L);
+  lua_newtable(L);
+  mod = lua_gettop(L);
+  luaL_newmetatable(L, DES_SIM_MT);
+  ldes_setfuncs(L, -1, sim_meta);
+  lua_newtable(L);
+  ldes_setfuncs(L, -1, sim_methods);
+  lua_setfield(L, -2, "methods");
+  lua_pop(L, 1);
+  ldes_setfuncs(L, mod, module_funcs);
+  ltask_open(L, mod);
+  levent_open(L, mod);
+  lua_pushliteral(L, "deshost " DES_VERSION);
+  lua_setfield(L, mod, "_VERSION");
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, l_lazy_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, mod);
+  return 1;
+}

@@ -1,0 +1,205 @@
+/*
+** ltask.c -- Lua binding of tasks: des.spawn, des.sleep, des.self, des.now
+** and the des.task userdata (join, cancel, interrupt, name, status).
+**
+** Every function here carries the per-state rt_global as upvalue 1, which
+** is how rt_current finds the running task in O(1).
+*/
+#include "ldes.h"
+
+static const char *const task_states[] = {
+    "ready", "running", "sleeping", "waiting", "done", "failed", "cancelled"};
+
+static des_task *check_task(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, DES_TASK_MT);
+}
+
+/* The running task, or a clear error naming the function. */
+static des_task *running_task(lua_State *L, const char *fname) {
+  des_task *t = rt_current(L);
+  if (t == NULL)
+    luaL_error(L, "%s: not inside a task (call it from a function started "
+                  "with des.spawn, or from the model's main chunk under "
+                  "deshost)",
+               fname);
+  return t;
+}
+
+/* spawn(fn, ...) or spawn{name=, daemon=, fn, ...args} on simulation rt.
+** `first` is the index of the function or the options table. */
+int ltask_spawn(lua_State *L, des_runtime *rt, int first) {
+  int nargs, name_idx = 0, daemon = 0;
+  if (lua_type(L, first) == LUA_TTABLE) {
+    int i, n;
+    lua_settop(L, first);
+    if (lua_getfield(L, first, "name") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "spawn: name must be a string (got %s)",
+                   luaL_typename(L, -1));
+      name_idx = lua_gettop(L);
+    }
+    lua_getfield(L, first, "daemon");
+    daemon = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_rawgeti(L, first, 1) != LUA_TFUNCTION)
+      luaL_error(L, "spawn: the table's first item must be a function "
+                    "(got %s)",
+                 luaL_typename(L, -1));
+    n = (int)lua_rawlen(L, first);
+    luaL_checkstack(L, n, "too many arguments to spawn");
+    for (i = 2; i <= n; i++)
+      lua_rawgeti(L, first, i);
+    nargs = n - 1;
+    rt_spawn(L, rt, -nargs - 1, nargs, name_idx, daemon);
+    return 1;
+  }
+  if (lua_type(L, first) != LUA_TFUNCTION)
+    luaL_error(L, "spawn: expected a function or {name=..., fn} (got %s)",
+               luaL_typename(L, first));
+  nargs = lua_gettop(L) - first;
+  rt_spawn(L, rt, first, nargs, 0, 0);
+  return 1;
+}
+
+/* des.spawn(fn, ...) */
+static int l_spawn(lua_State *L) {
+  return ltask_spawn(L, rt_runtime_of(L), 1);
+}
+
+/* des.sleep(dt) */
+static int l_sleep(lua_State *L) {
+  des_task *t = running_task(L, "sleep");
+  return rt_sleep(L, t, rt_check_duration(L, t->rt, 1, "sleep"));
+}
+
+/* des.self() */
+static int l_self(lua_State *L) {
+  des_task *t = rt_current(L);
+  if (t == NULL)
+    return 0;
+  rt_push_object(L, t);
+  return 1;
+}
+
+/* des.now() */
+static int l_now(lua_State *L) {
+  des_runtime *rt = rt_runtime_of(L);
+  lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
+  return 1;
+}
+
+/* task:join() */
+static int t_join(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  des_task *self = running_task(L, "join");
+  if (t == self)
+    luaL_error(L, "join: a task cannot join itself");
+  return rt_wait(L, self, &t->done, 1, "join");
+}
+
+/* task:cancel() */
+static int t_cancel(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  rt_cancel(L, t, 1);
+  return 0;
+}
+
+/* task:interrupt([cause]) --> true if the task was alive */
+static int t_interrupt(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  lua_settop(L, 2);
+  lua_pushboolean(L, rt_interrupt(L, t, 1, 2));
+  return 1;
+}
+
+/* task:status() */
+static int t_status(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  lua_pushstring(L, task_states[t->state]);
+  return 1;
+}
+
+/* task:name() */
+static int t_name(lua_State *L) {
+  check_task(L, 1);
+  lua_getiuservalue(L, 1, UV_NAME);
+  return 1;
+}
+
+static const luaL_Reg task_methods[] = {
+    {"join", t_join},     {"cancel", t_cancel}, {"interrupt", t_interrupt},
+    {"status", t_status}, {"name", t_name},     {NULL, NULL}};
+
+/* task.name, task.status, task.id, task.since, task.waiting_on, methods */
+static int t_index(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "name") == 0)
+    lua_getiuservalue(L, 1, UV_NAME);
+  else if (strcmp(k, "status") == 0)
+    lua_pushstring(L, task_states[t->state]);
+  else if (strcmp(k, "id") == 0)
+    lua_pushinteger(L, (lua_Integer)t->serial);
+  else if (strcmp(k, "since") == 0)
+    lua_pushnumber(L, rt_units(t->rt, t->since));
+  else if (strcmp(k, "waiting_on") == 0) {
+    if (t->state == TASK_SLEEPING || t->state == TASK_WAITING)
+      lua_pushstring(L, t->what);
+    else
+      lua_pushnil(L);
+  } else if (strcmp(k, "daemon") == 0)
+    lua_pushboolean(L, t->daemon);
+  else if (strcmp(k, "error") == 0) {
+    if (t->state == TASK_FAILED || t->state == TASK_CANCELLED)
+      lua_getiuservalue(L, 1, UV_VALUES);
+    else
+      lua_pushnil(L);
+  } else if (strcmp(k, "traceback") == 0) {
+    if (t->state == TASK_FAILED)
+      lua_getiuservalue(L, 1, UV_AUX);
+    else
+      lua_pushnil(L);
+  } else {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+static int t_tostring(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  rt_push_task_label(L, 1);
+  lua_pushfstring(L, "%s: %s", lua_tostring(L, -1), task_states[t->state]);
+  return 1;
+}
+
+/* A task collected with its simulation: see rt_task_gc. */
+static int t_gc(lua_State *L) {
+  rt_task_gc(L, lua_touserdata(L, 1));
+  return 0;
+}
+
+static const luaL_Reg task_meta[] = {{"__index", t_index},
+                                     {"__tostring", t_tostring},
+                                     {"__close", t_cancel},
+                                     {"__gc", t_gc},
+                                     {NULL, NULL}};
+
+static const luaL_Reg module_funcs[] = {{"spawn", l_spawn},
+                                        {"sleep", l_sleep},
+                                        {"self", l_self},
+                                        {"now", l_now},
+                                        {NULL, NULL}};
+
+/* Register the task metatable and the module functions into mod. */
+void ltask_open(lua_State *L, int mod) {
+  mod = lua_absindex(L, mod);
+  luaL_newmetatable(L, DES_TASK_MT);
+  ldes_setfuncs(L, -1, task_meta);
+  lua_newtable(L);
+  ldes_setfuncs(L, -1, task_methods);
+  lua_setfield(L, -2, "methods");
+  lua_pop(L, 1);
+  ldes_setfuncs(L, mod, module_funcs);
+}

@@ -1,0 +1,891 @@
+/*
+** runtime.c -- the task runtime: Lua coroutines as simulated processes.
+**
+** A task is a Lua thread plus a des_task record (a full userdata). The
+** runtime is a component of the simulation; its handler resumes tasks:
+**
+**   pop event -> rt_handler -> lua_resume(task) -> task calls des.sleep ->
+**   rt_sleep schedules a TIMER at now + dt -> lua_yieldk back to rt_handler
+**
+** and allocates nothing on that path. A coroutine finds its task through
+** LUA_EXTRASPACE (slot + 1 in the per-state slot table), checked against the
+** slot's task so that a foreign thread is never mistaken for a task.
+**
+** Ownership: a live task is anchored in its simulation's anchor table (the
+** sim userdata's first user value, keyed by slot + 1) and holds the sim
+** userdata in turn, so an unreachable simulation is collected with all its
+** tasks. An ended task drops its thread; only its results stay, for join.
+*/
+#include "runtime.h"
+
+#include <math.h>
+#include <string.h>
+
+#define RT_CANCELLED_MT "des.Cancelled"
+#define RT_INTERRUPT_MT "des.Interrupt"
+
+/* Codes the runtime handler returns to stop a run. */
+#define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
+
+/* {====================================================================
+** Global slot table
+** ===================================================================== */
+
+static int global_gc(lua_State *L) {
+  rt_global *G = lua_touserdata(L, 1);
+  if (G->slots != NULL)
+    G->allocf(G->allocud, G->slots, G->capslots * sizeof(*G->slots), 0);
+  G->slots = NULL;
+  G->nslots = G->capslots = 0;
+  return 0;
+}
+
+/* The per-state global, created on first use. Created before any task or
+** simulation, so it is finalized after all of them when the state closes. */
+rt_global *rt_global_get(lua_State *L) {
+  rt_global *G;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY) == LUA_TUSERDATA) {
+    G = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return G;
+  }
+  lua_pop(L, 1);
+  G = lua_newuserdatauv(L, sizeof(*G), 0);
+  memset(G, 0, sizeof(*G));
+  G->allocf = lua_getallocf(L, &G->allocud);
+  G->free_head = UINT32_MAX;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, global_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  /* objects: light userdata -> object, weak values */
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  return G;
+}
+
+/* Take a free slot for t (growing the table by doubling). */
+static uint32_t slot_alloc(lua_State *L, rt_global *G, des_task *t) {
+  uint32_t i;
+  if (G->free_head != UINT32_MAX) {
+    i = G->free_head;
+    G->free_head = G->slots[i].next_free;
+  } else {
+    if (G->nslots == G->capslots) {
+      uint32_t ncap = G->capslots ? G->capslots * 2 : 64;
+      void *p = G->allocf(G->allocud, G->slots,
+                          G->capslots * sizeof(*G->slots),
+                          ncap * sizeof(*G->slots));
+      if (p == NULL)
+        luaL_error(L, "not enough memory for a new task");
+      G->slots = p;
+      G->capslots = ncap;
+    }
+    i = G->nslots++;
+    G->slots[i].gen = 1;
+  }
+  G->slots[i].task = t;
+  G->slots[i].next_free = UINT32_MAX;
+  t->slot = i;
+  t->gen = G->slots[i].gen;
+  return i;
+}
+
+/* Release t's slot; bumping the generation makes every id of t stale. */
+static void slot_free(rt_global *G, des_task *t) {
+  uint32_t i = t->slot;
+  if (i >= G->nslots || G->slots[i].task != t)
+    return;
+  G->slots[i].task = NULL;
+  G->slots[i].gen++;
+  if (G->slots[i].gen == 0)
+    G->slots[i].gen = 1;
+  G->slots[i].next_free = G->free_head;
+  G->free_head = i;
+}
+
+/* A task's generation-checked id, as carried by its wake events. */
+static uint64_t task_id(const des_task *t) {
+  return ((uint64_t)t->gen << 32) | t->slot;
+}
+
+static des_task *task_from_id(rt_global *G, uint64_t id) {
+  uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
+  if (i >= G->nslots || G->slots[i].gen != gen)
+    return NULL;
+  return G->slots[i].task;
+}
+
+des_task *rt_current(lua_State *L) {
+  uintptr_t idx;
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  memcpy(&idx, lua_getextraspace(L), sizeof(idx));
+  if (G == NULL || idx == 0 || idx > G->nslots)
+    return NULL;
+  if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != L)
+    return NULL;
+  return G->slots[idx - 1].task;
+}
+
+static void set_extraspace(lua_State *co, uintptr_t v) {
+  memcpy(lua_getextraspace(co), &v, sizeof(v));
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Objects by pointer, and anchors
+** ===================================================================== */
+
+void rt_register_object(lua_State *L, int idx, const void *p) {
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, p);
+  lua_pop(L, 1);
+}
+
+void rt_push_object(lua_State *L, const void *p) {
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  lua_rawgetp(L, -1, p);
+  lua_remove(L, -2);
+}
+
+/* Push the anchor table of rt's simulation. */
+static void push_anchors(lua_State *L, des_runtime *rt) {
+  rt_push_object(L, rt);
+  lua_getiuservalue(L, -1, 1);
+  lua_remove(L, -2);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Waitables
+** ===================================================================== */
+
+void rt_waiter_link(rt_waitable *w, rt_waiter *n) {
+  n->on = w;
+  n->next = NULL;
+  n->prev = w->tail;
+  if (w->tail != NULL)
+    w->tail->next = n;
+  else
+    w->head = n;
+  w->tail = n;
+}
+
+void rt_waiter_unlink(rt_waiter *n) {
+  rt_waitable *w = n->on;
+  if (w == NULL)
+    return;
+  if (n->prev != NULL)
+    n->prev->next = n->next;
+  else
+    w->head = n->next;
+  if (n->next != NULL)
+    n->next->prev = n->prev;
+  else
+    w->tail = n->prev;
+  n->prev = n->next = NULL;
+  n->on = NULL;
+}
+
+/* Schedule the resume of a task that waits, at the current time. */
+static void task_wake_now(des_task *t) {
+  des_runtime *rt = t->rt;
+  t->state = TASK_READY;
+  sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_WAKE, task_id(t),
+               &t->wake);
+}
+
+void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
+  rt_waiter *n;
+  src = lua_absindex(L, src);
+  w->state = (uint8_t)state;
+  while ((n = w->head) != NULL) {
+    rt_waiter_unlink(n);
+    if (n->notify != NULL)
+      n->notify(L, n, src);
+    else
+      task_wake_now((des_task *)n->owner);
+  }
+}
+
+int rt_push_result(lua_State *L, int idx) {
+  rt_waitable *w = lua_touserdata(L, idx);
+  int i, n;
+  if (w->state == WAITABLE_FAILED) {
+    lua_getiuservalue(L, idx, UV_VALUES);
+    return lua_error(L);
+  }
+  if (lua_getiuservalue(L, idx, UV_VALUES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_getfield(L, -1, "n");
+  n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  luaL_checkstack(L, n, "too many results");
+  for (i = 1; i <= n; i++)
+    lua_rawgeti(L, -i, i);
+  lua_remove(L, -n - 1);
+  return n;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Error objects: cancellation and interrupts
+** ===================================================================== */
+
+static int cancelled_tostring(lua_State *L) {
+  lua_getfield(L, 1, "task");
+  if (luaL_testudata(L, -1, DES_TASK_MT)) {
+    rt_push_task_label(L, -1);
+    lua_pushfstring(L, "%s was cancelled", lua_tostring(L, -1));
+  } else
+    lua_pushliteral(L, "task was cancelled");
+  return 1;
+}
+
+static int interrupt_tostring(lua_State *L) {
+  lua_getfield(L, 1, "cause");
+  lua_pushfstring(L, "interrupted: %s", luaL_tolstring(L, -1, NULL));
+  return 1;
+}
+
+/* Push the (shared) metatable `name`, creating it with its __tostring. */
+static void push_error_mt(lua_State *L, const char *name, lua_CFunction ts) {
+  if (luaL_newmetatable(L, name)) {
+    lua_pushcfunction(L, ts);
+    lua_setfield(L, -2, "__tostring");
+  }
+}
+
+void rt_push_cancelled(lua_State *L, int task_idx) {
+  task_idx = lua_absindex(L, task_idx);
+  lua_createtable(L, 0, 2);
+  lua_pushvalue(L, task_idx);
+  lua_setfield(L, -2, "task");
+  lua_pushliteral(L, "cancelled");
+  lua_setfield(L, -2, "kind");
+  push_error_mt(L, RT_CANCELLED_MT, cancelled_tostring);
+  lua_setmetatable(L, -2);
+}
+
+int rt_is_cancelled(lua_State *L, int idx) {
+  int r;
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  luaL_getmetatable(L, RT_CANCELLED_MT);
+  r = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return r;
+}
+
+/* Raise the first pending interrupt of the running task t (in L). */
+static int raise_interrupt(lua_State *L, des_task *t) {
+  des_runtime *rt = t->rt;
+  lua_createtable(L, 0, 4);
+  /* the pending causes are in the task object's UV_VALUES array */
+  rt_push_object(L, t);
+  lua_getiuservalue(L, -1, UV_VALUES);
+  lua_rawgeti(L, -1, 1); /* first cause */
+  lua_setfield(L, -4, "cause");
+  /* shift the queue down */
+  {
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i < n; i++) {
+      lua_rawgeti(L, -1, i + 1);
+      lua_rawseti(L, -2, i);
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, -2, n);
+  }
+  lua_pop(L, 1);
+  lua_setfield(L, -2, "task");
+  lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
+  lua_setfield(L, -2, "time");
+  lua_pushliteral(L, "interrupt");
+  lua_setfield(L, -2, "kind");
+  push_error_mt(L, RT_INTERRUPT_MT, interrupt_tostring);
+  lua_setmetatable(L, -2);
+  t->interrupts--;
+  t->resume = RESUME_NORMAL;
+  return lua_error(L);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Suspending: sleep and wait
+** ===================================================================== */
+
+/* Continuation of every suspension: deliver an interrupt, or return what
+** the task waited for (ctx = stack index of the waitable, 0 for a sleep). */
+static int resume_k(lua_State *L, int status, lua_KContext ctx) {
+  des_task *t = rt_current(L);
+  (void)status;
+  if (t != NULL && t->resume == RESUME_INTERRUPT)
+    return raise_interrupt(L, t);
+  if (ctx == 0)
+    return 0;
+  return rt_push_result(L, (int)ctx);
+}
+
+/* Common checks before a task suspends: a pending interrupt is raised at
+** once, and a task that cannot yield (inside a C call such as table.sort's
+** comparator, or a plain coroutine) gets a message naming it. */
+static void check_suspend(lua_State *L, des_task *t, const char *what) {
+  if (t->interrupts > 0)
+    raise_interrupt(L, t);
+  if (!lua_isyieldable(L)) {
+    rt_push_object(L, t);
+    rt_push_task_label(L, -1);
+    luaL_error(L, "%s: %s cannot suspend here: attempt to yield across a "
+                  "C-call boundary (inside a metamethod, an iterator or a "
+                  "C function such as table.sort?)",
+               what, lua_tostring(L, -1));
+  }
+}
+
+int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
+  des_runtime *rt = t->rt;
+  des_time when;
+  int rc;
+  check_suspend(L, t, "sleep");
+  rc = sim_time_after(rt->sim, ticks, &when);
+  if (rc != 0)
+    return luaL_error(L, "sleep: wake time overflows the simulated clock");
+  rc = sim_schedule(rt->sim, when, rt->comp, RT_TIMER, task_id(t), &t->wake);
+  if (rc != 0)
+    return luaL_error(L, "sleep: %s", sim_strerror(rc));
+  t->state = TASK_SLEEPING;
+  t->since = sim_now(rt->sim);
+  t->what = "sleep";
+  t->yielding = 1;
+  return lua_yieldk(L, 0, 0, resume_k);
+}
+
+int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
+            const char *what) {
+  obj = lua_absindex(L, obj);
+  if (w->state != WAITABLE_PENDING)
+    return rt_push_result(L, obj);
+  check_suspend(L, t, what);
+  lua_settop(L, obj); /* keep the waitable at `obj` across the yield */
+  t->waiter.notify = NULL;
+  t->waiter.owner = t;
+  rt_waiter_link(w, &t->waiter);
+  t->state = TASK_WAITING;
+  t->since = sim_now(t->rt->sim);
+  t->what = what;
+  t->yielding = 1;
+  return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Spawning and ending tasks
+** ===================================================================== */
+
+void rt_push_task_label(lua_State *L, int task_idx) {
+  des_task *t = lua_touserdata(L, task_idx);
+  task_idx = lua_absindex(L, task_idx);
+  if (lua_getiuservalue(L, task_idx, UV_NAME) == LUA_TSTRING) {
+    lua_pushfstring(L, "task '%s' (#%I)", lua_tostring(L, -1),
+                    (lua_Integer)t->serial);
+  } else
+    lua_pushfstring(L, "task #%I", (lua_Integer)t->serial);
+  lua_remove(L, -2);
+}
+
+des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
+                   int name_idx, int daemon) {
+  des_task *t;
+  lua_State *co;
+  int tidx;
+  fidx = lua_absindex(L, fidx);
+  name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
+  if (rt->closed)
+    luaL_error(L, "spawn: the simulation is closed");
+  t = lua_newuserdatauv(L, sizeof(*t), UV_COUNT);
+  memset(t, 0, sizeof(*t));
+  tidx = lua_gettop(L);
+  luaL_setmetatable(L, DES_TASK_MT);
+  t->rt = rt;
+  t->serial = ++rt->serials;
+  t->daemon = (uint8_t)(daemon != 0);
+  t->state = TASK_READY;
+  t->since = sim_now(rt->sim);
+  t->what = "start";
+  co = lua_newthread(L);
+  lua_setiuservalue(L, tidx, UV_AUX);
+  if (name_idx) {
+    lua_pushvalue(L, name_idx);
+    lua_setiuservalue(L, tidx, UV_NAME);
+  }
+  rt_push_object(L, rt); /* the sim object */
+  lua_setiuservalue(L, tidx, UV_COUNT);
+  /* function and arguments move onto the new coroutine */
+  lua_pushvalue(L, fidx);
+  lua_xmove(L, co, 1);
+  lua_rotate(L, -nargs - 1, 1); /* task object below the arguments */
+  lua_xmove(L, co, nargs);
+  /* now the task object is on top */
+  slot_alloc(L, rt->G, t);
+  if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, task_id(t),
+                   &t->wake) != 0) {
+    slot_free(rt->G, t);
+    luaL_error(L, "spawn: not enough memory");
+  }
+  t->co = co;
+  set_extraspace(co, (uintptr_t)t->slot + 1);
+  rt_register_object(L, -1, t);
+  push_anchors(L, rt);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
+  lua_pop(L, 1);
+  rt->alive++;
+  return t;
+}
+
+/* End task t (object at idx): release its coroutine and slot, unanchor it,
+** and notify everything that waits for it. UV_VALUES must hold its results
+** (a packed table) or its error already. */
+static void task_finish(lua_State *L, des_task *t, int idx, int state) {
+  des_runtime *rt = t->rt;
+  idx = lua_absindex(L, idx);
+  if (t->wake != 0) {
+    sim_cancel(rt->sim, t->wake);
+    t->wake = 0;
+  }
+  rt_waiter_unlink(&t->waiter);
+  if (t->co != NULL)
+    set_extraspace(t->co, 0);
+  t->co = NULL;
+  t->state = (uint8_t)state;
+  t->since = sim_now(rt->sim);
+  if (state != TASK_FAILED) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
+  }
+  push_anchors(L, rt);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
+  lua_pop(L, 1);
+  slot_free(rt->G, t);
+  rt->alive--;
+  rt_trigger(L, &t->done,
+             idx, state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
+}
+
+/* Close a suspended coroutine: runs its pending <close> variables. Returns
+** the status (LUA_OK, or the error a __close raised, left on co's top). */
+static int close_thread(lua_State *L, lua_State *co) {
+#if LUA_VERSION_RELEASE_NUM >= 50406
+  return lua_closethread(co, L);
+#else
+  (void)L;
+  return lua_resetthread(co);
+#endif
+}
+
+void rt_cancel(lua_State *L, des_task *t, int idx) {
+  int status = LUA_OK;
+  lua_State *co = t->co;
+  idx = lua_absindex(L, idx);
+  if (t->state >= TASK_DONE)
+    return;
+  if (t->state == TASK_RUNNING) {
+    if (co != L) {
+      rt_push_task_label(L, idx);
+      luaL_error(L, "cancel: %s is running (it started another "
+                    "simulation's run) and cannot be cancelled from here",
+                 lua_tostring(L, -1));
+    }
+    rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
+    lua_error(L);
+  }
+  if (t->wake != 0) {
+    sim_cancel(t->rt->sim, t->wake);
+    t->wake = 0;
+  }
+  rt_waiter_unlink(&t->waiter);
+  if (lua_status(co) == LUA_YIELD) { /* started: run its <close> vars */
+    t->state = TASK_RUNNING;
+    status = close_thread(L, co);
+  }
+  if (status != LUA_OK) { /* a __close failed: that is the task's error */
+    lua_xmove(co, L, 1);
+    lua_setiuservalue(L, idx, UV_VALUES);
+    lua_pushliteral(L, "(raised by a <close> variable while cancelling)");
+    lua_setiuservalue(L, idx, UV_AUX);
+    task_finish(L, t, idx, TASK_FAILED);
+    return;
+  }
+  rt_push_cancelled(L, idx);
+  lua_setiuservalue(L, idx, UV_VALUES);
+  task_finish(L, t, idx, TASK_CANCELLED);
+}
+
+int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
+  idx = lua_absindex(L, idx);
+  value = lua_absindex(L, value);
+  if (t->state >= TASK_DONE)
+    return 0;
+  if (lua_getiuservalue(L, idx, UV_VALUES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, UV_VALUES);
+  }
+  lua_pushvalue(L, value);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 1);
+  t->interrupts++;
+  if (t->state == TASK_SLEEPING || t->state == TASK_WAITING) {
+    if (t->wake != 0) {
+      sim_cancel(t->rt->sim, t->wake);
+      t->wake = 0;
+    }
+    rt_waiter_unlink(&t->waiter);
+    t->resume = RESUME_INTERRUPT;
+    task_wake_now(t);
+  }
+  return 1;
+}
+
+int rt_wake(des_runtime *rt, des_task *t, des_time when, uint32_t kind) {
+  wheel_handle h;
+  int rc;
+  if (t->state != TASK_SLEEPING && t->state != TASK_WAITING)
+    return RT_ENOTWAITING;
+  rc = sim_schedule(rt->sim, when, rt->comp, kind, task_id(t), &h);
+  if (rc != 0)
+    return rc; /* nothing changed */
+  if (t->wake != 0)
+    sim_cancel(rt->sim, t->wake);
+  t->wake = h;
+  rt_waiter_unlink(&t->waiter);
+  t->state = TASK_READY;
+  return 0;
+}
+
+/* A task object being collected (only with its whole simulation, since a
+** live task is anchored): unlink it from everything and free its slot so
+** nothing points into freed memory. */
+void rt_task_gc(lua_State *L, des_task *t) {
+  rt_global *G = rt_global_get(L);
+  rt_waiter_unlink(&t->waiter);
+  while (t->done.head != NULL)
+    rt_waiter_unlink(t->done.head);
+  if (t->co != NULL) {
+    slot_free(G, t);
+    t->co = NULL;
+  }
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The handler: resume a task and see how it stopped
+** ===================================================================== */
+
+/* Protected part of a task's end (allocates): results, error text,
+** notification. Stack: task object, then the coroutine's status. */
+static int finish_protected(lua_State *L) {
+  des_task *t = lua_touserdata(L, 1);
+  int status = (int)lua_tointeger(L, 2);
+  int nres = (int)lua_tointeger(L, 3);
+  lua_State *co = t->co;
+  if (status == LUA_OK) {
+    int i;
+    if (nres > 0) {
+      lua_createtable(L, nres, 1);
+      for (i = nres; i >= 1; i--) {
+        lua_xmove(co, L, 1);
+        lua_rawseti(L, -2, i);
+      }
+      lua_pushinteger(L, nres);
+      lua_setfield(L, -2, "n");
+      lua_setiuservalue(L, 1, UV_VALUES);
+    } else {
+      lua_pushnil(L);
+      lua_setiuservalue(L, 1, UV_VALUES);
+    }
+    task_finish(L, t, 1, TASK_DONE);
+    return 0;
+  }
+  /* error (or a foreign yield, already turned into an error by the caller) */
+  lua_xmove(co, L, 1); /* the error object */
+  if (rt_is_cancelled(L, -1)) {
+    lua_getfield(L, -1, "task");
+    if (lua_rawequal(L, -1, 1)) { /* its own cancel: not a failure */
+      lua_pop(L, 1);
+      lua_setiuservalue(L, 1, UV_VALUES);
+      task_finish(L, t, 1, TASK_CANCELLED);
+      return 0;
+    }
+    lua_pop(L, 1);
+  }
+  if (nres == 0) { /* add the traceback (nres 1: the message has one) */
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    luaL_traceback(L, co, msg, 0);
+    lua_remove(L, -2);
+  } else
+    lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, UV_AUX); /* message + traceback */
+  lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
+  {
+    int joined = t->done.head != NULL; /* joiners, or an any/all */
+    task_finish(L, t, 1, TASK_FAILED);
+    lua_pushboolean(L, joined);
+  }
+  return 1;
+}
+
+/* Format the report of an unhandled task error, leaving it on top. */
+static void push_failure_report(lua_State *L, des_task *t, int idx) {
+  des_runtime *rt = t->rt;
+  rt_push_task_label(L, idx);
+  lua_getiuservalue(L, idx, UV_AUX);
+  lua_pushfstring(L, "%s failed at t=%f: %s", lua_tostring(L, -2),
+                  rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Ask the model's error handler (des.on_error) about an unhandled failure.
+** Returns 1 if it handled it. */
+static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
+  rt_push_object(L, rt);
+  if (lua_getiuservalue(L, -1, 2) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_remove(L, -2);
+  lua_pushvalue(L, idx);
+  lua_getiuservalue(L, idx, UV_VALUES);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    lua_pushfstring(L, "error handler failed: %s",
+                    luaL_tolstring(L, -1, NULL));
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+    return -1;
+  }
+  return 1;
+}
+
+/* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
+** the report on rt->L's top. */
+static int task_resume(des_runtime *rt, des_task *t, int nargs) {
+  lua_State *L = rt->L, *co = t->co;
+  int status, nres, top;
+  t->state = TASK_RUNNING;
+  t->wake = 0;
+  t->yielding = 0;
+  status = lua_resume(co, L, nargs, &nres);
+  if (status == LUA_YIELD) {
+    if (t->yielding) { /* a des suspension: the common case */
+      t->yielding = 0;
+      return 0;
+    }
+    /* a foreign yield: the task is broken. Build the message with the
+    ** traceback at the yield, close the coroutine (its <close> variables
+    ** run), and end the task as failed with that message. */
+    lua_pop(co, nres);
+    rt_push_object(L, t);
+    rt_push_task_label(L, -1);
+    lua_pushfstring(L, "%s yielded outside des (a plain coroutine.yield in "
+                       "a task? use des.sleep or event:wait)",
+                    lua_tostring(L, -1));
+    luaL_traceback(L, co, lua_tostring(L, -1), 0);
+    t->state = TASK_RUNNING;
+    close_thread(L, co);
+    lua_settop(co, 0);
+    lua_xmove(L, co, 1);
+    lua_pop(L, 3);
+    status = LUA_ERRRUN;
+    nres = 1; /* tells finish_protected the message has its traceback */
+  } else if (status != LUA_OK)
+    nres = 0;
+  top = lua_gettop(L);
+  rt_push_object(L, t);
+  lua_pushcfunction(L, finish_protected);
+  lua_pushvalue(L, -2);
+  lua_pushinteger(L, status);
+  lua_pushinteger(L, nres);
+  if (lua_pcall(L, 3, 1, 0) != LUA_OK) { /* out of memory while ending */
+    lua_remove(L, -2);
+    return RT_STOP_ERROR;
+  }
+  if (status != LUA_OK && !lua_toboolean(L, -1) &&
+      t->state == TASK_FAILED) {
+    int h;
+    lua_pop(L, 1);
+    h = call_error_handler(L, rt, top + 1);
+    if (h == 0) {
+      push_failure_report(L, t, top + 1);
+      h = -1;
+    }
+    if (h < 0) {
+      lua_remove(L, top + 1);
+      return RT_STOP_ERROR;
+    }
+  }
+  lua_settop(L, top);
+  return 0;
+}
+
+
+/* The runtime's component handler. */
+static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
+  des_runtime *rt = ctx;
+  lua_State *L = rt->L;
+  des_task *t;
+  (void)sim;
+  if (ev->kind == RT_TIMEOUT) {
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, rt_fire_timeout);
+    rt_push_object(L, (void *)(uintptr_t)ev->data);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      lua_pushfstring(L, "event callback failed at t=%f: %s",
+                      rt_units(rt, sim_now(rt->sim)),
+                      luaL_tolstring(L, -1, NULL));
+      lua_replace(L, top + 1);
+      lua_settop(L, top + 1);
+      return RT_STOP_ERROR;
+    }
+    lua_settop(L, top);
+    return 0;
+  }
+  t = task_from_id(rt->G, ev->data);
+  if (t == NULL || t->wake != ev->handle)
+    return 0; /* cannot happen: ended tasks' wakes are cancelled */
+  return task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Life cycle and running
+** ===================================================================== */
+
+int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  int comp;
+  memset(rt, 0, sizeof(*rt));
+  rt->G = rt_global_get(L);
+  rt->sim = sim_new((des_allocf)f, ud);
+  if (rt->sim == NULL)
+    return -1;
+  comp = sim_add_component(rt->sim, rt_handler, rt);
+  if (comp < 0) {
+    sim_free(rt->sim);
+    rt->sim = NULL;
+    return -1;
+  }
+  rt->comp = (uint32_t)comp;
+  rt->seed = seed;
+  rt->resolution = resolution;
+  rt->L = L;
+  return 0;
+}
+
+void rt_close(lua_State *L, des_runtime *rt) {
+  (void)L;
+  if (rt->sim != NULL)
+    sim_free(rt->sim);
+  rt->sim = NULL;
+  rt->closed = 1;
+}
+
+int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
+  des_task *cur = rt_current(L);
+  lua_State *saved = rt->L;
+  int rc;
+  if (rt->closed)
+    return luaL_error(L, "run: the simulation is closed");
+  if (cur != NULL && cur->rt == rt)
+    return luaL_error(L, "run: called from inside a task of the same "
+                         "simulation (a task cannot drive its own clock)");
+  if (sim_running(rt->sim))
+    return luaL_error(L, "run: the simulation is already running");
+  if (limit >= 0 && limit < sim_now(rt->sim))
+    return luaL_error(L, "run: until time is before the current time");
+  rt->L = L;
+  if (step)
+    rc = sim_step(rt->sim);
+  else if (limit >= 0)
+    rc = sim_run_until(rt->sim, limit);
+  else
+    rc = sim_run(rt->sim);
+  rt->L = saved;
+  if (rc == RT_STOP_ERROR)
+    return lua_error(L);
+  if (rc < 0 && rc != SIM_EMPTY)
+    return luaL_error(L, "run: %s", sim_strerror(rc));
+  return rc;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Time conversion (DESIGN "Time")
+** ===================================================================== */
+
+/* ticks // R + (ticks % R) / R: the double nearest the exact time. */
+lua_Number rt_units(const des_runtime *rt, des_time ticks) {
+  return (lua_Number)(ticks / rt->resolution) +
+         (lua_Number)(ticks % rt->resolution) / (lua_Number)rt->resolution;
+}
+
+/* A duration in units at idx, as ticks: whole units times R plus the
+** rounded fraction times R. Refuses non-numbers, NaN, infinities,
+** negatives and anything past the clock's range, naming `fname`. */
+des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
+                           const char *fname) {
+  const int64_t R = rt->resolution;
+  lua_Number d, whole;
+  int64_t w, f;
+  if (lua_isinteger(L, idx)) {
+    lua_Integer i = lua_tointeger(L, idx);
+    if (i < 0)
+      luaL_error(L, "%s: duration must be >= 0 (got %I)", fname, i);
+    if (i > DES_TIME_MAX / R)
+      luaL_error(L, "%s: duration %I is past the simulated clock's range",
+                 fname, i);
+    return (des_time)i * R;
+  }
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: duration must be a number (got %s)", fname,
+               luaL_typename(L, idx));
+  d = lua_tonumber(L, idx);
+  if (d != d)
+    luaL_error(L, "%s: duration must be a number (got nan)", fname);
+  if (d < 0)
+    luaL_error(L, "%s: duration must be >= 0 (got %f)", fname, d);
+  if (d == (lua_Number)HUGE_VAL)
+    luaL_error(L, "%s: duration must be finite (got inf)", fname);
+  whole = floor(d);
+  if (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R)
+    luaL_error(L, "%s: duration %f is past the simulated clock's range",
+               fname, d);
+  w = (int64_t)whole;
+  f = (int64_t)llround((d - whole) * (lua_Number)R);
+  if (w * R > DES_TIME_MAX - f)
+    luaL_error(L, "%s: duration %f is past the simulated clock's range",
+               fname, d);
+  return w * R + f;
+}
+
+/* }==================================================================== */

@@ -1,0 +1,199 @@
+/*
+** runtime.h -- the task runtime: Lua coroutines as simulated processes.
+**
+** One runtime per simulation. It is a component of its des_sim whose event
+** kinds are the seed design's RuntimeEvent: SPAWN (start a task), TIMER
+** (a sleep ended), WAKE (something the task waited for happened), and
+** EXTERNAL (a wake sent from C). Every resume of a task goes through the
+** simulation's queue with an explicit time; nothing is resumed inline.
+**
+** Tasks can wait on "waitables": one-shot events and other tasks. A
+** waitable keeps its waiters in an intrusive FIFO list so that a waiter that
+** leaves (an `any` fired elsewhere, a cancel, an interrupt) is unlinked in
+** O(1): no leak and no late wake.
+*/
+#ifndef DES_RUNTIME_H
+#define DES_RUNTIME_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sim.h"
+
+#define DES_TASK_MT "des.task"
+#define DES_EVENT_MT "des.event"
+#define DES_SIM_MT "des.sim"
+
+typedef struct rt_global rt_global;
+typedef struct des_runtime des_runtime;
+typedef struct des_task des_task;
+typedef struct rt_waitable rt_waitable;
+typedef struct rt_waiter rt_waiter;
+
+/* Runtime event kinds (sim_event.kind for the runtime component). */
+enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT };
+
+/* Task states, in the order a task goes through them. */
+enum {
+  TASK_READY,     /* spawned or woken, its resume is scheduled */
+  TASK_RUNNING,   /* the coroutine is executing */
+  TASK_SLEEPING,  /* in des.sleep, a TIMER is scheduled */
+  TASK_WAITING,   /* waiting on a waitable */
+  TASK_DONE,      /* returned; results kept for join */
+  TASK_FAILED,    /* raised an error; the error is kept for join */
+  TASK_CANCELLED  /* ended by task:cancel */
+};
+
+/* Why a suspended task is being resumed (des_task.resume). */
+enum { RESUME_NORMAL, RESUME_INTERRUPT };
+
+/* Waitable states. */
+enum { WAITABLE_PENDING, WAITABLE_OK, WAITABLE_FAILED };
+
+/* A waiter is notified when the waitable it is on triggers. The source
+** object (event or task userdata) is at stack index `src` of L. */
+typedef void (*rt_notify)(lua_State *L, rt_waiter *w, int src);
+
+struct rt_waiter {
+  rt_waiter *prev, *next;
+  rt_waitable *on;  /* NULL when not linked */
+  rt_notify notify; /* NULL: the owner is a task to wake */
+  void *owner;      /* the task, or the composite event */
+  uint32_t index;   /* member index inside a composite */
+};
+
+struct rt_waitable {
+  rt_waiter *head, *tail;
+  uint8_t state; /* WAITABLE_* */
+};
+
+/* The user values of task and event userdata. */
+enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_COUNT };
+
+/* A task. Lives in a full userdata (DES_TASK_MT); its coroutine is its user
+** value UV_AUX while it runs. */
+struct des_task {
+  rt_waitable done; /* triggers when the task ends: what join waits on */
+  des_runtime *rt;
+  lua_State *co;     /* NULL once ended */
+  uint64_t serial;   /* spawn order within the simulation, from 1 */
+  uint32_t slot;     /* index in the global task slots */
+  uint32_t gen;      /* generation of that slot for this task */
+  uint8_t state;     /* TASK_* */
+  uint8_t resume;    /* RESUME_* for the next resume */
+  uint8_t daemon;    /* not listed in deadlock reports */
+  uint8_t yielding;  /* set by des before it yields: foreign yields show */
+  uint32_t interrupts; /* pending interrupts not yet delivered */
+  wheel_handle wake; /* pending SPAWN/TIMER/WAKE event, or 0 */
+  des_time since;    /* when the current sleep or wait began */
+  rt_waiter waiter;  /* the node linked into what the task waits on */
+  const char *what;  /* what it waits on, for reports (static string) */
+};
+
+/* The simulation as Lua sees it (DES_SIM_MT userdata). */
+struct des_runtime {
+  des_sim *sim;
+  rt_global *G;
+  lua_State *L;      /* the state running the simulation (during run) */
+  uint32_t comp;     /* the runtime's component id */
+  int64_t resolution; /* ticks per unit */
+  uint64_t seed;
+  uint64_t serials;   /* last task serial handed out */
+  size_t alive;       /* tasks not yet ended */
+  int error_pending;  /* an unhandled error stopped the run */
+  int closed;
+};
+
+/* Per lua_State: the registry of task slots, so that a coroutine finds its
+** task in O(1) through LUA_EXTRASPACE (it holds slot + 1). */
+struct rt_global {
+  struct {
+    des_task *task;
+    uint32_t gen;
+    uint32_t next_free;
+  } *slots;
+  uint32_t nslots, capslots, free_head;
+  lua_Alloc allocf;
+  void *allocud;
+};
+
+/* Registry keys. */
+#define RT_GLOBAL_KEY "des.global"
+#define RT_OBJECTS_KEY "des.objects" /* weak: light userdata -> object */
+
+rt_global *rt_global_get(lua_State *L);
+
+/* Create / close a runtime inside a DES_SIM_MT userdata at stack top. */
+int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution);
+void rt_close(lua_State *L, des_runtime *rt);
+
+/* The running task of coroutine L, or NULL if L is not a task. */
+des_task *rt_current(lua_State *L);
+
+/* Spawn fn (at stack index fidx) with nargs args taken from the stack top;
+** pushes the task. Raises Lua errors. */
+des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
+                   int name_idx, int daemon);
+
+/* Suspend the running task t for ticks (>= 0). Never returns to C. */
+int rt_sleep(lua_State *L, des_task *t, des_time ticks);
+
+/* Suspend the running task t until the waitable w (object at stack index
+** obj) triggers; then return its values / raise its error. */
+int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
+            const char *what);
+
+/* Values of a triggered waitable whose object is at idx: pushes them
+** (returns count), or raises its error. */
+int rt_push_result(lua_State *L, int idx);
+
+/* Trigger w (object at stack index src) as OK or FAILED. Its values must
+** already be stored in the object's UV_VALUES. Notifies every waiter in
+** order, then calls the Lua callbacks. */
+void rt_trigger(lua_State *L, rt_waitable *w, int src, int state);
+
+/* Link / unlink a waiter. */
+void rt_waiter_link(rt_waitable *w, rt_waiter *n);
+void rt_waiter_unlink(rt_waiter *n);
+
+/* Cancel / interrupt a task (t's object at stack index idx). */
+void rt_cancel(lua_State *L, des_task *t, int idx);
+int rt_interrupt(lua_State *L, des_task *t, int idx, int value);
+
+/* Called by a task object's __gc. */
+void rt_task_gc(lua_State *L, des_task *t);
+
+/* Schedule a wake of a task that is not running with a reason, at an
+** explicit time. kind is RT_WAKE or RT_EXTERNAL. */
+int rt_wake(des_runtime *rt, des_task *t, des_time when, uint32_t kind);
+
+/* Run/step the simulation from Lua: converts handler failures into Lua
+** errors. `limit` < 0 means no limit. */
+int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
+
+/* Push the Lua object registered for a C pointer (events, tasks). */
+void rt_push_object(lua_State *L, const void *p);
+void rt_register_object(lua_State *L, int idx, const void *p);
+
+/* Time conversions: Lua numbers in units <-> ticks (DESIGN "Time"). */
+des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
+                           const char *fname);
+lua_Number rt_units(const des_runtime *rt, des_time ticks);
+
+/* Fire the timeout event at index 1 (levent.c); protected by the caller. */
+int rt_fire_timeout(lua_State *L);
+
+/* rt_wake: the task is not sleeping or waiting. */
+#define RT_ENOTWAITING (-30)
+
+/* The runtime of the running task, or the default simulation's. */
+des_runtime *rt_runtime_of(lua_State *L);
+
+/* Error objects. */
+void rt_push_cancelled(lua_State *L, int task_idx);
+int rt_is_cancelled(lua_State *L, int idx);
+
+/* Describe a task for messages: task 'name' (#serial). */
+void rt_push_task_label(lua_State *L, int task_idx);
+
+#endif
