@@ -5,7 +5,7 @@
 **
 ** A sim userdata holds its des_runtime; user value 1 is its anchor table
 ** (live tasks by slot + 1, pending timeouts by address), user value 2 its
-** error handler (des.on_error).
+** error handler (des.on_error), user value 3 its trace function.
 */
 #include "ldes.h"
 
@@ -29,7 +29,7 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 2);
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 3);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = 1; /* until initialised: __gc must not free anything */
@@ -180,6 +180,76 @@ static int s_on_error(lua_State *L) {
   return 0;
 }
 
+/* sim:trace(true | fn | false): print every handled event to stderr, or
+** pass each line to fn(line), or stop tracing. */
+static int s_trace(lua_State *L) {
+  int first, mode;
+  des_runtime *rt = self_sim(L, &first);
+  if (lua_isfunction(L, first))
+    mode = RT_TRACE_LUA;
+  else if (lua_isnoneornil(L, first) || lua_isboolean(L, first))
+    mode = lua_toboolean(L, first) ? RT_TRACE_STDERR : RT_TRACE_OFF;
+  else
+    return luaL_error(L, "trace: expected true, false or a function (got %s)",
+                      luaL_typename(L, first));
+  rt_push_object(L, rt);
+  if (mode == RT_TRACE_LUA)
+    lua_pushvalue(L, first);
+  else
+    lua_pushnil(L);
+  lua_setiuservalue(L, -2, 3);
+  rt_set_trace(rt, mode);
+  return 0;
+}
+
+/* sim:shuffle_ties(seed | false): handle events due at the same time in a
+** seeded random order instead of FIFO, to find order-dependent results. */
+static int s_shuffle_ties(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  if (lua_isnoneornil(L, first) || (lua_isboolean(L, first) &&
+                                    !lua_toboolean(L, first)))
+    sim_set_shuffle(rt->sim, 0, 0);
+  else
+    sim_set_shuffle(rt->sim, 1,
+                    (uint64_t)luaL_checkinteger(L, first));
+  return 0;
+}
+
+/* sim:events([n]) --> the next n (default 10) events in handling order,
+** each {time=, kind=, task=} (runtime events) or {time=, component=,
+** kind=, data=} (events of C components). */
+static int s_events(lua_State *L) {
+  int first, i, n;
+  des_runtime *rt = self_sim(L, &first);
+  wheel_event *evs;
+  lua_Integer want = luaL_optinteger(L, first, 10);
+  luaL_argcheck(L, want >= 0 && want <= 100000, first, "0 to 100000 events");
+  evs = lua_newuserdatauv(L, (size_t)want * sizeof(*evs) + 1, 0);
+  n = (int)sim_list(rt->sim, evs, (size_t)want);
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    lua_createtable(L, 0, 4);
+    lua_pushnumber(L, rt_units(rt, evs[i].when));
+    lua_setfield(L, -2, "time");
+    if (evs[i].payload.target == rt->comp) {
+      rt_push_event_subject(L, rt, evs[i].payload.kind, evs[i].payload.data);
+      lua_setfield(L, -2, "task");
+      lua_pushstring(L, rt_kind_name(evs[i].payload.kind));
+      lua_setfield(L, -2, "kind");
+    } else {
+      lua_pushinteger(L, (lua_Integer)evs[i].payload.target);
+      lua_setfield(L, -2, "component");
+      lua_pushinteger(L, (lua_Integer)evs[i].payload.kind);
+      lua_setfield(L, -2, "kind");
+      lua_pushinteger(L, (lua_Integer)evs[i].payload.data);
+      lua_setfield(L, -2, "data");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* Compare two tasks by spawn order, for listings in a stable order. */
 static int task_serial_less(lua_State *L) {
   des_task *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
@@ -316,7 +386,8 @@ static const luaL_Reg sim_methods[] = {
     {"spawn", s_spawn},     {"run", s_run},     {"step", s_step},
     {"peek", s_peek},       {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},       {"tasks", s_tasks}, {"on_error", s_on_error},
-    {"close", s_close},     {NULL, NULL}};
+    {"close", s_close},     {"trace", s_trace},
+    {"shuffle_ties", s_shuffle_ties}, {"events", s_events}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__index", s_index},
                                     {"__gc", s_gc},
@@ -331,7 +402,8 @@ static const luaL_Reg module_funcs[] = {
     {"tasks", s_tasks},     {"on_error", s_on_error},
     {"interrupted", l_interrupted},
     {"cancelled", l_cancelled},
-    {"default", l_default}, {NULL, NULL}};
+    {"default", l_default}, {"trace", s_trace},
+    {"shuffle_ties", s_shuffle_ties}, {"events", s_events}, {NULL, NULL}};
 
 int luaopen_des(lua_State *L) {
   int mod;

@@ -77,7 +77,7 @@ static int l_self(lua_State *L) {
   des_task *t = rt_current(L);
   if (t == NULL)
     return 0;
-  rt_push_object(L, t);
+  rt_push_task(L, t);
   return 1;
 }
 
@@ -126,7 +126,22 @@ static int t_name(lua_State *L) {
   return 1;
 }
 
+/* task:traceback([msg]) --> where the task is suspended; for a failed task
+** its error's message and traceback; nil otherwise. */
+static int t_traceback(lua_State *L) {
+  des_task *t = check_task(L, 1);
+  if (t->state == TASK_FAILED) {
+    lua_getiuservalue(L, 1, UV_AUX);
+    return 1;
+  }
+  if (t->co == NULL || t->co == L)
+    return 0;
+  luaL_traceback(L, t->co, luaL_optstring(L, 2, NULL), 0);
+  return 1;
+}
+
 static const luaL_Reg task_methods[] = {
+    {"traceback", t_traceback},
     {"join", t_join},     {"cancel", t_cancel}, {"interrupt", t_interrupt},
     {"status", t_status}, {"name", t_name},     {NULL, NULL}};
 
@@ -147,16 +162,17 @@ static int t_index(lua_State *L) {
       lua_pushstring(L, t->what);
     else
       lua_pushnil(L);
+  } else if (strcmp(k, "wake_at") == 0) {
+    des_time when;
+    if (t->wake != 0 && sim_event_pending(t->rt->sim, t->wake, &when))
+      lua_pushnumber(L, rt_units(t->rt, when));
+    else
+      lua_pushnil(L);
   } else if (strcmp(k, "daemon") == 0)
     lua_pushboolean(L, t->daemon);
   else if (strcmp(k, "error") == 0) {
     if (t->state == TASK_FAILED || t->state == TASK_CANCELLED)
       lua_getiuservalue(L, 1, UV_VALUES);
-    else
-      lua_pushnil(L);
-  } else if (strcmp(k, "traceback") == 0) {
-    if (t->state == TASK_FAILED)
-      lua_getiuservalue(L, 1, UV_AUX);
     else
       lua_pushnil(L);
   } else {

@@ -19,6 +19,7 @@
 #include "runtime.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define RT_CANCELLED_MT "des.Cancelled"
@@ -163,6 +164,12 @@ static void push_anchors(lua_State *L, des_runtime *rt) {
   lua_remove(L, -2);
 }
 
+void rt_push_task(lua_State *L, des_task *t) {
+  push_anchors(L, t->rt);
+  lua_rawgeti(L, -1, (lua_Integer)t->slot + 1);
+  lua_remove(L, -2);
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -294,7 +301,7 @@ static int raise_interrupt(lua_State *L, des_task *t) {
   des_runtime *rt = t->rt;
   lua_createtable(L, 0, 4);
   /* the pending causes are in the task object's UV_VALUES array */
-  rt_push_object(L, t);
+  rt_push_task(L, t);
   lua_getiuservalue(L, -1, UV_VALUES);
   lua_rawgeti(L, -1, 1); /* first cause */
   lua_setfield(L, -4, "cause");
@@ -346,7 +353,7 @@ static void check_suspend(lua_State *L, des_task *t, const char *what) {
   if (t->interrupts > 0)
     raise_interrupt(L, t);
   if (!lua_isyieldable(L)) {
-    rt_push_object(L, t);
+    rt_push_task(L, t);
     rt_push_task_label(L, -1);
     luaL_error(L, "%s: %s cannot suspend here: attempt to yield across a "
                   "C-call boundary (inside a metamethod, an iterator or a "
@@ -416,7 +423,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   if (rt->closed)
     luaL_error(L, "spawn: the simulation is closed");
-  t = lua_newuserdatauv(L, sizeof(*t), UV_COUNT);
+  t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
   luaL_setmetatable(L, DES_TASK_MT);
@@ -433,7 +440,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
     lua_setiuservalue(L, tidx, UV_NAME);
   }
   rt_push_object(L, rt); /* the sim object */
-  lua_setiuservalue(L, tidx, UV_COUNT);
+  lua_setiuservalue(L, tidx, UV_SIM);
   /* function and arguments move onto the new coroutine */
   lua_pushvalue(L, fidx);
   lua_xmove(L, co, 1);
@@ -448,7 +455,6 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   }
   t->co = co;
   set_extraspace(co, (uintptr_t)t->slot + 1);
-  rt_register_object(L, -1, t);
   push_anchors(L, rt);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
@@ -702,7 +708,7 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
     ** traceback at the yield, close the coroutine (its <close> variables
     ** run), and end the task as failed with that message. */
     lua_pop(co, nres);
-    rt_push_object(L, t);
+    rt_push_task(L, t);
     rt_push_task_label(L, -1);
     lua_pushfstring(L, "%s yielded outside des (a plain coroutine.yield in "
                        "a task? use des.sleep or event:wait)",
@@ -718,7 +724,7 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   } else if (status != LUA_OK)
     nres = 0;
   top = lua_gettop(L);
-  rt_push_object(L, t);
+  rt_push_task(L, t);
   lua_pushcfunction(L, finish_protected);
   lua_pushvalue(L, -2);
   lua_pushinteger(L, status);
@@ -771,6 +777,88 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   if (t == NULL || t->wake != ev->handle)
     return 0; /* cannot happen: ended tasks' wakes are cancelled */
   return task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Tracing: one line per handled event
+** ===================================================================== */
+
+static const char *const rt_kind_names[] = {"?",    "spawn",    "timer",
+                                            "wake", "external", "timeout"};
+
+const char *rt_kind_name(uint32_t kind) {
+  return kind <= RT_TIMEOUT ? rt_kind_names[kind] : "?";
+}
+
+/* Push what a runtime event is about: its task (nil if none) or, for a
+** timeout, its event. */
+void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
+                           uint64_t data) {
+  des_task *t;
+  if (kind == RT_TIMEOUT) {
+    rt_push_object(L, (void *)(uintptr_t)data);
+    return;
+  }
+  t = task_from_id(rt->G, data);
+  if (t == NULL)
+    lua_pushnil(L);
+  else
+    rt_push_task(L, t);
+}
+
+/* Push the trace line of ev: "t=<units> [<ticks>] <kind> <what>". */
+static void push_trace_line(lua_State *L, des_runtime *rt,
+                            const sim_event *ev) {
+  lua_pushfstring(L, "t=%f [%I] ", rt_units(rt, ev->when),
+                  (lua_Integer)ev->when);
+  if (ev->component != rt->comp)
+    lua_pushfstring(L, "component %d kind %d data %I", (int)ev->component,
+                    (int)ev->kind, (lua_Integer)ev->data);
+  else if (ev->kind == RT_TIMEOUT)
+    lua_pushliteral(L, "timeout");
+  else {
+    des_task *t = task_from_id(rt->G, ev->data);
+    const char *kind = rt_kind_name(ev->kind);
+    if (t == NULL)
+      lua_pushfstring(L, "%s (stale)", kind);
+    else {
+      rt_push_task(L, t);
+      rt_push_task_label(L, -1);
+      lua_pushfstring(L, "%s %s", kind, lua_tostring(L, -1));
+      lua_replace(L, -3);
+      lua_pop(L, 1);
+    }
+  }
+  lua_concat(L, 2);
+}
+
+/* The simulation's trace hook: to stderr, or to the Lua function kept as
+** the sim object's user value 3. */
+static void rt_trace_hook(void *ctx, const sim_event *ev) {
+  des_runtime *rt = ctx;
+  lua_State *L = rt->L;
+  int top = lua_gettop(L);
+  if (!lua_checkstack(L, 8))
+    return;
+  if (rt->trace == RT_TRACE_STDERR) {
+    push_trace_line(L, rt, ev);
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  } else {
+    rt_push_object(L, rt);
+    lua_getiuservalue(L, -1, 3);
+    push_trace_line(L, rt, ev);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+      fprintf(stderr, "deshost: trace function failed: %s\n",
+              lua_tostring(L, -1));
+  }
+  lua_settop(L, top);
+}
+
+void rt_set_trace(des_runtime *rt, int mode) {
+  rt->trace = mode;
+  sim_set_trace(rt->sim, mode == RT_TRACE_OFF ? NULL : rt_trace_hook, rt);
 }
 
 /* }==================================================================== */

@@ -67,8 +67,10 @@ struct rt_waitable {
   uint8_t state; /* WAITABLE_* */
 };
 
-/* The user values of task and event userdata. */
-enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_COUNT };
+/* The user values of task and event userdata. A task's are: UV_VALUES its
+** results or error once ended (pending interrupt causes before), UV_AUX its
+** coroutine while alive (its traceback once failed), UV_NAME, UV_SIM. */
+enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_NTASK = UV_SIM };
 
 /* A task. Lives in a full userdata (DES_TASK_MT); its coroutine is its user
 ** value UV_AUX while it runs. */
@@ -101,6 +103,7 @@ struct des_runtime {
   uint64_t serials;   /* last task serial handed out */
   size_t alive;       /* tasks not yet ended */
   int error_pending;  /* an unhandled error stopped the run */
+  int trace;          /* RT_TRACE_* */
   int closed;
 };
 
@@ -160,6 +163,17 @@ void rt_waiter_unlink(rt_waiter *n);
 void rt_cancel(lua_State *L, des_task *t, int idx);
 int rt_interrupt(lua_State *L, des_task *t, int idx, int value);
 
+/* Tracing: every handled event as one line, to stderr or to the Lua
+** function in the sim object's user value 3. */
+enum { RT_TRACE_OFF, RT_TRACE_STDERR, RT_TRACE_LUA };
+void rt_set_trace(des_runtime *rt, int mode);
+
+/* Listings: the name of a runtime event kind, and what an event is about
+** (its task, or a timeout's event; nil if the task is gone). */
+const char *rt_kind_name(uint32_t kind);
+void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
+                           uint64_t data);
+
 /* Called by a task object's __gc. */
 void rt_task_gc(lua_State *L, des_task *t);
 
@@ -171,7 +185,10 @@ int rt_wake(des_runtime *rt, des_task *t, des_time when, uint32_t kind);
 ** errors. `limit` < 0 means no limit. */
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 
-/* Push the Lua object registered for a C pointer (events, tasks). */
+/* Push the object of a live task (from its simulation's anchors). */
+void rt_push_task(lua_State *L, des_task *t);
+
+/* Push the Lua object registered for a C pointer (events, simulations). */
 void rt_push_object(lua_State *L, const void *p);
 void rt_register_object(lua_State *L, int idx, const void *p);
 

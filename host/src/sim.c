@@ -1,13 +1,22 @@
 /*
 ** sim.c -- the simulation: clock, components and the dispatch loop.
 **
-** The loop, read top to bottom: pop the earliest event from the wheel (which
-** also moves the clock to its time), find its component, call the handler,
-** call the trace hook, repeat. Everything else is bookkeeping around it.
+** The loop, read top to bottom: take the earliest event (sim_next: from
+** the wheel, which also moves the clock to its time), call the trace hook,
+** call its component's handler, repeat. Everything else is bookkeeping.
+**
+** Tie shuffling (sim_set_shuffle) is the one twist: to let a modeller find
+** results that depend on the arbitrary FIFO order of simultaneous events,
+** sim_next then takes *all* events due at the next time into a batch and
+** hands them out in a seeded random order. Events scheduled for that same
+** time while the batch runs form the next batch. Cancelling an event that
+** sits in the batch marks it dead there, so handles keep their meaning.
 */
 #include "sim.h"
 
 #include <stdatomic.h>
+
+#include "rng.h"
 
 typedef struct sim_component {
   sim_handler fn;
@@ -24,7 +33,14 @@ struct des_sim {
   atomic_int stop;         /* sim_stop was called */
   sim_trace_fn trace;
   void *trace_ctx;
+  /* tie shuffling */
+  int shuffle;
+  des_rng shuffle_rng;
+  wheel_event *batch; /* events of one time, in the order to hand out */
+  size_t nbatch, capbatch, ibatch; /* ibatch: next to hand out */
 };
+
+#define SIM_DEAD UINT32_MAX /* component of a cancelled batch entry */
 
 des_sim *sim_new(des_allocf allocf, void *ud) {
   des_sim *sim;
@@ -46,6 +62,9 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   atomic_init(&sim->stop, 0);
   sim->trace = NULL;
   sim->trace_ctx = NULL;
+  sim->shuffle = 0;
+  sim->batch = NULL;
+  sim->nbatch = sim->capbatch = sim->ibatch = 0;
   return sim;
 }
 
@@ -54,6 +73,7 @@ void sim_free(des_sim *sim) {
     return;
   wheel_free(sim->queue);
   sim->allocf(sim->ud, sim->comps, sim->capcomps * sizeof(sim_component), 0);
+  sim->allocf(sim->ud, sim->batch, sim->capbatch * sizeof(wheel_event), 0);
   sim->allocf(sim->ud, sim, sizeof(*sim), 0);
 }
 
@@ -61,8 +81,16 @@ des_time sim_now(const des_sim *sim) {
   return wheel_now(sim->queue);
 }
 
+/* Live entries left in the shuffled batch. */
+static size_t batch_live(const des_sim *sim) {
+  size_t i, n = 0;
+  for (i = sim->ibatch; i < sim->nbatch; i++)
+    n += sim->batch[i].payload.target != SIM_DEAD;
+  return n;
+}
+
 size_t sim_pending(const des_sim *sim) {
-  return wheel_count(sim->queue);
+  return wheel_count(sim->queue) + batch_live(sim);
 }
 
 int sim_running(const des_sim *sim) {
@@ -98,7 +126,17 @@ int sim_schedule(des_sim *sim, des_time when, uint32_t component,
 }
 
 int sim_cancel(des_sim *sim, wheel_handle h) {
-  return wheel_cancel(sim->queue, h);
+  size_t i;
+  int rc = wheel_cancel(sim->queue, h);
+  if (rc != WHEEL_ESTALE)
+    return rc;
+  for (i = sim->ibatch; i < sim->nbatch; i++) { /* in the batch? */
+    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
+      sim->batch[i].payload.target = SIM_DEAD;
+      return 0;
+    }
+  }
+  return rc;
 }
 
 int sim_time_after(const des_sim *sim, des_time dt, des_time *out) {
@@ -111,16 +149,90 @@ int sim_time_after(const des_sim *sim, des_time dt, des_time *out) {
   return 0;
 }
 
+/* Skip dead entries at the batch's front; empty it when used up. */
+static void batch_settle(des_sim *sim) {
+  while (sim->ibatch < sim->nbatch &&
+         sim->batch[sim->ibatch].payload.target == SIM_DEAD)
+    sim->ibatch++;
+  if (sim->ibatch == sim->nbatch)
+    sim->ibatch = sim->nbatch = 0;
+}
+
 int sim_peek(des_sim *sim, des_time *when) {
+  batch_settle(sim);
+  if (sim->nbatch > 0) {
+    *when = sim->batch[sim->ibatch].when;
+    return 0;
+  }
   return wheel_peek(sim->queue, when);
 }
 
-/* Pop one event and hand it to its component. Assumes one is pending. */
+/* Grow the batch array (doubling). */
+static int batch_grow(des_sim *sim) {
+  size_t ncap = sim->capbatch ? sim->capbatch * 2 : 64;
+  wheel_event *b = sim->allocf(sim->ud, sim->batch,
+                               sim->capbatch * sizeof(*b), ncap * sizeof(*b));
+  if (b == NULL)
+    return WHEEL_ENOMEM;
+  sim->batch = b;
+  sim->capbatch = ncap;
+  return 0;
+}
+
+/* A uniform integer in [0, n), n >= 1, without modulo bias. */
+static uint64_t shuffle_below(des_rng *r, uint64_t n) {
+  uint64_t limit = UINT64_MAX - UINT64_MAX % n, x;
+  do
+    x = des_rng_next(r);
+  while (x >= limit);
+  return x % n;
+}
+
+/* Move every event due at the next time into the batch and shuffle it
+** (Fisher-Yates with the simulation's shuffle stream). */
+static int batch_fill(des_sim *sim) {
+  des_time t, next;
+  size_t i;
+  if (wheel_peek(sim->queue, &t) != WHEEL_OK)
+    return WHEEL_EMPTY;
+  sim->ibatch = sim->nbatch = 0;
+  do {
+    if (sim->nbatch == sim->capbatch && batch_grow(sim) != 0) {
+      if (sim->nbatch == 0)
+        return WHEEL_ENOMEM;
+      break; /* hand out what fits; the rest forms the next batch */
+    }
+    wheel_pop(sim->queue, &sim->batch[sim->nbatch++]);
+  } while (wheel_peek(sim->queue, &next) == WHEEL_OK && next == t);
+  for (i = sim->nbatch - 1; i > 0; i--) {
+    size_t j = (size_t)shuffle_below(&sim->shuffle_rng, (uint64_t)i + 1);
+    wheel_event tmp = sim->batch[i];
+    sim->batch[i] = sim->batch[j];
+    sim->batch[j] = tmp;
+  }
+  return 0;
+}
+
+/* Take the next event: from the wheel, or the shuffled batch. */
+static int sim_next(des_sim *sim, wheel_event *we) {
+  if (!sim->shuffle)
+    return wheel_pop(sim->queue, we);
+  batch_settle(sim);
+  if (sim->nbatch == 0) {
+    int rc = batch_fill(sim);
+    if (rc != 0)
+      return rc;
+  }
+  *we = sim->batch[sim->ibatch++];
+  return 0;
+}
+
+/* Take one event and hand it to its component. */
 static int sim_dispatch(des_sim *sim) {
   wheel_event we;
   sim_event ev;
   const sim_component *c;
-  int rc = wheel_pop(sim->queue, &we);
+  int rc = sim_next(sim, &we);
   if (rc != WHEEL_OK)
     return rc;
   ev.when = we.when;
@@ -130,10 +242,9 @@ static int sim_dispatch(des_sim *sim) {
   ev.kind = we.payload.kind;
   ev.data = we.payload.data;
   c = &sim->comps[ev.component];
-  rc = c->fn(sim, c->ctx, &ev);
   if (sim->trace != NULL)
     sim->trace(sim->trace_ctx, &ev);
-  return rc;
+  return c->fn(sim, c->ctx, &ev);
 }
 
 int sim_step(des_sim *sim) {
@@ -160,7 +271,7 @@ static int sim_loop(des_sim *sim, des_time limit, int inclusive) {
       rc = 1;
       break;
     }
-    if (wheel_peek(sim->queue, &next) != WHEEL_OK)
+    if (sim_peek(sim, &next) != WHEEL_OK)
       break;
     if (next > limit || (next == limit && !inclusive))
       break;
@@ -194,7 +305,30 @@ void sim_set_trace(des_sim *sim, sim_trace_fn fn, void *ctx) {
 }
 
 size_t sim_list(des_sim *sim, wheel_event *out, size_t n) {
-  return wheel_list(sim->queue, out, n);
+  size_t i, k = 0;
+  for (i = sim->ibatch; i < sim->nbatch && k < n; i++)
+    if (sim->batch[i].payload.target != SIM_DEAD)
+      out[k++] = sim->batch[i];
+  return k + wheel_list(sim->queue, out + k, n - k);
+}
+
+int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when) {
+  size_t i;
+  if (wheel_pending(sim->queue, h, when))
+    return 1;
+  for (i = sim->ibatch; i < sim->nbatch; i++) {
+    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
+      if (when != NULL)
+        *when = sim->batch[i].when;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void sim_set_shuffle(des_sim *sim, int on, uint64_t seed) {
+  sim->shuffle = on;
+  des_rng_stream(&sim->shuffle_rng, seed, "shuffle-ties", 12);
 }
 
 const char *sim_strerror(int code) {

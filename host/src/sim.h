@@ -26,7 +26,7 @@ typedef struct sim_event {
 ** sim_step / sim_run / sim_run_until return that code. */
 typedef int (*sim_handler)(des_sim *sim, void *ctx, const sim_event *ev);
 
-/* Called after every handled event when set (tracing, breakpoints). */
+/* Called before every event is handled, when set (tracing, breakpoints). */
 typedef void (*sim_trace_fn)(void *ctx, const sim_event *ev);
 
 /* Result codes: 0, the wheel's WHEEL_* codes, and these. Handlers' own
@@ -75,6 +75,14 @@ int sim_run(des_sim *sim);
 void sim_stop(des_sim *sim);
 
 void sim_set_trace(des_sim *sim, sim_trace_fn fn, void *ctx);
+
+/* Race exploration: when on, events due at the same time are handled in a
+** random order drawn from a stream seeded by `seed` (the same seed replays
+** the same order) instead of FIFO. */
+void sim_set_shuffle(des_sim *sim, int on, uint64_t seed);
+
+/* Is h a pending event? If so, *when (if not NULL) gets its time. */
+int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when);
 
 /* Copy up to n next events in order, without changing anything (the
 ** payload's target is the component, its kind the component's kind). */
