@@ -63,9 +63,18 @@ void ldes_set_default(lua_State *L, int idx) {
   lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY);
 }
 
+/* The simulation module functions act on: the running task's; else the
+** one whose run is dispatching (e.g. in an event callback); else the
+** default simulation. */
 des_runtime *rt_runtime_of(lua_State *L) {
   des_task *t = rt_current(L);
-  return t != NULL ? t->rt : default_sim(L);
+  rt_global *G;
+  if (t != NULL)
+    return t->rt;
+  G = lua_touserdata(L, lua_upvalueindex(1));
+  if (G != NULL && G->dispatching != NULL)
+    return G->dispatching;
+  return default_sim(L);
 }
 
 /* An absolute time in units at idx, as ticks (for run's `until`). */

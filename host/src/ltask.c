@@ -17,11 +17,17 @@ static des_task *check_task(lua_State *L, int idx) {
 /* The running task, or a clear error naming the function. */
 static des_task *running_task(lua_State *L, const char *fname) {
   des_task *t = rt_current(L);
-  if (t == NULL)
-    luaL_error(L, "%s: not inside a task (call it from a function started "
-                  "with des.spawn, or from the model's main chunk under "
-                  "deshost)",
+  if (t == NULL) {
+    if (lua_pushthread(L)) /* the main thread */
+      luaL_error(L, "%s: not inside a task (call it from a function started "
+                    "with des.spawn, or from the model's main chunk under "
+                    "deshost)",
+                 fname);
+    luaL_error(L, "%s: called from a coroutine that is not a des task (a "
+                  "coroutine made with coroutine.create or wrap cannot "
+                  "suspend the simulation; use des.spawn)",
                fname);
+  }
   return t;
 }
 
@@ -91,7 +97,10 @@ static int l_now(lua_State *L) {
 /* task:join() */
 static int t_join(lua_State *L) {
   des_task *t = check_task(L, 1);
-  des_task *self = running_task(L, "join");
+  des_task *self;
+  if (t->done.state != WAITABLE_PENDING) /* ended: no need to be a task */
+    return rt_push_result(L, 1);
+  self = running_task(L, "join");
   if (t == self)
     luaL_error(L, "join: a task cannot join itself");
   return rt_wait(L, self, &t->done, 1, "join");

@@ -171,12 +171,15 @@ static void report_stuck(lua_State *L) {
                 progname, luaL_tolstring(L, -1, NULL));
         lua_pop(L, 2);
       }
-      lua_getfield(L, -2, "waiting_on");
-      lua_getfield(L, -3, "since");
-      fprintf(stderr, "  %s: waiting on %s since t=%s\n",
-              luaL_tolstring(L, -4, NULL), luaL_optstring(L, -3, "?"),
-              luaL_tolstring(L, -2, NULL));
-      lua_pop(L, 4);
+      /* one value at a time: argument evaluation order is unspecified */
+      const char *label = luaL_tolstring(L, -2, NULL);
+      const char *what, *since;
+      lua_getfield(L, -3, "waiting_on");
+      what = luaL_optstring(L, -1, "?");
+      lua_getfield(L, -4, "since");
+      since = luaL_tolstring(L, -1, NULL);
+      fprintf(stderr, "  %s: waiting on %s since t=%s\n", label, what, since);
+      lua_pop(L, 5);
     }
     lua_pop(L, 2);
   }

@@ -630,8 +630,29 @@ static int finish_protected(lua_State *L) {
     task_finish(L, t, 1, TASK_DONE);
     return 0;
   }
-  /* error (or a foreign yield, already turned into an error by the caller) */
+  /* error (or a foreign yield, already turned into an error by the caller).
+  ** The coroutine's stack is still intact: take the traceback first, then
+  ** close it so its <close> variables run (they get the error object). */
+  lua_pushvalue(co, -1);
   lua_xmove(co, L, 1); /* the error object */
+  if (nres == 0) { /* the traceback (nres 1: the message has one already) */
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    luaL_traceback(L, co, msg, 0);
+    lua_remove(L, -2);
+  } else
+    lua_pushvalue(L, -1);
+  lua_insert(L, -2); /* traceback below the error object */
+  if (nres == 0 && close_thread(L, co) != LUA_OK) {
+    /* a __close raised too: keep the task's own error, note the other */
+    lua_pushfstring(co, "\n(and a <close> variable raised: %s)",
+                    luaL_tolstring(co, -1, NULL));
+    lua_xmove(co, L, 1);
+    lua_pushvalue(L, -3);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    lua_replace(L, -3);
+  }
+  lua_settop(co, 0);
   if (rt_is_cancelled(L, -1)) {
     lua_getfield(L, -1, "task");
     if (lua_rawequal(L, -1, 1)) { /* its own cancel: not a failure */
@@ -642,14 +663,8 @@ static int finish_protected(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  if (nres == 0) { /* add the traceback (nres 1: the message has one) */
-    const char *msg = luaL_tolstring(L, -1, NULL);
-    luaL_traceback(L, co, msg, 0);
-    lua_remove(L, -2);
-  } else
-    lua_pushvalue(L, -1);
-  lua_setiuservalue(L, 1, UV_AUX); /* message + traceback */
   lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
+  lua_setiuservalue(L, 1, UV_AUX);    /* message + traceback */
   {
     int joined = t->done.head != NULL; /* joiners, or an any/all */
     task_finish(L, t, 1, TASK_FAILED);
@@ -669,6 +684,10 @@ static void push_failure_report(lua_State *L, des_task *t, int idx) {
   lua_pop(L, 1);
 }
 
+static des_task *t_of(lua_State *L, int idx) {
+  return lua_touserdata(L, idx);
+}
+
 /* Ask the model's error handler (des.on_error) about an unhandled failure.
 ** Returns 1 if it handled it. */
 static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
@@ -681,10 +700,12 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
   lua_pushvalue(L, idx);
   lua_getiuservalue(L, idx, UV_VALUES);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    lua_pushfstring(L, "error handler failed: %s",
-                    luaL_tolstring(L, -1, NULL));
-    lua_remove(L, -2);
-    lua_remove(L, -2);
+    const char *herr = luaL_tolstring(L, -1, NULL);
+    push_failure_report(L, t_of(L, idx), idx);
+    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)",
+                    herr, lua_tostring(L, -1));
+    lua_replace(L, -4);
+    lua_pop(L, 2);
     return -1;
   }
   return 1;
@@ -900,6 +921,7 @@ void rt_close(lua_State *L, des_runtime *rt) {
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   des_task *cur = rt_current(L);
   lua_State *saved = rt->L;
+  des_runtime *prev;
   int rc;
   if (rt->closed)
     return luaL_error(L, "run: the simulation is closed");
@@ -911,6 +933,8 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
   rt->L = L;
+  prev = rt->G->dispatching;
+  rt->G->dispatching = rt;
   if (step)
     rc = sim_step(rt->sim);
   else if (limit >= 0)
@@ -918,6 +942,7 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   else
     rc = sim_run(rt->sim);
   rt->L = saved;
+  rt->G->dispatching = prev;
   if (rc == RT_STOP_ERROR)
     return lua_error(L);
   if (rc < 0 && rc != SIM_EMPTY)

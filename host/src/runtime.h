@@ -116,6 +116,7 @@ struct rt_global {
     uint32_t next_free;
   } *slots;
   uint32_t nslots, capslots, free_head;
+  des_runtime *dispatching; /* the simulation whose run is under way */
   lua_Alloc allocf;
   void *allocud;
 };

@@ -1,0 +1,395 @@
+-- spec/cli_spec.lua -- the deshost command line: exit statuses, error
+-- reports, options, model arguments and the deadlock report.
+--
+-- The binary comes from the DESHOST environment variable (CMake's ctest
+-- sets it to the deshost it built).
+local DESHOST = os.getenv("DESHOST")
+if DESHOST == nil or DESHOST == "" then
+  error("cli_spec.lua: set DESHOST to the deshost binary to test "
+        .. "(ctest sets it; by hand: DESHOST=build/deshost busted spec/cli_spec.lua)")
+end
+
+-- Quote s for /bin/sh.
+local function q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function spit(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- Assert that string s contains every plain substring given.
+local function contains(s, ...)
+  for i = 1, select("#", ...) do
+    local sub = select(i, ...)
+    if not s:find(sub, 1, true) then
+      error(("expected %q to contain %q"):format(s, sub), 2)
+    end
+  end
+end
+
+local function lacks(s, sub)
+  if s:find(sub, 1, true) then
+    error(("expected %q not to contain %q"):format(s, sub), 2)
+  end
+end
+
+local dir -- a fresh temporary directory for the whole file
+
+setup(function()
+  dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir " .. q(dir)))
+end)
+
+teardown(function()
+  if dir then os.execute("rm -rf " .. q(dir)) end
+end)
+
+-- Write a model file (name defaults to model.lua); returns its path.
+local function model(text, name)
+  local path = dir .. "/" .. (name or "model.lua")
+  spit(path, text)
+  return path
+end
+
+-- Run deshost with the given argument words (quoted here); returns
+-- exit status, stdout, stderr.
+local function deshost(...)
+  local words = {}
+  for i = 1, select("#", ...) do words[#words + 1] = q(select(i, ...)) end
+  local out, err = dir .. "/stdout", dir .. "/stderr"
+  local cmd = ("cd %s && %s %s >%s 2>%s"):format(q(dir), q(DESHOST), table.concat(words, " "),
+                                                   q(out), q(err))
+  local ok, how, code = os.execute(cmd)
+  assert(how == "exit", ("deshost ended by %s %s"):format(tostring(how), tostring(code)))
+  assert((ok == true) == (code == 0))
+  return code, slurp(out), slurp(err)
+end
+
+describe("deshost runs a model", function()
+  it("as the task 'main' at time 0, which may sleep; exit status 0", function()
+    local m = model([[
+local des = require "des"
+local me = des.self()
+print(me.name, me.id, des.now())
+des.sleep(2.5)
+print("woke at", des.now())
+]])
+    local code, out, err = deshost(m)
+    assert.equal(0, code)
+    assert.equal("main\t1\t0.0\nwoke at\t2.5\n", out)
+    assert.equal("", err)
+  end)
+
+  it("until no event is left, after the main chunk has returned", function()
+    local m = model([[
+local des = require "des"
+des.spawn(function() des.sleep(5); print("late task at", des.now()) end)
+print("main returns")
+]])
+    local code, out = deshost(m)
+    assert.equal(0, code)
+    assert.equal("main returns\nlate task at\t5.0\n", out)
+  end)
+
+  it("passes its arguments as ... and in the global arg, as lua does", function()
+    model([[
+print(select("#", ...), ...)
+print(#arg, arg[0], arg[1], arg[2], arg[3])
+print(arg[-1], arg[-2])
+]])
+    local code, out, err = deshost("--seed", "3", "model.lua", "a", "b c", "")
+    assert.equal(0, code, err)
+    local lines = {}
+    for line in out:gmatch("[^\n]*\n") do lines[#lines + 1] = line end
+    assert.equal("3\ta\tb c\t\n", lines[1])
+    assert.equal("3\tmodel.lua\ta\tb c\t\n", lines[2])
+    assert.equal("3\t--seed\n", lines[3])
+  end)
+
+  it("gives options after the model to the model", function()
+    model("print(...)")
+    local code, out = deshost("model.lua", "--until", "5", "-e", "x")
+    assert.equal(0, code)
+    assert.equal("--until\t5\t-e\tx\n", out)
+  end)
+
+  it("accepts -- as the end of options", function()
+    model("print('ran', ...)", "-odd.lua")
+    local code, out = deshost("--", "-odd.lua", "1")
+    assert.equal(0, code)
+    assert.equal("ran\t1\n", out)
+  end)
+end)
+
+describe("deshost errors", function()
+  it("exit 1 when a task fails unjoined, naming the task, the time and a traceback", function()
+    local m = model([[
+local des = require "des"
+local function deep() error("disk full") end
+des.spawn{name = "worker", function()
+  des.sleep(2.5)
+  deep()
+end}
+des.spawn(function() des.sleep(10); print("never printed") end)
+print("before")
+]])
+    local code, out, err = deshost(m)
+    assert.equal(1, code)
+    assert.equal("before\n", out)
+    contains(err, "task 'worker' (#2) failed at t=2.5", "model.lua:2: disk full",
+             "stack traceback", "'deep'", "model.lua:5")
+    lacks(out, "never printed")
+  end)
+
+  it("exit 1 when the main chunk fails, naming task 'main'", function()
+    model([[
+local des = require "des"
+des.sleep(1)
+local t = nil
+print(t.field)
+]])
+    local code, _, err = deshost("model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'main' (#1) failed at t=1", "model.lua:4:", "stack traceback")
+  end)
+
+  it("describes a non-string error with its __tostring", function()
+    model([[error(setmetatable({}, {__tostring = function() return "custom failure" end}))]])
+    local code, _, err = deshost("model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'main' (#1)", "custom failure")
+  end)
+
+  it("exit 0 when the failure is joined", function()
+    model([[
+local des = require "des"
+local t = des.spawn(function() des.sleep(1); error("handled", 0) end)
+print(pcall(t.join, t))
+]])
+    local code, out, err = deshost("model.lua")
+    assert.equal(0, code)
+    assert.equal("false\thandled\n", out)
+    assert.equal("", err)
+  end)
+
+  it("exit 0 when the model handles failures with des.on_error", function()
+    model([[
+local des = require "des"
+des.on_error(function(task, e) print("handled", task.name, e) end)
+des.spawn{name = "w", function() des.sleep(1); error("oops", 0) end}
+des.sleep(2)
+print("main goes on at", des.now())
+]])
+    local code, out = deshost("model.lua")
+    assert.equal(0, code)
+    assert.equal("handled\tw\toops\nmain goes on at\t2.0\n", out)
+  end)
+
+  it("exit 1 when the model file does not exist, naming it", function()
+    local code, out, err = deshost("no-such-model.lua")
+    assert.equal(1, code)
+    assert.equal("", out)
+    contains(err, "no-such-model.lua")
+  end)
+
+  it("exit 1 when the model does not parse, with the file and line", function()
+    model("local x = 1\nlocal y = = 2\n", "broken.lua")
+    local code, out, err = deshost("broken.lua")
+    assert.equal(1, code)
+    assert.equal("", out)
+    contains(err, "broken.lua:2:")
+  end)
+
+  it("exit 1 when a task yields outside des", function()
+    model([[
+local des = require "des"
+des.spawn{name = "bad", function() coroutine.yield() end}
+]])
+    local code, _, err = deshost("model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'bad' (#2)", "yielded outside des")
+  end)
+end)
+
+describe("deshost usage errors: exit 2", function()
+  local cases = {
+    { "an unknown option", { "--frobnicate", "model.lua" }, "--frobnicate" },
+    { "no model", {}, "" },
+    { "--until without a value", { "--until" }, "--until" },
+    { "--until that is not a number", { "--until", "soon", "model.lua" }, "--until" },
+    { "a negative --until", { "--until", "-1", "model.lua" }, "--until" },
+    { "--seed without a value", { "--seed" }, "--seed" },
+    { "--seed that is not an integer", { "--seed", "1.5", "model.lua" }, "--seed" },
+    { "-e without a chunk", { "-e" }, "-e" },
+  }
+  for _, c in ipairs(cases) do
+    it("for " .. c[1], function()
+      model("print('model ran')")
+      local code, out, err = deshost(table.unpack(c[2]))
+      assert.equal(2, code)
+      lacks(out, "model ran")
+      contains(err, "usage", c[3])
+    end)
+  end
+end)
+
+describe("deshost options", function()
+  local ticker = [[
+local des = require "des"
+des.spawn{name = "ticker", function()
+  while true do des.sleep(1); print("tick", des.now()) end
+end}
+]]
+
+  it("--until T handles events strictly before T", function()
+    model(ticker)
+    local code, out, err = deshost("--until", "3", "model.lua")
+    assert.equal(0, code)
+    assert.equal("tick\t1.0\ntick\t2.0\n", out)
+    assert.equal("", err) -- a run cut short is no deadlock
+  end)
+
+  it("--until accepts a fractional time", function()
+    model(ticker)
+    local code, out = deshost("--until", "3.5", "model.lua")
+    assert.equal(0, code)
+    assert.equal("tick\t1.0\ntick\t2.0\ntick\t3.0\n", out)
+  end)
+
+  it("--until 0 runs nothing, not even the main chunk", function()
+    model("print('main ran')")
+    local code, out = deshost("--until", "0", "model.lua")
+    assert.equal(0, code)
+    assert.equal("", out)
+  end)
+
+  it("--seed N seeds the default simulation", function()
+    model([[print(require("des").default().seed)]])
+    local _, out7 = deshost("--seed", "7", "model.lua")
+    local _, out0 = deshost("model.lua")
+    local _, outn = deshost("--seed", "-12", "model.lua")
+    assert.equal("7\n", out7)
+    assert.equal("0\n", out0)
+    assert.equal("-12\n", outn)
+  end)
+
+  it("-e CHUNK runs before the model, outside any task, in order", function()
+    model([[print("model sees", A, B)]])
+    local code, out = deshost("-e", "A = 1",
+                              "-e", "B = A + 1; print('in a task:', require('des').self() ~= nil)",
+                              "model.lua")
+    assert.equal(0, code)
+    assert.equal("in a task:\tfalse\nmodel sees\t1\t2\n", out)
+  end)
+
+  it("-e alone runs the chunk and exits 0", function()
+    local code, out = deshost("-e", "print(6 * 7)")
+    assert.equal(0, code)
+    assert.equal("42\n", out)
+  end)
+
+  it("-e with an error exits 1 with its message, and the model does not run", function()
+    model("print('model ran')")
+    local code, out, err = deshost("-e", "error('bad chunk')", "model.lua")
+    assert.equal(1, code)
+    assert.equal("", out)
+    contains(err, "bad chunk")
+  end)
+
+  it("--help prints the usage with every option and examples; exit 0", function()
+    for _, flag in ipairs{ "--help", "-h" } do
+      local code, out, err = deshost(flag)
+      assert.equal(0, code)
+      assert.equal("", err)
+      contains(out, "usage: deshost", "model.lua", "--until", "--seed", "-e", "--version",
+               "--help", "example")
+      contains(out:lower(), "exit status")
+    end
+  end)
+
+  it("--version prints the version; exit 0", function()
+    local code, out, err = deshost("--version")
+    assert.equal(0, code)
+    assert.equal("", err)
+    assert.matches("^deshost %d+%.%d+", out)
+  end)
+end)
+
+describe("deshost determinism", function()
+  it("gives the same output, byte for byte, on every run of the same model and seed", function()
+    model([[
+local des = require "des"
+local log, evs = {}, {}
+for i = 1, 40 do evs[i] = des.event("e" .. i) end
+for i = 1, 40 do
+  des.spawn{name = "t" .. i, function()
+    des.sleep((i * 7) % 5 / 4)
+    local which = des.any{ evs[(i % 40) + 1], des.timeout((i % 3) / 2, i) }:wait()
+    log[#log + 1] = ("%s %s %.3f"):format(des.self().name, which.name or which.kind, des.now())
+    if not evs[i].triggered then evs[i]:succeed(i) end
+  end}
+end
+des.sleep(5)
+print(table.concat(log, "\n"))
+]])
+    local code1, out1 = deshost("--seed", "5", "model.lua")
+    local code2, out2 = deshost("--seed", "5", "model.lua")
+    assert.equal(0, code1)
+    assert.equal(0, code2)
+    assert.equal(out1, out2)
+    local n = select(2, out1:gsub("\n", ""))
+    assert.equal(40, n)
+  end)
+end)
+
+describe("deshost deadlock report", function()
+  it("lists each task still waiting when the events run out, with what and since when", function()
+    model([[
+local des = require "des"
+des.spawn{name = "consumer", function() des.sleep(1); des.event("never"):wait() end}
+des.spawn{name = "helper", daemon = true, function() des.event():wait() end}
+local c = des.spawn{name = "joiner", function() des.sleep(2); des.event():wait() end}
+des.spawn{name = "waits-on-joiner", function() c:join() end}
+des.sleep(3)
+print("main done")
+]])
+    local code, out, err = deshost("model.lua")
+    assert.equal(0, code)
+    assert.equal("main done\n", out)
+    contains(err, "deadlock", "t=3")
+    local lines = {}
+    for line in err:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    local function line_of(name)
+      for _, l in ipairs(lines) do
+        if l:find("'" .. name .. "'", 1, true) then return l end
+      end
+      error("no line names task '" .. name .. "' in:\n" .. err)
+    end
+    contains(line_of("consumer"), "task 'consumer' (#2)", "event", "since t=1")
+    contains(line_of("joiner"), "task 'joiner' (#4)", "event", "since t=2")
+    contains(line_of("waits-on-joiner"), "task 'waits-on-joiner' (#5)", "join", "since t=0")
+    lacks(err, "helper") -- daemons are not reported
+  end)
+
+  it("says nothing when every task ended or only daemons wait", function()
+    model([[
+local des = require "des"
+des.spawn{daemon = true, name = "server", function() des.event():wait() end}
+des.spawn(function() des.sleep(1) end)
+]])
+    local code, _, err = deshost("model.lua")
+    assert.equal(0, code)
+    assert.equal("", err)
+  end)
+end)
