@@ -1,0 +1,184 @@
+/*
+** repl.c -- the terminal side of `deshost -i`: reads lines and hands them
+** to the Lua session of lua/des/repl.lua, which does all the commands.
+**
+** On a terminal: line editing, history in ~/.deshost_history (or
+** $DESHOST_HISTORY) and completion of commands and Lua globals, through
+** libedit. Otherwise lines are read plainly and no prompt is printed, so a
+** session can be scripted through a pipe. Ctrl-C during a run asks the
+** simulation to stop after the current event and returns to the prompt.
+*/
+#include "repl.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+#include <lauxlib.h>
+
+static lua_State *repl_L;                 /* for the completion callback */
+static volatile sig_atomic_t repl_sigint; /* Ctrl-C since the last line */
+static void (*repl_stop_fn)(void *);
+static void *repl_stop_ctx;
+
+/* SIGINT: note it and ask the running simulation to stop. Only sets
+** flags (sim_stop is an atomic store), so it is safe in a handler. */
+static void repl_on_sigint(int sig) {
+  (void)sig;
+  repl_sigint = 1;
+  if (repl_stop_fn != NULL)
+    repl_stop_fn(repl_stop_ctx);
+}
+
+/* interrupted() for the Lua session. */
+static int repl_interrupted(lua_State *L) {
+  lua_pushboolean(L, repl_sigint != 0);
+  return 1;
+}
+
+/* write(s) for the Lua session: straight to stdout. */
+static int repl_write(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  fwrite(s, 1, len, stdout);
+  fflush(stdout);
+  return 0;
+}
+
+/* Completion candidates (commands, then global names) from the Lua side,
+** computed once per completion and kept in the registry meanwhile. */
+static char *repl_complete_next(const char *text, int state) {
+  static lua_Integer idx;
+  lua_State *L = repl_L;
+  size_t n = strlen(text);
+  if (state == 0) {
+    idx = 0;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "des.repl");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "completions");
+    lua_call(L, 0, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "des.repl.completions");
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, "des.repl.completions");
+  while (lua_rawgeti(L, -1, ++idx) == LUA_TSTRING) {
+    const char *cand = lua_tostring(L, -1);
+    if (strncmp(cand, text, n) == 0) {
+      char *copy = strdup(cand); /* libedit frees it */
+      lua_pop(L, 2);
+      return copy;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return NULL;
+}
+
+static char **repl_complete(const char *text, int start, int end) {
+  (void)start;
+  (void)end;
+  return rl_completion_matches(text, repl_complete_next);
+}
+
+/* Where history is kept; NULL for none. */
+static const char *repl_history_path(char *buf, size_t size) {
+  const char *p = getenv("DESHOST_HISTORY"), *home = getenv("HOME");
+  if (p != NULL)
+    return p[0] ? p : NULL;
+  if (home == NULL)
+    return NULL;
+  snprintf(buf, size, "%s/.deshost_history", home);
+  return buf;
+}
+
+/* Read one line: editline on a terminal, fgets otherwise. The result is
+** malloc'ed; NULL at end of input. */
+static char *repl_read(int tty, const char *prompt) {
+  char buf[4096];
+  size_t len;
+  if (tty)
+    return readline(prompt);
+  if (fgets(buf, sizeof(buf), stdin) == NULL)
+    return NULL;
+  len = strlen(buf);
+  if (len > 0 && buf[len - 1] == '\n')
+    buf[len - 1] = '\0';
+  return strdup(buf);
+}
+
+int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
+             void *stop_ctx) {
+  int tty = isatty(0) && isatty(1), session;
+  char hbuf[1024];
+  const char *hist = tty ? repl_history_path(hbuf, sizeof(hbuf)) : NULL;
+  char prompt[32];
+  struct sigaction sa, old;
+  sim_idx = lua_absindex(L, sim_idx);
+  /* session = require("des.repl").new(sim, {write=, interrupted=}) */
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "des.repl");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "new");
+  lua_pushvalue(L, sim_idx);
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, repl_write);
+  lua_setfield(L, -2, "write");
+  lua_pushcfunction(L, repl_interrupted);
+  lua_setfield(L, -2, "interrupted");
+  lua_call(L, 2, 1);
+  session = lua_gettop(L);
+  lua_getfield(L, session, "banner");
+  lua_pushvalue(L, session);
+  lua_pushstring(L, model);
+  lua_call(L, 2, 1);
+  if (tty)
+    printf("%s\n", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  snprintf(prompt, sizeof(prompt), "(des) ");
+  repl_L = L;
+  repl_stop_fn = stop;
+  repl_stop_ctx = stop_ctx;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = repl_on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+  if (tty) {
+    rl_attempted_completion_function = repl_complete;
+    if (hist != NULL)
+      read_history(hist);
+  }
+  for (;;) {
+    char *line = repl_read(tty, prompt);
+    if (line == NULL)
+      break;
+    if (tty && line[0] != '\0')
+      add_history(line);
+    repl_sigint = 0;
+    lua_getfield(L, session, "feed");
+    lua_pushvalue(L, session);
+    lua_pushstring(L, line);
+    free(line);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) { /* a bug in the session itself */
+      fprintf(stderr, "deshost: repl: %s\n", lua_tostring(L, -1));
+      lua_pop(L, 1);
+      continue;
+    }
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      break;
+    }
+    snprintf(prompt, sizeof(prompt), "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  if (tty && hist != NULL)
+    write_history(hist);
+  sigaction(SIGINT, &old, NULL);
+  repl_stop_fn = NULL;
+  repl_L = NULL;
+  lua_settop(L, session - 2);
+  return 0;
+}

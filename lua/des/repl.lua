@@ -1,0 +1,414 @@
+-- des.repl -- the commands of `deshost -i`: step, inspect and break a
+-- paused simulation, and evaluate Lua between events.
+--
+-- The C side (host/src/repl.c) only reads lines (with line editing when the
+-- input is a terminal) and catches Ctrl-C; everything else is here, so the
+-- same session can be driven by a script through a pipe. A session is
+--   local s = repl.new(sim, { write = io.write, interrupted = fn })
+--   local prompt = s:feed(line)   -- nil once the user quits
+local des = require "des"
+
+local repl = {}
+local Session = {}
+Session.__index = Session
+
+local PROMPT, MORE = "(des) ", "...> "
+
+-- One line of help per command, in the order `help` lists them.
+local HELP = {
+  { "step [n]", "s", "handle the next n events (default 1), printing each" },
+  { "next", "n", "handle every event due at the next distinct time" },
+  { "until T", "u", "run until time T (events at exactly T are not handled)" },
+  { "run", "c", "run to the end, or to the next breakpoint (Ctrl-C stops)" },
+  { "time", "t", "print the simulated time" },
+  { "tasks", "ts", "list the live tasks: id, name, state, wake time, waiting on" },
+  { "events [n]", "ev", "list the next n events in the queue (default 10)" },
+  { "bt TASK", nil, "traceback of a task (by id or name) where it is suspended" },
+  { "show NAME", "p", "print a global (a resource, a monitor, any value) in detail" },
+  { "break at T", "b", "stop before the first event at or after time T" },
+  { "break wake NAME", nil, "stop before the task named NAME (or with that id) wakes" },
+  { "break if EXPR", nil, "stop when the Lua expression EXPR turns true" },
+  { "breaks", nil, "list the breakpoints" },
+  { "delete N", "d", "delete breakpoint N (all of them without N)" },
+  { "trace on|off", nil, "print every handled event while running" },
+  { "help", "h", "this list" },
+  { "quit", "q", "leave (end of input does the same)" },
+}
+
+-- A new session over `sim`; opts.write prints text, opts.interrupted()
+-- says whether Ctrl-C was pressed since the last call.
+function repl.new(sim, opts)
+  opts = opts or {}
+  return setmetatable({
+    sim = sim,
+    write = opts.write or io.write,
+    interrupted = opts.interrupted or function() return false end,
+    breaks = {},
+    nbreaks = 0,
+    tracing = false,
+    pending = nil, -- an incomplete Lua chunk awaiting more lines
+  }, Session)
+end
+
+-- print-like output through the session's writer.
+function Session:say(...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
+end
+
+-- Format a time for listings.
+local function fmt_time(t)
+  if t == nil then return "-" end
+  return string.format("%.14g", t)
+end
+
+-- Describe one queued event from sim:events().
+local function describe_event(ev)
+  if ev.task ~= nil and ev.kind ~= "timeout" then
+    return string.format("%s %s", ev.kind, tostring(ev.task):gsub(": %a+$", ""))
+  elseif ev.component ~= nil then
+    return string.format("component %d kind %d data %d", ev.component, ev.kind, ev.data)
+  end
+  return ev.kind
+end
+
+-- Run fn() with the trace printing to the session when tracing is on (or
+-- always when `force`), then restore the trace.
+function Session:with_trace(force, fn)
+  if force or self.tracing then
+    self.sim:trace(function(line) self.write(line .. "\n") end)
+  end
+  local ok, err = pcall(fn)
+  self.sim:trace(false)
+  if not ok then self:say("error: " .. tostring(err)) end
+  return ok
+end
+
+-- Find a live task by id (number) or name.
+function Session:find_task(key)
+  local id = tonumber(key)
+  for _, t in ipairs(self.sim:tasks()) do
+    if (id and t.id == id) or t.name == key then return t end
+  end
+  return nil
+end
+
+-- Evaluate a breakpoint condition in the global environment.
+local function eval_condition(bp)
+  local ok, v = pcall(bp.fn)
+  return ok and v and true or false
+end
+
+-- Which breakpoint, if any, stops us before the next event (at `nxt`).
+function Session:break_before(nxt)
+  local head
+  for i = 1, self.nbreaks do
+    local bp = self.breaks[i]
+    if bp then
+      if bp.kind == "at" and not bp.hit and nxt >= bp.time then
+        bp.hit = true
+        return bp
+      elseif bp.kind == "wake" then
+        head = head or self.sim:events(1)[1]
+        local t = head and head.task
+        if t and t.id and (t.name == bp.name or tostring(t.id) == bp.name) then
+          return bp
+        end
+      end
+    end
+  end
+  return nil
+end
+
+-- After an event: did a condition breakpoint turn true?
+function Session:break_after()
+  for i = 1, self.nbreaks do
+    local bp = self.breaks[i]
+    if bp and bp.kind == "if" then
+      local now = eval_condition(bp)
+      local was = bp.last
+      bp.last = now
+      if now and not was then return bp end
+    end
+  end
+  return nil
+end
+
+-- Handle events until `limit` (exclusive; nil for no limit), `count`
+-- events (nil for no count), a breakpoint or Ctrl-C.
+function Session:advance(limit, count)
+  local sim, handled = self.sim, 0
+  local skip_wake_break = true -- never stop before the first event itself
+  self:with_trace(false, function()
+    while count == nil or handled < count do
+      if self.interrupted() then self:say("interrupted at t=" .. fmt_time(sim:now())); return end
+      local nxt = sim:peek()
+      if nxt == nil then
+        if limit then sim:run(limit) end
+        self:say("no more events; t=" .. fmt_time(sim:now()))
+        return
+      end
+      if limit and nxt >= limit then
+        sim:run(limit)
+        self:say("t=" .. fmt_time(sim:now()))
+        return
+      end
+      local bp = self:break_before(nxt)
+      if bp and not (skip_wake_break and bp.kind == "wake") then
+        self:say(string.format("breakpoint %d (%s) at t=%s", bp.id, bp.text, fmt_time(nxt)))
+        return
+      end
+      skip_wake_break = false
+      sim:step()
+      handled = handled + 1
+      bp = self:break_after()
+      if bp then
+        self:say(string.format("breakpoint %d (%s) at t=%s", bp.id, bp.text, fmt_time(sim:now())))
+        return
+      end
+    end
+  end)
+end
+
+-- Commands: each takes the session and the rest of the line.
+local commands = {}
+
+commands.step = function(self, arg)
+  local n = tonumber(arg ~= "" and arg or "1")
+  if not n or n < 1 then return self:say("step: expected a count >= 1") end
+  if self.sim:peek() == nil then
+    return self:say("no more events; t=" .. fmt_time(self.sim:now()))
+  end
+  local was = self.tracing
+  self.tracing = true -- stepping always shows what it handled
+  self:advance(nil, math.floor(n))
+  self.tracing = was
+end
+
+-- `next` runs every event due at the next time: until the clock moves on.
+commands["next"] = function(self)
+  local sim = self.sim
+  local t = sim:peek()
+  if t == nil then return self:say("no more events; t=" .. fmt_time(sim:now())) end
+  self:with_trace(true, function()
+    while sim:peek() == t and not self.interrupted() do sim:step() end
+  end)
+  self:say("t=" .. fmt_time(sim:now()))
+end
+
+commands["until"] = function(self, arg)
+  local t = tonumber(arg)
+  if not t then return self:say("until: expected a time") end
+  if t < self.sim:now() then return self:say("until: time " .. arg .. " is in the past") end
+  self:advance(t, nil)
+end
+
+commands.run = function(self)
+  if self.nbreaks == 0 or next(self.breaks) == nil then
+    self:with_trace(false, function() self.sim:run() end)
+    if self.interrupted() then
+      self:say("interrupted at t=" .. fmt_time(self.sim:now()))
+    else
+      self:say("no more events; t=" .. fmt_time(self.sim:now()))
+    end
+    return
+  end
+  self:advance(nil, nil)
+end
+
+commands.time = function(self)
+  self:say("t=" .. fmt_time(self.sim:now()))
+end
+
+commands.tasks = function(self)
+  local list = self.sim:tasks()
+  if #list == 0 then return self:say("no live tasks") end
+  self:say(string.format("%5s  %-16s %-9s %-12s %-10s %s", "id", "name", "state",
+                         "wakes at", "waits on", "since"))
+  for _, t in ipairs(list) do
+    self:say(string.format("%5d  %-16s %-9s %-12s %-10s %s", t.id, t.name or "-", t.status,
+                           fmt_time(t.wake_at), t.waiting_on or "-", fmt_time(t.since)))
+  end
+end
+
+commands.events = function(self, arg)
+  local n = tonumber(arg ~= "" and arg or "10")
+  if not n or n < 0 then return self:say("events: expected a count") end
+  local evs = self.sim:events(math.floor(n))
+  if #evs == 0 then return self:say("the event queue is empty") end
+  for i, ev in ipairs(evs) do
+    self:say(string.format("%4d  t=%-12s %s", i, fmt_time(ev.time), describe_event(ev)))
+  end
+end
+
+commands.bt = function(self, arg)
+  local t = self:find_task(arg)
+  if not t then return self:say("bt: no live task '" .. arg .. "' (see: tasks)") end
+  self:say(t:traceback(tostring(t)) or (tostring(t) .. " is not suspended"))
+end
+
+-- Print a value, one level of fields deep for tables.
+local function show_value(self, name, v)
+  if type(v) ~= "table" then return self:say(name .. " = " .. tostring(v)) end
+  self:say(name .. " = " .. tostring(v))
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do self:say(string.format("  %s = %s", tostring(k), tostring(v[k]))) end
+end
+
+commands.show = function(self, arg)
+  if arg == "" then return self:say("show: expected a name") end
+  local f = load("return " .. arg, "=show", "t")
+  if not f then return self:say("show: not an expression: " .. arg) end
+  local ok, v = pcall(f)
+  if not ok then return self:say("show: " .. tostring(v)) end
+  show_value(self, arg, v)
+end
+
+commands["break"] = function(self, arg)
+  local kind, rest = arg:match("^(%a+)%s*(.*)$")
+  local bp = { id = self.nbreaks + 1, text = arg }
+  if kind == "at" and tonumber(rest) then
+    bp.kind, bp.time = "at", tonumber(rest)
+  elseif kind == "wake" and rest ~= "" then
+    bp.kind, bp.name = "wake", rest
+  elseif kind == "if" and rest ~= "" then
+    local f, err = load("return " .. rest, "=break", "t")
+    if not f then return self:say("break if: " .. err) end
+    bp.kind, bp.fn = "if", f
+    bp.last = eval_condition(bp)
+  elseif tonumber(arg) then
+    bp.kind, bp.time, bp.text = "at", tonumber(arg), "at " .. arg
+  else
+    return self:say("break: expected 'at T', 'wake NAME' or 'if EXPR'")
+  end
+  self.nbreaks = bp.id
+  self.breaks[bp.id] = bp
+  self:say(string.format("breakpoint %d: %s", bp.id, bp.text))
+end
+
+commands.breaks = function(self)
+  local any = false
+  for i = 1, self.nbreaks do
+    local bp = self.breaks[i]
+    if bp then
+      any = true
+      self:say(string.format("%d  %s", i, bp.text))
+    end
+  end
+  if not any then self:say("no breakpoints") end
+end
+
+commands.delete = function(self, arg)
+  if arg == "" then
+    self.breaks = {}
+    return self:say("all breakpoints deleted")
+  end
+  local n = tonumber(arg)
+  if not n or not self.breaks[n] then return self:say("delete: no breakpoint " .. arg) end
+  self.breaks[n] = nil
+  self:say("breakpoint " .. arg .. " deleted")
+end
+
+commands.trace = function(self, arg)
+  if arg == "on" then self.tracing = true
+  elseif arg == "off" then self.tracing = false
+  else return self:say("trace: expected on or off") end
+  self:say("trace " .. arg)
+end
+
+commands.help = function(self)
+  for _, h in ipairs(HELP) do
+    local name = h[2] and (h[1] .. " (" .. h[2] .. ")") or h[1]
+    self:say(string.format("  %-22s %s", name, h[3]))
+  end
+  self:say("  anything else is Lua, run in the model's global environment between events")
+end
+
+local aliases = {
+  s = "step", n = "next", u = "until", c = "run", continue = "run", t = "time",
+  now = "time", ts = "tasks", ev = "events", p = "show", b = "break", d = "delete",
+  h = "help", ["?"] = "help",
+}
+
+-- The command names and aliases, for completion.
+function repl.command_names()
+  local names = {}
+  for k in pairs(commands) do names[#names + 1] = k end
+  for k in pairs(aliases) do names[#names + 1] = k end
+  names[#names + 1] = "quit"
+  table.sort(names)
+  return names
+end
+
+-- Completion candidates: the commands, then the global names (sorted).
+function repl.completions()
+  local list, globals = repl.command_names(), {}
+  for k in pairs(_G) do
+    if type(k) == "string" then globals[#globals + 1] = k end
+  end
+  table.sort(globals)
+  table.move(globals, 1, #globals, #list + 1, list)
+  return list
+end
+
+-- Drop the frames of the REPL itself from a traceback.
+local function chunk_traceback(msg)
+  local tb = debug.traceback(msg, 2)
+  return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
+end
+
+-- Run a Lua chunk typed at the prompt, printing its results like lua.c.
+-- Returns false when the chunk is incomplete (more lines are needed).
+function Session:eval(src)
+  local f, err = load("return " .. src, "=stdin", "t")
+  if not f then f, err = load(src, "=stdin", "t") end
+  if not f then
+    if err:find("<eof>", 1, true) then return false end
+    self:say(err)
+    return true
+  end
+  local res = table.pack(xpcall(f, chunk_traceback))
+  if not res[1] then
+    self:say(tostring(res[2]))
+  elseif res.n > 1 then
+    self:say(table.unpack(res, 2, res.n))
+  end
+  return true
+end
+
+-- Feed one line of input; returns the next prompt, or nil to quit.
+function Session:feed(line)
+  if self.pending then
+    local src = self.pending .. "\n" .. line
+    if self:eval(src) then self.pending = nil; return PROMPT end
+    self.pending = src
+    return MORE
+  end
+  local word, rest = line:match("^%s*(%S+)%s*(.-)%s*$")
+  if word == nil then return PROMPT end
+  if word == "quit" or word == "q" or word == "exit" then return nil end
+  local cmd = commands[aliases[word] or word]
+  if cmd then
+    local ok, err = pcall(cmd, self, rest)
+    if not ok then self:say("error: " .. tostring(err)) end
+    return PROMPT
+  end
+  if not self:eval(line) then
+    self.pending = line
+    return MORE
+  end
+  return PROMPT
+end
+
+-- The banner printed when a session opens.
+function Session:banner(model)
+  return string.format("%s: %s paused at t=%s with %d events queued; 'help' lists commands",
+                       des._VERSION, model or "simulation", fmt_time(self.sim:now()),
+                       self.sim:pending())
+end
+
+repl.PROMPT = PROMPT
+return repl
