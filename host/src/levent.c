@@ -18,13 +18,13 @@ enum { EVK_PLAIN, EVK_TIMEOUT, EVK_ANY, EVK_ALL };
 static const char *const event_kinds[] = {"event", "timeout", "any", "all"};
 
 typedef struct des_event {
-  rt_waitable w;      /* first: tasks and events share this layout */
-  des_runtime *rt;    /* timeouts: the simulation that fires them */
-  uint8_t kind;       /* EVK_* */
-  wheel_handle timer; /* timeouts: the pending wheel event */
-  des_time when;      /* when it triggered */
-  uint32_t n;         /* composites: number of members */
-  uint32_t remaining; /* all: members not yet succeeded */
+  rt_waitable w;        /* first: tasks and events share this layout */
+  des_runtime *rt;      /* timeouts: the simulation that fires them */
+  uint8_t kind;         /* EVK_* */
+  wheel_handle timer;   /* timeouts: the pending wheel event */
+  des_time when;        /* when it triggered */
+  uint32_t n;           /* composites: number of members */
+  uint32_t remaining;   /* all: members not yet succeeded */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -312,8 +312,8 @@ static int new_composite(lua_State *L, int kind) {
     lua_rawgeti(L, 1, i);
     if (!luaL_testudata(L, -1, DES_EVENT_MT) &&
         !luaL_testudata(L, -1, DES_TASK_MT))
-      luaL_error(L, "%s: member %d is a %s, expected an event or a task",
-                 fname, (int)i, luaL_typename(L, -1));
+      luaL_error(L, "%s: member %d is a %s, expected an event or a task", fname,
+                 (int)i, luaL_typename(L, -1));
     lua_pop(L, 1);
   }
   lua_settop(L, 1);

@@ -216,12 +216,11 @@ static int s_trace(lua_State *L) {
 static int s_shuffle_ties(lua_State *L) {
   int first;
   des_runtime *rt = self_sim(L, &first);
-  if (lua_isnoneornil(L, first) || (lua_isboolean(L, first) &&
-                                    !lua_toboolean(L, first)))
+  if (lua_isnoneornil(L, first) ||
+      (lua_isboolean(L, first) && !lua_toboolean(L, first)))
     sim_set_shuffle(rt->sim, 0, 0);
   else
-    sim_set_shuffle(rt->sim, 1,
-                    (uint64_t)luaL_checkinteger(L, first));
+    sim_set_shuffle(rt->sim, 1, (uint64_t)luaL_checkinteger(L, first));
   return 0;
 }
 
@@ -392,11 +391,11 @@ static int l_lazy_index(lua_State *L) {
 }
 
 static const luaL_Reg sim_methods[] = {
-    {"spawn", s_spawn},     {"run", s_run},     {"step", s_step},
-    {"peek", s_peek},       {"now", s_now},     {"pending", s_pending},
-    {"stop", s_stop},       {"tasks", s_tasks}, {"on_error", s_on_error},
-    {"close", s_close},     {"trace", s_trace},
-    {"shuffle_ties", s_shuffle_ties}, {"events", s_events}, {NULL, NULL}};
+    {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
+    {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
+    {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
+    {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
+    {"events", s_events}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__index", s_index},
                                     {"__gc", s_gc},
@@ -404,15 +403,21 @@ static const luaL_Reg sim_meta[] = {{"__index", s_index},
                                     {"__tostring", s_tostring},
                                     {NULL, NULL}};
 
-static const luaL_Reg module_funcs[] = {
-    {"new", l_new},         {"run", s_run},
-    {"step", s_step},       {"peek", s_peek},
-    {"pending", s_pending}, {"stop", s_stop},
-    {"tasks", s_tasks},     {"on_error", s_on_error},
-    {"interrupted", l_interrupted},
-    {"cancelled", l_cancelled},
-    {"default", l_default}, {"trace", s_trace},
-    {"shuffle_ties", s_shuffle_ties}, {"events", s_events}, {NULL, NULL}};
+static const luaL_Reg module_funcs[] = {{"new", l_new},
+                                        {"run", s_run},
+                                        {"step", s_step},
+                                        {"peek", s_peek},
+                                        {"pending", s_pending},
+                                        {"stop", s_stop},
+                                        {"tasks", s_tasks},
+                                        {"on_error", s_on_error},
+                                        {"interrupted", l_interrupted},
+                                        {"cancelled", l_cancelled},
+                                        {"default", l_default},
+                                        {"trace", s_trace},
+                                        {"shuffle_ties", s_shuffle_ties},
+                                        {"events", s_events},
+                                        {NULL, NULL}};
 
 int luaopen_des(lua_State *L) {
   int mod;

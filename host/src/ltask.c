@@ -19,13 +19,15 @@ static des_task *running_task(lua_State *L, const char *fname) {
   des_task *t = rt_current(L);
   if (t == NULL) {
     if (lua_pushthread(L)) /* the main thread */
-      luaL_error(L, "%s: not inside a task (call it from a function started "
-                    "with des.spawn, or from the model's main chunk under "
-                    "deshost)",
+      luaL_error(L,
+                 "%s: not inside a task (call it from a function started "
+                 "with des.spawn, or from the model's main chunk under "
+                 "deshost)",
                  fname);
-    luaL_error(L, "%s: called from a coroutine that is not a des task (a "
-                  "coroutine made with coroutine.create or wrap cannot "
-                  "suspend the simulation; use des.spawn)",
+    luaL_error(L,
+               "%s: called from a coroutine that is not a des task (a "
+               "coroutine made with coroutine.create or wrap cannot "
+               "suspend the simulation; use des.spawn)",
                fname);
   }
   return t;
@@ -48,8 +50,9 @@ int ltask_spawn(lua_State *L, des_runtime *rt, int first) {
     daemon = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (lua_rawgeti(L, first, 1) != LUA_TFUNCTION)
-      luaL_error(L, "spawn: the table's first item must be a function "
-                    "(got %s)",
+      luaL_error(L,
+                 "spawn: the table's first item must be a function "
+                 "(got %s)",
                  luaL_typename(L, -1));
     n = (int)lua_rawlen(L, first);
     luaL_checkstack(L, n, "too many arguments to spawn");
@@ -149,10 +152,13 @@ static int t_traceback(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg task_methods[] = {
-    {"traceback", t_traceback},
-    {"join", t_join},     {"cancel", t_cancel}, {"interrupt", t_interrupt},
-    {"status", t_status}, {"name", t_name},     {NULL, NULL}};
+static const luaL_Reg task_methods[] = {{"traceback", t_traceback},
+                                        {"join", t_join},
+                                        {"cancel", t_cancel},
+                                        {"interrupt", t_interrupt},
+                                        {"status", t_status},
+                                        {"name", t_name},
+                                        {NULL, NULL}};
 
 /* task.name, task.status, task.id, task.since, task.waiting_on, methods */
 static int t_index(lua_State *L) {

@@ -79,8 +79,7 @@ static uint32_t slot_alloc(lua_State *L, rt_global *G, des_task *t) {
   } else {
     if (G->nslots == G->capslots) {
       uint32_t ncap = G->capslots ? G->capslots * 2 : 64;
-      void *p = G->allocf(G->allocud, G->slots,
-                          G->capslots * sizeof(*G->slots),
+      void *p = G->allocf(G->allocud, G->slots, G->capslots * sizeof(*G->slots),
                           ncap * sizeof(*G->slots));
       if (p == NULL)
         luaL_error(L, "not enough memory for a new task");
@@ -355,9 +354,10 @@ static void check_suspend(lua_State *L, des_task *t, const char *what) {
   if (!lua_isyieldable(L)) {
     rt_push_task(L, t);
     rt_push_task_label(L, -1);
-    luaL_error(L, "%s: %s cannot suspend here: attempt to yield across a "
-                  "C-call boundary (inside a metamethod, an iterator or a "
-                  "C function such as table.sort?)",
+    luaL_error(L,
+               "%s: %s cannot suspend here: attempt to yield across a "
+               "C-call boundary (inside a metamethod, an iterator or a "
+               "C function such as table.sort?)",
                what, lua_tostring(L, -1));
   }
 }
@@ -489,8 +489,8 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   lua_pop(L, 1);
   slot_free(rt->G, t);
   rt->alive--;
-  rt_trigger(L, &t->done,
-             idx, state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
+  rt_trigger(L, &t->done, idx,
+             state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
 }
 
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
@@ -513,8 +513,9 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
   if (t->state == TASK_RUNNING) {
     if (co != L) {
       rt_push_task_label(L, idx);
-      luaL_error(L, "cancel: %s is running (it started another "
-                    "simulation's run) and cannot be cancelled from here",
+      luaL_error(L,
+                 "cancel: %s is running (it started another "
+                 "simulation's run) and cannot be cancelled from here",
                  lua_tostring(L, -1));
     }
     rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
@@ -635,7 +636,7 @@ static int finish_protected(lua_State *L) {
   ** close it so its <close> variables run (they get the error object). */
   lua_pushvalue(co, -1);
   lua_xmove(co, L, 1); /* the error object */
-  if (nres == 0) { /* the traceback (nres 1: the message has one already) */
+  if (nres == 0) {     /* the traceback (nres 1: the message has one already) */
     const char *msg = luaL_tolstring(L, -1, NULL);
     luaL_traceback(L, co, msg, 0);
     lua_remove(L, -2);
@@ -702,8 +703,8 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
     const char *herr = luaL_tolstring(L, -1, NULL);
     push_failure_report(L, t_of(L, idx), idx);
-    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)",
-                    herr, lua_tostring(L, -1));
+    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)", herr,
+                    lua_tostring(L, -1));
     lua_replace(L, -4);
     lua_pop(L, 2);
     return -1;
@@ -731,8 +732,9 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
     lua_pop(co, nres);
     rt_push_task(L, t);
     rt_push_task_label(L, -1);
-    lua_pushfstring(L, "%s yielded outside des (a plain coroutine.yield in "
-                       "a task? use des.sleep or event:wait)",
+    lua_pushfstring(L,
+                    "%s yielded outside des (a plain coroutine.yield in "
+                    "a task? use des.sleep or event:wait)",
                     lua_tostring(L, -1));
     luaL_traceback(L, co, lua_tostring(L, -1), 0);
     t->state = TASK_RUNNING;
@@ -754,8 +756,7 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
     lua_remove(L, -2);
     return RT_STOP_ERROR;
   }
-  if (status != LUA_OK && !lua_toboolean(L, -1) &&
-      t->state == TASK_FAILED) {
+  if (status != LUA_OK && !lua_toboolean(L, -1) && t->state == TASK_FAILED) {
     int h;
     lua_pop(L, 1);
     h = call_error_handler(L, rt, top + 1);
@@ -771,7 +772,6 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   lua_settop(L, top);
   return 0;
 }
-
 
 /* The runtime's component handler. */
 static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
@@ -991,13 +991,13 @@ des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
     luaL_error(L, "%s: duration must be finite (got inf)", fname);
   whole = floor(d);
   if (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R)
-    luaL_error(L, "%s: duration %f is past the simulated clock's range",
-               fname, d);
+    luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
+               d);
   w = (int64_t)whole;
   f = (int64_t)llround((d - whole) * (lua_Number)R);
   if (w * R > DES_TIME_MAX - f)
-    luaL_error(L, "%s: duration %f is past the simulated clock's range",
-               fname, d);
+    luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
+               d);
   return w * R + f;
 }
 

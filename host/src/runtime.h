@@ -35,13 +35,13 @@ enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT };
 
 /* Task states, in the order a task goes through them. */
 enum {
-  TASK_READY,     /* spawned or woken, its resume is scheduled */
-  TASK_RUNNING,   /* the coroutine is executing */
-  TASK_SLEEPING,  /* in des.sleep, a TIMER is scheduled */
-  TASK_WAITING,   /* waiting on a waitable */
-  TASK_DONE,      /* returned; results kept for join */
-  TASK_FAILED,    /* raised an error; the error is kept for join */
-  TASK_CANCELLED  /* ended by task:cancel */
+  TASK_READY,    /* spawned or woken, its resume is scheduled */
+  TASK_RUNNING,  /* the coroutine is executing */
+  TASK_SLEEPING, /* in des.sleep, a TIMER is scheduled */
+  TASK_WAITING,  /* waiting on a waitable */
+  TASK_DONE,     /* returned; results kept for join */
+  TASK_FAILED,   /* raised an error; the error is kept for join */
+  TASK_CANCELLED /* ended by task:cancel */
 };
 
 /* Why a suspended task is being resumed (des_task.resume). */
@@ -77,33 +77,33 @@ enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_NTASK = UV_SIM };
 struct des_task {
   rt_waitable done; /* triggers when the task ends: what join waits on */
   des_runtime *rt;
-  lua_State *co;     /* NULL once ended */
-  uint64_t serial;   /* spawn order within the simulation, from 1 */
-  uint32_t slot;     /* index in the global task slots */
-  uint32_t gen;      /* generation of that slot for this task */
-  uint8_t state;     /* TASK_* */
-  uint8_t resume;    /* RESUME_* for the next resume */
-  uint8_t daemon;    /* not listed in deadlock reports */
-  uint8_t yielding;  /* set by des before it yields: foreign yields show */
+  lua_State *co;       /* NULL once ended */
+  uint64_t serial;     /* spawn order within the simulation, from 1 */
+  uint32_t slot;       /* index in the global task slots */
+  uint32_t gen;        /* generation of that slot for this task */
+  uint8_t state;       /* TASK_* */
+  uint8_t resume;      /* RESUME_* for the next resume */
+  uint8_t daemon;      /* not listed in deadlock reports */
+  uint8_t yielding;    /* set by des before it yields: foreign yields show */
   uint32_t interrupts; /* pending interrupts not yet delivered */
-  wheel_handle wake; /* pending SPAWN/TIMER/WAKE event, or 0 */
-  des_time since;    /* when the current sleep or wait began */
-  rt_waiter waiter;  /* the node linked into what the task waits on */
-  const char *what;  /* what it waits on, for reports (static string) */
+  wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event, or 0 */
+  des_time since;      /* when the current sleep or wait began */
+  rt_waiter waiter;    /* the node linked into what the task waits on */
+  const char *what;    /* what it waits on, for reports (static string) */
 };
 
 /* The simulation as Lua sees it (DES_SIM_MT userdata). */
 struct des_runtime {
   des_sim *sim;
   rt_global *G;
-  lua_State *L;      /* the state running the simulation (during run) */
-  uint32_t comp;     /* the runtime's component id */
+  lua_State *L;       /* the state running the simulation (during run) */
+  uint32_t comp;      /* the runtime's component id */
   int64_t resolution; /* ticks per unit */
   uint64_t seed;
-  uint64_t serials;   /* last task serial handed out */
-  size_t alive;       /* tasks not yet ended */
-  int error_pending;  /* an unhandled error stopped the run */
-  int trace;          /* RT_TRACE_* */
+  uint64_t serials;  /* last task serial handed out */
+  size_t alive;      /* tasks not yet ended */
+  int error_pending; /* an unhandled error stopped the run */
+  int trace;         /* RT_TRACE_* */
   int closed;
 };
 
@@ -114,7 +114,7 @@ struct rt_global {
     des_task *task;
     uint32_t gen;
     uint32_t next_free;
-  } *slots;
+  } * slots;
   uint32_t nslots, capslots, free_head;
   des_runtime *dispatching; /* the simulation whose run is under way */
   lua_Alloc allocf;

@@ -29,8 +29,8 @@ struct des_sim {
   void *ud;
   sim_component *comps;
   uint32_t ncomps, capcomps;
-  int running;             /* inside sim_step / sim_run* */
-  atomic_int stop;         /* sim_stop was called */
+  int running;     /* inside sim_step / sim_run* */
+  atomic_int stop; /* sim_stop was called */
   sim_trace_fn trace;
   void *trace_ctx;
   /* tie shuffling */
@@ -101,9 +101,8 @@ int sim_running(const des_sim *sim) {
 int sim_add_component(des_sim *sim, sim_handler fn, void *ctx) {
   if (sim->ncomps == sim->capcomps) {
     uint32_t ncap = sim->capcomps ? sim->capcomps * 2 : 4;
-    sim_component *c =
-        sim->allocf(sim->ud, sim->comps, sim->capcomps * sizeof(*c),
-                    ncap * sizeof(*c));
+    sim_component *c = sim->allocf(
+        sim->ud, sim->comps, sim->capcomps * sizeof(*c), ncap * sizeof(*c));
     if (c == NULL)
       return WHEEL_ENOMEM;
     sim->comps = c;
@@ -114,8 +113,8 @@ int sim_add_component(des_sim *sim, sim_handler fn, void *ctx) {
   return (int)sim->ncomps++;
 }
 
-int sim_schedule(des_sim *sim, des_time when, uint32_t component,
-                 uint32_t kind, uint64_t data, wheel_handle *out) {
+int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
+                 uint64_t data, wheel_handle *out) {
   wheel_payload p;
   if (component >= sim->ncomps)
     return SIM_ENOCOMP;
@@ -170,8 +169,8 @@ int sim_peek(des_sim *sim, des_time *when) {
 /* Grow the batch array (doubling). */
 static int batch_grow(des_sim *sim) {
   size_t ncap = sim->capbatch ? sim->capbatch * 2 : 64;
-  wheel_event *b = sim->allocf(sim->ud, sim->batch,
-                               sim->capbatch * sizeof(*b), ncap * sizeof(*b));
+  wheel_event *b = sim->allocf(sim->ud, sim->batch, sim->capbatch * sizeof(*b),
+                               ncap * sizeof(*b));
   if (b == NULL)
     return WHEEL_ENOMEM;
   sim->batch = b;

@@ -31,10 +31,10 @@ typedef void (*sim_trace_fn)(void *ctx, const sim_event *ev);
 
 /* Result codes: 0, the wheel's WHEEL_* codes, and these. Handlers' own
 ** codes should be positive so they never clash. */
-#define SIM_EMPTY WHEEL_EMPTY       /* nothing left to do */
-#define SIM_ENOCOMP (-20)           /* no such component */
-#define SIM_EOVERFLOW (-21)         /* time past the representable range */
-#define SIM_ERUNNING (-22)          /* run/step called from inside a handler */
+#define SIM_EMPTY WHEEL_EMPTY /* nothing left to do */
+#define SIM_ENOCOMP (-20)     /* no such component */
+#define SIM_EOVERFLOW (-21)   /* time past the representable range */
+#define SIM_ERUNNING (-22)    /* run/step called from inside a handler */
 
 des_sim *sim_new(des_allocf allocf, void *ud);
 void sim_free(des_sim *sim);
@@ -47,8 +47,8 @@ int sim_running(const des_sim *sim);
 int sim_add_component(des_sim *sim, sim_handler fn, void *ctx);
 
 /* Schedule an event at the explicit time `when` (>= now). */
-int sim_schedule(des_sim *sim, des_time when, uint32_t component,
-                 uint32_t kind, uint64_t data, wheel_handle *out);
+int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
+                 uint64_t data, wheel_handle *out);
 int sim_cancel(des_sim *sim, wheel_handle h);
 
 /* now + dt, or SIM_EOVERFLOW (dt must be >= 0). */
