@@ -32,6 +32,10 @@
 ** Global slot table
 ** ===================================================================== */
 
+static void set_extraspace(lua_State *co, uintptr_t v) {
+  memcpy(lua_getextraspace(co), &v, sizeof(v));
+}
+
 static int global_gc(lua_State *L) {
   rt_global *G = lua_touserdata(L, 1);
   if (G->slots != NULL)
@@ -67,6 +71,11 @@ rt_global *rt_global_get(lua_State *L) {
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  /* Threads copy the main thread's extra space when created: start it at
+  ** "no task" (Lua leaves it uninitialised). des owns LUA_EXTRASPACE. */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  set_extraspace(lua_tothread(L, -1), 0);
+  lua_pop(L, 1);
   return G;
 }
 
@@ -130,10 +139,6 @@ des_task *rt_current(lua_State *L) {
   if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != L)
     return NULL;
   return G->slots[idx - 1].task;
-}
-
-static void set_extraspace(lua_State *co, uintptr_t v) {
-  memcpy(lua_getextraspace(co), &v, sizeof(v));
 }
 
 /* }==================================================================== */

@@ -1,0 +1,554 @@
+/*
+** wheel.c -- the event queue: an exact, FIFO, hierarchical timer wheel.
+**
+** Levels. Times are 63-bit tick counts, read as eleven 6-bit digits
+** (66 bits >= 63): level L has 64 slots, one per value of digit L. An
+** event at `when` lives at the level of the highest digit in which `when`
+** differs from the cursor (x = cursor ^ when; L = (63 - clz(x)) / 6; 0 if
+** equal), in slot (when >> 6L) & 63. So level 0 holds events of the current
+** 64-tick block, one exact tick per slot; level L > 0 only *parks* events
+** whose digit L is ahead of the cursor's. Eleven levels cover every int64
+** time: no overflow list, no wrap-around, no rounding.
+**
+** Finding the next event. uint64_t occupied[L] has a bit per non-empty slot
+** and `levels` a bit per non-empty level. Level 0's lowest set bit is the
+** next tick; otherwise the lowest occupied slot of the lowest non-empty
+** level starts the next block that holds anything: the cursor jumps to that
+** block's start and the slot is cascaded (its entries re-placed by the rule
+** above, now at lower levels). Empty stretches of any length cost two ctz.
+**
+** Ties are FIFO by construction: slots are arrays appended at the tail and
+** drained from the head, cascades re-append in array order, and the level
+** rule depends on (cursor, when) only, so all events for a tick meet in one
+** level-0 slot in scheduling order. Each node keeps a 64-bit seq anyway,
+** for listings and for the checks in wheel_check.
+**
+** Memory. Slots hold 16-byte {when, node index, generation} entries; the
+** 48-byte nodes (payload, seq, generation) live in a pool addressed by
+** index that grows by doubling, with a free list: no malloc per event in
+** steady state, and slot arrays keep their capacity. A cascade first
+** reserves room in every destination slot, so it never fails halfway.
+**
+** Cancel is O(1): the node's generation is bumped and it goes back to the
+** pool; its entry dies in place (skipped when reached) and a slot whose
+** entries are mostly dead is compacted. A handle is (generation << 32 |
+** index): stale handles fail the generation check, never touch freed memory.
+*/
+#include "wheel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WH_LEVELS 11
+#define WH_SLOTS 64
+#define WH_BITS 6
+
+typedef struct wh_entry {
+  des_time when;
+  uint32_t idx; /* node index */
+  uint32_t gen; /* the node's generation when it was scheduled */
+} wh_entry;
+
+typedef struct wh_slot {
+  wh_entry *a;
+  uint32_t head, len, cap; /* live part is a[head..len) */
+  uint32_t dead;           /* cancelled entries still in a[head..len) */
+} wh_slot;
+
+typedef struct wh_node {
+  des_time when;
+  uint64_t seq;
+  wheel_payload payload;
+  uint32_t gen;
+  uint32_t next_free;
+  uint8_t live;
+  uint8_t level, slot; /* where its entry is */
+} wh_node;
+
+struct wheel {
+  des_allocf allocf;
+  void *ud;
+  des_time now;    /* last popped time / advance target */
+  uint64_t cursor; /* start of the block the wheel is placed around */
+  uint64_t occupied[WH_LEVELS];
+  uint32_t levels; /* bit L: occupied[L] != 0 */
+  wh_slot slots[WH_LEVELS][WH_SLOTS];
+  wh_node *nodes;
+  uint32_t nnodes, capnodes, free_head;
+  size_t live;
+  uint64_t next_seq;
+};
+
+#define NO_NODE UINT32_MAX
+
+/* {====================================================================
+** Helpers
+** ===================================================================== */
+
+static int wh_clz(uint64_t x) {
+  return __builtin_clzll(x);
+}
+
+static int wh_ctz(uint64_t x) {
+  return __builtin_ctzll(x);
+}
+
+/* The level where an event at `when` belongs while the cursor is at c. */
+static int wh_level_of(uint64_t c, uint64_t when) {
+  uint64_t x = c ^ when;
+  return x == 0 ? 0 : (63 - wh_clz(x)) / WH_BITS;
+}
+
+static int wh_slot_of(uint64_t when, int level) {
+  return (int)((when >> (WH_BITS * level)) & (WH_SLOTS - 1));
+}
+
+static void *wh_realloc(wheel *w, void *p, size_t osize, size_t nsize) {
+  return w->allocf(w->ud, p, osize, nsize);
+}
+
+/* Is the entry still its node's pending event? */
+static int wh_entry_live(const wheel *w, const wh_entry *e) {
+  const wh_node *n = &w->nodes[e->idx];
+  return n->live && n->gen == e->gen;
+}
+
+/* Make room for `more` entries at the tail of slot s. */
+static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
+  uint32_t need = s->len + more, ncap;
+  wh_entry *a;
+  if (need <= s->cap)
+    return WHEEL_OK;
+  if (s->head > 0) { /* slide the live part down first */
+    memmove(s->a, s->a + s->head, (s->len - s->head) * sizeof(wh_entry));
+    s->len -= s->head;
+    s->head = 0;
+    need = s->len + more;
+    if (need <= s->cap)
+      return WHEEL_OK;
+  }
+  ncap = s->cap ? s->cap : 4;
+  while (ncap < need)
+    ncap *= 2;
+  a = wh_realloc(w, s->a, s->cap * sizeof(wh_entry), ncap * sizeof(wh_entry));
+  if (a == NULL)
+    return WHEEL_ENOMEM;
+  s->a = a;
+  s->cap = ncap;
+  return WHEEL_OK;
+}
+
+/* Append an entry for node idx at its place (room must be reserved). */
+static void wh_place(wheel *w, uint32_t idx) {
+  wh_node *n = &w->nodes[idx];
+  int level = wh_level_of(w->cursor, (uint64_t)n->when);
+  int sl = wh_slot_of((uint64_t)n->when, level);
+  wh_slot *s = &w->slots[level][sl];
+  wh_entry *e = &s->a[s->len++];
+  e->when = n->when;
+  e->idx = idx;
+  e->gen = n->gen;
+  n->level = (uint8_t)level;
+  n->slot = (uint8_t)sl;
+  w->occupied[level] |= (uint64_t)1 << sl;
+  w->levels |= 1u << level;
+}
+
+/* Mark slot (level, sl) empty. */
+static void wh_slot_clear(wheel *w, int level, int sl) {
+  wh_slot *s = &w->slots[level][sl];
+  s->head = s->len = s->dead = 0;
+  w->occupied[level] &= ~((uint64_t)1 << sl);
+  if (w->occupied[level] == 0)
+    w->levels &= ~(1u << level);
+}
+
+/* Drop dead entries of a slot in place, keeping the order of the rest. */
+static void wh_slot_compact(wheel *w, int level, int sl) {
+  wh_slot *s = &w->slots[level][sl];
+  uint32_t i, k = 0;
+  for (i = s->head; i < s->len; i++)
+    if (wh_entry_live(w, &s->a[i]))
+      s->a[k++] = s->a[i];
+  s->head = 0;
+  s->len = k;
+  s->dead = 0;
+  if (k == 0)
+    wh_slot_clear(w, level, sl);
+}
+
+/* Return node idx to the pool; its handles become stale. */
+static void wh_node_free(wheel *w, uint32_t idx) {
+  wh_node *n = &w->nodes[idx];
+  n->live = 0;
+  n->gen++;
+  if (n->gen == 0) /* wrapped: retire the index rather than reuse gen 0 */
+    return;
+  n->next_free = w->free_head;
+  w->free_head = idx;
+}
+
+/* Take a node from the pool, growing it by doubling. */
+static int wh_node_alloc(wheel *w, uint32_t *out) {
+  uint32_t idx;
+  if (w->free_head != NO_NODE) {
+    idx = w->free_head;
+    w->free_head = w->nodes[idx].next_free;
+  } else {
+    if (w->nnodes == w->capnodes) {
+      uint32_t ncap = w->capnodes ? w->capnodes * 2 : 256;
+      wh_node *nodes;
+      if (ncap <= w->capnodes) /* 2^32 nodes */
+        return WHEEL_ENOMEM;
+      nodes = wh_realloc(w, w->nodes, w->capnodes * sizeof(wh_node),
+                         (size_t)ncap * sizeof(wh_node));
+      if (nodes == NULL)
+        return WHEEL_ENOMEM;
+      w->nodes = nodes;
+      w->capnodes = ncap;
+    }
+    idx = w->nnodes++;
+    w->nodes[idx].gen = 1;
+  }
+  *out = idx;
+  return WHEEL_OK;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Cascading and finding the next event
+** ===================================================================== */
+
+/* Start of the block of slot (level, sl) in the cursor's current
+** (level+1)-block. */
+static uint64_t wh_block_start(const wheel *w, int level, int sl) {
+  uint64_t shift = (uint64_t)WH_BITS * (uint64_t)(level + 1);
+  uint64_t high = shift >= 64 ? 0 : (w->cursor >> shift) << shift;
+  return high | ((uint64_t)sl << (WH_BITS * level));
+}
+
+/* Move the cursor to the start of slot (level, sl), level > 0, and re-place
+** its live entries at lower levels, in order. Reserves first: on ENOMEM
+** nothing has changed. */
+static int wh_cascade(wheel *w, int level, int sl) {
+  wh_slot *s = &w->slots[level][sl];
+  uint64_t old = w->cursor;
+  uint32_t need[WH_LEVELS][WH_SLOTS];
+  uint32_t i;
+  int l;
+  w->cursor = wh_block_start(w, level, sl);
+  memset(need, 0, (size_t)level * sizeof(need[0])); /* levels below only */
+  for (i = s->head; i < s->len; i++) {
+    if (wh_entry_live(w, &s->a[i])) {
+      uint64_t when = (uint64_t)s->a[i].when;
+      int nl = wh_level_of(w->cursor, when);
+      need[nl][wh_slot_of(when, nl)]++;
+    }
+  }
+  for (l = 0; l < level; l++) {
+    int k;
+    for (k = 0; k < WH_SLOTS; k++) {
+      if (need[l][k] && wh_slot_reserve(w, &w->slots[l][k], need[l][k])) {
+        w->cursor = old;
+        return WHEEL_ENOMEM;
+      }
+    }
+  }
+  for (i = s->head; i < s->len; i++)
+    if (wh_entry_live(w, &s->a[i]))
+      wh_place(w, s->a[i].idx);
+  wh_slot_clear(w, level, sl);
+  return WHEEL_OK;
+}
+
+/* Bring the next live event to the head of a level-0 slot, cascading as
+** needed but never past `limit`. Returns the slot index, WHEEL_EMPTY if
+** nothing is pending, 64 if the next block starts after limit, or
+** WHEEL_ENOMEM. */
+static int wh_settle(wheel *w, uint64_t limit) {
+  for (;;) {
+    int level, sl;
+    wh_slot *s;
+    if (w->live == 0)
+      return WHEEL_EMPTY;
+    level = wh_ctz(w->levels);
+    sl = wh_ctz(w->occupied[level]);
+    s = &w->slots[level][sl];
+    if (level == 0) {
+      while (s->head < s->len && !wh_entry_live(w, &s->a[s->head])) {
+        s->head++;
+        s->dead--;
+      }
+      if (s->head < s->len)
+        return sl;
+      wh_slot_clear(w, 0, sl);
+      continue;
+    }
+    if (s->dead == s->len - s->head) { /* only dead entries: drop them */
+      wh_slot_clear(w, level, sl);
+      continue;
+    }
+    if (wh_block_start(w, level, sl) > limit)
+      return WH_SLOTS;
+    if (wh_cascade(w, level, sl) != WHEEL_OK)
+      return WHEEL_ENOMEM;
+  }
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The API
+** ===================================================================== */
+
+wheel *wheel_new(des_allocf allocf, void *ud) {
+  wheel *w;
+  if (allocf == NULL)
+    allocf = des_default_alloc;
+  w = allocf(ud, NULL, 0, sizeof(*w));
+  if (w == NULL)
+    return NULL;
+  memset(w, 0, sizeof(*w));
+  w->allocf = allocf;
+  w->ud = ud;
+  w->free_head = NO_NODE;
+  return w;
+}
+
+void wheel_free(wheel *w) {
+  int l, k;
+  if (w == NULL)
+    return;
+  for (l = 0; l < WH_LEVELS; l++)
+    for (k = 0; k < WH_SLOTS; k++)
+      wh_realloc(w, w->slots[l][k].a, w->slots[l][k].cap * sizeof(wh_entry), 0);
+  wh_realloc(w, w->nodes, w->capnodes * sizeof(wh_node), 0);
+  w->allocf(w->ud, w, sizeof(*w), 0);
+}
+
+des_time wheel_now(const wheel *w) {
+  return w->now;
+}
+
+size_t wheel_count(const wheel *w) {
+  return w->live;
+}
+
+int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
+                   wheel_handle *out) {
+  uint32_t idx;
+  wh_node *n;
+  wh_slot *s;
+  int level, rc;
+  if (when < 0)
+    return WHEEL_ERANGE;
+  if (when < w->now)
+    return WHEEL_EPAST;
+  rc = wh_node_alloc(w, &idx);
+  if (rc != WHEEL_OK)
+    return rc;
+  level = wh_level_of(w->cursor, (uint64_t)when);
+  s = &w->slots[level][wh_slot_of((uint64_t)when, level)];
+  if (wh_slot_reserve(w, s, 1) != WHEEL_OK) {
+    w->nodes[idx].next_free = w->free_head; /* back to the pool, same gen */
+    w->free_head = idx;
+    return WHEEL_ENOMEM;
+  }
+  n = &w->nodes[idx];
+  n->when = when;
+  n->seq = w->next_seq++;
+  n->payload = *p;
+  n->live = 1;
+  wh_place(w, idx);
+  w->live++;
+  if (out != NULL)
+    *out = ((uint64_t)n->gen << 32) | idx;
+  return WHEEL_OK;
+}
+
+/* The node of a pending event's handle, or NULL. */
+static wh_node *wh_lookup(const wheel *w, wheel_handle h) {
+  uint32_t idx = (uint32_t)h, gen = (uint32_t)(h >> 32);
+  wh_node *n;
+  if (h == 0 || idx >= w->nnodes)
+    return NULL;
+  n = &w->nodes[idx];
+  return (n->live && n->gen == gen) ? n : NULL;
+}
+
+int wheel_cancel(wheel *w, wheel_handle h) {
+  wh_node *n = wh_lookup(w, h);
+  wh_slot *s;
+  if (n == NULL)
+    return WHEEL_ESTALE;
+  s = &w->slots[n->level][n->slot];
+  s->dead++;
+  wh_node_free(w, (uint32_t)h);
+  w->live--;
+  if (s->len - s->head == s->dead)
+    wh_slot_clear(w, n->level, n->slot);
+  else if (s->dead > 16 && s->dead * 2 > s->len - s->head)
+    wh_slot_compact(w, n->level, n->slot);
+  return WHEEL_OK;
+}
+
+int wheel_pending(const wheel *w, wheel_handle h, des_time *when) {
+  wh_node *n = wh_lookup(w, h);
+  if (n == NULL)
+    return 0;
+  if (when != NULL)
+    *when = n->when;
+  return 1;
+}
+
+int wheel_peek(wheel *w, des_time *when) {
+  int level, sl;
+  uint64_t bits;
+  if (w->live == 0)
+    return WHEEL_EMPTY;
+  /* read-only: the earliest occupied slot with a live entry */
+  for (level = 0; level < WH_LEVELS; level++) {
+    for (bits = w->occupied[level]; bits != 0; bits &= bits - 1) {
+      const wh_slot *s;
+      des_time best = DES_TIME_MAX;
+      int found = 0;
+      uint32_t i;
+      sl = wh_ctz(bits);
+      s = &w->slots[level][sl];
+      for (i = s->head; i < s->len; i++) {
+        if (wh_entry_live(w, &s->a[i]) && (!found || s->a[i].when < best)) {
+          best = s->a[i].when;
+          found = 1;
+          if (level == 0)
+            break;
+        }
+      }
+      if (found) {
+        *when = best;
+        return WHEEL_OK;
+      }
+    }
+  }
+  return WHEEL_EMPTY;
+}
+
+int wheel_pop(wheel *w, wheel_event *ev) {
+  wh_slot *s;
+  wh_entry *e;
+  wh_node *n;
+  int sl = wh_settle(w, UINT64_MAX);
+  if (sl < 0)
+    return sl;
+  s = &w->slots[0][sl];
+  e = &s->a[s->head++];
+  n = &w->nodes[e->idx];
+  ev->when = n->when;
+  ev->seq = n->seq;
+  ev->handle = ((uint64_t)n->gen << 32) | e->idx;
+  ev->payload = n->payload;
+  w->now = n->when;
+  w->cursor = (uint64_t)n->when;
+  wh_node_free(w, e->idx);
+  w->live--;
+  if (s->head == s->len)
+    wh_slot_clear(w, 0, sl);
+  return WHEEL_OK;
+}
+
+int wheel_advance(wheel *w, des_time t) {
+  des_time next;
+  int rc;
+  if (t <= w->now)
+    return WHEEL_OK;
+  if (wheel_peek(w, &next) == WHEEL_OK && next < t)
+    return WHEEL_EPAST;
+  /* cascade every block that starts at or before t, then move there */
+  rc = wh_settle(w, (uint64_t)t);
+  if (rc == WHEEL_ENOMEM)
+    return rc;
+  w->cursor = (uint64_t)t;
+  w->now = t;
+  return WHEEL_OK;
+}
+
+/* Order of events for listings: (when, seq). */
+static int wh_event_cmp(const void *a, const void *b) {
+  const wheel_event *x = a, *y = b;
+  if (x->when != y->when)
+    return x->when < y->when ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+size_t wheel_list(wheel *w, wheel_event *out, size_t n) {
+  wheel_event *all;
+  size_t k = 0;
+  int l, sl;
+  if (n == 0 || w->live == 0)
+    return 0;
+  all = wh_realloc(w, NULL, 0, w->live * sizeof(*all));
+  if (all == NULL)
+    return 0;
+  for (l = 0; l < WH_LEVELS; l++) {
+    for (sl = 0; sl < WH_SLOTS; sl++) {
+      const wh_slot *s = &w->slots[l][sl];
+      uint32_t i;
+      for (i = s->head; i < s->len; i++) {
+        const wh_entry *e = &s->a[i];
+        if (wh_entry_live(w, e)) {
+          const wh_node *nd = &w->nodes[e->idx];
+          all[k].when = nd->when;
+          all[k].seq = nd->seq;
+          all[k].handle = ((uint64_t)nd->gen << 32) | e->idx;
+          all[k].payload = nd->payload;
+          k++;
+        }
+      }
+    }
+  }
+  qsort(all, k, sizeof(*all), wh_event_cmp);
+  if (n > k)
+    n = k;
+  memcpy(out, all, n * sizeof(*out));
+  wh_realloc(w, all, w->live * sizeof(*all), 0);
+  return n;
+}
+
+void wheel_clear(wheel *w) {
+  int l, sl;
+  for (l = 0; l < WH_LEVELS; l++) {
+    for (sl = 0; sl < WH_SLOTS; sl++) {
+      wh_slot *s = &w->slots[l][sl];
+      uint32_t i;
+      for (i = s->head; i < s->len; i++)
+        if (wh_entry_live(w, &s->a[i]))
+          wh_node_free(w, s->a[i].idx);
+      s->head = s->len = s->dead = 0;
+    }
+    w->occupied[l] = 0;
+  }
+  w->levels = 0;
+  w->live = 0;
+  w->cursor = (uint64_t)w->now;
+}
+
+const char *wheel_strerror(int code) {
+  switch (code) {
+  case WHEEL_OK:
+    return "no error";
+  case WHEEL_EPAST:
+    return "time is before the current time";
+  case WHEEL_ENOMEM:
+    return "not enough memory";
+  case WHEEL_ESTALE:
+    return "stale handle (the event fired or was cancelled)";
+  case WHEEL_EMPTY:
+    return "no pending event";
+  case WHEEL_ERANGE:
+    return "negative time";
+  default:
+    return "unknown error";
+  }
+}
+
+/* }==================================================================== */
