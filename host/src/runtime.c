@@ -649,14 +649,21 @@ static int finish_protected(lua_State *L) {
     lua_pushvalue(L, -1);
   lua_insert(L, -2); /* traceback below the error object */
   if (nres == 0 && close_thread(L, co) != LUA_OK) {
-    /* a __close raised too: keep the task's own error, note the other */
-    lua_pushfstring(co, "\n(and a <close> variable raised: %s)",
-                    luaL_tolstring(co, -1, NULL));
+    /* Lua 5.4.4 reports the task's own error again when no __close failed;
+    ** a different object means a __close raised: note it, keep ours. */
     lua_xmove(co, L, 1);
-    lua_pushvalue(L, -3);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-    lua_replace(L, -3);
+    if (lua_rawequal(L, -1, -2))
+      lua_pop(L, 1);
+    else {
+      lua_pushfstring(L, "\n(and a <close> variable raised: %s)",
+                      luaL_tolstring(L, -1, NULL));
+      lua_remove(L, -2);
+      lua_remove(L, -2);
+      lua_pushvalue(L, -3);
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+      lua_replace(L, -3);
+    }
   }
   lua_settop(co, 0);
   if (rt_is_cancelled(L, -1)) {
@@ -932,7 +939,9 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     return luaL_error(L, "run: the simulation is closed");
   if (cur != NULL && cur->rt == rt)
     return luaL_error(L, "run: called from inside a task of the same "
-                         "simulation (a task cannot drive its own clock)");
+                         "simulation (a task cannot drive its own clock; "
+                         "under deshost the model's main chunk is already "
+                         "a task, so it needs no des.run)");
   if (sim_running(rt->sim))
     return luaL_error(L, "run: the simulation is already running");
   if (limit >= 0 && limit < sim_now(rt->sim))
