@@ -53,6 +53,7 @@ typedef struct wh_slot {
   wh_entry *a;
   uint32_t head, len, cap; /* live part is a[head..len) */
   uint32_t dead;           /* cancelled entries still in a[head..len) */
+  uint32_t pending;        /* entries a cascade is about to append */
 } wh_slot;
 
 typedef struct wh_node {
@@ -113,7 +114,8 @@ static int wh_entry_live(const wheel *w, const wh_entry *e) {
   return n->live && n->gen == e->gen;
 }
 
-/* Make room for `more` entries at the tail of slot s. */
+/* Make room for `more` entries at the tail of slot s (may move the live
+** part down to the start of the array). */
 static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   uint32_t need = s->len + more, ncap;
   wh_entry *a;
@@ -228,32 +230,34 @@ static uint64_t wh_block_start(const wheel *w, int level, int sl) {
   return high | ((uint64_t)sl << (WH_BITS * level));
 }
 
+/* The destination slot of a live entry after the cursor moved. */
+static wh_slot *wh_dest(wheel *w, const wh_entry *e) {
+  int nl = wh_level_of(w->cursor, (uint64_t)e->when);
+  return &w->slots[nl][wh_slot_of((uint64_t)e->when, nl)];
+}
+
 /* Move the cursor to the start of slot (level, sl), level > 0, and re-place
-** its live entries at lower levels, in order. Reserves first: on ENOMEM
-** nothing has changed. */
+** its live entries at lower levels, in order. Room is reserved in every
+** destination first (counting in wh_slot.pending), so on ENOMEM nothing
+** has changed. */
 static int wh_cascade(wheel *w, int level, int sl) {
   wh_slot *s = &w->slots[level][sl];
   uint64_t old = w->cursor;
-  uint32_t need[WH_LEVELS][WH_SLOTS];
   uint32_t i;
-  int l;
+  int rc = WHEEL_OK;
   w->cursor = wh_block_start(w, level, sl);
-  memset(need, 0, (size_t)level * sizeof(need[0])); /* levels below only */
-  for (i = s->head; i < s->len; i++) {
+  for (i = s->head; i < s->len && rc == WHEEL_OK; i++) {
     if (wh_entry_live(w, &s->a[i])) {
-      uint64_t when = (uint64_t)s->a[i].when;
-      int nl = wh_level_of(w->cursor, when);
-      need[nl][wh_slot_of(when, nl)]++;
+      wh_slot *d = wh_dest(w, &s->a[i]);
+      rc = wh_slot_reserve(w, d, ++d->pending);
     }
   }
-  for (l = 0; l < level; l++) {
-    int k;
-    for (k = 0; k < WH_SLOTS; k++) {
-      if (need[l][k] && wh_slot_reserve(w, &w->slots[l][k], need[l][k])) {
-        w->cursor = old;
-        return WHEEL_ENOMEM;
-      }
-    }
+  for (i = s->head; i < s->len; i++) /* clear the counts either way */
+    if (wh_entry_live(w, &s->a[i]))
+      wh_dest(w, &s->a[i])->pending = 0;
+  if (rc != WHEEL_OK) {
+    w->cursor = old;
+    return rc;
   }
   for (i = s->head; i < s->len; i++)
     if (wh_entry_live(w, &s->a[i]))

@@ -145,10 +145,10 @@ static void test_fifo_through_cascade(void) {
   for (k = 1; k <= 10; k++) {
     wheel *w = wheel_new(NULL, NULL);
     des_time T = ((des_time)1 << (6 * k)) + 12345 % ((des_time)1 << (6 * k));
-    sched(w, T, 1);         /* parked at a high level */
-    sched(w, T - 10, 2);    /* something to pop just before */
+    sched(w, T, 1);      /* parked at a high level */
+    sched(w, T - 10, 2); /* something to pop just before */
     expect_pop(w, T - 10, 2);
-    sched(w, T, 3);         /* short delay: lands low */
+    sched(w, T, 3); /* short delay: lands low */
     sched(w, T - 5, 4);
     expect_pop(w, T - 5, 4);
     expect_pop(w, T, 1);

@@ -19,7 +19,7 @@ typedef struct ref_item {
 typedef struct ref_queue {
   ref_item *heap;
   size_t n, cap;
-  uint8_t *cancelled; /* by seq */
+  uint8_t *cancelled;    /* by seq */
   wheel_handle *handles; /* by seq: the wheel's handle of that event */
   size_t nseq, capseq;
   size_t live;
@@ -220,7 +220,8 @@ int wref_run(wref_source *src, long nops) {
       des_time t;
       int rc = wheel_peek(w, &t);
       ref_settle(&q);
-      if (q.n == 0 ? rc != WHEEL_EMPTY : (rc != WHEEL_OK || t != q.heap[0].when))
+      if (q.n == 0 ? rc != WHEEL_EMPTY
+                   : (rc != WHEEL_OK || t != q.heap[0].when))
         FAIL("peek mismatch");
       if (q.now > 0) {
         wheel_payload p = {0, 0, 0};
