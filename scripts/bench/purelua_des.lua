@@ -1,6 +1,7 @@
 -- purelua_des.lua -- the pure-Lua baseline: a DES as a Lua user would
--- write it by hand, a binary heap keyed by (time, seq) of coroutines, with
--- new/spawn/sleep/run. No statistics, no checks.
+-- write it by hand, a binary heap of {time, seq, coroutine} entries, with
+-- new/spawn/sleep/run. No statistics, no checks. (purelua_tuned.lua is the
+-- same with the heap in parallel arrays, for comparison.)
 local M = {}
 local Sim = {}
 Sim.__index = Sim
@@ -8,47 +9,46 @@ Sim.__index = Sim
 local current -- the simulation whose run is under way
 
 function M.new()
-  return setmetatable({ now = 0, seq = 0, n = 0, t = {}, s = {}, co = {} }, Sim)
+  return setmetatable({ now = 0, seq = 0, heap = {} }, Sim)
 end
 
--- push (time, coroutine) on the heap
-local function push(sim, when, co)
-  local n = sim.n + 1
-  local seq = sim.seq + 1
-  sim.n, sim.seq = n, seq
-  local t, s, c = sim.t, sim.s, sim.co
-  while n > 1 do
-    local p = n // 2
-    local pt = t[p]
-    if pt < when or (pt == when and s[p] < seq) then break end
-    t[n], s[n], c[n] = pt, s[p], c[p]
-    n = p
+local function before(a, b)
+  return a.time < b.time or (a.time == b.time and a.seq < b.seq)
+end
+
+-- push an entry and sift it up
+local function push(sim, time, co)
+  sim.seq = sim.seq + 1
+  local heap, e = sim.heap, { time = time, seq = sim.seq, co = co }
+  local i = #heap + 1
+  heap[i] = e
+  while i > 1 do
+    local p = i // 2
+    if before(heap[p], e) then break end
+    heap[i], heap[p] = heap[p], e
+    i = p
   end
-  t[n], s[n], c[n] = when, seq, co
 end
 
--- pop the earliest (time, coroutine)
+-- pop the earliest entry and sift the last one down
 local function pop(sim)
-  local t, s, c = sim.t, sim.s, sim.co
-  local when, co = t[1], c[1]
-  local n = sim.n
-  local lt, ls, lc = t[n], s[n], c[n]
-  t[n], s[n], c[n] = nil, nil, nil
-  n = n - 1
-  sim.n = n
+  local heap = sim.heap
+  local top, last = heap[1], heap[#heap]
+  heap[#heap] = nil
+  local n = #heap
   if n > 0 then
     local i = 1
     while true do
       local k = 2 * i
       if k > n then break end
-      if k < n and (t[k + 1] < t[k] or (t[k + 1] == t[k] and s[k + 1] < s[k])) then k = k + 1 end
-      if lt < t[k] or (lt == t[k] and ls < s[k]) then break end
-      t[i], s[i], c[i] = t[k], s[k], c[k]
+      if k < n and before(heap[k + 1], heap[k]) then k = k + 1 end
+      if before(last, heap[k]) then break end
+      heap[i] = heap[k]
       i = k
     end
-    t[i], s[i], c[i] = lt, ls, lc
+    heap[i] = last
   end
-  return when, co
+  return top
 end
 
 function Sim:spawn(fn, ...)
@@ -66,10 +66,10 @@ end
 
 function Sim:run()
   current = self
-  while self.n > 0 do
-    local when, co = pop(self)
-    self.now = when
-    local ok, err = coroutine.resume(co)
+  while #self.heap > 0 do
+    local e = pop(self)
+    self.now = e.time
+    local ok, err = coroutine.resume(e.co)
     if not ok then error(err) end
   end
 end
