@@ -212,11 +212,14 @@ static int batch_fill(des_sim *sim) {
   return 0;
 }
 
-/* Take the next event: from the wheel, or the shuffled batch. */
-static int sim_next(des_sim *sim, wheel_event *we) {
+/* Take the next event at a time <= limit: from the wheel, or the shuffled
+** batch. WHEEL_EMPTY if there is none. */
+static int sim_next(des_sim *sim, des_time limit, wheel_event *we) {
+  des_time t;
   if (!sim->shuffle)
-    return wheel_pop(sim->queue, we);
-  batch_settle(sim);
+    return wheel_pop_until(sim->queue, limit, we);
+  if (sim_peek(sim, &t) != WHEEL_OK || t > limit)
+    return WHEEL_EMPTY;
   if (sim->nbatch == 0) {
     int rc = batch_fill(sim);
     if (rc != 0)
@@ -226,12 +229,12 @@ static int sim_next(des_sim *sim, wheel_event *we) {
   return 0;
 }
 
-/* Take one event and hand it to its component. */
-static int sim_dispatch(des_sim *sim) {
+/* Take one event at a time <= limit and hand it to its component. */
+static int sim_dispatch(des_sim *sim, des_time limit) {
   wheel_event we;
   sim_event ev;
   const sim_component *c;
-  int rc = sim_next(sim, &we);
+  int rc = sim_next(sim, limit, &we);
   if (rc != WHEEL_OK)
     return rc;
   ev.when = we.when;
@@ -251,47 +254,43 @@ int sim_step(des_sim *sim) {
   if (sim->running)
     return SIM_ERUNNING;
   sim->running = 1;
-  rc = sim_dispatch(sim);
+  rc = sim_dispatch(sim, DES_TIME_MAX);
   sim->running = 0;
   return rc;
 }
 
-/* The run loop shared by sim_run and sim_run_until: dispatch while the next
-** event is before `limit` (inclusive when `inclusive`), honouring stops. */
-static int sim_loop(des_sim *sim, des_time limit, int inclusive) {
-  des_time next;
-  int rc = 0;
+/* The run loop shared by sim_run and sim_run_until: dispatch events at
+** times <= limit until none is left, a handler fails, or a stop. */
+static int sim_loop(des_sim *sim, des_time limit) {
+  int rc;
   if (sim->running)
     return SIM_ERUNNING;
   sim->running = 1;
   atomic_store(&sim->stop, 0);
-  for (;;) {
-    if (atomic_exchange(&sim->stop, 0)) {
-      rc = 1;
-      break;
+  do {
+    if (atomic_load_explicit(&sim->stop, memory_order_relaxed)) {
+      atomic_store(&sim->stop, 0);
+      sim->running = 0;
+      return 1;
     }
-    if (sim_peek(sim, &next) != WHEEL_OK)
-      break;
-    if (next > limit || (next == limit && !inclusive))
-      break;
-    rc = sim_dispatch(sim);
-    if (rc != 0)
-      break;
-  }
-  if (rc == 0 && !inclusive)
-    wheel_advance(sim->queue, limit);
+    rc = sim_dispatch(sim, limit);
+  } while (rc == 0);
   sim->running = 0;
-  return rc;
+  return rc == WHEEL_EMPTY ? 0 : rc;
 }
 
 int sim_run_until(des_sim *sim, des_time t) {
+  int rc;
   if (t < sim_now(sim))
     return WHEEL_EPAST;
-  return sim_loop(sim, t, 0);
+  rc = sim_loop(sim, t - 1); /* events at exactly t are not handled */
+  if (rc == 0)
+    wheel_advance(sim->queue, t);
+  return rc;
 }
 
 int sim_run(des_sim *sim) {
-  return sim_loop(sim, DES_TIME_MAX, 1);
+  return sim_loop(sim, DES_TIME_MAX);
 }
 
 void sim_stop(des_sim *sim) {

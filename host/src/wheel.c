@@ -438,12 +438,21 @@ int wheel_peek(wheel *w, des_time *when) {
 }
 
 int wheel_pop(wheel *w, wheel_event *ev) {
+  return wheel_pop_until(w, DES_TIME_MAX, ev);
+}
+
+int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   wh_slot *s;
   wh_entry *e;
   wh_node *n;
-  int sl = wh_settle(w, UINT64_MAX);
+  int sl;
+  if (limit < w->now)
+    return WHEEL_EMPTY;
+  sl = wh_settle(w, (uint64_t)limit);
   if (sl < 0)
     return sl;
+  if (sl == WH_SLOTS || w->slots[0][sl].a[w->slots[0][sl].head].when > limit)
+    return WHEEL_EMPTY; /* the next event is after limit */
   s = &w->slots[0][sl];
   e = &s->a[s->head++];
   n = &w->nodes[e->idx];

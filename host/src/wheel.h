@@ -80,6 +80,10 @@ int wheel_peek(wheel *w, des_time *when);
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_pop(wheel *w, wheel_event *ev);
 
+/* wheel_pop, but only an event at a time <= limit (else WHEEL_EMPTY, and
+** the current time stays). The run loop's one call per event. */
+int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev);
+
 /* Move the current time forward to t (no-op if t <= now). Precondition: no
 ** pending event is earlier than t (callers peek first); returns WHEEL_EPAST
 ** and does nothing if one is. */

@@ -216,6 +216,26 @@ int wref_run(wref_source *src, long nops) {
       if (wheel_now(w) != q.now)
         FAIL("now %lld want %lld", (long long)wheel_now(w), (long long)q.now);
       (void)next;
+    } else if (src_byte(src) % 2 == 0) { /* pop_until a limit */
+      des_time limit = q.now + src_delay(src, q.now) % 5000;
+      wheel_event ev;
+      int rc = wheel_pop_until(w, limit, &ev);
+      ref_settle(&q);
+      if (q.n == 0 || q.heap[0].when > limit) {
+        if (rc != WHEEL_EMPTY)
+          FAIL("pop_until %lld popped past its limit", (long long)limit);
+      } else {
+        ref_item it = ref_pop_raw(&q);
+        if (rc != WHEEL_OK || ev.when != it.when || ev.payload.data != it.seq)
+          FAIL("pop_until got (%lld, #%llu) want (%lld, #%llu)",
+               (long long)ev.when, (unsigned long long)ev.payload.data,
+               (long long)it.when, (unsigned long long)it.seq);
+        q.cancelled[it.seq] = 1;
+        q.live--;
+        q.now = it.when;
+      }
+      if (wheel_now(w) != q.now)
+        FAIL("pop_until moved the time");
     } else { /* peek, and schedule in the past */
       des_time t;
       int rc = wheel_peek(w, &t);
