@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "ldes.h"
+#include "repl.h"
 
 static const char *progname = "deshost";
 
@@ -34,6 +35,12 @@ static const char usage_text[] =
     "  --seed N      seed of the default simulation's random streams "
     "(default 0)\n"
     "  -e CHUNK      run the Lua CHUNK before the model (not as a task)\n"
+    "  -i            interactive: load the model paused at time 0 and open a\n"
+    "                prompt to step, inspect and break it ('help' there)\n"
+    "  --trace       print every handled event to stderr (time, kind, task)\n"
+    "  --shuffle-ties SEED  handle events due at the same time in a random\n"
+    "                order drawn from SEED instead of FIFO, to find results\n"
+    "                that depend on an arbitrary tie order\n"
     "  --version     print the version and exit\n"
     "  -h, --help    print this help and exit\n"
     "  --            end of options\n"
@@ -47,10 +54,14 @@ static const char usage_text[] =
     "examples:\n"
     "  deshost scripts/models/clock.lua\n"
     "  deshost --until 60 --seed 7 scripts/models/bank.lua\n"
-    "  deshost -e 'CUSTOMERS=50' scripts/models/bank.lua\n";
+    "  deshost -e 'CUSTOMERS=50' scripts/models/bank.lua\n"
+    "  deshost -i scripts/models/clerk.lua\n"
+    "  deshost --trace --shuffle-ties 3 scripts/models/pingpong.lua\n";
 
 typedef struct options {
   const char *until;
+  int interactive, trace;
+  const char *shuffle; /* seed, or NULL */
   lua_Integer seed;
   const char *chunks[16];
   int nchunks;
@@ -80,6 +91,19 @@ static int parse_args(int argc, char **argv, options *o) {
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage_text, stdout);
       return -1;
+    } else if (strcmp(a, "-i") == 0) {
+      o->interactive = 1;
+    } else if (strcmp(a, "--trace") == 0) {
+      o->trace = 1;
+    } else if (strcmp(a, "--shuffle-ties") == 0) {
+      char *end;
+      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      if (v == NULL || (strtoll(v, &end, 10), *v == '\0' || *end != '\0')) {
+        print_usage_error("--shuffle-ties needs an integer seed (got '%s')",
+                          v ? v : "nothing");
+        return 2;
+      }
+      o->shuffle = v;
     } else if (strcmp(a, "--version") == 0) {
       printf("deshost %s (%s)\n", DES_VERSION, LUA_RELEASE);
       return -1;
@@ -152,6 +176,12 @@ static int docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
+/* Ctrl-C in the REPL: stop the run in progress (only sets a flag). */
+static void repl_stop(void *sim_object) {
+  des_runtime *rt = sim_object;
+  sim_stop(rt->sim);
+}
+
 /* Print the tasks still waiting when the queue ran dry. */
 static void report_stuck(lua_State *L) {
   int i, n, shown = 0;
@@ -209,6 +239,18 @@ static int dsmain(lua_State *L) {
   lua_setfield(L, -2, "seed");
   lua_call(L, 1, 1);
   ldes_set_default(L, -1);
+  if (o->trace) {
+    lua_getfield(L, -1, "trace");
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_call(L, 2, 0);
+  }
+  if (o->shuffle != NULL) {
+    lua_getfield(L, -1, "shuffle_ties");
+    lua_pushvalue(L, -2);
+    lua_pushinteger(L, (lua_Integer)strtoll(o->shuffle, NULL, 10));
+    lua_call(L, 2, 0);
+  }
   lua_pop(L, 1);
   /* arg: like lua.c, the script at 0 */
   lua_createtable(L, argc, 1);
@@ -241,6 +283,12 @@ static int dsmain(lua_State *L) {
   lua_setfield(L, -2, "name");
   lua_call(L, 1, 0);
   lua_pop(L, 1);
+  if (o->interactive) { /* the prompt drives the run */
+    lua_getfield(L, des_idx, "default");
+    lua_call(L, 0, 1);
+    repl_run(L, -1, argv[o->script], repl_stop, lua_touserdata(L, -1));
+    return 0;
+  }
   /* des.run([until]) */
   lua_getfield(L, des_idx, "run");
   if (o->until != NULL)

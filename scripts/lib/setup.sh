@@ -6,7 +6,7 @@
 DES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Packages every build needs, and those only the tests need.
-DES_BUILD_PACKAGES="gcc make cmake pkg-config liblua5.4-dev lua5.4"
+DES_BUILD_PACKAGES="gcc make cmake pkg-config liblua5.4-dev lua5.4 libedit-dev"
 DES_TEST_PACKAGES="lua-busted lua-check clang libclang-rt-14-dev valgrind tmux"
 
 des_log() { printf '%s\n' "$*" >&2; }

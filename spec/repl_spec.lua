@@ -1,0 +1,138 @@
+-- repl_spec.lua -- `deshost -i` driven through a pipe (the transcript is
+-- checked), and once under a real terminal with tmux when it is installed.
+local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
+local SRC = os.getenv("DES_SOURCE_DIR") or "."
+
+-- Run `deshost -i model` with the given input lines; returns the output.
+local function session(model_src, lines)
+  local model = os.tmpname()
+  local f = assert(io.open(model, "w"))
+  f:write(model_src)
+  f:close()
+  local input = os.tmpname()
+  f = assert(io.open(input, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local p = assert(io.popen(string.format("%q -i %q < %q 2>&1", DESHOST, model, input)))
+  local out = p:read("a")
+  p:close()
+  os.remove(model)
+  os.remove(input)
+  return out
+end
+
+local TWO_TASKS = [[
+local des = require "des"
+des.spawn{name = "a", function() for _ = 1, 3 do des.sleep(1) end end}
+des.spawn{name = "b", function() des.sleep(2.5); DONE = true end}
+]]
+
+describe("deshost -i", function()
+  it("lists every command in help", function()
+    local out = session(TWO_TASKS, { "help" })
+    for _, cmd in ipairs{ "step", "next", "until", "run", "tasks", "events", "bt", "break",
+                          "delete", "trace", "show", "quit" } do
+      assert.truthy(out:find(cmd, 1, true), "help does not mention " .. cmd)
+    end
+  end)
+
+  it("starts paused at time 0 and steps one event at a time", function()
+    local out = session(TWO_TASKS, { "time", "step", "time", "tasks" })
+    assert.truthy(out:find("t=0\n", 1, true))
+    assert.truthy(out:find("spawn task 'main' (#1)", 1, true))
+    assert.falsy(out:find("spawn task 'a'", 1, true)) -- only one event handled
+    assert.truthy(out:match("main%s+done") or out:match("a%s+ready"), out)
+  end)
+
+  it("steps n events, to the next time and until a time", function()
+    local out = session(TWO_TASKS, { "step 3", "next", "until 2", "time" })
+    assert.truthy(out:find("spawn task 'a'", 1, true))
+    assert.truthy(out:find("spawn task 'b'", 1, true))
+    assert.truthy(out:find("t=2\n", 1, true))
+  end)
+
+  it("lists tasks with state, wake time and what they wait on", function()
+    local out = session(TWO_TASKS, { "step 4", "tasks" })
+    assert.truthy(out:match("a%s+sleeping%s+2%s+sleep"), out)
+    assert.truthy(out:match("b%s+sleeping%s+2%.5%s+sleep"), out)
+  end)
+
+  it("lists the next events in order", function()
+    local out = session(TWO_TASKS, { "step 4", "events" })
+    local first = out:find("timer task 'a'", 1, true)
+    local second = out:find("timer task 'b'", 1, true)
+    assert.truthy(first and second and first < second, out)
+  end)
+
+  it("shows where a task is suspended", function()
+    local out = session(TWO_TASKS, { "step 4", "bt a" })
+    assert.truthy(out:find("in function 'des.sleep'", 1, true), out)
+  end)
+
+  it("stops at a time breakpoint, a wake breakpoint and a condition", function()
+    local out = session(TWO_TASKS, { "step 4", "break at 2", "run", "time",
+                                     "break wake b", "run", "time",
+                                     "delete", "break if DONE", "run", "time" })
+    assert.truthy(out:find("breakpoint 1 (at 2) at t=2", 1, true), out)
+    assert.truthy(out:find("breakpoint 2 (wake b) at t=2.5", 1, true), out)
+    assert.truthy(out:find("breakpoint 3 (if DONE) at t=2.5", 1, true), out)
+  end)
+
+  it("evaluates Lua between events, with results and multi-line input", function()
+    local out = session(TWO_TASKS, { "1 + 2", "x = {1,", "2, 3}", "#x", "type(require 'des')" })
+    assert.are.equal("3\n3\ntable\n", out)
+  end)
+
+  it("keeps the session alive after errors", function()
+    local out = session(TWO_TASKS, { "error('boom')", "step 0", "until -1",
+                                     "bt nobody", "run", "step", "time" })
+    assert.truthy(out:find("boom", 1, true), out)
+    assert.truthy(out:find("step: expected a count >= 1", 1, true), out)
+    assert.truthy(out:find("until: time -1 is in the past", 1, true), out)
+    assert.truthy(out:find("bt: no live task 'nobody'", 1, true), out)
+    assert.truthy(out:find("no more events; t=3", 1, true), out)
+    assert.truthy(out:find("t=3\n", 1, true), out)
+  end)
+
+  it("reports a model that fails while stepping, and goes on", function()
+    local out = session([[
+local des = require "des"
+des.spawn{name = "bad", function() des.sleep(1); error("kaput") end}
+]], { "run", "time" })
+    assert.truthy(out:find("task 'bad' (#2) failed at t=1.0", 1, true), out)
+    assert.truthy(out:find("t=1\n", 1, true), out)
+  end)
+
+  it("works under a real terminal (tmux)", function()
+    if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
+      pending("tmux is not installed")
+      return
+    end
+    local model = SRC .. "/scripts/models/clock.lua"
+    local name = "deshost_repl_" .. tostring(os.time()) .. tostring(math.random(1e6))
+    local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
+    assert.is_true(tmux(string.format(
+      "new-session -d -s %s -x 120 -y 30 'DESHOST_HISTORY= %s -i %s'", name, DESHOST, model)))
+    local function screen()
+      local p = io.popen("tmux capture-pane -p -t " .. name)
+      local s = p:read("a")
+      p:close()
+      return s
+    end
+    local function wait_for(text)
+      for _ = 1, 50 do
+        if screen():find(text, 1, true) then return true end
+        os.execute("sleep 0.1")
+      end
+      return false
+    end
+    local ok1 = wait_for("(des)")
+    tmux("send-keys -t " .. name .. " 'step 2' Enter")
+    local ok2 = wait_for("timer task 'client'") or wait_for("spawn task 'client'")
+    tmux("send-keys -t " .. name .. " 'quit' Enter")
+    local shown = screen()
+    tmux("kill-session -t " .. name)
+    assert.is_true(ok1, shown)
+    assert.is_true(ok2, shown)
+  end)
+end)
