@@ -266,8 +266,20 @@ static int wh_cascade(wheel *w, int level, int sl) {
   return WHEEL_OK;
 }
 
+/* The earliest time of the live entries of a slot (UINT64_MAX if none). */
+static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
+  uint64_t best = UINT64_MAX;
+  uint32_t i;
+  for (i = s->head; i < s->len; i++)
+    if (wh_entry_live(w, &s->a[i]) && (uint64_t)s->a[i].when < best)
+      best = (uint64_t)s->a[i].when;
+  return best;
+}
+
 /* Bring the next live event to the head of a level-0 slot, cascading as
-** needed but never past `limit`. Returns the slot index, WHEEL_EMPTY if
+** needed but never past `limit`: the cursor only moves to a block that holds
+** an event at or before limit, so it never passes the current time for a
+** pop that returns nothing. Returns the slot index, WHEEL_EMPTY if
 ** nothing is pending, 64 if the next block starts after limit, or
 ** WHEEL_ENOMEM. */
 static int wh_settle(wheel *w, uint64_t limit) {
@@ -295,6 +307,11 @@ static int wh_settle(wheel *w, uint64_t limit) {
     }
     if (wh_block_start(w, level, sl) > limit)
       return WH_SLOTS;
+    if (wh_block_start(w, level, sl) + ((uint64_t)1 << (WH_BITS * level)) - 1 >
+            limit &&
+        wh_slot_min(w, s) > limit)
+      return WH_SLOTS; /* the block straddles limit, its events are after:
+                       ** cascading would move the cursor past now */
     if (wh_cascade(w, level, sl) != WHEEL_OK)
       return WHEEL_ENOMEM;
   }

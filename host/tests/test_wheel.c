@@ -245,6 +245,24 @@ static void test_advance_list_clear(void) {
   wheel_free(w);
 }
 
+/* pop_until that finds nothing before its limit must not move the wheel
+** past the current time (a fuzzer find: the next block was cascaded and a
+** later schedule between now and that block came back out of order). */
+static void test_pop_until(void) {
+  wheel *w = wheel_new(NULL, NULL);
+  wheel_event ev;
+  sched(w, 79903, 1); /* parked at level 2, in the block [77824, 81920) */
+  CHECK(wheel_pop_until(w, 78000, &ev) == WHEEL_EMPTY); /* block straddles */
+  CHECK(wheel_now(w) == 0);
+  sched(w, 100, 2);
+  sched(w, 75807, 3);
+  CHECK(wheel_pop_until(w, 99, &ev) == WHEEL_EMPTY);
+  CHECK(wheel_pop_until(w, 100, &ev) == WHEEL_OK && ev.payload.data == 2);
+  expect_pop(w, 75807, 3);
+  expect_pop(w, 79903, 1);
+  wheel_free(w);
+}
+
 /* An allocator that fails after a budget of allocations. */
 static long alloc_budget;
 static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -302,6 +320,7 @@ int main(void) {
   test_cancel();
   test_cancel_in_cascade();
   test_advance_list_clear();
+  test_pop_until();
   test_enomem();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

@@ -23,7 +23,11 @@ if(DES_FUZZ)
   target_include_directories(fuzz_wheel PRIVATE host/src)
   target_compile_options(fuzz_wheel PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_wheel PRIVATE -fsanitize=fuzzer,address,undefined)
+  # new inputs go to a scratch folder; the committed corpus is only read
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-wheel-corpus)
   add_test(NAME wheel_fuzz_smoke
-           COMMAND fuzz_wheel -max_total_time=10 -rss_limit_mb=1024
-                   ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/wheel)
+           COMMAND fuzz_wheel -max_total_time=10 -rss_limit_mb=2048
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz-wheel-corpus
+                   ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/wheel
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 endif()
