@@ -279,10 +279,13 @@ static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
 /* Bring the next live event to the head of a level-0 slot, cascading as
 ** needed but never past `limit`: the cursor only moves to a block that holds
 ** an event at or before limit, so it never passes the current time for a
-** pop that returns nothing. Returns the slot index, WHEEL_EMPTY if
+** pop that returns nothing. With to_limit (wheel_advance, which then moves
+** the cursor to limit itself) every block starting at or before limit is
+** cascaded, so that none is left holding the cursor's own slot. Returns the
+*slot index, WHEEL_EMPTY if
 ** nothing is pending, 64 if the next block starts after limit, or
 ** WHEEL_ENOMEM. */
-static int wh_settle(wheel *w, uint64_t limit) {
+static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
   for (;;) {
     int level, sl;
     wh_slot *s;
@@ -307,7 +310,8 @@ static int wh_settle(wheel *w, uint64_t limit) {
     }
     if (wh_block_start(w, level, sl) > limit)
       return WH_SLOTS;
-    if (wh_block_start(w, level, sl) + ((uint64_t)1 << (WH_BITS * level)) - 1 >
+    if (!to_limit &&
+        wh_block_start(w, level, sl) + ((uint64_t)1 << (WH_BITS * level)) - 1 >
             limit &&
         wh_slot_min(w, s) > limit)
       return WH_SLOTS; /* the block straddles limit, its events are after:
@@ -465,7 +469,7 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   int sl;
   if (limit < w->now)
     return WHEEL_EMPTY;
-  sl = wh_settle(w, (uint64_t)limit);
+  sl = wh_settle(w, (uint64_t)limit, 0);
   if (sl < 0)
     return sl;
   if (sl == WH_SLOTS || w->slots[0][sl].a[w->slots[0][sl].head].when > limit)
@@ -494,7 +498,7 @@ int wheel_advance(wheel *w, des_time t) {
   if (wheel_peek(w, &next) == WHEEL_OK && next < t)
     return WHEEL_EPAST;
   /* cascade every block that starts at or before t, then move there */
-  rc = wh_settle(w, (uint64_t)t);
+  rc = wh_settle(w, (uint64_t)t, 1);
   if (rc == WHEEL_ENOMEM)
     return rc;
   w->cursor = (uint64_t)t;

@@ -260,6 +260,15 @@ static void test_pop_until(void) {
   CHECK(wheel_pop_until(w, 100, &ev) == WHEEL_OK && ev.payload.data == 2);
   expect_pop(w, 75807, 3);
   expect_pop(w, 79903, 1);
+  /* advance into a block that holds later events: they must be re-placed,
+  ** or events scheduled after the advance overtake them (fuzzer find) */
+  sched(w, 159903, 4); /* block [159744, 163840) at level 2 */
+  CHECK(wheel_advance(w, 159800) == WHEEL_OK);
+  sched(w, 159850, 5);
+  sched(w, 161000, 6);
+  expect_pop(w, 159850, 5);
+  expect_pop(w, 159903, 4);
+  expect_pop(w, 161000, 6);
   wheel_free(w);
 }
 
