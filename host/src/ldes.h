@@ -21,6 +21,7 @@ int ltask_spawn(lua_State *L, des_runtime *rt, int first);
 /* Each registers its metatables and its functions into the module at mod. */
 void ltask_open(lua_State *L, int mod);
 void levent_open(lua_State *L, int mod);
+void lrng_open(lua_State *L, int mod);
 
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);

@@ -433,6 +433,7 @@ int luaopen_des(lua_State *L) {
   ldes_setfuncs(L, mod, module_funcs);
   ltask_open(L, mod);
   levent_open(L, mod);
+  lrng_open(L, mod);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
   lua_createtable(L, 0, 1);
