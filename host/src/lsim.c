@@ -365,6 +365,12 @@ static int l_cancelled(lua_State *L) {
   return 1;
 }
 
+/* des.current() --> the simulation module functions act on here */
+static int l_current(lua_State *L) {
+  rt_push_object(L, rt_runtime_of(L));
+  return 1;
+}
+
 /* des.default() --> the default simulation */
 static int l_default(lua_State *L) {
   rt_push_object(L, default_sim(L));
@@ -414,6 +420,7 @@ static const luaL_Reg module_funcs[] = {{"new", l_new},
                                         {"interrupted", l_interrupted},
                                         {"cancelled", l_cancelled},
                                         {"default", l_default},
+                                        {"current", l_current},
                                         {"trace", s_trace},
                                         {"shuffle_ties", s_shuffle_ties},
                                         {"events", s_events},
