@@ -58,6 +58,11 @@ function Sim:spawn(fn, ...)
   return co
 end
 
+-- wake a waiting coroutine at the current time
+function Sim:wake(co)
+  push(self, self.now, co)
+end
+
 function M.sleep(dt)
   local sim = current
   push(sim, sim.now + dt, coroutine.running())
