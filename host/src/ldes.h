@@ -15,6 +15,10 @@
 ** upvalue 1 (what rt_current needs). */
 void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
 
+/* __index with the methods table as upvalue 2 (see lsim.c). */
+void ldes_set_index(lua_State *L, int mt, lua_CFunction index);
+int ldes_method(lua_State *L);
+
 /* spawn on rt from arguments starting at `first`; pushes the task. */
 int ltask_spawn(lua_State *L, des_runtime *rt, int first);
 

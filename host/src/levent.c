@@ -361,7 +361,10 @@ static int l_all(lua_State *L) {
 /* ev.triggered, ev.ok, ev.name, ev.kind, ev.value, methods */
 static int ev_index(lua_State *L) {
   des_event *ev = check_event(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "triggered") == 0)
     lua_pushboolean(L, ev->w.state != WAITABLE_PENDING);
   else if (strcmp(k, "ok") == 0) {
@@ -384,11 +387,8 @@ static int ev_index(lua_State *L) {
       lua_getiuservalue(L, 1, EV_VALUES);
     else
       lua_pushnil(L);
-  } else {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "methods");
-    lua_getfield(L, -1, k);
-  }
+  } else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -417,10 +417,8 @@ static const luaL_Reg event_methods[] = {{"succeed", ev_succeed},
                                          {"on", ev_on},
                                          {NULL, NULL}};
 
-static const luaL_Reg event_meta[] = {{"__index", ev_index},
-                                      {"__tostring", ev_tostring},
-                                      {"__gc", ev_gc},
-                                      {NULL, NULL}};
+static const luaL_Reg event_meta[] = {
+    {"__tostring", ev_tostring}, {"__gc", ev_gc}, {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"event", l_event},
                                         {"timeout", l_timeout},
@@ -435,6 +433,7 @@ void levent_open(lua_State *L, int mod) {
   lua_newtable(L);
   ldes_setfuncs(L, -1, event_methods);
   lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, ev_index);
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);
 }

@@ -19,6 +19,27 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l) {
   lua_pop(L, 1);
 }
 
+/* Give the metatable at mt the C function `index` as __index, with the
+** rt_global and mt.methods as upvalues: methods are found by one raw
+** lookup, and `index` handles the properties. */
+void ldes_set_index(lua_State *L, int mt, lua_CFunction index) {
+  mt = lua_absindex(L, mt);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  lua_getfield(L, mt, "methods");
+  lua_pushcclosure(L, index, 2);
+  lua_setfield(L, mt, "__index");
+}
+
+/* For the __index functions: push the method named by the key at 2 and
+** return 1, or return 0 if there is none. */
+int ldes_method(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
+    return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
 static des_runtime *check_sim(lua_State *L, int idx) {
   des_runtime *rt = luaL_checkudata(L, idx, DES_SIM_MT);
   if (rt->closed)
@@ -331,16 +352,16 @@ static int s_tostring(lua_State *L) {
 /* sim.seed, sim.resolution, methods */
 static int s_index(lua_State *L) {
   des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
-  const char *k = luaL_checkstring(L, 2);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "seed") == 0)
     lua_pushinteger(L, (lua_Integer)rt->seed);
   else if (strcmp(k, "resolution") == 0)
     lua_pushinteger(L, rt->resolution);
-  else {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "methods");
-    lua_getfield(L, -1, k);
-  }
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -403,8 +424,7 @@ static const luaL_Reg sim_methods[] = {
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
     {"events", s_events}, {NULL, NULL}};
 
-static const luaL_Reg sim_meta[] = {{"__index", s_index},
-                                    {"__gc", s_gc},
+static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},
                                     {"__tostring", s_tostring},
                                     {NULL, NULL}};
@@ -436,6 +456,7 @@ int luaopen_des(lua_State *L) {
   lua_newtable(L);
   ldes_setfuncs(L, -1, sim_methods);
   lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, s_index);
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);
   ltask_open(L, mod);

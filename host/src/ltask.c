@@ -124,20 +124,6 @@ static int t_interrupt(lua_State *L) {
   return 1;
 }
 
-/* task:status() */
-static int t_status(lua_State *L) {
-  des_task *t = check_task(L, 1);
-  lua_pushstring(L, task_states[t->state]);
-  return 1;
-}
-
-/* task:name() */
-static int t_name(lua_State *L) {
-  check_task(L, 1);
-  lua_getiuservalue(L, 1, UV_NAME);
-  return 1;
-}
-
 /* task:traceback([msg]) --> where the task is suspended; for a failed task
 ** its error's message and traceback; nil otherwise. */
 static int t_traceback(lua_State *L) {
@@ -156,14 +142,15 @@ static const luaL_Reg task_methods[] = {{"traceback", t_traceback},
                                         {"join", t_join},
                                         {"cancel", t_cancel},
                                         {"interrupt", t_interrupt},
-                                        {"status", t_status},
-                                        {"name", t_name},
                                         {NULL, NULL}};
 
 /* task.name, task.status, task.id, task.since, task.waiting_on, methods */
 static int t_index(lua_State *L) {
   des_task *t = check_task(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "name") == 0)
     lua_getiuservalue(L, 1, UV_NAME);
   else if (strcmp(k, "status") == 0)
@@ -190,11 +177,8 @@ static int t_index(lua_State *L) {
       lua_getiuservalue(L, 1, UV_VALUES);
     else
       lua_pushnil(L);
-  } else {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "methods");
-    lua_getfield(L, -1, k);
-  }
+  } else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -211,8 +195,7 @@ static int t_gc(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg task_meta[] = {{"__index", t_index},
-                                     {"__tostring", t_tostring},
+static const luaL_Reg task_meta[] = {{"__tostring", t_tostring},
                                      {"__close", t_cancel},
                                      {"__gc", t_gc},
                                      {NULL, NULL}};
@@ -231,6 +214,7 @@ void ltask_open(lua_State *L, int mod) {
   lua_newtable(L);
   ldes_setfuncs(L, -1, task_methods);
   lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, t_index);
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);
 }
