@@ -27,15 +27,7 @@ local function spit(path, text)
   f:close()
 end
 
--- Assert that string s contains every plain substring given.
-local function contains(s, ...)
-  for i = 1, select("#", ...) do
-    local sub = select(i, ...)
-    if not s:find(sub, 1, true) then
-      error(("expected %q to contain %q"):format(s, sub), 2)
-    end
-  end
-end
+local contains = require("helpers").contains
 
 local function lacks(s, sub)
   if s:find(sub, 1, true) then

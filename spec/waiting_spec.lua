@@ -6,36 +6,8 @@
 -- functions (des.event, des.timeout, des.spawn, ...) act on its simulation.
 local des = require "des"
 
--- The error of f(...), which must fail.
-local function err_of(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, "expected an error, got success")
-  return e
-end
-
--- Assert that string s contains every plain substring given.
-local function contains(s, ...)
-  assert(type(s) == "string", "expected a string, got " .. type(s) .. ": " .. tostring(s))
-  for i = 1, select("#", ...) do
-    local sub = select(i, ...)
-    if not s:find(sub, 1, true) then
-      error(("expected %q to contain %q"):format(s, sub), 2)
-    end
-  end
-end
-
--- A new simulation running fn as a task to the end; returns sim, task.
-local function run_task(fn, ...)
-  local sim = des.new{}
-  local t = sim:spawn(fn, ...)
-  sim:run()
-  return sim, t
-end
-
--- An object whose __close appends `name` to log.
-local function closer(log, name)
-  return setmetatable({}, { __close = function() log[#log + 1] = name end })
-end
+local h = require "helpers"
+local err_of, contains, run_task, closer = h.err_of, h.contains, h.run_task, h.closer
 
 -- Append to a log (a function, so that the value is computed before the
 -- log's length is taken: `log[#log + 1] = ev:wait()` would take the length
