@@ -1,0 +1,123 @@
+-- des.container -- a continuous level (fuel, water, money) between tasks.
+--
+--   local tank = des.container(100, 50)   -- capacity 100, level 50
+--   tank:get(30)                          -- waits until 30 is there
+--   tank:put(80)                          -- waits until 80 fits
+--   local ok, err = tank:get(10, 5)       -- nil, "timed out" after 5
+--   print(tank.level)
+--
+-- Gets and puts wait in two queues, each served in arrival order (a large
+-- get blocks smaller gets behind it, as in SimPy). A waiter that leaves is removed at once; an
+-- amount granted to a task that left is given back. Statistics:
+-- c.stats.level (time-weighted level).
+local des = require "des"
+local monitor = require "des.monitor"
+
+local Container = {}
+Container.__index = Container
+
+local TIMED_OUT = "timed out"
+
+local function new(capacity, level)
+  if type(capacity) ~= "number" or capacity ~= capacity or capacity <= 0 or
+     capacity == math.huge then
+    error("container: capacity must be a finite number > 0 (got " .. tostring(capacity) .. ")", 2)
+  end
+  level = level or 0
+  if type(level) ~= "number" or level < 0 or level > capacity then
+    error("container: initial level must be in [0, capacity] (got " .. tostring(level) .. ")", 2)
+  end
+  return setmetatable({ capacity = capacity, level = level, gets = {}, puts = {},
+                        stats = { level = monitor.level("level", level) } }, Container)
+end
+
+local function check(self, fname, amount, timeout)
+  if type(amount) ~= "number" or amount ~= amount or amount <= 0 or
+     amount > self.capacity then
+    error(string.format("%s: amount must be > 0 and <= capacity %g (got %s)", fname,
+                        self.capacity, tostring(amount)), 3)
+  end
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout) then
+    error(fname .. ": timeout must be a number >= 0 (got " .. tostring(timeout) .. ")", 3)
+  end
+end
+
+-- Does request r fit now?
+function Container:fits(r)
+  if r.kind == "get" then return self.level >= r.amount end
+  return self.level + r.amount <= self.capacity
+end
+
+-- Apply a request to the level.
+function Container:apply(r, sign)
+  self.level = self.level + sign * (r.kind == "get" and -r.amount or r.amount)
+  self.stats.level:set(self.level)
+end
+
+-- Serve the head of each queue while it fits, until nothing moves.
+function Container:settle()
+  local moved = true
+  while moved do
+    moved = false
+    for _, q in ipairs{ self.gets, self.puts } do
+      while #q > 0 and self:fits(q[1]) do
+        local r = table.remove(q, 1)
+        self:apply(r, 1)
+        r.served = true
+        r.event:succeed()
+        moved = true
+      end
+    end
+  end
+end
+
+-- A put or get of amount, waiting in order.
+function Container:request(kind, amount, timeout)
+  local r = { kind = kind, amount = amount }
+  local queue = kind == "get" and self.gets or self.puts
+  if #queue == 0 and self:fits(r) then
+    self:apply(r, 1)
+    self:settle()
+    return true
+  end
+  r.event = des.event(kind)
+  queue[#queue + 1] = r
+  local _guard <close> = setmetatable({}, { __close = function()
+    if r.received then return end
+    if r.served then
+      self:apply(r, -1) -- undo what the task never got
+    else
+      for i = 1, #queue do
+        if queue[i] == r then table.remove(queue, i); break end
+      end
+    end
+    self:settle()
+  end })
+  if timeout then
+    if des.any{ r.event, des.timeout(timeout) }:wait() ~= r.event then return nil, TIMED_OUT end
+  else
+    r.event:wait()
+  end
+  r.received = true
+  return true
+end
+
+-- put(amount [, timeout]) --> true, or nil, "timed out"
+function Container:put(amount, timeout)
+  check(self, "put", amount, timeout)
+  return self:request("put", amount, timeout)
+end
+
+-- get(amount [, timeout]) --> true, or nil, "timed out"
+function Container:get(amount, timeout)
+  check(self, "get", amount, timeout)
+  return self:request("get", amount, timeout)
+end
+
+function Container:__tostring()
+  return string.format("des.container: level %g of %g, %d gets and %d puts waiting",
+                       self.level, self.capacity, #self.gets, #self.puts)
+end
+
+return setmetatable({ new = new, TIMED_OUT = TIMED_OUT },
+                    { __call = function(_, ...) return new(...) end })
