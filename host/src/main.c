@@ -208,7 +208,7 @@ static void report_stuck(lua_State *L) {
       what = luaL_optstring(L, -1, "?");
       lua_getfield(L, -4, "since");
       since = luaL_tolstring(L, -1, NULL);
-      fprintf(stderr, "  %s: waiting on %s since t=%s\n", label, what, since);
+      fprintf(stderr, "  %s on %s since t=%s\n", label, what, since);
       lua_pop(L, 4);
     }
     lua_pop(L, 2);
