@@ -222,6 +222,7 @@ static int dsmain(lua_State *L) {
   options *o = lua_touserdata(L, 2);
   int argc = (int)lua_tointeger(L, 3);
   int i, status, des_idx;
+  lua_Integer pending;
   luaL_openlibs(L);
   /* the Lua library (lua/des/...) comes first on the module path */
   lua_getglobal(L, "package");
@@ -296,7 +297,11 @@ static int dsmain(lua_State *L) {
   else
     lua_pushnil(L);
   lua_call(L, 1, 0);
-  if (o->until == NULL) {
+  lua_getfield(L, des_idx, "pending");
+  lua_call(L, 0, 1);
+  pending = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (o->until == NULL && pending == 0) { /* the queue ran dry */
     lua_pushvalue(L, des_idx);
     report_stuck(L);
     lua_pop(L, 1);
