@@ -31,3 +31,20 @@ if(DES_FUZZ)
                    ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/wheel
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 endif()
+
+# The runtime fuzzer: fuzz_runtime.lua driven by bytes, through the Lua API.
+if(DES_FUZZ)
+  add_executable(fuzz_runtime host/tests/fuzz_runtime.c ${DES_CORE_SOURCES})
+  target_include_directories(fuzz_runtime PRIVATE host/src ${LUA_INCLUDE_DIRS})
+  target_compile_definitions(fuzz_runtime PRIVATE
+    FUZZ_RUNTIME_LUA="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/fuzz_runtime.lua")
+  target_compile_options(fuzz_runtime PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_runtime PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_runtime PRIVATE ${LUA_STATIC_LIB} m dl)
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-runtime-corpus)
+  add_test(NAME runtime_fuzz_smoke
+           COMMAND fuzz_runtime -max_total_time=10 -rss_limit_mb=2048
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz-runtime-corpus
+                   ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/runtime
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endif()

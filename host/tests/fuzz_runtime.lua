@@ -1,0 +1,73 @@
+-- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
+-- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
+-- waits, any/all, joins, cancels and interrupts over a small pool, runs the
+-- simulation, and checks the invariants on the trace: the clock never goes
+-- back, equal times come in scheduling order unless shuffled, no task runs
+-- after it ended. Any violation is an error (the harness aborts).
+local des = require "des"
+local bytes = ...
+local pos = 0
+local function byte()
+  pos = pos + 1
+  return bytes:byte(pos) or 0
+end
+
+local sim = des.new{ seed = 1 }
+local last_ticks = -1
+sim:trace(function(line)
+  local ticks = tonumber(line:match("%[(%d+)%]"))
+  assert(ticks >= last_ticks, "clock went back: " .. line)
+  last_ticks = ticks
+end)
+
+local events, tasks, ended = {}, {}, {}
+for i = 1, 4 do events[i] = des.event("e" .. i) end
+
+-- One operation of a task body, chosen by a byte.
+local function op(me)
+  local b = byte()
+  local k = b % 10
+  if k == 0 then des.sleep((b // 10) % 4)
+  elseif k == 1 then des.sleep(((b // 10) % 7) / 8)
+  elseif k == 2 then
+    local e = events[b % #events + 1]
+    if not e.triggered then e:succeed(me) end
+  elseif k == 3 then
+    local e = events[b % #events + 1]
+    if not e.triggered then e:fail("f" .. me) end
+  elseif k == 4 then pcall(function() events[b % #events + 1]:wait() end)
+  elseif k == 5 then
+    pcall(function() des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:wait() end)
+  elseif k == 6 then
+    local t = tasks[b % 8 + 1]
+    if t and t ~= des.self() then pcall(t.join, t) end
+  elseif k == 7 then
+    local t = tasks[b % 8 + 1]
+    if t and t ~= des.self() then t:cancel() end
+  elseif k == 8 then
+    local t = tasks[b % 8 + 1]
+    if t then t:interrupt(me) end
+  else
+    local i = b % #events + 1
+    if events[i].triggered then events[i] = des.event("e" .. i) end
+  end
+end
+
+local function body(me)
+  for _ = 1, 1 + byte() % 12 do
+    assert(not ended[me], "task " .. me .. " runs after it ended")
+    local ok, err = pcall(op, me)
+    if not ok and not des.interrupted(err) and not des.cancelled(err) then
+      if type(err) == "string" and err:find("already triggered", 1, true) then error(err) end
+    end
+  end
+  ended[me] = true
+end
+
+if byte() % 2 == 1 then sim:shuffle_ties(byte()) end
+sim:on_error(function() end)
+for i = 1, 8 do tasks[i] = sim:spawn{ name = "t" .. i, body, i } end
+for _ = 1, 200 do
+  if not sim:step() then break end
+end
+sim:close()
