@@ -48,3 +48,18 @@ if(DES_FUZZ)
                    ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/runtime
            WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 endif()
+
+# The loader fuzzer: the bytes are a model's text.
+if(DES_FUZZ)
+  add_executable(fuzz_loader host/tests/fuzz_loader.c ${DES_CORE_SOURCES})
+  target_include_directories(fuzz_loader PRIVATE host/src ${LUA_INCLUDE_DIRS})
+  target_compile_options(fuzz_loader PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(fuzz_loader PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_loader PRIVATE ${LUA_STATIC_LIB} m dl)
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-loader-corpus)
+  add_test(NAME loader_fuzz_smoke
+           COMMAND fuzz_loader -max_total_time=10 -rss_limit_mb=2048
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz-loader-corpus
+                   ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/loader
+           WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endif()
