@@ -1,0 +1,45 @@
+# C tests: the event queue's unit and differential tests, and (DES_FUZZ)
+# the libFuzzer harnesses of the wheel, the runtime and the model loader.
+
+add_executable(test_wheel host/tests/test_wheel.c)
+target_link_libraries(test_wheel PRIVATE deshost_core)
+add_test(NAME wheel_unit COMMAND test_wheel)
+
+add_executable(test_wheel_diff host/tests/test_wheel_diff.c host/tests/wheel_ref.c)
+target_link_libraries(test_wheel_diff PRIVATE deshost_core)
+if(DES_SANITIZE)
+  # the same streams, shorter: the sanitized build is ~10x slower
+  target_compile_definitions(test_wheel_diff PRIVATE WHEEL_DIFF_OPS=200000)
+endif()
+add_test(NAME wheel_differential COMMAND test_wheel_diff)
+
+if(DES_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "DES_FUZZ needs clang (CC=clang)")
+  endif()
+  # des_add_fuzzer(NAME corpus-dir sources...): a libFuzzer harness built
+  # with the core sources and Lua, and a 10 s smoke ctest `<corpus>_fuzz_smoke`
+  # reading host/tests/corpus/<corpus> and writing new inputs to the build.
+  function(des_add_fuzzer name corpus)
+    add_executable(${name} ${ARGN} ${DES_CORE_SOURCES})
+    target_include_directories(${name} PRIVATE host/src host/tests ${LUA_INCLUDE_DIRS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
+    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
+    add_test(NAME ${corpus}_fuzz_smoke
+             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048
+                     ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus
+                     ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/${corpus}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  endfunction()
+
+  # the wheel against its reference queue, driven by bytes
+  des_add_fuzzer(fuzz_wheel wheel host/tests/fuzz_wheel.c host/tests/wheel_ref.c)
+  # the runtime through its Lua API: fuzz_runtime.lua driven by bytes
+  des_add_fuzzer(fuzz_runtime runtime host/tests/fuzz_runtime.c)
+  target_compile_definitions(fuzz_runtime PRIVATE
+    FUZZ_RUNTIME_LUA="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/fuzz_runtime.lua")
+  # the model loader: the bytes are a model's text
+  des_add_fuzzer(fuzz_loader loader host/tests/fuzz_loader.c)
+endif()
