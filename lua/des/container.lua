@@ -12,11 +12,12 @@
 -- c.stats.level (time-weighted level).
 local des = require "des"
 local monitor = require "des.monitor"
+local waitlist = require "des.waitlist"
 
 local Container = {}
 Container.__index = Container
 
-local TIMED_OUT = "timed out"
+local TIMED_OUT = waitlist.TIMED_OUT
 
 local function new(capacity, level)
   if type(capacity) ~= "number" or capacity ~= capacity or capacity <= 0 or
@@ -37,9 +38,7 @@ local function check(self, fname, amount, timeout)
     error(string.format("%s: amount must be > 0 and <= capacity %g (got %s)", fname,
                         self.capacity, tostring(amount)), 3)
   end
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout) then
-    error(fname .. ": timeout must be a number >= 0 (got " .. tostring(timeout) .. ")", 3)
-  end
+  waitlist.check_timeout(fname, timeout)
 end
 
 -- Does request r fit now?
@@ -87,9 +86,7 @@ function Container:request(kind, amount, timeout)
     if r.served then
       self:apply(r, -1) -- undo what the task never got
     else
-      for i = 1, #queue do
-        if queue[i] == r then table.remove(queue, i); break end
-      end
+      waitlist.remove(queue, r)
     end
     self:settle()
   end })

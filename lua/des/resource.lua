@@ -16,6 +16,7 @@
 -- (time-weighted levels) and res.stats.wait (tally of waiting times).
 local des = require "des"
 local monitor = require "des.monitor"
+local waitlist = require "des.waitlist"
 
 local Resource = {}
 Resource.__index = Resource
@@ -23,7 +24,8 @@ Resource.__index = Resource
 local Request = {}
 Request.__index = Request
 
-local TIMED_OUT = "timed out"
+local TIMED_OUT = waitlist.TIMED_OUT
+local remove = waitlist.remove
 
 -- Does request a go before request b in the queue?
 local function before(a, b)
@@ -70,17 +72,6 @@ function Resource:grant(req)
   if req.event then req.event:succeed(req) end
 end
 
--- Remove req from a list (queue or users); true if it was there.
-local function remove(list, req)
-  for i = 1, #list do
-    if list[i] == req then
-      table.remove(list, i)
-      return true
-    end
-  end
-  return false
-end
-
 -- Preempt the worst holder if req is strictly more urgent; true if done.
 function Resource:preempt_for(req)
   local worst
@@ -109,9 +100,7 @@ function Resource:acquire(priority, timeout)
   if priority ~= nil and type(priority) ~= "number" then
     error("acquire: priority must be a number (got " .. type(priority) .. ")", 2)
   end
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout) then
-    error("acquire: timeout must be a number >= 0 (got " .. tostring(timeout) .. ")", 2)
-  end
+  waitlist.check_timeout("acquire", timeout)
   self.seq = self.seq + 1
   local req = setmetatable({ resource = self, task = des.self(), priority = priority or 0,
                              seq = self.seq, time = des.now() }, Request)

@@ -14,11 +14,13 @@
 -- items) and st.stats.wait (tally of getters' waiting times).
 local des = require "des"
 local monitor = require "des.monitor"
+local waitlist = require "des.waitlist"
 
 local Store = {}
 Store.__index = Store
 
-local TIMED_OUT = "timed out"
+local TIMED_OUT = waitlist.TIMED_OUT
+local remove, check_timeout = waitlist.remove, waitlist.check_timeout
 
 local function new(capacity, opts)
   if capacity ~= nil and (math.type(capacity) ~= "integer" or capacity < 1) then
@@ -29,23 +31,6 @@ local function new(capacity, opts)
                         getters = {}, putters = {}, priority = opts.priority or false,
                         stats = { level = monitor.level("items"),
                                   wait = monitor.tally("get waiting time") } }, Store)
-end
-
-local function check_timeout(fname, timeout)
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout) then
-    error(fname .. ": timeout must be a number >= 0 (got " .. tostring(timeout) .. ")", 3)
-  end
-end
-
--- Remove w from list; true if it was there.
-local function remove(list, w)
-  for i = 1, #list do
-    if list[i] == w then
-      table.remove(list, i)
-      return true
-    end
-  end
-  return false
 end
 
 -- Index of the item a getter takes (nil if none fits).
