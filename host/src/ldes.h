@@ -27,6 +27,21 @@ void ltask_open(lua_State *L, int mod);
 void levent_open(lua_State *L, int mod);
 void lrng_open(lua_State *L, int mod);
 
+void lcomp_open(lua_State *L, int mod);
+
+/* Register component `id` under `name` in simulation rt, for
+** des.component(name). */
+void ldes_add_component(lua_State *L, des_runtime *rt, const char *name,
+                        int id);
+
+/* The Lua library (the files of lua/des), compiled in by cmake/embed_lua.cmake;
+** luaopen_des puts a loader for each into package.preload. */
+typedef struct ldes_source {
+  const char *module, *chunkname, *text;
+  size_t len;
+} ldes_source;
+extern const ldes_source ldes_lualib[];
+
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);
 

@@ -5,7 +5,8 @@
 **
 ** A sim userdata holds its des_runtime; user value 1 is its anchor table
 ** (live tasks by slot + 1, pending timeouts by address), user value 2 its
-** error handler (des.on_error), user value 3 its trace function.
+** error handler (des.on_error), user value 3 its trace function, user
+** value 4 its C components by name (lcomp.c).
 */
 #include "ldes.h"
 
@@ -50,7 +51,7 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 3);
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 4);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = 1; /* until initialised: __gc must not free anything */
@@ -417,6 +418,38 @@ static int l_lazy_index(lua_State *L) {
   return 1;
 }
 
+/* package.preload loader of an embedded library module (upvalue: its
+** index in ldes_lualib). */
+static int l_preload(lua_State *L) {
+  const ldes_source *s = &ldes_lualib[lua_tointeger(L, lua_upvalueindex(1))];
+  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, s->module);
+  lua_pushliteral(L, ":preload:");
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+/* Put the embedded library into package.preload, when there is a package
+** library, without replacing loaders the program set itself. */
+static void open_library(lua_State *L) {
+  int i, top = lua_gettop(L);
+  if (lua_getglobal(L, "package") != LUA_TTABLE ||
+      lua_getfield(L, -1, "preload") != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  for (i = 0; ldes_lualib[i].module != NULL; i++) {
+    if (lua_getfield(L, -1, ldes_lualib[i].module) == LUA_TNIL) {
+      lua_pushinteger(L, i);
+      lua_pushcclosure(L, l_preload, 1);
+      lua_setfield(L, -3, ldes_lualib[i].module);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
 static const luaL_Reg sim_methods[] = {
     {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
@@ -462,6 +495,8 @@ int luaopen_des(lua_State *L) {
   ltask_open(L, mod);
   levent_open(L, mod);
   lrng_open(L, mod);
+  lcomp_open(L, mod);
+  open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
   lua_createtable(L, 0, 1);

@@ -4,8 +4,8 @@
 **   deshost [options] model.lua [args...]
 **
 ** The model's main chunk runs as a task named "main" at time 0; then the
-** simulation runs until no event is left or --until T. As in lua.c, all the
-** work happens inside one protected call (dsmain), so no error escapes.
+** simulation runs until no event is left or --until T. A thin client of
+** deshost.h: a host made from the options, the model loaded into it, run.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 
-#include "ldes.h"
+#include "deshost.h"
 #include "repl.h"
 
 static const char *progname = "deshost";
@@ -41,6 +39,12 @@ static const char usage_text[] =
     "  --shuffle-ties SEED  handle events due at the same time in a random\n"
     "                order drawn from SEED instead of FIFO, to find results\n"
     "                that depend on an arbitrary tie order\n"
+    "  --sandbox     run a model you do not trust: no io, os, debug, no C\n"
+    "                modules, no binary chunks, no loading of files\n"
+    "  --mem-limit N stop the model from holding more than N bytes (suffix\n"
+    "                K, M or G): past it, allocations fail with a memory "
+    "error\n"
+    "  --max-steps N stop the model after N Lua VM instructions\n"
     "  --version     print the version and exit\n"
     "  -h, --help    print this help and exit\n"
     "  --            end of options\n"
@@ -60,7 +64,9 @@ static const char usage_text[] =
 
 typedef struct options {
   const char *until;
-  int interactive, trace;
+  int interactive, trace, sandbox;
+  size_t mem_limit;
+  unsigned long long max_steps;
   const char *shuffle; /* seed, or NULL */
   lua_Integer seed;
   const char *chunks[16];
@@ -73,6 +79,30 @@ static void print_usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nusage: deshost [options] model.lua [args...] "
                   "(deshost --help for more)\n");
+}
+
+/* A count > 0 in decimal; with K, M or G suffixes (powers of 1024) when
+** `sizes`. Returns 0, or -1 if s is not one. */
+static int parse_count(const char *s, int sizes, unsigned long long *out) {
+  char *end;
+  unsigned long long n, mul = 1;
+  errno = 0;
+  if (*s < '0' || *s > '9')
+    return -1;
+  n = strtoull(s, &end, 10);
+  if (errno != 0 || n == 0)
+    return -1;
+  if (sizes && *end != '\0' && end[1] == '\0') {
+    mul = *end == 'K'   ? 1ull << 10
+          : *end == 'M' ? 1ull << 20
+          : *end == 'G' ? 1ull << 30
+                        : 0;
+    end++;
+  }
+  if (*end != '\0' || mul == 0 || n > SIZE_MAX / mul)
+    return -1;
+  *out = n * mul;
+  return 0;
 }
 
 /* Parse argv; returns 0, or 2 after printing a usage error, or -1 when the
@@ -95,6 +125,23 @@ static int parse_args(int argc, char **argv, options *o) {
       o->interactive = 1;
     } else if (strcmp(a, "--trace") == 0) {
       o->trace = 1;
+    } else if (strcmp(a, "--sandbox") == 0) {
+      o->sandbox = 1;
+    } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--max-steps") == 0) {
+      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      unsigned long long n;
+      if (v == NULL || parse_count(v, a[2] == 'm' && a[3] == 'e', &n) != 0) {
+        print_usage_error(a[3] == 'e' ? "--mem-limit needs a size in bytes "
+                                        "> 0, with K, M or G (got '%s')"
+                                      : "--max-steps needs a count > 0 "
+                                        "(got '%s')",
+                          v ? v : "nothing");
+        return 2;
+      }
+      if (a[3] == 'e')
+        o->mem_limit = (size_t)n;
+      else
+        o->max_steps = n;
     } else if (strcmp(a, "--shuffle-ties") == 0) {
       char *end;
       const char *v = (i + 1 < argc) ? argv[++i] : NULL;
@@ -105,7 +152,7 @@ static int parse_args(int argc, char **argv, options *o) {
       }
       o->shuffle = v;
     } else if (strcmp(a, "--version") == 0) {
-      printf("deshost %s (%s)\n", DES_VERSION, LUA_RELEASE);
+      printf("deshost %s (%s)\n", DESHOST_VERSION, LUA_RELEASE);
       return -1;
     } else if (strcmp(a, "--until") == 0 || strcmp(a, "--seed") == 0 ||
                strcmp(a, "-e") == 0) {
@@ -158,33 +205,32 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* Error handler for chunks run outside tasks: adds a traceback. */
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL)
-    msg = luaL_tolstring(L, 1, NULL);
-  luaL_traceback(L, L, msg, 1);
-  return 1;
+/* --trace: each handled event on stderr. */
+static void trace_to_stderr(void *ctx, const char *line) {
+  (void)ctx;
+  fprintf(stderr, "%s\n", line);
 }
 
-static int docall(lua_State *L, int narg, int nres) {
-  int base = lua_gettop(L) - narg, status;
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, base);
-  status = lua_pcall(L, narg, nres, base);
-  lua_remove(L, base);
-  return status;
+/* Protected: the global `arg`, as lua.c makes it (the script at 0). */
+static int set_arg(lua_State *L) {
+  char **argv = lua_touserdata(L, 1);
+  int argc = (int)lua_tointeger(L, 2), script = (int)lua_tointeger(L, 3);
+  int i;
+  lua_createtable(L, argc, 1);
+  for (i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - (script ? script : argc));
+  }
+  lua_setglobal(L, "arg");
+  return 0;
 }
 
-/* Ctrl-C in the REPL: stop the run in progress (only sets a flag). */
-static void repl_stop(void *sim_object) {
-  des_runtime *rt = sim_object;
-  sim_stop(rt->sim);
-}
-
-/* Print the tasks still waiting when the queue ran dry. */
-static void report_stuck(lua_State *L) {
+/* Protected: print the tasks still waiting when the queue ran dry. */
+static int report_stuck(lua_State *L) {
   int i, n, shown = 0;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "des");
+  lua_call(L, 1, 1);
   lua_getfield(L, -1, "tasks");
   lua_call(L, 0, 1);
   n = (int)lua_rawlen(L, -1);
@@ -213,125 +259,78 @@ static void report_stuck(lua_State *L) {
     }
     lua_pop(L, 2);
   }
-  lua_pop(L, 1);
+  return 0;
 }
 
-/* Everything, protected. argv and options come as light userdata. */
-static int dsmain(lua_State *L) {
-  char **argv = lua_touserdata(L, 1);
-  options *o = lua_touserdata(L, 2);
-  int argc = (int)lua_tointeger(L, 3);
-  int i, status, des_idx;
-  lua_Integer pending;
-  luaL_openlibs(L);
-  /* the Lua library (lua/des/...) comes first on the module path */
-  lua_getglobal(L, "package");
-  lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", DES_LUA_DIR, DES_LUA_DIR);
-  lua_getfield(L, -2, "path");
-  lua_concat(L, 2);
-  lua_setfield(L, -2, "path");
-  lua_pop(L, 1);
-  luaL_requiref(L, "des", luaopen_des, 0);
-  des_idx = lua_gettop(L);
-  /* the default simulation, with the seed asked for */
-  lua_getfield(L, des_idx, "new");
-  lua_createtable(L, 0, 1);
-  lua_pushinteger(L, o->seed);
-  lua_setfield(L, -2, "seed");
-  lua_call(L, 1, 1);
-  ldes_set_default(L, -1);
-  if (o->trace) {
-    lua_getfield(L, -1, "trace");
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_call(L, 2, 0);
+/* Print the host's last error and return the exit status 1. */
+static int fail(des_host *h) {
+  fprintf(stderr, "%s: %s\n", progname, des_last_error(h));
+  return 1;
+}
+
+/* Everything after the options: make the host, load, run. */
+static int run_model(des_host *h, int argc, char **argv, const options *o) {
+  lua_State *L = des_lua(h);
+  int i, rc;
+  lua_pushcfunction(L, set_arg);
+  lua_pushlightuserdata(L, argv);
+  lua_pushinteger(L, argc);
+  lua_pushinteger(L, o->script);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+    return 1;
   }
-  if (o->shuffle != NULL) {
-    lua_getfield(L, -1, "shuffle_ties");
-    lua_pushvalue(L, -2);
-    lua_pushinteger(L, (lua_Integer)strtoll(o->shuffle, NULL, 10));
-    lua_call(L, 2, 0);
-  }
-  lua_pop(L, 1);
-  /* arg: like lua.c, the script at 0 */
-  lua_createtable(L, argc, 1);
-  for (i = 0; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i - (o->script ? o->script : argc));
-  }
-  lua_setglobal(L, "arg");
+  if (o->trace)
+    des_set_trace(h, trace_to_stderr, NULL);
+  if (o->shuffle != NULL)
+    des_shuffle_ties(h, 1, (uint64_t)strtoll(o->shuffle, NULL, 10));
   for (i = 0; i < o->nchunks; i++) {
-    if (luaL_loadbuffer(L, o->chunks[i], strlen(o->chunks[i]), "=(-e)") !=
-            LUA_OK ||
-        docall(L, 0, 0) != LUA_OK)
-      return lua_error(L);
+    if (des_dostring(h, o->chunks[i], 0) != DES_OK)
+      return fail(h);
   }
   if (o->script == 0)
     return 0;
-  status = luaL_loadfile(L, argv[o->script]);
-  if (status != LUA_OK)
-    return lua_error(L);
-  /* des.spawn{name="main", chunk, args...} */
-  lua_getfield(L, des_idx, "spawn");
-  lua_createtable(L, argc - o->script, 1);
-  lua_pushvalue(L, -3);
-  lua_rawseti(L, -2, 1);
-  for (i = o->script + 1; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i - o->script + 1);
-  }
-  lua_pushliteral(L, "main");
-  lua_setfield(L, -2, "name");
-  lua_call(L, 1, 0);
-  lua_pop(L, 1);
-  if (o->interactive) { /* the prompt drives the run */
-    lua_getfield(L, des_idx, "default");
-    lua_call(L, 0, 1);
-    repl_run(L, -1, argv[o->script], repl_stop, lua_touserdata(L, -1));
-    return 0;
-  }
-  /* des.run([until]) */
-  lua_getfield(L, des_idx, "run");
-  if (o->until != NULL)
-    lua_pushnumber(L, strtod(o->until, NULL));
-  else
-    lua_pushnil(L);
-  lua_call(L, 1, 0);
-  lua_getfield(L, des_idx, "pending");
-  lua_call(L, 0, 1);
-  pending = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  if (o->until == NULL && pending == 0) { /* the queue ran dry */
-    lua_pushvalue(L, des_idx);
-    report_stuck(L);
-    lua_pop(L, 1);
+  if (des_load_file(h, argv[o->script], argc - o->script - 1,
+                    (const char *const *)argv + o->script + 1) != DES_OK)
+    return fail(h);
+  if (o->interactive) /* the prompt drives the run */
+    return repl_run(h, argv[o->script]);
+  if (o->until != NULL) {
+    des_time t;
+    if (des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
+      return fail(h);
+    rc = des_run_until(h, t);
+  } else
+    rc = des_run(h);
+  if (rc < 0)
+    return fail(h);
+  if (o->until == NULL && des_pending(h) == 0) { /* the queue ran dry */
+    lua_pushcfunction(L, report_stuck);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+      lua_pop(L, 1);
   }
   return 0;
 }
 
 int main(int argc, char **argv) {
   options o;
-  lua_State *L;
+  des_config cfg;
+  des_host *h;
   int rc = parse_args(argc, argv, &o);
   if (rc != 0)
     return rc < 0 ? 0 : rc;
-  L = luaL_newstate();
-  if (L == NULL) {
-    fprintf(stderr, "%s: cannot create a Lua state: not enough memory\n",
-            progname);
+  des_config_init(&cfg);
+  cfg.seed = (uint64_t)o.seed;
+  cfg.sandbox = o.sandbox;
+  cfg.mem_limit = o.mem_limit;
+  cfg.max_steps = o.max_steps;
+  rc = des_host_new(&h, &cfg);
+  if (rc != DES_OK) {
+    fprintf(stderr, "%s: cannot create the host: %s\n", progname,
+            des_strerror(rc));
     return 1;
   }
-  lua_pushcfunction(L, dsmain);
-  lua_pushlightuserdata(L, argv);
-  lua_pushlightuserdata(L, &o);
-  lua_pushinteger(L, argc);
-  rc = lua_pcall(L, 3, 0, 0);
-  if (rc != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    if (msg == NULL)
-      msg = luaL_tolstring(L, -1, NULL);
-    fprintf(stderr, "%s: %s\n", progname, msg);
-  }
-  lua_close(L);
-  return rc == LUA_OK ? 0 : 1;
+  rc = run_model(h, argc, argv, &o);
+  des_host_free(h);
+  return rc;
 }

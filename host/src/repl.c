@@ -6,7 +6,9 @@
 ** $DESHOST_HISTORY) and completion of commands and Lua globals, through
 ** libedit. Otherwise lines are read plainly and no prompt is printed, so a
 ** session can be scripted through a pipe. Ctrl-C during a run asks the
-** simulation to stop after the current event and returns to the prompt.
+** simulation to stop after the current event and returns to the prompt; a
+** second Ctrl-C before it does interrupts the running Lua code (a model
+** stuck in a loop). A client of deshost.h only.
 */
 #include "repl.h"
 
@@ -20,17 +22,22 @@
 #include <lauxlib.h>
 
 static lua_State *repl_L;                 /* for the completion callback */
-static volatile sig_atomic_t repl_sigint; /* Ctrl-C since the last line */
-static void (*repl_stop_fn)(void *);
-static void *repl_stop_ctx;
+static volatile sig_atomic_t repl_sigint; /* Ctrl-Cs since the last line */
+static des_host *volatile repl_busy;      /* the host, while a line runs */
 
-/* SIGINT: note it and ask the running simulation to stop. Only sets
-** flags (sim_stop is an atomic store), so it is safe in a handler. */
+/* SIGINT: ask the running simulation to stop; the second time, interrupt
+** the Lua code that runs. Both only set flags (deshost.h: signal-safe). */
 static void repl_on_sigint(int sig) {
+  des_host *h = repl_busy;
   (void)sig;
-  repl_sigint = 1;
-  if (repl_stop_fn != NULL)
-    repl_stop_fn(repl_stop_ctx);
+  if (repl_sigint < 2)
+    repl_sigint++;
+  if (h == NULL) /* at the prompt: nothing runs */
+    return;
+  if (repl_sigint == 1)
+    des_stop(h);
+  else
+    des_interrupt(h);
 }
 
 /* interrupted() for the Lua session. */
@@ -110,38 +117,52 @@ static char *repl_read(int tty, const char *prompt) {
   return strdup(buf);
 }
 
-int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
-             void *stop_ctx) {
-  int tty = isatty(0) && isatty(1), session;
-  char hbuf[1024];
-  const char *hist = tty ? repl_history_path(hbuf, sizeof(hbuf)) : NULL;
-  char prompt[32];
-  struct sigaction sa, old;
-  sim_idx = lua_absindex(L, sim_idx);
-  /* session = require("des.repl").new(sim, {write=, interrupted=}) */
+/* Protected: session = require("des.repl").new(des.default(), {write=,
+** interrupted=}) and its banner; leaves the session and the banner. */
+static int repl_open(lua_State *L) {
+  const char *model = lua_touserdata(L, 1);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "des.repl");
   lua_call(L, 1, 1);
   lua_getfield(L, -1, "new");
-  lua_pushvalue(L, sim_idx);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "des");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "default");
+  lua_call(L, 0, 1);
+  lua_remove(L, -2);
   lua_createtable(L, 0, 2);
   lua_pushcfunction(L, repl_write);
   lua_setfield(L, -2, "write");
   lua_pushcfunction(L, repl_interrupted);
   lua_setfield(L, -2, "interrupted");
   lua_call(L, 2, 1);
-  session = lua_gettop(L);
-  lua_getfield(L, session, "banner");
-  lua_pushvalue(L, session);
+  lua_getfield(L, -1, "banner");
+  lua_pushvalue(L, -2);
   lua_pushstring(L, model);
   lua_call(L, 2, 1);
+  return 2;
+}
+
+int repl_run(des_host *h, const char *model) {
+  lua_State *L = des_lua(h);
+  int tty = isatty(0) && isatty(1), session, top = lua_gettop(L);
+  char hbuf[1024];
+  const char *hist = tty ? repl_history_path(hbuf, sizeof(hbuf)) : NULL;
+  char prompt[32];
+  struct sigaction sa, old;
+  lua_pushcfunction(L, repl_open);
+  lua_pushlightuserdata(L, (void *)model);
+  if (des_pcall(h, 1, 2) != DES_OK) {
+    fprintf(stderr, "deshost: repl: %s\n", des_last_error(h));
+    return 1;
+  }
+  session = lua_gettop(L) - 1;
   if (tty)
     printf("%s\n", lua_tostring(L, -1));
   lua_pop(L, 1);
   snprintf(prompt, sizeof(prompt), "(des) ");
   repl_L = L;
-  repl_stop_fn = stop;
-  repl_stop_ctx = stop_ctx;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = repl_on_sigint;
   sigemptyset(&sa.sa_mask);
@@ -153,6 +174,7 @@ int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
   }
   for (;;) {
     char *line = repl_read(tty, prompt);
+    int rc;
     if (line == NULL)
       break;
     if (tty && line[0] != '\0')
@@ -162,9 +184,11 @@ int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
     lua_pushvalue(L, session);
     lua_pushstring(L, line);
     free(line);
-    if (lua_pcall(L, 2, 1, 0) != LUA_OK) { /* a bug in the session itself */
-      fprintf(stderr, "deshost: repl: %s\n", lua_tostring(L, -1));
-      lua_pop(L, 1);
+    repl_busy = h;
+    rc = des_pcall(h, 2, 1);
+    repl_busy = NULL;
+    if (rc != DES_OK) { /* interrupted, or a bug in the session itself */
+      fprintf(stderr, "deshost: %s\n", des_last_error(h));
       continue;
     }
     if (lua_isnil(L, -1)) {
@@ -177,8 +201,7 @@ int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
   if (tty && hist != NULL)
     write_history(hist);
   sigaction(SIGINT, &old, NULL);
-  repl_stop_fn = NULL;
   repl_L = NULL;
-  lua_settop(L, session - 2);
+  lua_settop(L, top);
   return 0;
 }

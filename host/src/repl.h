@@ -4,12 +4,12 @@
 #ifndef DES_REPL_H
 #define DES_REPL_H
 
-#include <lua.h>
+#include "deshost.h"
 
-/* Run a session over the simulation object at sim_idx until the user quits
-** or the input ends. stop(stop_ctx) is called from the SIGINT handler to
-** stop a run in progress (it must only set a flag). */
-int repl_run(lua_State *L, int sim_idx, const char *model, void (*stop)(void *),
-             void *stop_ctx);
+/* Run a session over the host's simulation until the user quits or the
+** input ends; returns the exit status (0). Ctrl-C during a run stops it
+** after the current event (des_stop); a second Ctrl-C in the same run
+** interrupts the Lua code that runs (des_interrupt). */
+int repl_run(des_host *h, const char *model);
 
 #endif

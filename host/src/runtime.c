@@ -207,6 +207,22 @@ void rt_waiter_unlink(rt_waiter *n) {
   n->on = NULL;
 }
 
+/* Take a suspended task out of whatever it waits for: its pending wake, the
+** waitable it is linked on, and a call not yet delivered to its component
+** (a withdrawn call never reaches the component). */
+static void task_leave_wait(des_task *t) {
+  des_sim *sim = t->rt->sim;
+  if (t->wake != 0) {
+    sim_cancel(sim, t->wake);
+    t->wake = 0;
+  }
+  if (t->call_event != 0) {
+    sim_cancel(sim, t->call_event);
+    t->call_event = 0;
+  }
+  rt_waiter_unlink(&t->waiter);
+}
+
 /* Schedule the resume of a task that waits, at the current time. */
 static void task_wake_now(des_task *t) {
   des_runtime *rt = t->rt;
@@ -338,8 +354,13 @@ static int raise_interrupt(lua_State *L, des_task *t) {
 ** Suspending: sleep and wait
 ** ===================================================================== */
 
+/* What a task waiting in rt_call waits on (compared by address). */
+static const char rt_call_what[] = "call";
+
 /* Continuation of every suspension: deliver an interrupt, or return what
-** the task waited for (ctx = stack index of the waitable, 0 for a sleep). */
+** the task waited for (ctx = stack index of the waitable, 0 for a sleep,
+** RT_CTX_CALL for a call's answer). */
+#define RT_CTX_CALL (-1)
 static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   des_task *t = rt_current(L);
   (void)status;
@@ -347,6 +368,10 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
     return raise_interrupt(L, t);
   if (ctx == 0)
     return 0;
+  if (ctx == RT_CTX_CALL) {
+    lua_pushinteger(L, t->call_value);
+    return 1;
+  }
   return rt_push_result(L, (int)ctx);
 }
 
@@ -400,6 +425,44 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
   t->what = what;
   t->yielding = 1;
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
+}
+
+int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
+            uint64_t data, des_time ticks) {
+  des_runtime *rt = t->rt;
+  des_time when;
+  int rc;
+  check_suspend(L, t, "call");
+  rc = sim_time_after(rt->sim, ticks, &when);
+  if (rc != 0)
+    return luaL_error(L, "call: send time overflows the simulated clock");
+  rc = sim_schedule(rt->sim, when, comp, kind | RT_CALL_BIT, task_id(t),
+                    &t->call_event);
+  if (rc != 0)
+    return luaL_error(L, "call: %s", sim_strerror(rc));
+  t->call_seq++;
+  t->call_data = data;
+  t->state = TASK_WAITING;
+  t->since = sim_now(rt->sim);
+  t->what = rt_call_what;
+  t->yielding = 1;
+  return lua_yieldk(L, 0, RT_CTX_CALL, resume_k);
+}
+
+int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
+                      uint64_t *data, uint64_t *task, uint64_t *call) {
+  des_task *t;
+  if (!(ev->kind & RT_CALL_BIT))
+    return 0;
+  t = task_from_id(rt->G, ev->data);
+  if (t == NULL || t->call_event != ev->handle)
+    return -1; /* cannot happen: a caller that leaves withdraws its call */
+  t->call_event = 0;
+  *kind = ev->kind & ~RT_CALL_BIT;
+  *data = t->call_data;
+  *task = ev->data;
+  *call = t->call_seq;
+  return 1;
 }
 
 /* }==================================================================== */
@@ -474,11 +537,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
 static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   des_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
-  if (t->wake != 0) {
-    sim_cancel(rt->sim, t->wake);
-    t->wake = 0;
-  }
-  rt_waiter_unlink(&t->waiter);
+  task_leave_wait(t);
   if (t->co != NULL)
     set_extraspace(t->co, 0);
   t->co = NULL;
@@ -526,11 +585,7 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
     rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
     lua_error(L);
   }
-  if (t->wake != 0) {
-    sim_cancel(t->rt->sim, t->wake);
-    t->wake = 0;
-  }
-  rt_waiter_unlink(&t->waiter);
+  task_leave_wait(t);
   if (lua_status(co) == LUA_YIELD) { /* started: run its <close> vars */
     t->state = TASK_RUNNING;
     status = close_thread(L, co);
@@ -564,29 +619,29 @@ int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
   lua_pop(L, 1);
   t->interrupts++;
   if (t->state == TASK_SLEEPING || t->state == TASK_WAITING) {
-    if (t->wake != 0) {
-      sim_cancel(t->rt->sim, t->wake);
-      t->wake = 0;
-    }
-    rt_waiter_unlink(&t->waiter);
+    task_leave_wait(t);
     t->resume = RESUME_INTERRUPT;
     task_wake_now(t);
   }
   return 1;
 }
 
-int rt_wake(des_runtime *rt, des_task *t, des_time when, uint32_t kind) {
+/* Answer an open call (see runtime.h). The task is waiting in rt_call
+** with the same call number, or the answer is stale. */
+int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
+              int64_t value) {
+  des_task *t = task_from_id(rt->G, task);
   wheel_handle h;
   int rc;
-  if (t->state != TASK_SLEEPING && t->state != TASK_WAITING)
-    return RT_ENOTWAITING;
-  rc = sim_schedule(rt->sim, when, rt->comp, kind, task_id(t), &h);
+  if (t == NULL || t->rt != rt || t->state != TASK_WAITING ||
+      t->what != rt_call_what || t->call_seq != call)
+    return RT_ESTALE;
+  rc = sim_schedule(rt->sim, when, rt->comp, RT_EXTERNAL, task, &h);
   if (rc != 0)
     return rc; /* nothing changed */
-  if (t->wake != 0)
-    sim_cancel(rt->sim, t->wake);
+  task_leave_wait(t);
   t->wake = h;
-  rt_waiter_unlink(&t->waiter);
+  t->call_value = value;
   t->state = TASK_READY;
   return 0;
 }
@@ -727,12 +782,14 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
 ** the report on rt->L's top. */
 static int task_resume(des_runtime *rt, des_task *t, int nargs) {
-  lua_State *L = rt->L, *co = t->co;
+  lua_State *L = rt->L, *co = t->co, *outer = rt->G->running;
   int status, nres, top;
   t->state = TASK_RUNNING;
   t->wake = 0;
   t->yielding = 0;
+  rt->G->running = co; /* for des_interrupt */
   status = lua_resume(co, L, nargs, &nres);
+  rt->G->running = outer;
   if (status == LUA_YIELD) {
     if (t->yielding) { /* a des suspension: the common case */
       t->yielding = 0;
@@ -930,10 +987,55 @@ void rt_close(lua_State *L, des_runtime *rt) {
   rt->closed = 1;
 }
 
+/* What run_protected runs. */
+typedef struct rt_run_args {
+  des_runtime *rt;
+  des_time limit;
+  int step, rc;
+} rt_run_args;
+
+/* The dispatch loop, inside one lua_pcall per run or step (not per event):
+** an error that escapes a handler (memory) unwinds to rt_run_raw, which
+** puts the simulation back in order. */
+static int run_protected(lua_State *L) {
+  rt_run_args *a = lua_touserdata(L, 1);
+  des_sim *sim = a->rt->sim;
+  if (a->step)
+    a->rc = sim_step(sim);
+  else if (a->limit >= 0)
+    a->rc = sim_run_until(sim, a->limit);
+  else
+    a->rc = sim_run(sim);
+  if (a->rc == RT_STOP_ERROR)
+    return lua_error(L); /* the report is on top */
+  return 0;
+}
+
+int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
+  lua_State *saved = rt->L;
+  des_runtime *prev = rt->G->dispatching;
+  rt_run_args a;
+  int status;
+  a.rt = rt;
+  a.limit = limit;
+  a.step = step;
+  a.rc = 0;
+  rt->L = L;
+  rt->G->dispatching = rt;
+  lua_pushcfunction(L, run_protected);
+  lua_pushlightuserdata(L, &a);
+  status = lua_pcall(L, 1, 0, 0);
+  rt->L = saved;
+  rt->G->dispatching = prev;
+  if (status != LUA_OK) {
+    sim_abandon_run(rt->sim);
+    return RT_RUN_ERROR;
+  }
+  return a.rc;
+}
+
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   des_task *cur = rt_current(L);
-  lua_State *saved = rt->L;
-  des_runtime *prev;
   int rc;
   if (rt->closed)
     return luaL_error(L, "run: the simulation is closed");
@@ -946,18 +1048,8 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     return luaL_error(L, "run: the simulation is already running");
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
-  rt->L = L;
-  prev = rt->G->dispatching;
-  rt->G->dispatching = rt;
-  if (step)
-    rc = sim_step(rt->sim);
-  else if (limit >= 0)
-    rc = sim_run_until(rt->sim, limit);
-  else
-    rc = sim_run(rt->sim);
-  rt->L = saved;
-  rt->G->dispatching = prev;
-  if (rc == RT_STOP_ERROR)
+  rc = rt_run_raw(L, rt, limit, step);
+  if (rc == RT_RUN_ERROR)
     return lua_error(L);
   if (rc < 0 && rc != SIM_EMPTY)
     return luaL_error(L, "run: %s", sim_strerror(rc));

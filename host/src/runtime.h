@@ -23,6 +23,7 @@
 #define DES_TASK_MT "des.task"
 #define DES_EVENT_MT "des.event"
 #define DES_SIM_MT "des.sim"
+#define DES_COMPONENT_MT "des.component"
 
 typedef struct rt_global rt_global;
 typedef struct des_runtime des_runtime;
@@ -90,6 +91,11 @@ struct des_task {
   des_time since;      /* when the current sleep or wait began */
   rt_waiter waiter;    /* the node linked into what the task waits on */
   const char *what;    /* what it waits on, for reports (static string) */
+  /* component:call (a request to a C component, answered by rt_answer) */
+  uint64_t call_seq;       /* calls made so far: names the open one */
+  uint64_t call_data;      /* the open call's payload until delivered */
+  wheel_handle call_event; /* the open call's event until delivered, or 0 */
+  int64_t call_value;      /* the answer, once given */
 };
 
 /* The simulation as Lua sees it (DES_SIM_MT userdata). */
@@ -116,7 +122,8 @@ struct rt_global {
     uint32_t next_free;
   } * slots;
   uint32_t nslots, capslots, free_head;
-  des_runtime *dispatching; /* the simulation whose run is under way */
+  des_runtime *dispatching;    /* the simulation whose run is under way */
+  lua_State *volatile running; /* the task coroutine resumed now, or NULL */
   lua_Alloc allocf;
   void *allocud;
 };
@@ -178,13 +185,36 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
 /* Called by a task object's __gc. */
 void rt_task_gc(lua_State *L, des_task *t);
 
-/* Schedule a wake of a task that is not running with a reason, at an
-** explicit time. kind is RT_WAKE or RT_EXTERNAL. */
-int rt_wake(des_runtime *rt, des_task *t, des_time when, uint32_t kind);
+/* component:call -- send an event of `kind` (< RT_CALL_BIT) with `data`
+** to component comp at now + ticks, and suspend the running task t until
+** the component answers (rt_answer); then return the answer. */
+#define RT_CALL_BIT 0x80000000u
+int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
+            uint64_t data, des_time ticks);
+
+/* For a component's dispatcher: if ev was sent by rt_call, replace *kind
+** and *data by the caller's, set *task / *call to name the call, and
+** return 1; return 0 for other events (-1: a stale call, to drop). */
+int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
+                      uint64_t *data, uint64_t *task, uint64_t *call);
+
+/* Answer the open call `call` of task `task`: it resumes at `when` (>=
+** now), its call returning value. RT_ESTALE if that call is no longer
+** open (answered, interrupted, cancelled, ended). */
+#define RT_ESTALE (-30)
+int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
+              int64_t value);
 
 /* Run/step the simulation from Lua: converts handler failures into Lua
 ** errors. `limit` < 0 means no limit. */
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
+
+/* The same without the checks and without raising: returns the sim_*
+** code, or RT_RUN_ERROR with the error (a task's failure report, with its
+** name, the time and a traceback) on L's top. The caller checks that the
+** simulation is open and not running. */
+#define RT_RUN_ERROR (-31)
+int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
 
 /* Push the object of a live task (from its simulation's anchors). */
 void rt_push_task(lua_State *L, des_task *t);
@@ -200,9 +230,6 @@ lua_Number rt_units(const des_runtime *rt, des_time ticks);
 
 /* Fire the timeout event at index 1 (levent.c); protected by the caller. */
 int rt_fire_timeout(lua_State *L);
-
-/* rt_wake: the task is not sleeping or waiting. */
-#define RT_ENOTWAITING (-30)
 
 /* The runtime of the running task, or the default simulation's. */
 des_runtime *rt_runtime_of(lua_State *L);

@@ -297,6 +297,10 @@ void sim_stop(des_sim *sim) {
   atomic_store(&sim->stop, 1);
 }
 
+void sim_abandon_run(des_sim *sim) {
+  sim->running = 0;
+}
+
 void sim_set_trace(des_sim *sim, sim_trace_fn fn, void *ctx) {
   sim->trace = fn;
   sim->trace_ctx = ctx;
@@ -318,6 +322,22 @@ int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when) {
     if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
       if (when != NULL)
         *when = sim->batch[i].when;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int sim_event_target(des_sim *sim, wheel_handle h, uint32_t *component) {
+  wheel_payload p;
+  size_t i;
+  if (wheel_payload_of(sim->queue, h, &p)) {
+    *component = p.target;
+    return 1;
+  }
+  for (i = sim->ibatch; i < sim->nbatch; i++) {
+    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
+      *component = sim->batch[i].payload.target;
       return 1;
     }
   }

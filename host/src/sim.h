@@ -74,6 +74,11 @@ int sim_run(des_sim *sim);
 ** flag, so it is safe from a handler; see deshost.h for threads. */
 void sim_stop(des_sim *sim);
 
+/* After an error unwound (longjmp) through a handler out of sim_step /
+** sim_run*: mark the run as over. The queue is consistent: the event being
+** handled was already taken out. */
+void sim_abandon_run(des_sim *sim);
+
 void sim_set_trace(des_sim *sim, sim_trace_fn fn, void *ctx);
 
 /* Race exploration: when on, events due at the same time are handled in a
@@ -83,6 +88,9 @@ void sim_set_shuffle(des_sim *sim, int on, uint64_t seed);
 
 /* Is h a pending event? If so, *when (if not NULL) gets its time. */
 int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when);
+
+/* Is h a pending event? If so, *component gets the component it is for. */
+int sim_event_target(des_sim *sim, wheel_handle h, uint32_t *component);
 
 /* Copy up to n next events in order, without changing anything (the
 ** payload's target is the component, its kind the component's kind). */

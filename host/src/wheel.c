@@ -427,6 +427,14 @@ int wheel_pending(const wheel *w, wheel_handle h, des_time *when) {
   return 1;
 }
 
+int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out) {
+  wh_node *n = wh_lookup(w, h);
+  if (n == NULL)
+    return 0;
+  *out = n->payload;
+  return 1;
+}
+
 int wheel_peek(wheel *w, des_time *when) {
   int level, sl;
   uint64_t bits;

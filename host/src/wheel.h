@@ -72,6 +72,9 @@ int wheel_cancel(wheel *w, wheel_handle h);
 /* Is h a pending event? If so and when != NULL, *when gets its time. */
 int wheel_pending(const wheel *w, wheel_handle h, des_time *when);
 
+/* The payload of pending event h: 1 and *out, or 0 if h is stale. */
+int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out);
+
 /* Time of the next event, read-only (never moves the current time).
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_peek(wheel *w, des_time *when);

@@ -1,0 +1,254 @@
+/*
+** deshost.h -- the public C API of deshost: embed a discrete-event
+** simulation host (a Lua 5.4 state, a simulation and its task runtime) in a
+** C program. This is the only public header.
+**
+**   des_config cfg;
+**   des_host *h;
+**   des_config_init(&cfg);
+**   cfg.seed = 7;
+**   if (des_host_new(&h, &cfg) != DES_OK) ...
+**   if (des_load_file(h, "model.lua", 0, NULL) != DES_OK)
+**     fprintf(stderr, "%s\n", des_last_error(h));
+**   while (des_step(h) == DES_OK) ...      (or des_run / des_run_until)
+**   des_host_free(h);
+**
+** Conventions (as libuv's): every function that can fail returns an int,
+** DES_OK (0) or a positive status (DES_EMPTY, DES_STOPPED) when all went
+** well, a negative DES_E* code when not; des_strerror names a code and
+** des_last_error(h) gives the whole message of the last failure (what went
+** wrong, the task and simulated time, a Lua traceback where there is one).
+** A failure leaves the host consistent and usable.
+**
+** Time in this API is in ticks (des_time, signed 64-bit); a model's Lua
+** numbers are in units of des_resolution(h) ticks (10^9 by default).
+**
+** Threads: a host belongs to one thread at a time; hosts share nothing, so
+** several hosts may run in several threads at once. Only des_stop and
+** des_interrupt may be called from another thread or from a signal
+** handler. Inside a component's handler (during des_step / des_run*) a
+** program may schedule, cancel, wake, trigger, read the clock and use Lua;
+** it may not step, run, load files or free the host (DES_EBUSY).
+*/
+#ifndef DESHOST_H
+#define DESHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DESHOST_VERSION "0.1.0"
+#define DESHOST_VERSION_NUM 100 /* major * 10000 + minor * 100 + patch */
+
+/* Simulated time in ticks; valid times are >= 0. */
+typedef int64_t des_time;
+
+/* An allocator, with lua_Alloc's contract: nsize == 0 frees ptr, otherwise
+** it behaves as realloc; when ptr is NULL, osize is not a size. */
+typedef void *(*des_allocf)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef struct des_host des_host;
+
+/* A scheduled event of a C component. 0 is never a valid handle; a handle
+** whose event fired or was cancelled is stale, and stays so. */
+typedef uint64_t des_handle;
+
+/* Return codes. */
+#define DES_OK 0
+#define DES_EMPTY 1          /* status: no event left in the queue */
+#define DES_STOPPED 2        /* status: des_stop ended the run early */
+#define DES_ENOMEM (-1)      /* out of memory */
+#define DES_EINVAL (-2)      /* an argument is invalid */
+#define DES_EFILE (-3)       /* a model file cannot be read */
+#define DES_ESYNTAX (-4)     /* a model does not compile */
+#define DES_EMODEL (-5)      /* Lua code raised an error nobody handled */
+#define DES_EPAST (-6)       /* a time before the current time */
+#define DES_ERANGE (-7)      /* a time past the simulated clock's range */
+#define DES_ESTALE (-8)      /* a handle or caller that is no longer pending */
+#define DES_EBUSY (-9)       /* not allowed while the simulation runs */
+#define DES_EMEMLIMIT (-10)  /* the model reached the host's memory limit */
+#define DES_EBUDGET (-11)    /* the model used up its instruction budget */
+#define DES_EINTERRUPT (-12) /* des_interrupt stopped running Lua code */
+#define DES_ENOTFOUND (-13)  /* no such global, function or component */
+
+/* What a host is made from. Fill it with des_config_init, then change what
+** you need; fields may be added at the end in later versions. */
+typedef struct des_config {
+  uint64_t seed;        /* seed of the default simulation's random streams */
+  int64_t resolution;   /* ticks per model time unit (default 10^9) */
+  des_allocf allocf;    /* every allocation of the host (NULL: realloc/free) */
+  void *allocud;        /* allocf's first argument */
+  size_t mem_limit;     /* bytes the host may hold at once; 0: no limit */
+  uint64_t max_steps;   /* Lua VM instructions the host may run; 0: no limit */
+  int sandbox;          /* non-zero: no io, os, debug, no C modules, no
+                           binary chunks, no file loading from models */
+  const char *lua_path; /* extra package.path entries ("dir/?.lua;..."),
+                           ignored in a sandbox; may be NULL */
+} des_config;
+
+void des_config_init(des_config *cfg);
+
+/* Create a host: a Lua state with the standard libraries (or the sandboxed
+** subset) and the `des` module, whose default simulation is the host's. */
+int des_host_new(des_host **out, const des_config *cfg);
+
+/* Free the host, its simulation and every task, even suspended ones.
+** Not from inside a handler. */
+void des_host_free(des_host *h);
+
+const char *des_strerror(int code);
+const char *des_version(void);
+
+/* The message of the last failure on h ("" if none). Valid until the next
+** call on h. */
+const char *des_last_error(const des_host *h);
+
+/* ---- Models --------------------------------------------------------- */
+
+/* Load a model file: its main chunk becomes a task named "main", started
+** at the current time with the strings argv[0..argc-1] as its arguments
+** (the model's `...`). Nothing runs until the simulation steps. */
+int des_load_file(des_host *h, const char *path, int argc,
+                  const char *const *argv);
+
+/* The same from a string; chunkname names it in messages (NULL: "=model"). */
+int des_load_string(des_host *h, const char *code, const char *chunkname);
+
+/* Run Lua code at once, outside any task (as the REPL does): its first
+** nresults results (LUA_MULTRET: all) are left on the Lua stack of
+** des_lua(h). On failure nothing is left there. */
+int des_dostring(des_host *h, const char *code, int nresults);
+
+/* Call the global function `name` with the nargs values on top of the Lua
+** stack, leaving nresults results (as lua_pcall, plus a traceback in the
+** error message). DES_ENOTFOUND if there is no such function. */
+int des_call(des_host *h, const char *name, int nargs, int nresults);
+
+/* Call the function below the nargs values on top of the Lua stack, as
+** des_call does: protected, with a traceback, the limits enforced and an
+** interrupt served. */
+int des_pcall(des_host *h, int nargs, int nresults);
+
+/* Evaluate a Lua expression to a number (e.g. "queue:mean()"). */
+int des_eval_number(des_host *h, const char *expr, double *out);
+
+/* ---- Running -------------------------------------------------------- */
+
+/* Handle exactly one event: DES_OK, or DES_EMPTY when none is left. */
+int des_step(des_host *h);
+
+/* Handle events until none is left: DES_OK, or DES_STOPPED after des_stop. */
+int des_run(des_host *h);
+
+/* Handle the events due before t, then set the clock to t (an event at
+** exactly t is not handled, as SimPy's run(until=t)): DES_OK or
+** DES_STOPPED (the clock then stays at the last handled event). */
+int des_run_until(des_host *h, des_time t);
+
+/* The time of the next event, or DES_EMPTY. */
+int des_peek(des_host *h, des_time *when);
+
+des_time des_now(const des_host *h);
+size_t des_pending(const des_host *h);
+int64_t des_resolution(const des_host *h);
+
+/* Model units <-> ticks, with the rounding of the Lua API. */
+double des_units(const des_host *h, des_time ticks);
+int des_ticks(const des_host *h, double units, des_time *out);
+
+/* Ask the run in progress to return DES_STOPPED after the current event.
+** Safe from a handler, a signal handler or another thread. */
+void des_stop(des_host *h);
+
+/* Stop Lua code that is running now (a model stuck in `while true do
+** end`): the coroutine running now (the running task's, else the main
+** one) gets the error "interrupted by the host" at its next instruction,
+** and again at every instruction until the host call returns, so that a
+** pcall in the model cannot swallow it; the call returns DES_EINTERRUPT.
+** Also stops the run as des_stop does. Safe from a signal handler or
+** another thread. (A plain coroutine the task resumed itself is reached
+** only when the host was made with a budget: hooks are per coroutine.) */
+void des_interrupt(des_host *h);
+
+/* Give the model a new instruction budget, counted from now (0: none). */
+void des_set_budget(des_host *h, uint64_t max_steps);
+
+/* Bytes the host holds now. */
+size_t des_memory(const des_host *h);
+
+/* Trace every handled event as one line ("t=<units> [<ticks>] <kind>
+** <what>") to fn, or stop tracing with fn == NULL. */
+typedef void (*des_trace_fn)(void *ctx, const char *line);
+int des_set_trace(des_host *h, des_trace_fn fn, void *ctx);
+
+/* Order events due at the same time by a random permutation drawn from
+** seed instead of FIFO (on != 0), to find results that depend on an
+** arbitrary tie order. The same seed replays the same order. */
+void des_shuffle_ties(des_host *h, int on, uint64_t seed);
+
+/* ---- C components ----------------------------------------------------- */
+
+/* Who sent an event with component:call from Lua, so that the component
+** can answer with des_wake. {0, 0} for events sent otherwise. */
+typedef struct des_caller {
+  uint64_t task; /* the calling task's id (its Lua `task.id`) */
+  uint64_t call; /* which of its calls */
+} des_caller;
+
+/* An event as a component's handler sees it. */
+typedef struct des_event {
+  des_time when;     /* when it is due: the current time */
+  des_handle handle; /* its handle, stale by now */
+  int component;     /* the component it was sent to */
+  uint32_t kind;     /* the component's own event kind */
+  uint64_t data;     /* payload */
+  des_caller caller; /* the Lua task to answer, for component:call */
+} des_event;
+
+/* A component's handler. Returning non-zero stops the run, which returns
+** that code (use a negative DES_E* code or your own positive one). */
+typedef int (*des_handler)(des_host *h, void *ctx, const des_event *ev);
+
+/* Add a C component named `name` (how Lua finds it: des.component(name));
+** returns its id (>= 0) or a negative code. */
+int des_component_add(des_host *h, const char *name, des_handler fn, void *ctx);
+
+/* Schedule an event for component `component` at the explicit time `when`
+** (>= now). *out (if not NULL) gets its handle. */
+int des_schedule(des_host *h, des_time when, int component, uint32_t kind,
+                 uint64_t data, des_handle *out);
+
+/* Cancel a scheduled event: DES_OK, or DES_ESTALE if it already fired or
+** was cancelled (harmless). */
+int des_cancel(des_host *h, des_handle handle);
+
+/* Answer a Lua task waiting in component:call: at time `when` (>= now) its
+** call returns `value`. DES_ESTALE if that call was answered already, or
+** the task was interrupted, cancelled or ended meanwhile. */
+int des_wake(des_host *h, des_caller caller, des_time when, int64_t value);
+
+/* Trigger the des.event at index idx of the Lua stack: it succeeds with the
+** nvalues values on top of the stack (popped), at the current time. */
+int des_trigger(des_host *h, int idx, int nvalues);
+
+/* ---- Lua ---------------------------------------------------------------*/
+
+/* The host's Lua state, for anything the API above does not cover. */
+lua_State *des_lua(des_host *h);
+
+/* The host a Lua state (or any of its coroutines) belongs to, or NULL. */
+des_host *des_host_of(lua_State *L);
+
+/* Make the C function fn a global of the model, called `name`. */
+int des_register(des_host *h, const char *name, lua_CFunction fn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
