@@ -45,7 +45,8 @@ struct des_host {
   des_allocf allocf;
   void *allocud;
   size_t mem_used, mem_limit;
-  int mem_hit; /* an allocation was refused for the limit */
+  size_t reserve; /* room over the limit for the error path, once hit */
+  int mem_hit;    /* refusals in a row; >= 2: a memory error was raised */
   uint64_t max_steps, steps;
   int budget_hit;
   volatile sig_atomic_t interrupt;
@@ -67,7 +68,10 @@ static void host_hook(lua_State *L, lua_Debug *ar);
 
 /* lua_Alloc over the embedder's allocator: counts what the host holds and
 ** refuses to grow past the limit (Lua then collects and retries once,
-** and raises a memory error in the model if that is not enough). */
+** and raises a memory error in the model if that is not enough). Once the
+** retry failed too, a reserve over the limit lets the error path (the
+** failure report, closing the task, its traceback) run to the end, so that
+** the failed task lets go of what it held; the reserve ends with the call. */
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   des_host *h = ud;
   size_t old = ptr != NULL ? osize : 0;
@@ -78,13 +82,17 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return NULL;
   }
   if (h->mem_limit != 0 && nsize > old &&
-      h->mem_used - old + nsize > h->mem_limit) {
-    h->mem_hit = 1;
+      h->mem_used - old + nsize >
+          h->mem_limit + (h->mem_hit >= 2 ? h->reserve : 0)) {
+    h->mem_hit++; /* the 2nd in a row: Lua's retry after a full GC failed */
     return NULL;
   }
   p = h->allocf(h->allocud, ptr, osize, nsize);
-  if (p != NULL)
+  if (p != NULL) {
     h->mem_used = h->mem_used - old + nsize;
+    if (h->mem_hit == 1)
+      h->mem_hit = 0; /* the collection made room: no error after all */
+  }
   return p;
 }
 
@@ -409,6 +417,8 @@ int des_host_new(des_host **out, const des_config *cfg) {
   h->allocf = allocf;
   h->allocud = cfg->allocud;
   h->mem_limit = cfg->mem_limit;
+  h->reserve =
+      cfg->mem_limit / 8 > 256 * 1024 ? cfg->mem_limit / 8 : 256 * 1024;
   h->sandbox = cfg->sandbox;
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {

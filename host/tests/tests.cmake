@@ -13,6 +13,15 @@ if(DES_SANITIZE)
 endif()
 add_test(NAME wheel_differential COMMAND test_wheel_diff)
 
+# The embedding API, through deshost.h only.
+find_package(Threads REQUIRED)
+add_executable(test_host host/tests/test_host.c)
+target_include_directories(test_host PRIVATE host/include ${LUA_INCLUDE_DIRS})
+target_link_libraries(test_host PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
+                                        Threads::Threads)
+add_test(NAME host_api COMMAND test_host
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+
 if(DES_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "DES_FUZZ needs clang (CC=clang)")
