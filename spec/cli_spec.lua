@@ -224,6 +224,12 @@ describe("deshost usage errors: exit 2", function()
     { "--seed without a value", { "--seed" }, "--seed" },
     { "--seed that is not an integer", { "--seed", "1.5", "model.lua" }, "--seed" },
     { "-e without a chunk", { "-e" }, "-e" },
+    { "--mem-limit that is not a size", { "--mem-limit", "lots", "model.lua" }, "--mem-limit" },
+    { "--mem-limit 0", { "--mem-limit", "0", "model.lua" }, "--mem-limit" },
+    { "--mem-limit with a bad suffix", { "--mem-limit", "3X", "model.lua" }, "--mem-limit" },
+    { "--max-steps without a value", { "--max-steps" }, "--max-steps" },
+    { "--max-steps that is negative", { "--max-steps", "-5", "model.lua" }, "--max-steps" },
+    { "--max-steps with a suffix", { "--max-steps", "5K", "model.lua" }, "--max-steps" },
   }
   for _, c in ipairs(cases) do
     it("for " .. c[1], function()
@@ -383,5 +389,60 @@ des.spawn(function() des.sleep(1) end)
     local code, _, err = deshost("model.lua")
     assert.equal(0, code)
     assert.equal("", err)
+  end)
+end)
+
+describe("deshost limits for models you do not trust", function()
+  it("--sandbox leaves out io, os, debug and the loading of files and C modules", function()
+    model([[
+local des = require "des"
+print(io, os, debug, dofile, loadfile, package.loadlib)
+print(pcall(require, "lfs"))
+print(load(string.dump(function() end)))
+local r = des.resource(1)
+des.spawn(function() local _ <close> = r:acquire(); des.sleep(2) end)
+des.sleep(1)
+print("simulates", des.now())
+]])
+    local code, out, err = deshost("--sandbox", "model.lua")
+    assert.equal(0, code, err)
+    contains(out, "nil\tnil\tnil\tnil\tnil\tnil", "false", "binary chunk", "simulates\t1.0")
+  end)
+
+  it("--sandbox: a model that reaches for a file fails with a clear error", function()
+    model("io.open('/etc/passwd')")
+    local code, _, err = deshost("--sandbox", "model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'main'", "global 'io'")
+  end)
+
+  it("--mem-limit: a model that allocates without bound gets a memory error, exit 1", function()
+    model("local t = {}\nwhile true do t[#t + 1] = ('x'):rep(100) .. #t end")
+    local code, _, err = deshost("--mem-limit", "16M", "model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'main' (#1) failed at t=0.0", "not enough memory",
+             "memory limit is 16777216 bytes")
+  end)
+
+  it("--mem-limit leaves room for a model that fits", function()
+    model("local t = {}\nfor i = 1, 1000 do t[i] = {} end\nprint('fits')")
+    local code, out = deshost("--mem-limit", "16M", "model.lua")
+    assert.equal(0, code)
+    contains(out, "fits")
+  end)
+
+  it("--max-steps: a model that loops forever is stopped, naming where, exit 1", function()
+    model("local des = require 'des'\ndes.sleep(5)\nwhile true do end\n")
+    local code, _, err = deshost("--max-steps", "1000000", "model.lua")
+    assert.equal(1, code)
+    contains(err, "task 'main' (#1) failed at t=5.0", "instruction budget of 1000000 exhausted",
+             "model.lua:3:")
+  end)
+
+  it("--max-steps cannot be swallowed by pcall", function()
+    model("while true do pcall(function() while true do end end) end")
+    local code, _, err = deshost("--max-steps", "100000", "model.lua")
+    assert.equal(1, code)
+    contains(err, "instruction budget")
   end)
 end)
