@@ -22,9 +22,9 @@
 enum { SEND = 1 };
 
 typedef struct link {
-  des_time busy_until;   /* when the transmitter is free again */
-  des_time per_byte;     /* serialisation time of one byte, in ticks */
-  des_time propagation;  /* in ticks */
+  des_time busy_until;  /* when the transmitter is free again */
+  des_time per_byte;    /* serialisation time of one byte, in ticks */
+  des_time propagation; /* in ticks */
   long packets, bytes;
 } link;
 

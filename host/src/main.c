@@ -15,195 +15,10 @@
 #include <lauxlib.h>
 
 #include "deshost.h"
+#include "options.h"
 #include "repl.h"
 
 static const char *progname = "deshost";
-
-static const char usage_text[] =
-    "usage: deshost [options] model.lua [args...]\n"
-    "\n"
-    "Run a discrete-event simulation model written in Lua. The model's main\n"
-    "chunk runs as a task named 'main' at simulated time 0 (so it may call\n"
-    "des.sleep); then the simulation runs until no event is left, or until\n"
-    "the time given by --until. Events at exactly that time are not handled\n"
-    "and the clock ends at it (as SimPy's run(until=t)).\n"
-    "\n"
-    "options:\n"
-    "  --until T     stop the run at simulated time T (in model units)\n"
-    "  --seed N      seed of the default simulation's random streams "
-    "(default 0)\n"
-    "  -e CHUNK      run the Lua CHUNK before the model (not as a task)\n"
-    "  -i            interactive: load the model paused at time 0 and open a\n"
-    "                prompt to step, inspect and break it ('help' there)\n"
-    "  --trace       print every handled event to stderr (time, kind, task)\n"
-    "  --shuffle-ties SEED  handle events due at the same time in a random\n"
-    "                order drawn from SEED instead of FIFO, to find results\n"
-    "                that depend on an arbitrary tie order\n"
-    "  --sandbox     run a model you do not trust: no io, os, debug, no C\n"
-    "                modules, no binary chunks, no loading of files\n"
-    "  --mem-limit N stop the model from holding more than N bytes (suffix\n"
-    "                K, M or G): past it, allocations fail with a memory "
-    "error\n"
-    "  --max-steps N stop the model after N Lua VM instructions\n"
-    "  --version     print the version and exit\n"
-    "  -h, --help    print this help and exit\n"
-    "  --            end of options\n"
-    "\n"
-    "The model gets its arguments as '...' and in the global table 'arg'.\n"
-    "Exit status: 0 when the run ends normally, 1 when a task failed with an\n"
-    "error nobody joined (or the model does not load), 2 for a usage error.\n"
-    "When the run ends with tasks still waiting on something that can no\n"
-    "longer happen, deshost lists them on stderr (a likely deadlock).\n"
-    "\n"
-    "examples:\n"
-    "  deshost scripts/models/clock.lua\n"
-    "  deshost --until 60 --seed 7 scripts/models/bank.lua\n"
-    "  deshost -e 'CUSTOMERS=50' scripts/models/bank.lua\n"
-    "  deshost -i scripts/models/clerk.lua\n"
-    "  deshost --trace --shuffle-ties 3 scripts/models/pingpong.lua\n";
-
-typedef struct options {
-  const char *until;
-  int interactive, trace, sandbox;
-  size_t mem_limit;
-  unsigned long long max_steps;
-  const char *shuffle; /* seed, or NULL */
-  lua_Integer seed;
-  const char *chunks[16];
-  int nchunks;
-  int script; /* index of the model in argv, 0 if none */
-} options;
-
-static void print_usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "%s: ", progname);
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nusage: deshost [options] model.lua [args...] "
-                  "(deshost --help for more)\n");
-}
-
-/* A count > 0 in decimal; with K, M or G suffixes (powers of 1024) when
-** `sizes`. Returns 0, or -1 if s is not one. */
-static int parse_count(const char *s, int sizes, unsigned long long *out) {
-  char *end;
-  unsigned long long n, mul = 1;
-  errno = 0;
-  if (*s < '0' || *s > '9')
-    return -1;
-  n = strtoull(s, &end, 10);
-  if (errno != 0 || n == 0)
-    return -1;
-  if (sizes && *end != '\0' && end[1] == '\0') {
-    mul = *end == 'K'   ? 1ull << 10
-          : *end == 'M' ? 1ull << 20
-          : *end == 'G' ? 1ull << 30
-                        : 0;
-    end++;
-  }
-  if (*end != '\0' || mul == 0 || n > SIZE_MAX / mul)
-    return -1;
-  *out = n * mul;
-  return 0;
-}
-
-/* Parse argv; returns 0, or 2 after printing a usage error, or -1 when the
-** program should just exit 0 (help, version). */
-static int parse_args(int argc, char **argv, options *o) {
-  int i;
-  memset(o, 0, sizeof(*o));
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--") == 0) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0')
-      break;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(usage_text, stdout);
-      return -1;
-    } else if (strcmp(a, "-i") == 0) {
-      o->interactive = 1;
-    } else if (strcmp(a, "--trace") == 0) {
-      o->trace = 1;
-    } else if (strcmp(a, "--sandbox") == 0) {
-      o->sandbox = 1;
-    } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--max-steps") == 0) {
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
-      unsigned long long n;
-      if (v == NULL || parse_count(v, a[2] == 'm' && a[3] == 'e', &n) != 0) {
-        print_usage_error(a[3] == 'e' ? "--mem-limit needs a size in bytes "
-                                        "> 0, with K, M or G (got '%s')"
-                                      : "--max-steps needs a count > 0 "
-                                        "(got '%s')",
-                          v ? v : "nothing");
-        return 2;
-      }
-      if (a[3] == 'e')
-        o->mem_limit = (size_t)n;
-      else
-        o->max_steps = n;
-    } else if (strcmp(a, "--shuffle-ties") == 0) {
-      char *end;
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
-      if (v == NULL || (strtoll(v, &end, 10), *v == '\0' || *end != '\0')) {
-        print_usage_error("--shuffle-ties needs an integer seed (got '%s')",
-                          v ? v : "nothing");
-        return 2;
-      }
-      o->shuffle = v;
-    } else if (strcmp(a, "--version") == 0) {
-      printf("deshost %s (%s)\n", DESHOST_VERSION, LUA_RELEASE);
-      return -1;
-    } else if (strcmp(a, "--until") == 0 || strcmp(a, "--seed") == 0 ||
-               strcmp(a, "-e") == 0) {
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
-      if (v == NULL) {
-        print_usage_error("option '%s' needs a value", a);
-        return 2;
-      }
-      if (a[1] == 'e') {
-        if (o->nchunks == 16) {
-          print_usage_error("too many %s options", a);
-          return 2;
-        }
-        o->chunks[o->nchunks++] = v;
-      } else if (a[2] == 'u') {
-        char *end;
-        double d;
-        errno = 0;
-        d = strtod(v, &end);
-        if (*v == '\0' || *end != '\0' || errno != 0 || !(d >= 0)) {
-          print_usage_error("--until needs a time >= 0 (got '%s')", v);
-          return 2;
-        }
-        o->until = v;
-      } else {
-        char *end;
-        long long s;
-        errno = 0;
-        s = strtoll(v, &end, 10);
-        if (*v == '\0' || *end != '\0' || errno != 0) {
-          print_usage_error("--seed needs an integer (got '%s')", v);
-          return 2;
-        }
-        o->seed = (lua_Integer)s;
-      }
-    } else {
-      print_usage_error("unknown option '%s'", a);
-      return 2;
-    }
-  }
-  if (i >= argc) {
-    if (o->nchunks > 0) {
-      o->script = 0;
-      return 0;
-    }
-    print_usage_error("%s", "no model given");
-    return 2;
-  }
-  o->script = i;
-  return 0;
-}
 
 /* --trace: each handled event on stderr. */
 static void trace_to_stderr(void *ctx, const char *line) {
@@ -269,7 +84,7 @@ static int fail(des_host *h) {
 }
 
 /* Everything after the options: make the host, load, run. */
-static int run_model(des_host *h, int argc, char **argv, const options *o) {
+static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   lua_State *L = des_lua(h);
   int i, rc;
   lua_pushcfunction(L, set_arg);
@@ -313,10 +128,10 @@ static int run_model(des_host *h, int argc, char **argv, const options *o) {
 }
 
 int main(int argc, char **argv) {
-  options o;
+  cli_options o;
   des_config cfg;
   des_host *h;
-  int rc = parse_args(argc, argv, &o);
+  int rc = cli_parse(argc, argv, &o, stdout, stderr);
   if (rc != 0)
     return rc < 0 ? 0 : rc;
   des_config_init(&cfg);

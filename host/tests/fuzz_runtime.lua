@@ -1,9 +1,12 @@
 -- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
 -- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
--- waits, any/all, joins, cancels and interrupts over a small pool, runs the
--- simulation, and checks the invariants on the trace: the clock never goes
--- back, equal times come in scheduling order unless shuffled, no task runs
--- after it ended. Any violation is an error (the harness aborts).
+-- waits, any/all, joins, cancels, interrupts and resource acquisitions over
+-- a small pool, runs the simulation, and checks the invariants: the clock
+-- never goes back (on the trace), sleeps due at the same time end in the
+-- order they began unless ties are shuffled, no task runs after it ended,
+-- a resource never has more holders than servers, and every acquisition is
+-- released once all tasks are gone. Any violation is an error (the harness
+-- aborts).
 local des = require "des"
 local bytes = ...
 local pos = 0
@@ -22,13 +25,41 @@ end)
 
 local events, tasks, ended = {}, {}, {}
 for i = 1, 4 do events[i] = des.event("e" .. i) end
+local res = des.resource(2)
+local shuffled = false
+local violation -- the first broken invariant (the ops' pcall would hide an error)
+local function check(cond, msg)
+  if not cond then violation = violation or msg end
+end
+
+-- A sleep that checks FIFO order: sleeps are numbered as they begin; two
+-- that end at the same time end in that order (no check when shuffled).
+local sleeps, last_end_t, last_end_n = 0, -1, 0
+local function fifo_sleep(dt)
+  sleeps = sleeps + 1
+  local n = sleeps
+  des.sleep(dt)
+  if shuffled then return end
+  local now = des.now()
+  if now == last_end_t then
+    check(n > last_end_n, ("FIFO broken at t=%s: sleep %d ended after sleep %d")
+      :format(now, n, last_end_n))
+  end
+  last_end_t, last_end_n = now, n
+end
 
 -- One operation of a task body, chosen by a byte.
 local function op(me)
   local b = byte()
-  local k = b % 10
-  if k == 0 then des.sleep((b // 10) % 4)
-  elseif k == 1 then des.sleep(((b // 10) % 7) / 8)
+  local k = b % 11
+  if k == 0 then fifo_sleep((b // 11) % 4)
+  elseif k == 1 then fifo_sleep(((b // 11) % 7) / 8)
+  elseif k == 10 then
+    local req <close> = res:acquire(nil, (b // 11) % 2 == 1 and 0.5 or nil)
+    if req then
+      check(#res:holders() <= res.capacity, "more holders than servers")
+      fifo_sleep((b // 22) % 3)
+    end
   elseif k == 2 then
     local e = events[b % #events + 1]
     if not e.triggered then e:succeed(me) end
@@ -55,7 +86,7 @@ end
 
 local function body(me)
   for _ = 1, 1 + byte() % 12 do
-    assert(not ended[me], "task " .. me .. " runs after it ended")
+    check(not ended[me], "task " .. me .. " runs after it ended")
     local ok, err = pcall(op, me)
     if not ok and not des.interrupted(err) and not des.cancelled(err) then
       if type(err) == "string" and err:find("already triggered", 1, true) then error(err) end
@@ -64,10 +95,16 @@ local function body(me)
   ended[me] = true
 end
 
-if byte() % 2 == 1 then sim:shuffle_ties(byte()) end
+if byte() % 2 == 1 then
+  shuffled = true
+  sim:shuffle_ties(byte())
+end
 sim:on_error(function() end)
 for i = 1, 8 do tasks[i] = sim:spawn{ name = "t" .. i, body, i } end
 for _ = 1, 200 do
   if not sim:step() then break end
 end
 sim:close()
+assert(not violation, violation)
+assert(res.count == 0 and #res:holders() == 0,
+       ("%d acquisitions never released"):format(res.count))

@@ -1,5 +1,6 @@
 # C tests: the event queue's unit and differential tests, and (DES_FUZZ)
-# the libFuzzer harnesses of the wheel, the runtime and the model loader.
+# the libFuzzer harnesses of the wheel, the runtime, the model loader and
+# the CLI option parser.
 
 add_executable(test_wheel host/tests/test_wheel.c)
 target_link_libraries(test_wheel PRIVATE deshost_core)
@@ -31,7 +32,8 @@ if(DES_FUZZ)
   # reading host/tests/corpus/<corpus> and writing new inputs to the build.
   function(des_add_fuzzer name corpus)
     add_executable(${name} ${ARGN} ${DES_CORE_SOURCES})
-    target_include_directories(${name} PRIVATE host/src host/tests ${LUA_INCLUDE_DIRS})
+    target_include_directories(${name} PRIVATE host/src host/include host/tests
+                                                ${LUA_INCLUDE_DIRS})
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
@@ -51,4 +53,6 @@ if(DES_FUZZ)
     FUZZ_RUNTIME_LUA="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/fuzz_runtime.lua")
   # the model loader: the bytes are a model's text
   des_add_fuzzer(fuzz_loader loader host/tests/fuzz_loader.c)
+  # the CLI's option parser: the bytes are argv, split at NULs
+  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/options.c)
 endif()
