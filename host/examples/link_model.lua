@@ -5,6 +5,7 @@ local des = require "des"
 
 local SEND = 1
 local link = des.component "link"
+-- luacheck: globals latency
 latency = des.monitor "latency"   -- a global: the C program reads it
 
 local function sender(id)
