@@ -103,6 +103,32 @@ des.spawn{name = "bad", function() des.sleep(1); error("kaput") end}
     assert.truthy(out:find("t=1\n", 1, true), out)
   end)
 
+  it("Ctrl-C stops a run; a second one interrupts a model stuck in a loop", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    local f = assert(io.open(dir .. "/stuck.lua", "w"))
+    f:write('local des = require "des"\ndes.sleep(1)\nwhile true do end\n')
+    f:close()
+    -- the prompt reads from a slow pipe; two SIGINTs arrive during `run`
+    local script = ([[
+cd %q
+(printf 'run\n'; sleep 3; printf 'time\nreturn 6 * 7\nquit\n') | %q -i stuck.lua >out 2>&1 &
+pid=$!
+sleep 1; kill -INT $pid; sleep 0.3; kill -INT $pid
+wait $pid
+]]):format(dir, DESHOST)
+    assert.is_true(os.execute(script))
+    f = assert(io.open(dir .. "/out"))
+    local out = f:read("a")
+    f:close()
+    os.execute("rm -rf " .. dir)
+    assert.truthy(out:find("task 'main' (#1) failed at t=1.0: interrupted by the host", 1, true), out)
+    assert.truthy(out:find("stuck.lua:3", 1, true), out)
+    assert.truthy(out:find("t=1\n", 1, true), out) -- the session lives on
+    assert.truthy(out:find("42", 1, true), out)
+  end)
+
   it("works under a real terminal (tmux)", function()
     if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
       pending("tmux is not installed")
