@@ -123,7 +123,8 @@ wait $pid
     local out = f:read("a")
     f:close()
     os.execute("rm -rf " .. dir)
-    assert.truthy(out:find("task 'main' (#1) failed at t=1.0: interrupted by the host", 1, true), out)
+    local msg = "task 'main' (#1) failed at t=1.0: interrupted by the host"
+    assert.truthy(out:find(msg, 1, true), out)
     assert.truthy(out:find("stuck.lua:3", 1, true), out)
     assert.truthy(out:find("t=1\n", 1, true), out) -- the session lives on
     assert.truthy(out:find("42", 1, true), out)
