@@ -1,7 +1,10 @@
-# Benchmarks (not tests): scripts/bench/hold runs bench_hold.
+# Benchmarks (not tests): scripts/bench/hold, ping, mm2 and embed run these.
 add_executable(bench_hold scripts/bench/hold.c)
 target_link_libraries(bench_hold PRIVATE deshost_core m)
 target_include_directories(bench_hold PRIVATE scripts/bench)
 add_executable(bench_ping_raw scripts/bench/ping_raw.c)
 target_include_directories(bench_ping_raw PRIVATE scripts/bench ${LUA_INCLUDE_DIRS})
 target_link_libraries(bench_ping_raw PRIVATE ${LUA_STATIC_LIB} m dl)
+add_executable(bench_embed scripts/bench/embed.c)
+target_include_directories(bench_embed PRIVATE host/include)
+target_link_libraries(bench_embed PRIVATE deshost_core ${LUA_STATIC_LIB} m dl)
