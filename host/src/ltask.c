@@ -134,6 +134,7 @@ static int t_traceback(lua_State *L) {
   }
   if (t->co == NULL || t->co == L)
     return 0;
+  /* luaL_traceback: slower, but names functions as des.sleep */
   luaL_traceback(L, t->co, luaL_optstring(L, 2, NULL), 0);
   return 1;
 }

@@ -557,6 +557,74 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
 }
 
+/* Push the traceback of co with msg on top, as luaL_traceback does but
+** without its search of package.loaded for a global name of every
+** function (it walks every loaded module's fields per frame: most of the
+** cost of a failing task). Names come from the calling code instead. */
+#define RT_TB_HEAD 10 /* frames shown before the gap of a deep stack */
+#define RT_TB_TAIL 11 /* and after it */
+
+/* The deepest valid level of co's stack, by doubling then bisection:
+** lua_getstack walks from the top, so a linear count would be quadratic
+** in the depth (a stack overflow is some 200000 levels deep). */
+static int rt_last_level(lua_State *co) {
+  lua_Debug ar;
+  int li = 1, le = 1;
+  while (lua_getstack(co, le, &ar)) {
+    li = le;
+    le *= 2;
+  }
+  while (li < le) {
+    int m = (li + le) / 2;
+    if (lua_getstack(co, m, &ar))
+      li = m + 1;
+    else
+      le = m;
+  }
+  return le - 1;
+}
+void rt_traceback(lua_State *L, lua_State *co, const char *msg) {
+  luaL_Buffer b;
+  lua_Debug ar;
+  int level = 0, last = rt_last_level(co);
+  luaL_buffinit(L, &b);
+  if (msg != NULL) {
+    luaL_addstring(&b, msg);
+    luaL_addchar(&b, '\n');
+  }
+  luaL_addstring(&b, "stack traceback:");
+  while (lua_getstack(co, level++, &ar)) {
+    if (level > RT_TB_HEAD && level <= last - RT_TB_TAIL + 1) {
+      lua_pushfstring(L, "\n\t...\t(skipping %d levels)",
+                      last - RT_TB_TAIL - RT_TB_HEAD + 1);
+      luaL_addvalue(&b);
+      level = last - RT_TB_TAIL + 1;
+      continue;
+    }
+    lua_getinfo(co, "Slnt", &ar);
+    if (ar.currentline <= 0)
+      lua_pushfstring(L, "\n\t%s: in ", ar.short_src);
+    else
+      lua_pushfstring(L, "\n\t%s:%d: in ", ar.short_src, ar.currentline);
+    luaL_addvalue(&b);
+    if (*ar.namewhat != '\0')
+      lua_pushfstring(L, "%s '%s'",
+                      strcmp(ar.namewhat, "global") == 0 ? "function"
+                                                         : ar.namewhat,
+                      ar.name);
+    else if (*ar.what == 'm')
+      lua_pushliteral(L, "main chunk");
+    else if (*ar.what != 'C')
+      lua_pushfstring(L, "function <%s:%d>", ar.short_src, ar.linedefined);
+    else
+      lua_pushliteral(L, "?");
+    luaL_addvalue(&b);
+    if (ar.istailcall)
+      luaL_addstring(&b, "\n\t(...tail calls...)");
+  }
+  luaL_pushresult(&b);
+}
+
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
 ** the status (LUA_OK, or the error a __close raised, left on co's top). */
 static int close_thread(lua_State *L, lua_State *co) {
@@ -698,7 +766,7 @@ static int finish_protected(lua_State *L) {
   lua_xmove(co, L, 1); /* the error object */
   if (nres == 0) {     /* the traceback (nres 1: the message has one already) */
     const char *msg = luaL_tolstring(L, -1, NULL);
-    luaL_traceback(L, co, msg, 0);
+    rt_traceback(L, co, msg);
     lua_remove(L, -2);
   } else
     lua_pushvalue(L, -1);
@@ -805,7 +873,7 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
                     "%s yielded outside des (a plain coroutine.yield in "
                     "a task? use des.sleep or event:wait)",
                     lua_tostring(L, -1));
-    luaL_traceback(L, co, lua_tostring(L, -1), 0);
+    rt_traceback(L, co, lua_tostring(L, -1));
     t->state = TASK_RUNNING;
     close_thread(L, co);
     lua_settop(co, 0);

@@ -238,6 +238,9 @@ des_runtime *rt_runtime_of(lua_State *L);
 void rt_push_cancelled(lua_State *L, int task_idx);
 int rt_is_cancelled(lua_State *L, int idx);
 
+/* Push msg (may be NULL) and the traceback of coroutine co. */
+void rt_traceback(lua_State *L, lua_State *co, const char *msg);
+
 /* Describe a task for messages: task 'name' (#serial). */
 void rt_push_task_label(lua_State *L, int task_idx);
 
