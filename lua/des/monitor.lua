@@ -53,13 +53,14 @@ Level.__index = Level
 function monitor.level(name, initial)
   local sim = des.current()
   local now = sim:now()
-  return setmetatable({ name = name, sim = sim, value = initial or 0, since = now,
-                        start = now, area = 0, max = initial or 0, min = initial or 0 }, Level)
+  return setmetatable({ name = name, sim = sim, sim_now = sim.now, value = initial or 0,
+                        since = now, start = now, area = 0, max = initial or 0,
+                        min = initial or 0 }, Level)
 end
 
 -- Integrate the current value up to now.
 function Level:advance()
-  local now = self.sim:now()
+  local now = self.sim_now(self.sim)
   self.area = self.area + self.value * (now - self.since)
   self.since = now
 end

@@ -26,6 +26,7 @@ Request.__index = Request
 
 local TIMED_OUT = waitlist.TIMED_OUT
 local remove = waitlist.remove
+local now, self_task, new_event = des.now, des.self, des.event
 
 -- Does request a go before request b in the queue?
 local function before(a, b)
@@ -64,7 +65,7 @@ end
 
 -- Give a server to req now.
 function Resource:grant(req)
-  req.granted, req.granted_at = true, des.now()
+  req.granted, req.granted_at = true, now()
   self.count = self.count + 1
   self.users[#self.users + 1] = req
   self.stats.busy:set(self.count)
@@ -93,6 +94,21 @@ function Resource:preempt_for(req)
   return true
 end
 
+-- The to-be-closed guard of a waiting acquire: however the wait ends, a
+-- request that did not reach its task goes (one shared metatable, so the
+-- wait allocates no closure).
+local Guard = { __close = function(g)
+  local req = g[1]
+  if req.received then return end
+  local res = req.resource
+  if req.granted then
+    req:release()
+  elseif remove(res.queue, req) then
+    req.released = true
+    res.stats.queue:set(#res.queue)
+  end
+end }
+
 -- acquire([priority [, timeout]]) --> request (with __close), or nil,
 -- "timed out".
 function Resource:acquire(priority, timeout)
@@ -102,8 +118,8 @@ function Resource:acquire(priority, timeout)
   end
   waitlist.check_timeout("acquire", timeout)
   self.seq = self.seq + 1
-  local req = setmetatable({ resource = self, task = des.self(), priority = priority or 0,
-                             seq = self.seq, time = des.now() }, Request)
+  local req = setmetatable({ resource = self, task = self_task(), priority = priority or 0,
+                             seq = self.seq, time = now() }, Request)
   if self.count < self.capacity and #self.queue == 0 then
     self:grant(req)
     return req
@@ -119,17 +135,8 @@ function Resource:acquire(priority, timeout)
   end
   table.insert(q, i, req)
   self.stats.queue:set(#q)
-  req.event = des.event("acquire")
-  -- however the wait ends, a request that did not reach its task goes
-  local _guard <close> = setmetatable({}, { __close = function()
-    if req.received then return end
-    if req.granted then
-      req:release()
-    elseif remove(self.queue, req) then
-      req.released = true
-      self.stats.queue:set(#self.queue)
-    end
-  end })
+  req.event = new_event("acquire")
+  local _guard <close> = setmetatable({ req }, Guard)
   if timeout then
     local first = des.any{ req.event, des.timeout(timeout) }:wait()
     if first ~= req.event then return nil, TIMED_OUT end
