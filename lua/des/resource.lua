@@ -27,6 +27,7 @@ Request.__index = Request
 local TIMED_OUT = waitlist.TIMED_OUT
 local remove = waitlist.remove
 local now, self_task, new_event = des.now, des.self, des.event
+local TIME_AT = { time_at = true } -- queue and busy keep the time at each count
 
 -- Does request a go before request b in the queue?
 local function before(a, b)
@@ -48,7 +49,8 @@ local function new(capacity, opts)
     priority = opts.priority or opts.preemptive or false,
     preemptive = opts.preemptive or false,
     name = opts.name,
-    stats = { queue = monitor.level("queue length"), busy = monitor.level("in use"),
+    stats = { queue = monitor.level("queue length", 0, TIME_AT),
+              busy = monitor.level("in use", 0, TIME_AT),
               wait = monitor.tally("waiting time") },
   }, Resource)
 end
