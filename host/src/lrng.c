@@ -7,6 +7,7 @@
 ** seed gives the same numbers on every platform and build.
 */
 #include <math.h>
+#include <stdlib.h>
 
 #include "ldes.h"
 #include "rng.h"
@@ -31,11 +32,6 @@ static double check_finite(lua_State *L, int idx, const char *fname) {
   return v;
 }
 
-/* Uniform in (0, 1): never 0, so log() is safe. */
-static double open01(des_rng *r) {
-  return ((double)(des_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-}
-
 /* r:random() --> uniform in [0, 1) */
 static int r_random(lua_State *L) {
   lua_pushnumber(L, des_rng_double(check_rng(L)));
@@ -48,7 +44,7 @@ static int r_uniform(lua_State *L) {
   double a = check_finite(L, 2, "uniform"), b = check_finite(L, 3, "uniform");
   if (b < a)
     luaL_error(L, "uniform: needs a <= b (got %f, %f)", a, b);
-  lua_pushnumber(L, a + (b - a) * des_rng_double(r));
+  lua_pushnumber(L, des_rng_uniform(r, a, b));
   return 1;
 }
 
@@ -56,19 +52,9 @@ static int r_uniform(lua_State *L) {
 static int r_integer(lua_State *L) {
   des_rng *r = check_rng(L);
   lua_Integer a = luaL_checkinteger(L, 2), b = luaL_checkinteger(L, 3);
-  uint64_t span, limit, x;
   if (b < a)
     luaL_error(L, "integer: needs a <= b (got %I, %I)", a, b);
-  span = (uint64_t)b - (uint64_t)a + 1; /* 0 means the full 2^64 range */
-  if (span == 0) {
-    lua_pushinteger(L, (lua_Integer)des_rng_next(r));
-    return 1;
-  }
-  limit = UINT64_MAX - UINT64_MAX % span;
-  do
-    x = des_rng_next(r);
-  while (x >= limit);
-  lua_pushinteger(L, (lua_Integer)((uint64_t)a + x % span));
+  lua_pushinteger(L, (lua_Integer)des_rng_integer(r, (int64_t)a, (int64_t)b));
   return 1;
 }
 
@@ -78,20 +64,8 @@ static int r_exponential(lua_State *L) {
   double mean = check_finite(L, 2, "exponential");
   if (!(mean > 0))
     luaL_error(L, "exponential: mean must be > 0 (got %f)", mean);
-  lua_pushnumber(L, -mean * log(open01(r)));
+  lua_pushnumber(L, des_rng_exponential(r, mean));
   return 1;
-}
-
-/* A standard normal by the polar method (no caching: each call draws
-** afresh, so streams stay aligned with the calls made). */
-static double std_normal(des_rng *r) {
-  double u, v, s;
-  do {
-    u = 2.0 * open01(r) - 1.0;
-    v = 2.0 * open01(r) - 1.0;
-    s = u * u + v * v;
-  } while (s >= 1.0 || s == 0.0);
-  return u * sqrt(-2.0 * log(s) / s);
 }
 
 /* r:normal(mu, sd) */
@@ -100,7 +74,7 @@ static int r_normal(lua_State *L) {
   double mu = check_finite(L, 2, "normal"), sd = check_finite(L, 3, "normal");
   if (sd < 0)
     luaL_error(L, "normal: sd must be >= 0 (got %f)", sd);
-  lua_pushnumber(L, mu + sd * std_normal(r));
+  lua_pushnumber(L, des_rng_normal(r, mu, sd));
   return 1;
 }
 
@@ -111,7 +85,7 @@ static int r_lognormal(lua_State *L) {
   double sigma = check_finite(L, 3, "lognormal");
   if (sigma < 0)
     luaL_error(L, "lognormal: sigma must be >= 0 (got %f)", sigma);
-  lua_pushnumber(L, exp(mu + sigma * std_normal(r)));
+  lua_pushnumber(L, des_rng_lognormal(r, mu, sigma));
   return 1;
 }
 
@@ -120,13 +94,10 @@ static int r_triangular(lua_State *L) {
   des_rng *r = check_rng(L);
   double lo = check_finite(L, 2, "triangular");
   double mode = check_finite(L, 3, "triangular");
-  double hi = check_finite(L, 4, "triangular"), u, c;
+  double hi = check_finite(L, 4, "triangular");
   if (!(lo <= mode && mode <= hi && lo < hi))
     luaL_error(L, "triangular: needs low <= mode <= high and low < high");
-  u = des_rng_double(r);
-  c = (mode - lo) / (hi - lo);
-  lua_pushnumber(L, u < c ? lo + sqrt(u * (hi - lo) * (mode - lo))
-                          : hi - sqrt((1 - u) * (hi - lo) * (hi - mode)));
+  lua_pushnumber(L, des_rng_triangular(r, lo, mode, hi));
   return 1;
 }
 
@@ -136,7 +107,123 @@ static int r_bernoulli(lua_State *L) {
   double p = check_finite(L, 2, "bernoulli");
   if (p < 0 || p > 1)
     luaL_error(L, "bernoulli: p must be in [0, 1] (got %f)", p);
-  lua_pushboolean(L, des_rng_double(r) < p);
+  lua_pushboolean(L, des_rng_bernoulli(r, p));
+  return 1;
+}
+
+/* A finite number argument > 0, or an error naming the method and what. */
+static double check_positive(lua_State *L, int idx, const char *fname,
+                             const char *what) {
+  double v = check_finite(L, idx, fname);
+  if (!(v > 0))
+    luaL_error(L, "%s: %s must be > 0 (got %f)", fname, what, (lua_Number)v);
+  return v;
+}
+
+/* r:gamma(k, theta): shape k, scale theta, mean k * theta */
+static int r_gamma(lua_State *L) {
+  des_rng *r = check_rng(L);
+  double k = check_positive(L, 2, "gamma", "shape k");
+  double theta = check_positive(L, 3, "gamma", "scale theta");
+  lua_pushnumber(L, des_rng_gamma(r, k, theta));
+  return 1;
+}
+
+/* r:erlang(k, mean): k stages, total mean */
+static int r_erlang(lua_State *L) {
+  des_rng *r = check_rng(L);
+  int isint;
+  lua_Integer k = lua_tointegerx(L, 2, &isint);
+  double mean;
+  if (!isint || k < 1)
+    luaL_error(L, "erlang: k must be an integer >= 1 (got %s)",
+               luaL_tolstring(L, 2, NULL));
+  mean = check_positive(L, 3, "erlang", "mean");
+  lua_pushnumber(L, des_rng_erlang(r, (int64_t)k, mean));
+  return 1;
+}
+
+/* r:beta(a, b) --> in [0, 1] */
+static int r_beta(lua_State *L) {
+  des_rng *r = check_rng(L);
+  double a = check_positive(L, 2, "beta", "a");
+  double b = check_positive(L, 3, "beta", "b");
+  lua_pushnumber(L, des_rng_beta(r, a, b));
+  return 1;
+}
+
+/* r:weibull(shape, scale) */
+static int r_weibull(lua_State *L) {
+  des_rng *r = check_rng(L);
+  double shape = check_positive(L, 2, "weibull", "shape");
+  double scale = check_positive(L, 3, "weibull", "scale");
+  lua_pushnumber(L, des_rng_weibull(r, shape, scale));
+  return 1;
+}
+
+/* r:poisson(mean) --> integer >= 0 */
+static int r_poisson(lua_State *L) {
+  des_rng *r = check_rng(L);
+  double mean = check_finite(L, 2, "poisson");
+  if (!(mean >= 0 && mean <= DES_RNG_POISSON_MAX))
+    luaL_error(L, "poisson: mean must be in [0, %f] (got %f)",
+               (lua_Number)DES_RNG_POISSON_MAX, mean);
+  lua_pushinteger(L, (lua_Integer)des_rng_poisson(r, mean));
+  return 1;
+}
+
+/* data[i] of the table at index 2, which must be a finite number. */
+static double empirical_at(lua_State *L, lua_Integer i) {
+  double v;
+  if (lua_rawgeti(L, 2, i) != LUA_TNUMBER)
+    luaL_error(L, "empirical: data[%I] must be a number (got %s)", i,
+               luaL_typename(L, -1));
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!isfinite(v))
+    luaL_error(L, "empirical: data[%I] must be finite (got %f)", i,
+               (lua_Number)v);
+  return v;
+}
+
+static int empirical_cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* r:empirical(data [, interpolate]): one of the numbers of the array data,
+** uniformly; with interpolate, a draw from the piecewise-linear empirical
+** CDF of the sorted data, within [min, max]. */
+static int r_empirical(lua_State *L) {
+  des_rng *r = check_rng(L);
+  lua_Integer i, n;
+  int interp, sorted = 1;
+  double *x;
+  n = lua_istable(L, 2) ? (lua_Integer)lua_rawlen(L, 2) : 0;
+  if (n < 1)
+    luaL_error(L, "empirical: data must be a non-empty array of numbers");
+  if (!lua_isnoneornil(L, 3) && !lua_isboolean(L, 3))
+    luaL_error(L, "empirical: interpolate must be a boolean (got %s)",
+               luaL_typename(L, 3));
+  interp = lua_toboolean(L, 3);
+  if (!interp) { /* no copy: check them all, then pick one */
+    for (i = 1; i <= n; i++)
+      empirical_at(L, i);
+    lua_pushnumber(L, empirical_at(L, 1 + (lua_Integer)des_rng_integer(
+                                              r, 0, (int64_t)n - 1)));
+    return 1;
+  }
+  if ((lua_Unsigned)n > (size_t)-1 / sizeof(double))
+    luaL_error(L, "empirical: data too large");
+  x = lua_newuserdatauv(L, (size_t)n * sizeof(double), 0); /* collected */
+  for (i = 0; i < n; i++) {
+    x[i] = empirical_at(L, i + 1);
+    if (i > 0 && x[i] < x[i - 1])
+      sorted = 0;
+  }
+  if (!sorted)
+    qsort(x, (size_t)n, sizeof(double), empirical_cmp);
+  lua_pushnumber(L, des_rng_empirical(r, x, (size_t)n, 1));
   return 1;
 }
 
@@ -206,7 +293,10 @@ static const luaL_Reg rng_methods[] = {
     {"integer", r_integer},       {"exponential", r_exponential},
     {"normal", r_normal},         {"lognormal", r_lognormal},
     {"triangular", r_triangular}, {"bernoulli", r_bernoulli},
-    {"choice", r_choice},         {NULL, NULL}};
+    {"choice", r_choice},         {"gamma", r_gamma},
+    {"erlang", r_erlang},         {"beta", r_beta},
+    {"weibull", r_weibull},       {"poisson", r_poisson},
+    {"empirical", r_empirical},   {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"rng", l_rng}, {NULL, NULL}};
 
