@@ -212,6 +212,11 @@ void rt_waiter_unlink(rt_waiter *n) {
 ** (a withdrawn call never reaches the component). */
 static void task_leave_wait(des_task *t) {
   des_sim *sim = t->rt->sim;
+  if (t->leave != NULL) { /* its owner forgets it first */
+    void (*leave)(des_task *, void *) = t->leave;
+    t->leave = NULL;
+    leave(t, t->leave_ctx);
+  }
   if (t->wake != 0) {
     sim_cancel(sim, t->wake);
     t->wake = 0;
@@ -223,9 +228,12 @@ static void task_leave_wait(des_task *t) {
   rt_waiter_unlink(&t->waiter);
 }
 
-/* Schedule the resume of a task that waits, at the current time. */
+/* Schedule the resume of a task that waits, at the current time (a
+** deadline it also waited for is cancelled). */
 static void task_wake_now(des_task *t) {
   des_runtime *rt = t->rt;
+  if (t->wake != 0)
+    sim_cancel(rt->sim, t->wake);
   t->state = TASK_READY;
   sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_WAKE, task_id(t),
                &t->wake);
@@ -241,6 +249,15 @@ void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
       n->notify(L, n, src);
     else
       task_wake_now((des_task *)n->owner);
+  }
+}
+
+void rt_trigger_tasks(rt_waitable *w) {
+  rt_waiter *n;
+  w->state = WAITABLE_OK;
+  while ((n = w->head) != NULL) {
+    rt_waiter_unlink(n);
+    task_wake_now((des_task *)n->owner);
   }
 }
 
@@ -390,6 +407,35 @@ static void check_suspend(lua_State *L, des_task *t, const char *what) {
                "C function such as table.sort?)",
                what, lua_tostring(L, -1));
   }
+}
+
+void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
+  check_suspend(L, t, what);
+}
+
+int rt_raise_interrupt(lua_State *L, des_task *t) {
+  return raise_interrupt(L, t);
+}
+
+int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
+               des_time deadline) {
+  des_runtime *rt = t->rt;
+  if (deadline >= 0) {
+    int rc = sim_schedule(rt->sim, deadline, rt->comp, RT_TIMER, task_id(t),
+                          &t->wake);
+    if (rc != 0)
+      return luaL_error(L, "%s: %s", what, sim_strerror(rc));
+  }
+  if (w != NULL) {
+    t->waiter.notify = NULL;
+    t->waiter.owner = t;
+    rt_waiter_link(w, &t->waiter);
+  }
+  t->state = TASK_WAITING;
+  t->since = sim_now(rt->sim);
+  t->what = what;
+  t->yielding = 1;
+  return 0;
 }
 
 int rt_sleep(lua_State *L, des_task *t, des_time ticks) {

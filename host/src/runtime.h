@@ -96,6 +96,11 @@ struct des_task {
   uint64_t call_data;      /* the open call's payload until delivered */
   wheel_handle call_event; /* the open call's event until delivered, or 0 */
   int64_t call_value;      /* the answer, once given */
+  /* Called when the task leaves a wait it did not finish (cancelled,
+  ** interrupted): the owner of what it waited for (e.g. a resource's
+  ** queue) forgets it. Set by rt_suspend's callers, cleared on resume. */
+  void (*leave)(des_task *t, void *ctx);
+  void *leave_ctx;
 };
 
 /* The simulation as Lua sees it (DES_SIM_MT userdata). */
@@ -153,6 +158,22 @@ int rt_sleep(lua_State *L, des_task *t, des_time ticks);
 ** obj) triggers; then return its values / raise its error. */
 int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
             const char *what);
+
+/* The parts of rt_wait, for waits whose owner has its own continuation
+** (lres.c): rt_check_suspend raises a pending interrupt or refuses a task
+** that cannot yield; rt_suspend links t on w (may be NULL) and, when
+** deadline >= 0, schedules a TIMER wake at that time; the caller then
+** yields with lua_yieldk. On resume, t->resume says whether an interrupt
+** came (raise it with rt_raise_interrupt), and a waiter still linked
+** (t->waiter.on != NULL) means the deadline came first. */
+void rt_check_suspend(lua_State *L, des_task *t, const char *what);
+int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
+               des_time deadline);
+int rt_raise_interrupt(lua_State *L, des_task *t);
+
+/* Trigger w as OK without Lua: wakes its waiting tasks (for waitables that
+** only tasks wait on, such as resource requests). */
+void rt_trigger_tasks(rt_waitable *w);
 
 /* Values of a triggered waitable whose object is at idx: pushes them
 ** (returns count), or raises its error. */
