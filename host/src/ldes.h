@@ -28,6 +28,7 @@ void levent_open(lua_State *L, int mod);
 void lrng_open(lua_State *L, int mod);
 
 void lcomp_open(lua_State *L, int mod);
+void lres_open(lua_State *L, int mod);
 
 /* Register component `id` under `name` in simulation rt, for
 ** des.component(name). */

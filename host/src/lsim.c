@@ -399,7 +399,7 @@ static int l_default(lua_State *L) {
   return 1;
 }
 
-/* Lazy loading of the Lua library: des.resource -> require "des.resource" */
+/* Lazy loading of the Lua library: des.store -> require "des.store" */
 static int l_lazy_index(lua_State *L) {
   const char *k = luaL_checkstring(L, 2);
   lua_getglobal(L, "require");
@@ -496,6 +496,7 @@ int luaopen_des(lua_State *L) {
   levent_open(L, mod);
   lrng_open(L, mod);
   lcomp_open(L, mod);
+  lres_open(L, mod);
   open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");

@@ -12,7 +12,7 @@ prefix=$scratch/prefix
 cmake --install "$build" --prefix "$prefix" >"$scratch/install.log"
 for f in bin/deshost include/deshost.h lib/libdeshost.a lib/libdeshost.so \
          lib/cmake/deshost/deshostConfig.cmake lib/pkgconfig/deshost.pc \
-         lib/lua/5.4/des.so share/lua/5.4/des/resource.lua; do
+         lib/lua/5.4/des.so share/lua/5.4/des/store.lua; do
   [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 

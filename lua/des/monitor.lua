@@ -233,9 +233,10 @@ local function reports(list, fname)
   if type(list) ~= "table" then error(fname .. ": expected a list of monitors", 3) end
   local out = {}
   for i, m in ipairs(list) do
-    if type(m) == "table" and type(m.report) == "function" then
+    local t = type(m)
+    if t == "table" and type(m.report) == "function" then
       out[#out + 1] = m:report()
-    elseif type(m) == "table" and type(m.stats) == "table" then
+    elseif (t == "table" or t == "userdata") and type(m.stats) == "table" then
       local keys = {}
       for k in pairs(m.stats) do keys[#keys + 1] = k end
       table.sort(keys)

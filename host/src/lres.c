@@ -1,0 +1,803 @@
+/*
+** lres.c -- des.resource: n identical servers that tasks acquire and
+** release, in C because it sits on the hot path of most models.
+**
+**   local clerks = des.resource(2)                -- FIFO
+**   local req <close> = clerks:acquire()          -- wait for a clerk
+**   local req, err = clerks:acquire(nil, 5)       -- nil, "timed out" after 5
+**   local pr = des.resource(1, {priority = true, preemptive = true})
+**   local req <close> = pr:acquire(0)             -- lower number first
+**
+** Waiting requests form a queue ordered by (priority, arrival); holders are
+** kept for preemption and listings. A task waits on its request (an
+** rt_waitable that only it waits on): a grant wakes it through the
+** scheduler. A request abandoned while it waits (cancel, interrupt,
+** timeout) leaves the queue at once through the task's leave hook; one
+** granted to a task that left before it resumed is handed on. Preemption
+** interrupts the worst holder (the most recent among equals) with a cause
+** {kind="preempted", by=, usage_since=, resource=}.
+**
+** Statistics kept without model code, as des.monitor levels and tallies
+** report them: res.stats.queue and res.stats.busy (time-weighted, with
+** the time at each count) and res.stats.wait (waiting times).
+**
+** A resource userdata's user values: 1 its anchor table (request seq ->
+** request, for every request it queues or grants), 2 its name, 3 its
+** simulation object, 4 its stats table (made on first use).
+*/
+#include <math.h>
+
+#include "ldes.h"
+
+#define DES_RESOURCE_MT "des.resource"
+#define DES_REQUEST_MT "des.request"
+#define DES_RESSTAT_MT "des.resource.stat"
+
+/* A time-weighted level, in model units. */
+typedef struct lres_level {
+  double value, area, max, min; /* area: value x time so far */
+  des_time since, start;
+  double *time_at; /* time spent at each count 0..ntime_at-1 */
+  uint32_t ntime_at;
+} lres_level;
+
+/* A tally of observations (Welford). */
+typedef struct lres_tally {
+  double count, mean, m2, min, max;
+} lres_tally;
+
+typedef struct lres lres;
+
+typedef struct lres_req {
+  rt_waitable w; /* first: the waiting task waits on this */
+  lres *res;
+  des_task *task; /* the requesting task, or NULL (outside a task) */
+  double priority;
+  uint64_t seq;
+  des_time time, granted_at;
+  uint8_t granted, released, preempted, received, queued;
+} lres_req;
+
+struct lres {
+  des_runtime *rt;
+  lua_Integer capacity, count;
+  uint64_t seq;
+  uint8_t priority, preemptive;
+  lres_req **queue; /* waiting: queue[qhead .. qhead+qlen) in order */
+  size_t qhead, qlen, qcap;
+  lres_req **users; /* holders, in grant order */
+  size_t nusers, capusers;
+  lres_level lqueue, lbusy;
+  lres_tally wait;
+  uint64_t *stale; /* seqs of requests let go without Lua at hand, whose */
+  size_t nstale, capstale; /* anchors the next call with Lua clears */
+  rt_global *G;
+};
+
+/* {====================================================================
+** Memory and statistics
+** ===================================================================== */
+
+/* Resize an array through the state's allocator; NULL on failure. */
+static void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
+  return r->G->allocf(r->G->allocud, p, osize, nsize);
+}
+
+/* Integrate the level up to now. */
+static void level_advance(lres *r, lres_level *lv) {
+  des_time now = sim_now(r->rt->sim);
+  if (now > lv->since) {
+    double dt = rt_units(r->rt, now - lv->since);
+    uint32_t v = (uint32_t)lv->value;
+    lv->area += lv->value * dt;
+    if (v < lv->ntime_at)
+      lv->time_at[v] += dt;
+    lv->since = now;
+  }
+}
+
+/* Make room to count the time at value v (raises on no memory). */
+static void level_reserve(lua_State *L, lres *r, lres_level *lv, size_t v) {
+  if (v < lv->ntime_at)
+    return;
+  {
+    size_t n = lv->ntime_at ? lv->ntime_at : 4;
+    double *p;
+    while (n <= v)
+      n *= 2;
+    p = lres_realloc(r, lv->time_at, lv->ntime_at * sizeof(double),
+                     n * sizeof(double));
+    if (p == NULL)
+      luaL_error(L, "resource: not enough memory for statistics");
+    memset(p + lv->ntime_at, 0, (n - lv->ntime_at) * sizeof(double));
+    lv->time_at = p;
+    lv->ntime_at = (uint32_t)n;
+  }
+}
+
+static void level_set(lres *r, lres_level *lv, double v) {
+  level_advance(r, lv);
+  lv->value = v;
+  if (v > lv->max)
+    lv->max = v;
+  if (v < lv->min)
+    lv->min = v;
+}
+
+static void tally_observe(lres_tally *t, double x) {
+  double d = x - t->mean;
+  t->count += 1;
+  t->mean += d / t->count;
+  t->m2 += d * (x - t->mean);
+  if (x < t->min)
+    t->min = x;
+  if (x > t->max)
+    t->max = x;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The queue and the holders
+** ===================================================================== */
+
+static int req_before(const lres_req *a, const lres_req *b) {
+  if (a->priority != b->priority)
+    return a->priority < b->priority;
+  return a->seq < b->seq;
+}
+
+/* Insert req in order (at the end for FIFO resources). Raises on no
+** memory, before changing anything. */
+static void queue_insert(lua_State *L, lres *r, lres_req *req) {
+  size_t i;
+  if (r->qhead + r->qlen == r->qcap) {
+    if (r->qhead > 0 && r->qlen < r->qcap / 2) { /* slide down */
+      memmove(r->queue, r->queue + r->qhead, r->qlen * sizeof(*r->queue));
+      r->qhead = 0;
+    } else {
+      size_t ncap = r->qcap ? r->qcap * 2 : 8;
+      void *p = lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue),
+                             ncap * sizeof(*r->queue));
+      if (p == NULL)
+        luaL_error(L, "acquire: not enough memory for the queue");
+      r->queue = p;
+      r->qcap = ncap;
+    }
+  }
+  i = r->qhead + r->qlen;
+  if (r->priority) /* shift worse requests up */
+    while (i > r->qhead && req_before(req, r->queue[i - 1])) {
+      r->queue[i] = r->queue[i - 1];
+      i--;
+    }
+  r->queue[i] = req;
+  r->qlen++;
+  req->queued = 1;
+}
+
+static lres_req *queue_pop(lres *r) {
+  lres_req *req = r->queue[r->qhead++];
+  r->qlen--;
+  if (r->qlen == 0)
+    r->qhead = 0;
+  req->queued = 0;
+  return req;
+}
+
+/* Remove a waiting request from anywhere in the queue. */
+static void queue_remove(lres *r, lres_req *req) {
+  size_t i, end = r->qhead + r->qlen;
+  for (i = r->qhead; i < end; i++)
+    if (r->queue[i] == req) {
+      memmove(r->queue + i, r->queue + i + 1,
+              (end - i - 1) * sizeof(*r->queue));
+      r->qlen--;
+      req->queued = 0;
+      return;
+    }
+}
+
+static void users_remove(lres *r, lres_req *req) {
+  size_t i;
+  for (i = 0; i < r->nusers; i++)
+    if (r->users[i] == req) {
+      memmove(r->users + i, r->users + i + 1,
+              (r->nusers - i - 1) * sizeof(*r->users));
+      r->nusers--;
+      return;
+    }
+}
+
+/* Room for capacity holders and their busy counts (raises on no memory). */
+static void reserve_users(lua_State *L, lres *r, size_t n) {
+  if (n > r->capusers) {
+    void *p = lres_realloc(r, r->users, r->capusers * sizeof(*r->users),
+                           n * sizeof(*r->users));
+    if (p == NULL)
+      luaL_error(L, "resource: not enough memory");
+    r->users = p;
+    r->capusers = n;
+  }
+  level_reserve(L, r, &r->lbusy, n);
+}
+
+/* Give a server to req now; wakes its task if it waits. Allocates
+** nothing: users has room for capacity holders. */
+static void grant(lres *r, lres_req *req) {
+  req->granted = 1;
+  req->granted_at = sim_now(r->rt->sim);
+  r->users[r->nusers++] = req;
+  r->count++;
+  level_set(r, &r->lbusy, (double)r->count);
+  tally_observe(&r->wait, rt_units(r->rt, req->granted_at - req->time));
+  rt_trigger_tasks(&req->w);
+}
+
+/* Hand free servers to waiting requests. */
+static void grant_waiting(lres *r) {
+  while (r->count < r->capacity && r->qlen > 0) {
+    lres_req *req = queue_pop(r);
+    level_set(r, &r->lqueue, (double)r->qlen);
+    grant(r, req);
+  }
+}
+
+/* Release a request: its server goes to the next waiter; a waiting one
+** leaves the queue. A second release does nothing. */
+static void release(lres_req *req) {
+  lres *r = req->res;
+  if (req->released)
+    return;
+  req->released = 1;
+  if (req->granted) {
+    users_remove(r, req);
+    r->count--;
+    level_set(r, &r->lbusy, (double)r->count);
+    grant_waiting(r);
+  } else if (req->queued) {
+    queue_remove(r, req);
+    level_set(r, &r->lqueue, (double)r->qlen);
+  }
+}
+
+/* The task's leave hook while it waits for req: it was cancelled or
+** interrupted. A request still queued leaves; one granted but not yet
+** received is handed on. */
+static void req_leave(des_task *t, void *ctx) {
+  lres_req *req = ctx;
+  lres *r = req->res;
+  (void)t;
+  if (req->received)
+    return;
+  release(req);
+  if (r->nstale == r->capstale) { /* on no memory the anchor stays: a leak
+                                     of one request, never a dangling one */
+    size_t ncap = r->capstale ? r->capstale * 2 : 8;
+    void *p = lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale),
+                           ncap * sizeof(*r->stale));
+    if (p == NULL)
+      return;
+    r->stale = p;
+    r->capstale = ncap;
+  }
+  r->stale[r->nstale++] = req->seq;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Lua objects: anchoring, checks
+** ===================================================================== */
+
+static lres *check_res(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, DES_RESOURCE_MT);
+}
+
+static lres_req *check_req(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, DES_REQUEST_MT);
+}
+
+/* anchors[req.seq] = request at idx (or nil when value == 0), for the
+** resource at ridx: a queued or granted request stays alive. */
+static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
+  if (idx != 0)
+    idx = lua_absindex(L, idx);
+  lua_getiuservalue(L, ridx, 1);
+  if (idx != 0)
+    lua_pushvalue(L, idx);
+  else
+    lua_pushnil(L);
+  lua_rawseti(L, -2, (lua_Integer)req->seq);
+  lua_pop(L, 1);
+}
+
+/* Clear the anchors of requests let go by a leave hook (no Lua there). */
+static void sweep_stale(lua_State *L, lres *r, int ridx) {
+  if (r->nstale == 0)
+    return;
+  lua_getiuservalue(L, ridx, 1);
+  while (r->nstale > 0) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)r->stale[--r->nstale]);
+  }
+  lua_pop(L, 1);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** des.resource and its methods
+** ===================================================================== */
+
+/* des.resource(capacity [, {priority=, preemptive=, name=}]) */
+static int l_resource(lua_State *L) {
+  lua_Integer cap;
+  des_runtime *rt = rt_runtime_of(L);
+  lres *r;
+  int priority = 0, preemptive = 0;
+  if (!lua_isinteger(L, 1) || (cap = lua_tointeger(L, 1)) < 1)
+    return luaL_error(L, "resource: capacity must be an integer >= 1 (got %s)",
+                      luaL_tolstring(L, 1, NULL));
+  if (!lua_isnoneornil(L, 2)) {
+    if (!lua_istable(L, 2))
+      return luaL_error(L, "resource: options must be a table");
+    lua_getfield(L, 2, "priority");
+    lua_getfield(L, 2, "preemptive");
+    preemptive = lua_toboolean(L, -1);
+    priority = lua_toboolean(L, -2) || preemptive;
+    lua_pop(L, 2);
+  }
+  r = lua_newuserdatauv(L, sizeof(*r), 4);
+  memset(r, 0, sizeof(*r));
+  r->rt = rt;
+  r->G = rt->G;
+  r->capacity = cap;
+  r->priority = (uint8_t)priority;
+  r->preemptive = (uint8_t)preemptive;
+  r->lqueue.since = r->lqueue.start = sim_now(rt->sim);
+  r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
+  r->wait.min = HUGE_VAL;
+  r->wait.max = -HUGE_VAL;
+  luaL_setmetatable(L, DES_RESOURCE_MT);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "name");
+    lua_setiuservalue(L, -2, 2);
+  }
+  rt_push_object(L, rt);
+  lua_setiuservalue(L, -2, 3);
+  reserve_users(L, r, (size_t)(cap < 16 ? cap : 16));
+  level_reserve(L, r, &r->lqueue, 8);
+  return 1;
+}
+
+/* Preempt the worst holder if req is strictly more urgent: it is released
+** and its task interrupted with the cause. Returns 1 if done. */
+static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx,
+                       int reqidx) {
+  lres_req *worst = NULL;
+  size_t i;
+  for (i = 0; i < r->nusers; i++) {
+    lres_req *u = r->users[i];
+    if (worst == NULL || u->priority > worst->priority ||
+        (u->priority == worst->priority && u->seq > worst->seq))
+      worst = u;
+  }
+  if (worst == NULL || worst->priority <= req->priority)
+    return 0;
+  users_remove(r, worst);
+  r->count--;
+  worst->released = worst->preempted = 1;
+  level_set(r, &r->lbusy, (double)r->count);
+  /* the holder's task gets the cause (before unanchoring its request) */
+  lua_getiuservalue(L, ridx, 1);
+  lua_rawgeti(L, -1, (lua_Integer)worst->seq);
+  if (lua_getiuservalue(L, -1, 2) == LUA_TUSERDATA) {
+    des_task *t = lua_touserdata(L, -1);
+    lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "preempted");
+    lua_setfield(L, -2, "kind");
+    lua_getiuservalue(L, reqidx, 2);
+    lua_setfield(L, -2, "by");
+    lua_pushnumber(L, rt_units(r->rt, worst->granted_at));
+    lua_setfield(L, -2, "usage_since");
+    lua_pushvalue(L, ridx);
+    lua_setfield(L, -2, "resource");
+    rt_interrupt(L, t, -2, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -3, (lua_Integer)worst->seq);
+  lua_pop(L, 2);
+  return 1;
+}
+
+/* Continuation of a waiting acquire (ctx: the request's stack index). */
+static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
+  lres_req *req = lua_touserdata(L, (int)ctx);
+  des_task *t = req->task;
+  (void)status;
+  t->leave = NULL;
+  if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
+    return rt_raise_interrupt(L, t);
+  if (t->waiter.on != NULL) { /* the deadline came first */
+    rt_waiter_unlink(&t->waiter);
+    release(req);
+    anchor(L, 1, req, 0);
+    lua_pushnil(L);
+    lua_pushliteral(L, "timed out");
+    return 2;
+  }
+  req->received = 1;
+  lua_settop(L, (int)ctx);
+  return 1;
+}
+
+/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out" */
+static int r_acquire(lua_State *L) {
+  lres *r = check_res(L, 1);
+  des_task *t = rt_current(L);
+  lres_req *req;
+  des_time deadline = -1;
+  int reqidx;
+  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L, "acquire: priority must be a number (got %s)",
+                      luaL_typename(L, 2));
+  if (!lua_isnoneornil(L, 3)) {
+    if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
+      return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
+                        luaL_tolstring(L, 3, NULL));
+    if (sim_time_after(r->rt->sim, rt_check_duration(L, r->rt, 3, "acquire"),
+                       &deadline) != 0)
+      return luaL_error(L, "acquire: timeout overflows the simulated clock");
+  }
+  if (t != NULL && t->rt != r->rt)
+    return luaL_error(L, "acquire: the resource belongs to another simulation");
+  lua_settop(L, 3);
+  req = lua_newuserdatauv(L, sizeof(*req), 2);
+  reqidx = lua_gettop(L);
+  memset(req, 0, sizeof(*req));
+  req->res = r;
+  req->task = t;
+  req->priority = luaL_optnumber(L, 2, 0);
+  req->seq = ++r->seq;
+  req->time = sim_now(r->rt->sim);
+  luaL_setmetatable(L, DES_REQUEST_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, reqidx, 1);
+  if (t != NULL) {
+    rt_push_task(L, t);
+    lua_setiuservalue(L, reqidx, 2);
+  }
+  sweep_stale(L, r, 1);
+  reserve_users(L, r, (size_t)r->count + 1);
+  if ((r->count < r->capacity && r->qlen == 0) ||
+      (r->preemptive && preempt_for(L, r, req, 1, reqidx))) {
+    anchor(L, 1, req, reqidx);
+    grant(r, req);
+    req->received = 1;
+    return 1;
+  }
+  if (t == NULL)
+    return luaL_error(L, "acquire: not inside a task (only a task can wait "
+                         "for a server; none is free)");
+  rt_check_suspend(L, t, "acquire");
+  level_reserve(L, r, &r->lqueue, r->qlen + 1);
+  anchor(L, 1, req, reqidx);
+  queue_insert(L, r, req);
+  level_set(r, &r->lqueue, (double)r->qlen);
+  rt_suspend(L, t, &req->w, "acquire", deadline);
+  t->leave = req_leave;
+  t->leave_ctx = req;
+  return lua_yieldk(L, 0, reqidx, acquire_k);
+}
+
+/* req:release() / res:release(req) / the request's __close */
+static int q_release(lua_State *L) {
+  lres_req *req = check_req(L, 1);
+  int ridx;
+  if (req->released)
+    return 0;
+  lua_getiuservalue(L, 1, 1); /* the resource */
+  ridx = lua_gettop(L);
+  release(req);
+  anchor(L, ridx, req, 0);
+  sweep_stale(L, req->res, ridx);
+  return 0;
+}
+
+static int r_release(lua_State *L) {
+  lres *r = check_res(L, 1);
+  lres_req *req = luaL_testudata(L, 2, DES_REQUEST_MT);
+  if (req == NULL || req->res != r)
+    return luaL_error(L, "release: not a request of this resource");
+  lua_settop(L, 2);
+  lua_remove(L, 1);
+  return q_release(L);
+}
+
+/* res:set_capacity(n): growing grants waiters at once; shrinking never
+** takes a server from its holder, it only stops new grants. */
+static int r_set_capacity(lua_State *L) {
+  lres *r = check_res(L, 1);
+  lua_Integer n;
+  if (!lua_isinteger(L, 2) || (n = lua_tointeger(L, 2)) < 1)
+    return luaL_error(L,
+                      "set_capacity: capacity must be an integer >= 1 (got %s)",
+                      luaL_tolstring(L, 2, NULL));
+  reserve_users(L, r,
+                (size_t)(n < r->count + (lua_Integer)r->qlen
+                             ? n
+                             : r->count + (lua_Integer)r->qlen));
+  r->capacity = n;
+  grant_waiting(r);
+  return 0;
+}
+
+/* A list of the holders' tasks (LIST_HOLDERS), the waiters' tasks
+** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. */
+enum { LIST_HOLDERS, LIST_WAITERS, LIST_QUEUE };
+static int push_list(lua_State *L, lres *r, int which) {
+  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->qlen;
+  lua_createtable(L, (int)n, 0);
+  lua_getiuservalue(L, 1, 1);
+  for (i = 0; i < n; i++) {
+    lres_req *req =
+        which == LIST_HOLDERS ? r->users[i] : r->queue[r->qhead + i];
+    lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
+    if (which != LIST_QUEUE) {
+      lua_getiuservalue(L, -1, 2); /* its task */
+      lua_remove(L, -2);
+    }
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int r_holders(lua_State *L) {
+  return push_list(L, check_res(L, 1), LIST_HOLDERS);
+}
+
+static int r_waiters(lua_State *L) {
+  return push_list(L, check_res(L, 1), LIST_WAITERS);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Statistics objects: res.stats.queue / busy / wait
+** ===================================================================== */
+
+enum { STAT_QUEUE, STAT_BUSY, STAT_WAIT };
+static const char *const stat_keys[] = {"queue", "busy", "wait"};
+static const char *const stat_names[] = {"queue length", "in use",
+                                         "waiting time"};
+
+/* stat:report() --> the table des.monitor's report gives */
+static int s_report(lua_State *L) {
+  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
+  lres *r;
+  lua_getiuservalue(L, 1, 1);
+  r = lua_touserdata(L, -1);
+  lua_newtable(L);
+  lua_pushstring(L, stat_names[*which]);
+  lua_setfield(L, -2, "name");
+  if (*which == STAT_WAIT) {
+    const lres_tally *w = &r->wait;
+    lua_pushliteral(L, "tally");
+    lua_setfield(L, -2, "kind");
+    lua_pushinteger(L, (lua_Integer)w->count);
+    lua_setfield(L, -2, "count");
+    if (w->count > 0) {
+      lua_pushnumber(L, w->mean);
+      lua_setfield(L, -2, "mean");
+      lua_pushnumber(L, w->min);
+      lua_setfield(L, -2, "min");
+      lua_pushnumber(L, w->max);
+      lua_setfield(L, -2, "max");
+    }
+    if (w->count > 1) {
+      lua_pushnumber(L, w->m2 / (w->count - 1));
+      lua_setfield(L, -2, "variance");
+      lua_pushnumber(L, sqrt(w->m2 / (w->count - 1)));
+      lua_setfield(L, -2, "sd");
+    }
+  } else {
+    lres_level *lv = *which == STAT_QUEUE ? &r->lqueue : &r->lbusy;
+    double duration;
+    uint32_t v;
+    level_advance(r, lv);
+    duration = rt_units(r->rt, lv->since - lv->start);
+    lua_pushliteral(L, "level");
+    lua_setfield(L, -2, "kind");
+    lua_pushinteger(L, (lua_Integer)lv->value);
+    lua_setfield(L, -2, "value");
+    lua_pushnumber(L, duration > 0 ? lv->area / duration : lv->value);
+    lua_setfield(L, -2, "mean");
+    lua_pushinteger(L, (lua_Integer)lv->max);
+    lua_setfield(L, -2, "max");
+    lua_pushinteger(L, (lua_Integer)lv->min);
+    lua_setfield(L, -2, "min");
+    lua_pushnumber(L, duration);
+    lua_setfield(L, -2, "duration");
+    lua_newtable(L);
+    for (v = 0; v < lv->ntime_at; v++)
+      if (lv->time_at[v] > 0) {
+        lua_pushnumber(L, lv->time_at[v]);
+        lua_rawseti(L, -2, v);
+      }
+    lua_setfield(L, -2, "time_at");
+  }
+  return 1;
+}
+
+static int s_tostring(lua_State *L) {
+  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
+  lua_pushfstring(L, "des.resource stat '%s'", stat_names[*which]);
+  return 1;
+}
+
+/* res.stats: {queue=, busy=, wait=}, made once per resource */
+static void push_stats(lua_State *L, int ridx) {
+  int i;
+  if (lua_getiuservalue(L, ridx, 4) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 3);
+  for (i = STAT_QUEUE; i <= STAT_WAIT; i++) {
+    int *which = lua_newuserdatauv(L, sizeof(int), 1);
+    *which = i;
+    luaL_setmetatable(L, DES_RESSTAT_MT);
+    lua_pushvalue(L, ridx);
+    lua_setiuservalue(L, -2, 1);
+    lua_setfield(L, -2, stat_keys[i]);
+  }
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, ridx, 4);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Properties and metatables
+** ===================================================================== */
+
+/* res.capacity, .count, .name, .priority, .preemptive, .queue (a list of
+** the waiting requests), .stats; methods */
+static int r_index(lua_State *L) {
+  lres *r = check_res(L, 1);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "count") == 0)
+    lua_pushinteger(L, r->count);
+  else if (strcmp(k, "capacity") == 0)
+    lua_pushinteger(L, r->capacity);
+  else if (strcmp(k, "stats") == 0)
+    push_stats(L, 1);
+  else if (strcmp(k, "name") == 0)
+    lua_getiuservalue(L, 1, 2);
+  else if (strcmp(k, "queue") == 0)
+    push_list(L, r, LIST_QUEUE);
+  else if (strcmp(k, "priority") == 0)
+    lua_pushboolean(L, r->priority);
+  else if (strcmp(k, "preemptive") == 0)
+    lua_pushboolean(L, r->preemptive);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int r_tostring(lua_State *L) {
+  lres *r = check_res(L, 1);
+  if (lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
+    lua_pushfstring(L, "des.resource '%s': %I/%I in use, %I waiting",
+                    lua_tostring(L, -1), r->count, r->capacity,
+                    (lua_Integer)r->qlen);
+  else
+    lua_pushfstring(L, "des.resource: %I/%I in use, %I waiting", r->count,
+                    r->capacity, (lua_Integer)r->qlen);
+  return 1;
+}
+
+static int r_gc(lua_State *L) {
+  lres *r = lua_touserdata(L, 1);
+  lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue), 0);
+  lres_realloc(r, r->users, r->capusers * sizeof(*r->users), 0);
+  lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
+  lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
+  lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale), 0);
+  r->stale = NULL;
+  r->nstale = r->capstale = 0;
+  r->queue = r->users = NULL;
+  r->lqueue.time_at = r->lbusy.time_at = NULL;
+  r->qcap = r->capusers = r->qlen = r->nusers = 0;
+  r->lqueue.ntime_at = r->lbusy.ntime_at = 0;
+  return 0;
+}
+
+/* req.resource, .task, .priority, .seq, .time, .granted, .granted_at,
+** .released, .preempted; methods */
+static int q_index(lua_State *L) {
+  lres_req *req = check_req(L, 1);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "resource") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else if (strcmp(k, "task") == 0)
+    lua_getiuservalue(L, 1, 2);
+  else if (strcmp(k, "priority") == 0)
+    lua_pushnumber(L, req->priority);
+  else if (strcmp(k, "seq") == 0)
+    lua_pushinteger(L, (lua_Integer)req->seq);
+  else if (strcmp(k, "time") == 0)
+    lua_pushnumber(L, rt_units(req->res->rt, req->time));
+  else if (strcmp(k, "granted") == 0)
+    lua_pushboolean(L, req->granted);
+  else if (strcmp(k, "granted_at") == 0 && req->granted)
+    lua_pushnumber(L, rt_units(req->res->rt, req->granted_at));
+  else if (strcmp(k, "released") == 0)
+    lua_pushboolean(L, req->released);
+  else if (strcmp(k, "preempted") == 0)
+    lua_pushboolean(L, req->preempted);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int q_tostring(lua_State *L) {
+  lres_req *req = check_req(L, 1);
+  lua_pushfstring(L, "des.request #%I (%s)", (lua_Integer)req->seq,
+                  req->released  ? "released"
+                  : req->granted ? "granted"
+                                 : "waiting");
+  return 1;
+}
+
+static const luaL_Reg res_methods[] = {
+    {"acquire", r_acquire},           {"release", r_release},
+    {"set_capacity", r_set_capacity}, {"holders", r_holders},
+    {"waiters", r_waiters},           {NULL, NULL}};
+
+static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
+
+static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
+
+void lres_open(lua_State *L, int mod) {
+  luaL_newmetatable(L, DES_RESOURCE_MT);
+  lua_pushcfunction(L, r_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, r_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_newtable(L);
+  ldes_setfuncs(L, -1, res_methods);
+  lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, r_index);
+  lua_pop(L, 1);
+  luaL_newmetatable(L, DES_REQUEST_MT);
+  lua_pushcfunction(L, q_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, q_release);
+  lua_setfield(L, -2, "__close");
+  lua_newtable(L);
+  ldes_setfuncs(L, -1, req_methods);
+  lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, q_index);
+  lua_pop(L, 1);
+  luaL_newmetatable(L, DES_RESSTAT_MT);
+  lua_pushcfunction(L, s_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);
+  lua_pushcfunction(L, s_report);
+  lua_setfield(L, -2, "report");
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  ldes_setfuncs(L, mod, module_funcs);
+}
