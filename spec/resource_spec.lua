@@ -180,12 +180,63 @@ describe("des.resource", function()
   end)
 
   it("refuses bad arguments", function()
-    assert.has_error(function() des.resource(0) end)
-    assert.has_error(function() des.resource(1.5) end)
+    local h = require "helpers"
+    h.contains(h.err_of(des.resource, 0), "capacity must be an integer >= 1")
+    h.contains(h.err_of(des.resource, 1.5), "capacity must be an integer >= 1")
+    h.contains(h.err_of(des.resource, 1, 5), "options must be a table")
     sim_run(function()
       local res = des.resource(1)
-      assert.has_error(function() res:acquire("high") end)
-      assert.has_error(function() res:acquire(nil, -1) end)
+      h.contains(h.err_of(res.acquire, res, "high"), "priority must be a number")
+      h.contains(h.err_of(res.acquire, res, nil, -1), "timeout must be a number >= 0")
+      h.contains(h.err_of(res.acquire, res, nil, 0 / 0), "timeout must be a number >= 0")
+      h.contains(h.err_of(res.set_capacity, res, 0), "capacity must be an integer >= 1")
+      h.contains(h.err_of(res.release, res, {}), "not a request of this resource")
+      local other = des.resource(1):acquire()
+      h.contains(h.err_of(res.release, res, other), "not a request of this resource")
+      h.contains(h.err_of(res.acquire, {}), "des.resource expected")
+    end)
+    local busy = des.resource(1)
+    local _held = busy:acquire() -- outside a task: granted at once when free
+    h.contains(h.err_of(busy.acquire, busy), "not inside a task")
+  end)
+
+  it("keeps no request it let go of: cancelled, interrupted, timed out, released", function()
+    local res
+    sim_run(function()
+      res = des.resource(1)
+      des.spawn(function() local _r <close> = res:acquire(); des.sleep(1e6) end)
+      for _ = 1, 200 do
+        des.spawn(function() res:acquire(nil, 0.5) end)
+        local c = des.spawn(function() res:acquire() end)
+        local i = des.spawn(function() pcall(res.acquire, res) end)
+        des.sleep(0.1)
+        c:cancel()
+        i:interrupt("go")
+        des.sleep(1)
+      end
+      assert.are.equal(0, #res.queue)
+    end)
+    local n = 0
+    for _ in pairs(debug.getuservalue(res, 1)) do n = n + 1 end
+    assert.are.equal(0, n) -- the holder released at the end of the run too
+  end)
+
+  it("lists its waiting requests, holders and waiters in order, and prints itself", function()
+    sim_run(function()
+      local res = des.resource(1, { name = "desk" })
+      local function user(t) return function() local _r <close> = res:acquire(); des.sleep(t) end end
+      local a = des.spawn{ name = "a", user(5) }
+      local b = des.spawn{ name = "b", user(1) }
+      local c = des.spawn{ name = "c", user(1) }
+      des.sleep(1)
+      assert.are.same({ a }, res:holders())
+      assert.are.same({ b, c }, res:waiters())
+      local q = res.queue
+      assert.are.equal(2, #q)
+      assert.are.equal(b, q[1].task)
+      assert.is_false(q[1].granted)
+      assert.are.equal("des.resource 'desk': 1/1 in use, 2 waiting", tostring(res))
+      assert.are.equal("desk", res.name)
     end)
   end)
 end)
