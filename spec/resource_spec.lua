@@ -224,7 +224,9 @@ describe("des.resource", function()
   it("lists its waiting requests, holders and waiters in order, and prints itself", function()
     sim_run(function()
       local res = des.resource(1, { name = "desk" })
-      local function user(t) return function() local _r <close> = res:acquire(); des.sleep(t) end end
+      local function user(t)
+        return function() local _r <close> = res:acquire(); des.sleep(t) end
+      end
       local a = des.spawn{ name = "a", user(5) }
       local b = des.spawn{ name = "b", user(1) }
       local c = des.spawn{ name = "c", user(1) }
