@@ -236,6 +236,34 @@ int des_wake(des_host *h, des_caller caller, des_time when, int64_t value);
 ** nvalues values on top of the stack (popped), at the current time. */
 int des_trigger(des_host *h, int idx, int nvalues);
 
+/* ---- Random streams ---------------------------------------------------- */
+
+/* A stream of the host's seed, as des.rng(name) gives the model: the same
+** (seed, name) gives the same numbers on every platform, and streams of
+** different names are independent (NULL: "default"). NULL on no memory;
+** free it with des_rng_free. */
+typedef struct des_rng des_rng;
+des_rng *des_rng_new(des_host *h, const char *name);
+void des_rng_free(des_host *h, des_rng *r);
+
+/* Draws; the parameters are trusted (the Lua binding checks them). */
+uint64_t des_rng_next(des_rng *r);                         /* 64 bits */
+double des_rng_double(des_rng *r);                         /* [0, 1) */
+double des_rng_uniform(des_rng *r, double a, double b);    /* [a, b) */
+int64_t des_rng_integer(des_rng *r, int64_t a, int64_t b); /* [a, b] */
+double des_rng_exponential(des_rng *r, double mean);
+double des_rng_normal(des_rng *r, double mu, double sd);
+double des_rng_lognormal(des_rng *r, double mu, double sigma);
+double des_rng_triangular(des_rng *r, double low, double mode, double high);
+int des_rng_bernoulli(des_rng *r, double p);
+double des_rng_gamma(des_rng *r, double k, double theta);
+double des_rng_erlang(des_rng *r, int64_t k, double mean);
+double des_rng_beta(des_rng *r, double a, double b);
+double des_rng_weibull(des_rng *r, double shape, double scale);
+int64_t des_rng_poisson(des_rng *r, double mean); /* mean <= 1e15 */
+double des_rng_empirical(des_rng *r, const double *x, size_t n,
+                         int interpolate); /* x sorted if interpolate */
+
 /* ---- Lua ---------------------------------------------------------------*/
 
 /* The host's Lua state, for anything the API above does not cover. */

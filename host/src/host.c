@@ -25,6 +25,7 @@
 #include <lualib.h>
 
 #include "ldes.h"
+#include "rng.h"
 
 #define HOST_HOOK_COUNT 1000 /* instructions between budget checks */
 #define HOST_DEFAULT_RESOLUTION 1000000000
@@ -750,6 +751,27 @@ int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
 
 void des_shuffle_ties(des_host *h, int on, uint64_t seed) {
   sim_set_shuffle(h->rt->sim, on, seed);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Random streams
+** ===================================================================== */
+
+des_rng *des_rng_new(des_host *h, const char *name) {
+  des_rng *r;
+  if (name == NULL)
+    name = "default"; /* as des.rng() */
+  r = host_alloc(h, NULL, 0, sizeof(*r));
+  if (r != NULL)
+    des_rng_stream(r, h->rt->seed, name, strlen(name));
+  return r;
+}
+
+void des_rng_free(des_host *h, des_rng *r) {
+  if (r != NULL)
+    host_alloc(h, r, sizeof(*r), 0);
 }
 
 /* }==================================================================== */

@@ -671,6 +671,43 @@ static void collect_line(void *ctx, const char *line) {
     (*n)++;
 }
 
+/* A stream from C gives the model's numbers for the same name. */
+static void test_random_streams(void) {
+  des_config cfg;
+  des_host *h = NULL;
+  des_rng *a, *b;
+  double xs[3];
+  int i;
+  des_config_init(&cfg);
+  cfg.seed = 42;
+  CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
+  a = des_rng_new(h, "arrivals");
+  b = des_rng_new(h, NULL);
+  CHECK(a != NULL && b != NULL);
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local r = require('des').rng('arrivals')\n"
+                        "return r:exponential(2), r:gamma(3, 1), "
+                        "require('des').rng():uniform(0, 1)",
+                        3),
+           DES_OK);
+  for (i = 0; i < 3; i++)
+    xs[i] = lua_tonumber(des_lua(h), i + 1);
+  lua_settop(des_lua(h), 0);
+  CHECK(des_rng_exponential(a, 2) == xs[0]);
+  CHECK(des_rng_gamma(a, 3, 1) == xs[1]);
+  CHECK(des_rng_uniform(b, 0, 1) == xs[2]);
+  {
+    int64_t k = des_rng_poisson(a, 4);
+    double d[] = {1, 2, 3};
+    double e = des_rng_empirical(a, d, 3, 1);
+    CHECK(k >= 0 && e >= 1 && e <= 3);
+  }
+  des_rng_free(h, a);
+  des_rng_free(h, b);
+  des_host_free(h);
+}
+
 static void test_trace_and_shuffle(void) {
   des_host *h = new_host();
   int lines = 0;
@@ -741,6 +778,7 @@ int main(void) {
   test_interrupt();
   test_sandbox();
   test_two_hosts_and_allocator();
+  test_random_streams();
   test_trace_and_shuffle();
   test_free_with_suspended_tasks();
   if (failures != 0) {
