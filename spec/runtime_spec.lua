@@ -1200,6 +1200,9 @@ describe("memory", function()
       return #big
     end)
     sim:run()
+    -- its thread went back to the runtime's pool of threads, empty: drop
+    -- the pool to see that nothing else holds the thread
+    debug.getregistry()["des.threads"] = nil
     collectgarbage()
     collectgarbage()
     assert.is_nil(next(weak))
@@ -1207,6 +1210,30 @@ describe("memory", function()
     sim:spawn(function() got = t:join() end) -- the results are kept
     sim:run()
     assert.equal(0, got)
+  end)
+
+  it("a finished task's thread serves a later task, with nothing of the first", function()
+    local sim, seen = des.new{}, {}
+    sim:spawn(function() seen[1] = coroutine.running(); local x <const> = 1; return x end)
+    sim:run()
+    sim:spawn(function(...)
+      seen[2] = coroutine.running()
+      seen.top = select("#", ...)
+      seen.self = des.self().name
+    end)
+    sim:run()
+    assert.are.equal(seen[1], seen[2]) -- reused
+    assert.are.equal(0, seen.top)
+    assert.is_nil(seen.self)
+    -- a failed task's thread is not reused
+    local failed
+    sim:on_error(function() end)
+    sim:spawn(function() failed = coroutine.running(); error("x") end)
+    sim:run()
+    local next_co
+    sim:spawn(function() next_co = coroutine.running() end)
+    sim:run()
+    assert.are_not.equal(failed, next_co)
   end)
 
   it("a cancelled task does not keep its coroutine alive", function()

@@ -1236,6 +1236,7 @@ describe("memory", function()
       des.any{ never, des.timeout(1) }:wait()
     end)
     sim:run()
+    debug.getregistry()["des.threads"] = nil -- the pool of reusable threads
     collectgarbage()
     collectgarbage()
     assert.equal("done", t.status)

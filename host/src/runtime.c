@@ -528,6 +528,52 @@ void rt_push_task_label(lua_State *L, int task_idx) {
   lua_remove(L, -2);
 }
 
+/* A pool of finished threads for new tasks: a thread whose function
+** returned is as good as new once its stack is empty, and reusing it saves
+** creating (and later collecting) a thread and its stack per task. */
+#define RT_THREADS_KEY "des.threads"
+#define RT_THREADS_MAX 64
+
+/* Push a thread for a new task: from the pool, or a new one. */
+static lua_State *thread_get(lua_State *L) {
+  lua_Integer n;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY) == LUA_TTABLE &&
+      (n = (lua_Integer)lua_rawlen(L, -1)) > 0) {
+    lua_State *co;
+    lua_rawgeti(L, -1, n);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, n);
+    lua_remove(L, -2);
+    co = lua_tothread(L, -1);
+    return co;
+  }
+  lua_pop(L, 1);
+  return lua_newthread(L);
+}
+
+/* Keep the thread of the task at idx, which returned normally, for a new
+** task (unless the pool is full or the thread is not reusable). */
+static void thread_put(lua_State *L, int idx) {
+  lua_State *co;
+  lua_getiuservalue(L, idx, UV_AUX);
+  co = lua_tothread(L, -1);
+  if (co == NULL || lua_status(co) != LUA_OK || lua_gettop(co) != 0) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, RT_THREADS_MAX, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY);
+  }
+  if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  }
+  lua_pop(L, 2);
+}
+
 des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
                    int name_idx, int daemon) {
   des_task *t;
@@ -547,7 +593,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t->state = TASK_READY;
   t->since = sim_now(rt->sim);
   t->what = "start";
-  co = lua_newthread(L);
+  co = thread_get(L);
   lua_setiuservalue(L, tidx, UV_AUX);
   if (name_idx) {
     lua_pushvalue(L, name_idx);
@@ -590,6 +636,8 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   t->state = (uint8_t)state;
   t->since = sim_now(rt->sim);
   if (state != TASK_FAILED) {
+    if (state == TASK_DONE)
+      thread_put(L, idx);
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }
