@@ -13,9 +13,11 @@
 ** Finding the next event. uint64_t occupied[L] has a bit per non-empty slot
 ** and `levels` a bit per non-empty level. Level 0's lowest set bit is the
 ** next tick; otherwise the lowest occupied slot of the lowest non-empty
-** level starts the next block that holds anything: the cursor jumps to that
-** block's start and the slot is cascaded (its entries re-placed by the rule
-** above, now at lower levels). Empty stretches of any length cost two ctz.
+** level is the next block that holds anything: the cursor jumps to that
+** slot's earliest event and the slot is cascaded (its entries re-placed by
+** the rule above, now at lower levels; the earliest at level 0 at once, so
+** a lone far event costs one cascade, not one per level). Empty stretches
+** of any length cost two ctz.
 **
 ** Ties are FIFO by construction: slots are arrays appended at the tail and
 ** drained from the head, cascades re-append in array order, and the level
@@ -236,16 +238,17 @@ static wh_slot *wh_dest(wheel *w, const wh_entry *e) {
   return &w->slots[nl][wh_slot_of((uint64_t)e->when, nl)];
 }
 
-/* Move the cursor to the start of slot (level, sl), level > 0, and re-place
-** its live entries at lower levels, in order. Room is reserved in every
+/* Move the cursor to `target`, a time inside the block of slot (level, sl),
+** level > 0, and no later than its earliest live entry, and re-place the
+** slot's live entries at lower levels, in order. Room is reserved in every
 ** destination first (counting in wh_slot.pending), so on ENOMEM nothing
 ** has changed. */
-static int wh_cascade(wheel *w, int level, int sl) {
+static int wh_cascade(wheel *w, int level, int sl, uint64_t target) {
   wh_slot *s = &w->slots[level][sl];
   uint64_t old = w->cursor;
   uint32_t i;
   int rc = WHEEL_OK;
-  w->cursor = wh_block_start(w, level, sl);
+  w->cursor = target;
   for (i = s->head; i < s->len && rc == WHEEL_OK; i++) {
     if (wh_entry_live(w, &s->a[i])) {
       wh_slot *d = wh_dest(w, &s->a[i]);
@@ -289,6 +292,7 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
   for (;;) {
     int level, sl;
     wh_slot *s;
+    uint64_t target;
     if (w->live == 0)
       return WHEEL_EMPTY;
     level = wh_ctz(w->levels);
@@ -310,13 +314,19 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
     }
     if (wh_block_start(w, level, sl) > limit)
       return WH_SLOTS;
-    if (!to_limit &&
-        wh_block_start(w, level, sl) + ((uint64_t)1 << (WH_BITS * level)) - 1 >
-            limit &&
-        wh_slot_min(w, s) > limit)
-      return WH_SLOTS; /* the block straddles limit, its events are after:
-                       ** cascading would move the cursor past now */
-    if (wh_cascade(w, level, sl) != WHEEL_OK)
+    if (to_limit)
+      target = wh_block_start(w, level, sl);
+    else {
+      /* Move the cursor straight to the slot's earliest event: it lands at
+      ** level 0 in one cascade instead of one per level (all lower levels
+      ** are empty and every other event is later, so no event is passed;
+      ** equal times still meet in one slot, as the level rule holds). */
+      target = wh_slot_min(w, s);
+      if (target > limit)
+        return WH_SLOTS; /* its events are after limit: cascading would
+                         ** move the cursor past now */
+    }
+    if (wh_cascade(w, level, sl, target) != WHEEL_OK)
       return WHEEL_ENOMEM;
   }
 }
