@@ -19,6 +19,44 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
 void ldes_set_index(lua_State *L, int mt, lua_CFunction index);
 int ldes_method(lua_State *L);
 
+/* Create metatable tname (as luaL_newmetatable) and remember its address
+** as G->mt[which]. */
+int ldes_newmetatable(lua_State *L, int which, const char *tname);
+
+/* luaL_testudata by address (see ldes_checkudata); NULL if not. */
+static inline void *ldes_testudata(lua_State *L, int idx, int which,
+                                   const char *tname) {
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  void *p = lua_touserdata(L, idx);
+  if (p == NULL)
+    return NULL;
+  if (G != NULL) {
+    int ok = 0;
+    if (lua_getmetatable(L, idx)) {
+      ok = lua_topointer(L, -1) == G->mt[which];
+      lua_pop(L, 1);
+    }
+    return ok ? p : NULL;
+  }
+  return luaL_testudata(L, idx, tname);
+}
+
+/* luaL_checkudata for the metatables of rt_global.mt, by address: for
+** functions whose upvalue 1 is the rt_global (see ldes_setfuncs); others
+** fall back to luaL_checkudata, as does a wrong type (for its message). */
+static inline void *ldes_checkudata(lua_State *L, int idx, int which,
+                                    const char *tname) {
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  void *p = lua_touserdata(L, idx);
+  if (G != NULL && p != NULL && lua_getmetatable(L, idx)) {
+    int ok = lua_topointer(L, -1) == G->mt[which];
+    lua_pop(L, 1);
+    if (ok)
+      return p;
+  }
+  return luaL_checkudata(L, idx, tname);
+}
+
 /* spawn on rt from arguments starting at `first`; pushes the task. */
 int ltask_spawn(lua_State *L, des_runtime *rt, int first);
 

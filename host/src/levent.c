@@ -29,7 +29,7 @@ typedef struct des_event {
 } des_event;
 
 static des_event *check_event(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, DES_EVENT_MT);
+  return ldes_checkudata(L, idx, RT_MT_EVENT, DES_EVENT_MT);
 }
 
 /* A new pending event with room for n member nodes; pushes it. */
@@ -428,7 +428,7 @@ static const luaL_Reg module_funcs[] = {{"event", l_event},
 
 void levent_open(lua_State *L, int mod) {
   mod = lua_absindex(L, mod);
-  luaL_newmetatable(L, DES_EVENT_MT);
+  ldes_newmetatable(L, RT_MT_EVENT, DES_EVENT_MT);
   ldes_setfuncs(L, -1, event_meta);
   lua_newtable(L);
   ldes_setfuncs(L, -1, event_methods);

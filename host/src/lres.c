@@ -291,11 +291,11 @@ static void req_leave(des_task *t, void *ctx) {
 ** ===================================================================== */
 
 static lres *check_res(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, DES_RESOURCE_MT);
+  return ldes_checkudata(L, idx, RT_MT_RESOURCE, DES_RESOURCE_MT);
 }
 
 static lres_req *check_req(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, DES_REQUEST_MT);
+  return ldes_checkudata(L, idx, RT_MT_REQUEST, DES_REQUEST_MT);
 }
 
 /* anchors[req.seq] = request at idx (or nil when value == 0), for the
@@ -771,7 +771,7 @@ static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
 static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
 
 void lres_open(lua_State *L, int mod) {
-  luaL_newmetatable(L, DES_RESOURCE_MT);
+  ldes_newmetatable(L, RT_MT_RESOURCE, DES_RESOURCE_MT);
   lua_pushcfunction(L, r_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pushcfunction(L, r_gc);
@@ -781,10 +781,11 @@ void lres_open(lua_State *L, int mod) {
   lua_setfield(L, -2, "methods");
   ldes_set_index(L, -1, r_index);
   lua_pop(L, 1);
-  luaL_newmetatable(L, DES_REQUEST_MT);
+  ldes_newmetatable(L, RT_MT_REQUEST, DES_REQUEST_MT);
   lua_pushcfunction(L, q_tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, q_release);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  lua_pushcclosure(L, q_release, 1); /* rt_global upvalue: fast checks */
   lua_setfield(L, -2, "__close");
   lua_newtable(L);
   ldes_setfuncs(L, -1, req_methods);

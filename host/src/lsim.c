@@ -41,8 +41,14 @@ int ldes_method(lua_State *L) {
   return 0;
 }
 
+int ldes_newmetatable(lua_State *L, int which, const char *tname) {
+  int created = luaL_newmetatable(L, tname);
+  rt_global_get(L)->mt[which] = lua_topointer(L, -1);
+  return created;
+}
+
 static des_runtime *check_sim(lua_State *L, int idx) {
-  des_runtime *rt = luaL_checkudata(L, idx, DES_SIM_MT);
+  des_runtime *rt = ldes_checkudata(L, idx, RT_MT_SIM, DES_SIM_MT);
   if (rt->closed)
     luaL_error(L, "attempt to use a closed simulation");
   return rt;
@@ -130,7 +136,7 @@ static int l_new(lua_State *L) {
 
 /* The simulation at index 1: a sim object, or the module (des.run). */
 static des_runtime *self_sim(lua_State *L, int *first) {
-  if (luaL_testudata(L, 1, DES_SIM_MT)) {
+  if (ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT)) {
     *first = 2;
     return check_sim(L, 1);
   }
@@ -484,7 +490,7 @@ int luaopen_des(lua_State *L) {
   rt_global_get(L);
   lua_newtable(L);
   mod = lua_gettop(L);
-  luaL_newmetatable(L, DES_SIM_MT);
+  ldes_newmetatable(L, RT_MT_SIM, DES_SIM_MT);
   ldes_setfuncs(L, -1, sim_meta);
   lua_newtable(L);
   ldes_setfuncs(L, -1, sim_methods);

@@ -11,7 +11,7 @@ static const char *const task_states[] = {
     "ready", "running", "sleeping", "waiting", "done", "failed", "cancelled"};
 
 static des_task *check_task(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, DES_TASK_MT);
+  return ldes_checkudata(L, idx, RT_MT_TASK, DES_TASK_MT);
 }
 
 /* The running task, or a clear error naming the function. */
@@ -210,7 +210,7 @@ static const luaL_Reg module_funcs[] = {{"spawn", l_spawn},
 /* Register the task metatable and the module functions into mod. */
 void ltask_open(lua_State *L, int mod) {
   mod = lua_absindex(L, mod);
-  luaL_newmetatable(L, DES_TASK_MT);
+  ldes_newmetatable(L, RT_MT_TASK, DES_TASK_MT);
   ldes_setfuncs(L, -1, task_meta);
   lua_newtable(L);
   ldes_setfuncs(L, -1, task_methods);

@@ -26,6 +26,17 @@
 #define DES_COMPONENT_MT "des.component"
 
 typedef struct rt_global rt_global;
+
+/* The binding's metatables, whose addresses rt_global keeps so that a
+** userdata is checked without looking its metatable up by name. */
+enum {
+  RT_MT_SIM,
+  RT_MT_TASK,
+  RT_MT_EVENT,
+  RT_MT_RESOURCE,
+  RT_MT_REQUEST,
+  RT_NMT
+};
 typedef struct des_runtime des_runtime;
 typedef struct des_task des_task;
 typedef struct rt_waitable rt_waitable;
@@ -131,6 +142,7 @@ struct rt_global {
   lua_State *volatile running; /* the task coroutine resumed now, or NULL */
   lua_Alloc allocf;
   void *allocud;
+  const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
 };
 
 /* Registry keys. */
