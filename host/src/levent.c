@@ -39,7 +39,7 @@ static des_event *event_new(lua_State *L, int kind, uint32_t n) {
   memset(ev, 0, size);
   ev->kind = (uint8_t)kind;
   ev->n = n;
-  luaL_setmetatable(L, DES_EVENT_MT);
+  ldes_setmetatable(L, RT_MT_EVENT);
   return ev;
 }
 

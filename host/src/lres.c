@@ -359,7 +359,7 @@ static int l_resource(lua_State *L) {
   r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
   r->wait.min = HUGE_VAL;
   r->wait.max = -HUGE_VAL;
-  luaL_setmetatable(L, DES_RESOURCE_MT);
+  ldes_setmetatable(L, RT_MT_RESOURCE);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   if (lua_istable(L, 2)) {
@@ -465,7 +465,7 @@ static int r_acquire(lua_State *L) {
   req->priority = luaL_optnumber(L, 2, 0);
   req->seq = ++r->seq;
   req->time = sim_now(r->rt->sim);
-  luaL_setmetatable(L, DES_REQUEST_MT);
+  ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
   if (t != NULL) {

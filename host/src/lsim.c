@@ -41,9 +41,13 @@ int ldes_method(lua_State *L) {
   return 0;
 }
 
+const char rt_mt_keys[RT_NMT];
+
 int ldes_newmetatable(lua_State *L, int which, const char *tname) {
   int created = luaL_newmetatable(L, tname);
   rt_global_get(L)->mt[which] = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
   return created;
 }
 
@@ -61,7 +65,7 @@ static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = 1; /* until initialised: __gc must not free anything */
-  luaL_setmetatable(L, DES_SIM_MT);
+  ldes_setmetatable(L, RT_MT_SIM);
   lua_newtable(L);
   lua_setiuservalue(L, obj, 1);
   if (rt_init(L, rt, seed, resolution) != 0)

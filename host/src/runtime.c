@@ -25,6 +25,11 @@
 #define RT_CANCELLED_MT "des.Cancelled"
 #define RT_INTERRUPT_MT "des.Interrupt"
 
+/* Registry keys by address (no string to intern on every use): the
+** objects by pointer (weak values), and the pool of threads. */
+static const char rt_objects_key = 'o';
+static const char rt_threads_key = 't';
+
 /* Codes the runtime handler returns to stop a run. */
 #define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
 
@@ -70,7 +75,7 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pushliteral(L, "v");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   /* Threads copy the main thread's extra space when created: start it at
   ** "no task" (Lua leaves it uninitialised). des owns LUA_EXTRASPACE. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -149,14 +154,14 @@ des_task *rt_current(lua_State *L) {
 
 void rt_register_object(lua_State *L, int idx, const void *p) {
   idx = lua_absindex(L, idx);
-  lua_getfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   lua_pushvalue(L, idx);
   lua_rawsetp(L, -2, p);
   lua_pop(L, 1);
 }
 
 void rt_push_object(lua_State *L, const void *p) {
-  lua_getfield(L, LUA_REGISTRYINDEX, RT_OBJECTS_KEY);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   lua_rawgetp(L, -1, p);
   lua_remove(L, -2);
 }
@@ -530,22 +535,21 @@ void rt_push_task_label(lua_State *L, int task_idx) {
 
 /* A pool of finished threads for new tasks: a thread whose function
 ** returned is as good as new once its stack is empty, and reusing it saves
-** creating (and later collecting) a thread and its stack per task. */
-#define RT_THREADS_KEY "des.threads"
+** creating (and later collecting) a thread and its stack per task. At
+** most RT_THREADS_MAX empty threads wait there (the collector shrinks
+** their stacks). */
 #define RT_THREADS_MAX 64
 
 /* Push a thread for a new task: from the pool, or a new one. */
 static lua_State *thread_get(lua_State *L) {
   lua_Integer n;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY) == LUA_TTABLE &&
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key) == LUA_TTABLE &&
       (n = (lua_Integer)lua_rawlen(L, -1)) > 0) {
-    lua_State *co;
     lua_rawgeti(L, -1, n);
     lua_pushnil(L);
     lua_rawseti(L, -3, n);
     lua_remove(L, -2);
-    co = lua_tothread(L, -1);
-    return co;
+    return lua_tothread(L, -1);
   }
   lua_pop(L, 1);
   return lua_newthread(L);
@@ -561,11 +565,11 @@ static void thread_put(lua_State *L, int idx) {
     lua_pop(L, 1);
     return;
   }
-  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY) != LUA_TTABLE) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, RT_THREADS_MAX, 0);
     lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, RT_THREADS_KEY);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
   }
   if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
@@ -586,7 +590,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
-  luaL_setmetatable(L, DES_TASK_MT);
+  ldes_setmetatable(L, RT_MT_TASK);
   t->rt = rt;
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
@@ -1224,8 +1228,12 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
 ** Time conversion (DESIGN "Time")
 ** ===================================================================== */
 
-/* ticks // R + (ticks % R) / R: the double nearest the exact time. */
+/* ticks / R in units. Below 2^53 ticks both are exact doubles, so one
+** correctly rounded division gives the double nearest the exact time;
+** beyond, ticks // R + (ticks % R) / R keeps the whole units exact. */
 lua_Number rt_units(const des_runtime *rt, des_time ticks) {
+  if (ticks < ((des_time)1 << 53) && rt->resolution < ((int64_t)1 << 53))
+    return (lua_Number)ticks / (lua_Number)rt->resolution;
   return (lua_Number)(ticks / rt->resolution) +
          (lua_Number)(ticks % rt->resolution) / (lua_Number)rt->resolution;
 }

@@ -147,7 +147,14 @@ struct rt_global {
 
 /* Registry keys. */
 #define RT_GLOBAL_KEY "des.global"
-#define RT_OBJECTS_KEY "des.objects" /* weak: light userdata -> object */
+/* The metatables are also in the registry under &rt_mt_keys[RT_MT_*]. */
+extern const char rt_mt_keys[RT_NMT];
+
+/* Set the metatable `which` (RT_MT_*) on the value at the top. */
+static inline void ldes_setmetatable(lua_State *L, int which) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
+  lua_setmetatable(L, -2);
+}
 
 rt_global *rt_global_get(lua_State *L);
 
