@@ -29,6 +29,7 @@
 ** objects by pointer (weak values), and the pool of threads. */
 static const char rt_objects_key = 'o';
 static const char rt_threads_key = 't';
+#define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 
 /* Codes the runtime handler returns to stop a run. */
 #define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
@@ -69,6 +70,10 @@ rt_global *rt_global_get(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  /* the pool of threads for new tasks, preallocated: putting a thread
+  ** back never allocates (task_resume relies on it) */
+  lua_createtable(L, RT_THREADS_MAX, 0);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
   /* objects: light userdata -> object, weak values */
   lua_newtable(L);
   lua_createtable(L, 0, 1);
@@ -538,7 +543,6 @@ void rt_push_task_label(lua_State *L, int task_idx) {
 ** creating (and later collecting) a thread and its stack per task. At
 ** most RT_THREADS_MAX empty threads wait there (the collector shrinks
 ** their stacks). */
-#define RT_THREADS_MAX 64
 
 /* Push a thread for a new task: from the pool, or a new one. */
 static lua_State *thread_get(lua_State *L) {
@@ -565,12 +569,7 @@ static void thread_put(lua_State *L, int idx) {
     lua_pop(L, 1);
     return;
   }
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, RT_THREADS_MAX, 0);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
-  }
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
   if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -982,6 +981,17 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   } else if (status != LUA_OK)
     nres = 0;
   top = lua_gettop(L);
+  if (status == LUA_OK && nres == 0 && t->done.head == NULL) {
+    /* the common end: no results to keep, nobody waiting to be told.
+    ** Nothing here allocates (the thread pool is preallocated), so it
+    ** needs no protected call. */
+    rt_push_task(L, t);
+    lua_pushnil(L);
+    lua_setiuservalue(L, -2, UV_VALUES);
+    task_finish(L, t, -1, TASK_DONE);
+    lua_settop(L, top);
+    return 0;
+  }
   rt_push_task(L, t);
   lua_pushcfunction(L, finish_protected);
   lua_pushvalue(L, -2);
