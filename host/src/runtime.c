@@ -73,14 +73,18 @@ rt_global *rt_global_get(lua_State *L) {
   /* the pool of threads for new tasks, preallocated: putting a thread
   ** back never allocates (task_resume relies on it) */
   lua_createtable(L, RT_THREADS_MAX, 0);
+  lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
+  G->ref_threads = luaL_ref(L, LUA_REGISTRYINDEX);
   /* objects: light userdata -> object, weak values */
   lua_newtable(L);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "v");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
+  G->ref_objects = luaL_ref(L, LUA_REGISTRYINDEX);
   /* Threads copy the main thread's extra space when created: start it at
   ** "no task" (Lua leaves it uninitialised). des owns LUA_EXTRASPACE. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -173,9 +177,11 @@ void rt_push_object(lua_State *L, const void *p) {
 
 /* Push the anchor table of rt's simulation. */
 static void push_anchors(lua_State *L, des_runtime *rt) {
-  rt_push_object(L, rt);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
+  lua_rawgetp(L, -1, rt);
   lua_getiuservalue(L, -1, 1);
-  lua_remove(L, -2);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
 }
 
 void rt_push_task(lua_State *L, des_task *t) {
@@ -545,9 +551,9 @@ void rt_push_task_label(lua_State *L, int task_idx) {
 ** their stacks). */
 
 /* Push a thread for a new task: from the pool, or a new one. */
-static lua_State *thread_get(lua_State *L) {
+static lua_State *thread_get(lua_State *L, rt_global *G) {
   lua_Integer n;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key) == LUA_TTABLE &&
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
       (n = (lua_Integer)lua_rawlen(L, -1)) > 0) {
     lua_rawgeti(L, -1, n);
     lua_pushnil(L);
@@ -561,7 +567,7 @@ static lua_State *thread_get(lua_State *L) {
 
 /* Keep the thread of the task at idx, which returned normally, for a new
 ** task (unless the pool is full or the thread is not reusable). */
-static void thread_put(lua_State *L, int idx) {
+static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
@@ -569,7 +575,7 @@ static void thread_put(lua_State *L, int idx) {
     lua_pop(L, 1);
     return;
   }
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads);
   if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -596,13 +602,15 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t->state = TASK_READY;
   t->since = sim_now(rt->sim);
   t->what = "start";
-  co = thread_get(L);
+  co = thread_get(L, rt->G);
   lua_setiuservalue(L, tidx, UV_AUX);
   if (name_idx) {
     lua_pushvalue(L, name_idx);
     lua_setiuservalue(L, tidx, UV_NAME);
   }
-  rt_push_object(L, rt); /* the sim object */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects); /* the sim object */
+  lua_rawgetp(L, -1, rt);
+  lua_remove(L, -2);
   lua_setiuservalue(L, tidx, UV_SIM);
   /* function and arguments move onto the new coroutine */
   lua_pushvalue(L, fidx);
@@ -640,7 +648,7 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   t->since = sim_now(rt->sim);
   if (state != TASK_FAILED) {
     if (state == TASK_DONE)
-      thread_put(L, idx);
+      thread_put(L, rt->G, idx);
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }

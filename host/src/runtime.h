@@ -143,6 +143,7 @@ struct rt_global {
   lua_Alloc allocf;
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
+  int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
 };
 
 /* Registry keys. */
