@@ -30,10 +30,16 @@
 ** index that grows by doubling, with a free list: no malloc per event in
 ** steady state, and slot arrays keep their capacity. A cascade first
 ** reserves room in every destination slot, so it never fails halfway.
+** A cascade moves entries only, never reading a node (an entry carries
+** its time, and a slot without cancelled entries needs no liveness check),
+** so at 10^6 pending events the pool's cache misses are paid once per
+** event: when its entry reaches level 2 or below, its node is prefetched,
+** a few pops ahead of its use.
 **
 ** Cancel is O(1): the node's generation is bumped and it goes back to the
-** pool; its entry dies in place (skipped when reached) and a slot whose
-** entries are mostly dead is compacted. A handle is (generation << 32 |
+** pool; its entry dies in place (skipped when reached; its slot is found by
+** the level rule from the cursor) and a slot whose entries are mostly dead
+** is compacted. A handle is (generation << 32 |
 ** index): stale handles fail the generation check, never touch freed memory.
 */
 #include "wheel.h"
@@ -64,8 +70,7 @@ typedef struct wh_node {
   wheel_payload payload;
   uint32_t gen;
   uint32_t next_free;
-  uint8_t live;
-  uint8_t level, slot; /* where its entry is */
+  uint8_t live; /* its entry is at wh_level_of(cursor, when): see above */
 } wh_node;
 
 struct wheel {
@@ -142,20 +147,17 @@ static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   return WHEEL_OK;
 }
 
-/* Append an entry for node idx at its place (room must be reserved). */
-static void wh_place(wheel *w, uint32_t idx) {
-  wh_node *n = &w->nodes[idx];
-  int level = wh_level_of(w->cursor, (uint64_t)n->when);
-  int sl = wh_slot_of((uint64_t)n->when, level);
+/* Append entry e at its place (room must be reserved). Touches no node:
+** a cascade moves entries without reading the node pool. */
+static void wh_place(wheel *w, const wh_entry *e) {
+  int level = wh_level_of(w->cursor, (uint64_t)e->when);
+  int sl = wh_slot_of((uint64_t)e->when, level);
   wh_slot *s = &w->slots[level][sl];
-  wh_entry *e = &s->a[s->len++];
-  e->when = n->when;
-  e->idx = idx;
-  e->gen = n->gen;
-  n->level = (uint8_t)level;
-  n->slot = (uint8_t)sl;
+  s->a[s->len++] = *e;
   w->occupied[level] |= (uint64_t)1 << sl;
   w->levels |= 1u << level;
+  if (level <= 2) /* it pops soon: start loading its node */
+    __builtin_prefetch(&w->nodes[e->idx]);
 }
 
 /* Mark slot (level, sl) empty. */
@@ -248,23 +250,21 @@ static int wh_cascade(wheel *w, int level, int sl, uint64_t target) {
   uint64_t old = w->cursor;
   uint32_t i;
   int rc = WHEEL_OK;
+  if (s->dead > 0) /* then every entry is live: no node is read below */
+    wh_slot_compact(w, level, sl);
   w->cursor = target;
   for (i = s->head; i < s->len && rc == WHEEL_OK; i++) {
-    if (wh_entry_live(w, &s->a[i])) {
-      wh_slot *d = wh_dest(w, &s->a[i]);
-      rc = wh_slot_reserve(w, d, ++d->pending);
-    }
+    wh_slot *d = wh_dest(w, &s->a[i]);
+    rc = wh_slot_reserve(w, d, ++d->pending);
   }
   for (i = s->head; i < s->len; i++) /* clear the counts either way */
-    if (wh_entry_live(w, &s->a[i]))
-      wh_dest(w, &s->a[i])->pending = 0;
+    wh_dest(w, &s->a[i])->pending = 0;
   if (rc != WHEEL_OK) {
     w->cursor = old;
     return rc;
   }
   for (i = s->head; i < s->len; i++)
-    if (wh_entry_live(w, &s->a[i]))
-      wh_place(w, s->a[i].idx);
+    wh_place(w, &s->a[i]);
   wh_slot_clear(w, level, sl);
   return WHEEL_OK;
 }
@@ -274,7 +274,8 @@ static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
   uint64_t best = UINT64_MAX;
   uint32_t i;
   for (i = s->head; i < s->len; i++)
-    if (wh_entry_live(w, &s->a[i]) && (uint64_t)s->a[i].when < best)
+    if ((uint64_t)s->a[i].when < best &&
+        (s->dead == 0 || wh_entry_live(w, &s->a[i])))
       best = (uint64_t)s->a[i].when;
   return best;
 }
@@ -299,7 +300,8 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
     sl = wh_ctz(w->occupied[level]);
     s = &w->slots[level][sl];
     if (level == 0) {
-      while (s->head < s->len && !wh_entry_live(w, &s->a[s->head])) {
+      while (s->dead > 0 && s->head < s->len &&
+             !wh_entry_live(w, &s->a[s->head])) {
         s->head++;
         s->dead--;
       }
@@ -395,7 +397,13 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   n->seq = w->next_seq++;
   n->payload = *p;
   n->live = 1;
-  wh_place(w, idx);
+  {
+    wh_entry e;
+    e.when = when;
+    e.idx = idx;
+    e.gen = n->gen;
+    wh_place(w, &e);
+  }
   w->live++;
   if (out != NULL)
     *out = ((uint64_t)n->gen << 32) | idx;
@@ -415,16 +423,20 @@ static wh_node *wh_lookup(const wheel *w, wheel_handle h) {
 int wheel_cancel(wheel *w, wheel_handle h) {
   wh_node *n = wh_lookup(w, h);
   wh_slot *s;
+  int level, sl;
   if (n == NULL)
     return WHEEL_ESTALE;
-  s = &w->slots[n->level][n->slot];
+  /* its entry is where the level rule puts it now (see the top) */
+  level = wh_level_of(w->cursor, (uint64_t)n->when);
+  sl = wh_slot_of((uint64_t)n->when, level);
+  s = &w->slots[level][sl];
   s->dead++;
   wh_node_free(w, (uint32_t)h);
   w->live--;
   if (s->len - s->head == s->dead)
-    wh_slot_clear(w, n->level, n->slot);
+    wh_slot_clear(w, level, sl);
   else if (s->dead > 16 && s->dead * 2 > s->len - s->head)
-    wh_slot_compact(w, n->level, n->slot);
+    wh_slot_compact(w, level, sl);
   return WHEEL_OK;
 }
 
