@@ -98,6 +98,18 @@ describe("des.monitor levels", function()
     assert.are.same({ [1] = 4 }, res.stats.busy:report().time_at)
     assert.are.same({ [0] = 2, [1] = 2 }, res.stats.queue:report().time_at)
   end)
+
+  it("stores keep the time at each number of items", function()
+    local sim, st = des.new{}, nil
+    sim:spawn(function()
+      st = des.store()
+      des.sleep(1); st:put("a"); st:put("b")
+      des.sleep(2); st:get()
+      des.sleep(3)
+    end)
+    sim:run()
+    assert.are.same({ [0] = 1, [1] = 3, [2] = 2 }, st.stats.level:report().time_at)
+  end)
 end)
 
 describe("des.monitor export", function()

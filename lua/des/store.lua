@@ -29,7 +29,7 @@ local function new(capacity, opts)
   opts = opts or {}
   return setmetatable({ capacity = capacity or math.huge, items = {},
                         getters = {}, putters = {}, priority = opts.priority or false,
-                        stats = { level = monitor.level("items"),
+                        stats = { level = monitor.level("items", 0, { time_at = true }),
                                   wait = monitor.tally("get waiting time") } }, Store)
 end
 
