@@ -420,7 +420,7 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   lres_req *req = lua_touserdata(L, (int)ctx);
   des_task *t = req->task;
   (void)status;
-  t->leave = NULL;
+  t->leave_ctx = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
   if (t->waiter.on != NULL) { /* the deadline came first */
@@ -490,8 +490,7 @@ static int r_acquire(lua_State *L) {
   queue_insert(L, r, req);
   level_set(r, &r->lqueue, (double)r->qlen);
   rt_suspend(L, t, &req->w, "acquire", deadline);
-  t->leave = req_leave;
-  t->leave_ctx = req;
+  t->leave_ctx = req; /* req_leave (G->leave) if it leaves unfinished */
   return lua_yieldk(L, 0, reqidx, acquire_k);
 }
 
@@ -771,6 +770,7 @@ static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
 static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
 
 void lres_open(lua_State *L, int mod) {
+  rt_global_get(L)->leave = req_leave;
   ldes_newmetatable(L, RT_MT_RESOURCE, DES_RESOURCE_MT);
   lua_pushcfunction(L, r_tostring);
   lua_setfield(L, -2, "__tostring");

@@ -228,18 +228,14 @@ void rt_waiter_unlink(rt_waiter *n) {
 ** (a withdrawn call never reaches the component). */
 static void task_leave_wait(des_task *t) {
   des_sim *sim = t->rt->sim;
-  if (t->leave != NULL) { /* its owner forgets it first */
-    void (*leave)(des_task *, void *) = t->leave;
-    t->leave = NULL;
-    leave(t, t->leave_ctx);
+  if (t->leave_ctx != NULL) { /* its owner forgets it first */
+    void *ctx = t->leave_ctx;
+    t->leave_ctx = NULL;
+    t->rt->G->leave(t, ctx);
   }
   if (t->wake != 0) {
     sim_cancel(sim, t->wake);
     t->wake = 0;
-  }
-  if (t->call_event != 0) {
-    sim_cancel(sim, t->call_event);
-    t->call_event = 0;
   }
   rt_waiter_unlink(&t->waiter);
 }
@@ -402,7 +398,7 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   if (ctx == 0)
     return 0;
   if (ctx == RT_CTX_CALL) {
-    lua_pushinteger(L, t->call_value);
+    lua_pushinteger(L, t->call.value);
     return 1;
   }
   return rt_push_result(L, (int)ctx);
@@ -499,11 +495,11 @@ int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
   if (rc != 0)
     return luaL_error(L, "call: send time overflows the simulated clock");
   rc = sim_schedule(rt->sim, when, comp, kind | RT_CALL_BIT, task_id(t),
-                    &t->call_event);
+                    &t->wake);
   if (rc != 0)
     return luaL_error(L, "call: %s", sim_strerror(rc));
   t->call_seq++;
-  t->call_data = data;
+  t->call.data = data;
   t->state = TASK_WAITING;
   t->since = sim_now(rt->sim);
   t->what = rt_call_what;
@@ -517,11 +513,11 @@ int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
   if (!(ev->kind & RT_CALL_BIT))
     return 0;
   t = task_from_id(rt->G, ev->data);
-  if (t == NULL || t->call_event != ev->handle)
+  if (t == NULL || t->wake != ev->handle)
     return -1; /* cannot happen: a caller that leaves withdraws its call */
-  t->call_event = 0;
+  t->wake = 0;
   *kind = ev->kind & ~RT_CALL_BIT;
-  *data = t->call_data;
+  *data = t->call.data;
   *task = ev->data;
   *call = t->call_seq;
   return 1;
@@ -814,7 +810,7 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
     return rc; /* nothing changed */
   task_leave_wait(t);
   t->wake = h;
-  t->call_value = value;
+  t->call.value = value;
   t->state = TASK_READY;
   return 0;
 }

@@ -98,19 +98,20 @@ struct des_task {
   uint8_t daemon;      /* not listed in deadlock reports */
   uint8_t yielding;    /* set by des before it yields: foreign yields show */
   uint32_t interrupts; /* pending interrupts not yet delivered */
-  wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event, or 0 */
+  uint32_t call_seq;   /* component:call's made so far: names the open one */
+  wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event (or the event of a
+                          call not yet delivered to its component), or 0 */
   des_time since;      /* when the current sleep or wait began */
   rt_waiter waiter;    /* the node linked into what the task waits on */
   const char *what;    /* what it waits on, for reports (static string) */
   /* component:call (a request to a C component, answered by rt_answer) */
-  uint64_t call_seq;       /* calls made so far: names the open one */
-  uint64_t call_data;      /* the open call's payload until delivered */
-  wheel_handle call_event; /* the open call's event until delivered, or 0 */
-  int64_t call_value;      /* the answer, once given */
-  /* Called when the task leaves a wait it did not finish (cancelled,
-  ** interrupted): the owner of what it waited for (e.g. a resource's
-  ** queue) forgets it. Set by rt_suspend's callers, cleared on resume. */
-  void (*leave)(des_task *t, void *ctx);
+  union {
+    uint64_t data; /* the open call's payload until delivered */
+    int64_t value; /* then its answer, once given */
+  } call;          /* (the call's event, until delivered, is t->wake) */
+  /* When set, the task waits in a resource's queue (lres.c): if it leaves
+  ** that wait unfinished (cancelled, interrupted), G->leave(t, leave_ctx)
+  ** lets the queue forget it. Cleared when it resumes. */
   void *leave_ctx;
 };
 
@@ -144,6 +145,7 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
+  void (*leave)(des_task *t, void *ctx); /* see des_task.leave_ctx */
 };
 
 /* Registry keys. */
