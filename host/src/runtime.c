@@ -451,20 +451,12 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
 }
 
 int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
-  des_runtime *rt = t->rt;
   des_time when;
-  int rc;
   check_suspend(L, t, "sleep");
-  rc = sim_time_after(rt->sim, ticks, &when);
-  if (rc != 0)
+  if (sim_time_after(t->rt->sim, ticks, &when) != 0)
     return luaL_error(L, "sleep: wake time overflows the simulated clock");
-  rc = sim_schedule(rt->sim, when, rt->comp, RT_TIMER, task_id(t), &t->wake);
-  if (rc != 0)
-    return luaL_error(L, "sleep: %s", sim_strerror(rc));
+  rt_suspend(L, t, NULL, "sleep", when);
   t->state = TASK_SLEEPING;
-  t->since = sim_now(rt->sim);
-  t->what = "sleep";
-  t->yielding = 1;
   return lua_yieldk(L, 0, 0, resume_k);
 }
 
@@ -475,13 +467,7 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
     return rt_push_result(L, obj);
   check_suspend(L, t, what);
   lua_settop(L, obj); /* keep the waitable at `obj` across the yield */
-  t->waiter.notify = NULL;
-  t->waiter.owner = t;
-  rt_waiter_link(w, &t->waiter);
-  t->state = TASK_WAITING;
-  t->since = sim_now(t->rt->sim);
-  t->what = what;
-  t->yielding = 1;
+  rt_suspend(L, t, w, what, -1);
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
 }
 
@@ -500,10 +486,7 @@ int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
     return luaL_error(L, "call: %s", sim_strerror(rc));
   t->call_seq++;
   t->call.data = data;
-  t->state = TASK_WAITING;
-  t->since = sim_now(rt->sim);
-  t->what = rt_call_what;
-  t->yielding = 1;
+  rt_suspend(L, t, NULL, rt_call_what, -1);
   return lua_yieldk(L, 0, RT_CTX_CALL, resume_k);
 }
 
