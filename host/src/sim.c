@@ -238,7 +238,6 @@ static int sim_dispatch(des_sim *sim, des_time limit) {
   if (rc != WHEEL_OK)
     return rc;
   ev.when = we.when;
-  ev.seq = we.seq;
   ev.handle = we.handle;
   ev.component = we.payload.target;
   ev.kind = we.payload.kind;

@@ -15,7 +15,6 @@ typedef struct des_sim des_sim;
 /* One event as a component sees it. */
 typedef struct sim_event {
   des_time when;
-  uint64_t seq;        /* scheduling order */
   wheel_handle handle; /* stale by the time the handler runs */
   uint32_t component;
   uint32_t kind;

@@ -22,11 +22,11 @@
 ** Ties are FIFO by construction: slots are arrays appended at the tail and
 ** drained from the head, cascades re-append in array order, and the level
 ** rule depends on (cursor, when) only, so all events for a tick meet in one
-** level-0 slot in scheduling order. Each node keeps a 64-bit seq anyway,
-** for listings and for the checks in wheel_check.
+** level-0 slot in scheduling order (so a listing sorts by time alone,
+** stably, and needs no sequence number).
 **
 ** Memory. Slots hold 16-byte {when, node index, generation} entries; the
-** 48-byte nodes (payload, seq, generation) live in a pool addressed by
+** 32-byte nodes (time, payload, generation) live in a pool addressed by
 ** index that grows by doubling, with a free list: no malloc per event in
 ** steady state, and slot arrays keep their capacity. A cascade first
 ** reserves room in every destination slot, so it never fails halfway.
@@ -65,12 +65,10 @@ typedef struct wh_slot {
 } wh_slot;
 
 typedef struct wh_node {
-  des_time when;
-  uint64_t seq;
+  des_time when; /* its entry is at wh_level_of(cursor, when): see above */
   wheel_payload payload;
   uint32_t gen;
-  uint32_t next_free;
-  uint8_t live; /* its entry is at wh_level_of(cursor, when): see above */
+  uint32_t next_free; /* WH_LIVE while scheduled, else the free list */
 } wh_node;
 
 struct wheel {
@@ -84,10 +82,10 @@ struct wheel {
   wh_node *nodes;
   uint32_t nnodes, capnodes, free_head;
   size_t live;
-  uint64_t next_seq;
 };
 
 #define NO_NODE UINT32_MAX
+#define WH_LIVE (UINT32_MAX - 1) /* next_free of a scheduled node */
 
 /* {====================================================================
 ** Helpers
@@ -118,7 +116,7 @@ static void *wh_realloc(wheel *w, void *p, size_t osize, size_t nsize) {
 /* Is the entry still its node's pending event? */
 static int wh_entry_live(const wheel *w, const wh_entry *e) {
   const wh_node *n = &w->nodes[e->idx];
-  return n->live && n->gen == e->gen;
+  return n->next_free == WH_LIVE && n->gen == e->gen;
 }
 
 /* Make room for `more` entries at the tail of slot s (may move the live
@@ -186,10 +184,11 @@ static void wh_slot_compact(wheel *w, int level, int sl) {
 /* Return node idx to the pool; its handles become stale. */
 static void wh_node_free(wheel *w, uint32_t idx) {
   wh_node *n = &w->nodes[idx];
-  n->live = 0;
   n->gen++;
-  if (n->gen == 0) /* wrapped: retire the index rather than reuse gen 0 */
+  if (n->gen == 0) { /* wrapped: retire the index rather than reuse gen 0 */
+    n->next_free = NO_NODE;
     return;
+  }
   n->next_free = w->free_head;
   w->free_head = idx;
 }
@@ -394,9 +393,8 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   }
   n = &w->nodes[idx];
   n->when = when;
-  n->seq = w->next_seq++;
   n->payload = *p;
-  n->live = 1;
+  n->next_free = WH_LIVE;
   {
     wh_entry e;
     e.when = when;
@@ -417,7 +415,7 @@ static wh_node *wh_lookup(const wheel *w, wheel_handle h) {
   if (h == 0 || idx >= w->nnodes)
     return NULL;
   n = &w->nodes[idx];
-  return (n->live && n->gen == gen) ? n : NULL;
+  return (n->next_free == WH_LIVE && n->gen == gen) ? n : NULL;
 }
 
 int wheel_cancel(wheel *w, wheel_handle h) {
@@ -508,7 +506,6 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   e = &s->a[s->head++];
   n = &w->nodes[e->idx];
   ev->when = n->when;
-  ev->seq = n->seq;
   ev->handle = ((uint64_t)n->gen << 32) | e->idx;
   ev->payload = n->payload;
   w->now = n->when;
@@ -536,17 +533,24 @@ int wheel_advance(wheel *w, des_time t) {
   return WHEEL_OK;
 }
 
-/* Order of events for listings: (when, seq). */
+/* An event collected for a listing, with its place in the collection:
+** equal times were collected in FIFO order (they share a slot), so
+** (when, place) is the handling order. */
+typedef struct wh_listed {
+  wheel_event ev;
+  size_t place;
+} wh_listed;
+
 static int wh_event_cmp(const void *a, const void *b) {
-  const wheel_event *x = a, *y = b;
-  if (x->when != y->when)
-    return x->when < y->when ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
+  const wh_listed *x = a, *y = b;
+  if (x->ev.when != y->ev.when)
+    return x->ev.when < y->ev.when ? -1 : 1;
+  return x->place < y->place ? -1 : x->place > y->place;
 }
 
 size_t wheel_list(wheel *w, wheel_event *out, size_t n) {
-  wheel_event *all;
-  size_t k = 0;
+  wh_listed *all;
+  size_t k = 0, i;
   int l, sl;
   if (n == 0 || w->live == 0)
     return 0;
@@ -556,15 +560,15 @@ size_t wheel_list(wheel *w, wheel_event *out, size_t n) {
   for (l = 0; l < WH_LEVELS; l++) {
     for (sl = 0; sl < WH_SLOTS; sl++) {
       const wh_slot *s = &w->slots[l][sl];
-      uint32_t i;
-      for (i = s->head; i < s->len; i++) {
-        const wh_entry *e = &s->a[i];
+      uint32_t j;
+      for (j = s->head; j < s->len; j++) {
+        const wh_entry *e = &s->a[j];
         if (wh_entry_live(w, e)) {
           const wh_node *nd = &w->nodes[e->idx];
-          all[k].when = nd->when;
-          all[k].seq = nd->seq;
-          all[k].handle = ((uint64_t)nd->gen << 32) | e->idx;
-          all[k].payload = nd->payload;
+          all[k].ev.when = nd->when;
+          all[k].ev.handle = ((uint64_t)nd->gen << 32) | e->idx;
+          all[k].ev.payload = nd->payload;
+          all[k].place = k;
           k++;
         }
       }
@@ -573,7 +577,8 @@ size_t wheel_list(wheel *w, wheel_event *out, size_t n) {
   qsort(all, k, sizeof(*all), wh_event_cmp);
   if (n > k)
     n = k;
-  memcpy(out, all, n * sizeof(*out));
+  for (i = 0; i < n; i++)
+    out[i] = all[i].ev;
   wh_realloc(w, all, w->live * sizeof(*all), 0);
   return n;
 }

@@ -32,7 +32,6 @@ typedef struct wheel_payload {
 /* An event handed back by wheel_pop / wheel_list. */
 typedef struct wheel_event {
   des_time when;
-  uint64_t seq; /* scheduling order: strictly increasing over a wheel's life */
   wheel_handle handle;
   wheel_payload payload;
 } wheel_event;
