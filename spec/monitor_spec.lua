@@ -99,6 +99,31 @@ describe("des.monitor levels", function()
     assert.are.same({ [0] = 2, [1] = 2 }, res.stats.queue:report().time_at)
   end)
 
+  it("forget a warm-up period with reset, tallies, levels and resource stats alike", function()
+    local sim, res, t, l = des.new{}, nil, nil, nil
+    sim:spawn(function()
+      res = des.resource(1)
+      t = des.monitor("t", { quantiles = { 0.5 }, histogram = { 0 } })
+      l = des.monitor.level("l", 0, { time_at = true })
+      for _ = 1, 2 do des.spawn(function() local _r <close> = res:acquire(); des.sleep(2) end) end
+      t:observe(100); l:set(5)
+      des.sleep(10) -- the warm-up
+      for _, m in ipairs{ t, l, res.stats.queue, res.stats.busy, res.stats.wait } do m:reset() end
+      t:observe(1); l:set(1)
+      des.sleep(4)
+    end)
+    sim:run()
+    local tr, lr = t:report(), l:report()
+    assert.are.same({ 1, 1, 1 }, { tr.count, tr.mean, tr.quantiles[0.5] })
+    assert.are.equal(1, tr.histogram[2][3])
+    -- the value at the reset (5, held no time after it) still counts for max
+    assert.are.same({ 4, 1, 1, 5 }, { lr.duration, lr.mean, lr.min, lr.max })
+    assert.are.same({ [1] = 4 }, lr.time_at)
+    local busy = res.stats.busy:report()
+    assert.are.same({ 4, 0, 0 }, { busy.duration, busy.mean, busy.max })
+    assert.are.equal(0, res.stats.wait:report().count)
+  end)
+
   it("stores keep the time at each number of items", function()
     local sim, st = des.new{}, nil
     sim:spawn(function()

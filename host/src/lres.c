@@ -634,6 +634,27 @@ static int s_report(lua_State *L) {
   return 1;
 }
 
+/* stat:reset(): start afresh from now (e.g. after a warm-up period) */
+static int s_reset(lua_State *L) {
+  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
+  lres *r;
+  lua_getiuservalue(L, 1, 1);
+  r = lua_touserdata(L, -1);
+  if (*which == STAT_WAIT) {
+    memset(&r->wait, 0, sizeof(r->wait));
+    r->wait.min = HUGE_VAL;
+    r->wait.max = -HUGE_VAL;
+  } else {
+    lres_level *lv = *which == STAT_QUEUE ? &r->lqueue : &r->lbusy;
+    lv->since = lv->start = sim_now(r->rt->sim);
+    lv->area = 0;
+    lv->max = lv->min = lv->value;
+    if (lv->time_at != NULL)
+      memset(lv->time_at, 0, lv->ntime_at * sizeof(double));
+  }
+  return 0;
+}
+
 static int s_tostring(lua_State *L) {
   int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
   lua_pushfstring(L, "des.resource stat '%s'", stat_names[*which]);
@@ -798,6 +819,8 @@ void lres_open(lua_State *L, int mod) {
   lua_newtable(L);
   lua_pushcfunction(L, s_report);
   lua_setfield(L, -2, "report");
+  lua_pushcfunction(L, s_reset);
+  lua_setfield(L, -2, "reset");
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);

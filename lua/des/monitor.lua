@@ -7,6 +7,7 @@
 --   local q = des.monitor.level("queue")  -- a level integrated over time
 --   q:set(n); q:report() --> {mean=, max=, min=, duration=, time_at={[n]=t}}
 --   des.monitor.csv{m, q, res}  /  des.monitor.json{m, q, res}  -- export
+--   m:reset(); q:reset()                  -- forget a warm-up period
 --
 -- Means, variances (Welford) and time integrals are exact in the sense of
 -- DESIGN: the time-weighted mean integrates level * dt over simulated time.
@@ -146,6 +147,15 @@ function Tally:observe(x)
 end
 
 -- The statistics as a table (nil fields when there is no observation).
+-- Forget every observation so far (e.g. after a warm-up period).
+function Tally:reset()
+  self.count, self.mean, self.m2, self.min, self.max = 0, 0, 0, math.huge, -math.huge
+  for i, e in ipairs(self.estimators or {}) do self.estimators[i] = psquare(e.p) end
+  if self.bins then
+    for i = 0, #self.edges do self.bins[i] = 0 end
+  end
+end
+
 function Tally:report()
   local n = self.count
   local var = n > 1 and self.m2 / (n - 1) or nil
@@ -205,6 +215,15 @@ function Level:set(v)
 end
 
 -- Change the level by dv.
+-- Start the statistics afresh from now, at the current value (e.g. after
+-- a warm-up period).
+function Level:reset()
+  local now = self.sim_now(self.sim)
+  self.since, self.start, self.area = now, now, 0
+  self.max, self.min = self.value, self.value
+  if self.time_at then self.time_at = {} end
+end
+
 function Level:add(dv)
   self:set(self.value + dv)
 end
