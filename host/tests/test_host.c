@@ -15,15 +15,7 @@
 
 #include "deshost.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 /* CHECK that rc is want; on failure show the host's message. */
 #define CHECK_RC(h, rc, want)                                                  \
@@ -42,6 +34,24 @@ static int failures;
 static des_host *new_host(void) {
   des_host *h = NULL;
   CHECK(des_host_new(&h, NULL) == DES_OK && h != NULL);
+  return h;
+}
+
+/* A host with one limit or setting changed from the defaults. */
+enum { WITH_MEM_LIMIT, WITH_MAX_STEPS, WITH_SANDBOX, WITH_SEED };
+static des_host *new_host_with(int what, uint64_t value) {
+  des_config cfg;
+  des_host *h = NULL;
+  des_config_init(&cfg);
+  if (what == WITH_MEM_LIMIT)
+    cfg.mem_limit = (size_t)value;
+  else if (what == WITH_MAX_STEPS)
+    cfg.max_steps = value;
+  else if (what == WITH_SANDBOX)
+    cfg.sandbox = (int)value;
+  else
+    cfg.seed = value;
+  CHECK(des_host_new(&h, &cfg) == DES_OK && h != NULL);
   return h;
 }
 
@@ -425,13 +435,10 @@ static void test_component_calls(void) {
 ** =================================================================== */
 
 static void test_memory_limit(void) {
-  des_config cfg;
-  des_host *h = NULL;
+  const size_t limit = 8u << 20;
+  des_host *h = new_host_with(WITH_MEM_LIMIT, limit);
   double v = 0;
-  des_config_init(&cfg);
-  cfg.mem_limit = 8u << 20;
-  CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
-  CHECK(des_memory(h) > 0 && des_memory(h) < cfg.mem_limit);
+  CHECK(des_memory(h) > 0 && des_memory(h) < limit);
   CHECK_RC(h,
            des_load_string(h,
                            "local des = require 'des'\n"
@@ -444,10 +451,10 @@ static void test_memory_limit(void) {
   CHECK(CONTAINS(des_last_error(h), "not enough memory"));
   CHECK(CONTAINS(des_last_error(h), "task 'main'"));
   CHECK(CONTAINS(des_last_error(h), "memory limit is 8388608 bytes"));
-  CHECK(des_memory(h) <= cfg.mem_limit);
+  CHECK(des_memory(h) <= limit);
   /* recovered: the hog's memory is garbage, the host runs new work */
   CHECK_RC(h, des_dostring(h, "collectgarbage()", 0), DES_OK);
-  CHECK(des_memory(h) < cfg.mem_limit / 2);
+  CHECK(des_memory(h) < limit / 2);
   CHECK_RC(h, des_load_string(h, "require('des').sleep(1); ok = 1", NULL),
            DES_OK);
   CHECK_RC(h, des_run(h), DES_OK);
@@ -466,11 +473,7 @@ static void test_memory_limit(void) {
 }
 
 static void test_budget(void) {
-  des_config cfg;
-  des_host *h = NULL;
-  des_config_init(&cfg);
-  cfg.max_steps = 2000000;
-  CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
+  des_host *h = new_host_with(WITH_MAX_STEPS, 2000000);
   /* a model may run well within its budget */
   CHECK_RC(h,
            des_load_string(h,
@@ -559,11 +562,7 @@ static void test_interrupt(void) {
 }
 
 static void test_sandbox(void) {
-  des_config cfg;
-  des_host *h = NULL;
-  des_config_init(&cfg);
-  cfg.sandbox = 1;
-  CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
+  des_host *h = new_host_with(WITH_SANDBOX, 1);
   CHECK_RC(h,
            des_dostring(h,
                         "assert(io == nil and os == nil and debug == nil)\n"
@@ -673,14 +672,10 @@ static void collect_line(void *ctx, const char *line) {
 
 /* A stream from C gives the model's numbers for the same name. */
 static void test_random_streams(void) {
-  des_config cfg;
-  des_host *h = NULL;
+  des_host *h = new_host_with(WITH_SEED, 42);
   des_rng *a, *b;
   double xs[3];
   int i;
-  des_config_init(&cfg);
-  cfg.seed = 42;
-  CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
   a = des_rng_new(h, "arrivals");
   b = des_rng_new(h, NULL);
   CHECK(a != NULL && b != NULL);

@@ -10,15 +10,7 @@
 
 #include "wheel.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
+#include "check.h"
 
 static wheel_handle sched(wheel *w, des_time when, uint64_t data) {
   wheel_payload p = {data, 3, 4};
