@@ -258,7 +258,8 @@ static int s_shuffle_ties(lua_State *L) {
 
 /* sim:events([n]) --> the next n (default 10) events in handling order,
 ** each {time=, kind=, task=} (runtime events) or {time=, component=,
-** kind=, data=} (events of C components). */
+** kind=, data=} (events of C components; component is its name, or its id
+** when it has none). */
 static int s_events(lua_State *L) {
   int first, i, n;
   des_runtime *rt = self_sim(L, &first);
@@ -278,9 +279,13 @@ static int s_events(lua_State *L) {
       lua_pushstring(L, rt_kind_name(evs[i].payload.kind));
       lua_setfield(L, -2, "kind");
     } else {
-      lua_pushinteger(L, (lua_Integer)evs[i].payload.target);
+      rt_push_component_name(L, rt, evs[i].payload.target);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushinteger(L, (lua_Integer)evs[i].payload.target);
+      }
       lua_setfield(L, -2, "component");
-      lua_pushinteger(L, (lua_Integer)evs[i].payload.kind);
+      lua_pushinteger(L, (lua_Integer)(evs[i].payload.kind & ~RT_CALL_BIT));
       lua_setfield(L, -2, "kind");
       lua_pushinteger(L, (lua_Integer)evs[i].payload.data);
       lua_setfield(L, -2, "data");

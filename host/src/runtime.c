@@ -1061,15 +1061,39 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
     rt_push_task(L, t);
 }
 
+void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id) {
+  rt_push_object(L, rt);
+  if (lua_getiuservalue(L, -1, 4) == LUA_TTABLE) { /* name -> id */
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_tointeger(L, -1) == (lua_Integer)id) {
+        lua_pop(L, 1);
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        return;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  lua_pushnil(L);
+}
+
 /* Push the trace line of ev: "t=<units> [<ticks>] <kind> <what>". */
 static void push_trace_line(lua_State *L, des_runtime *rt,
                             const sim_event *ev) {
   lua_pushfstring(L, "t=%f [%I] ", rt_units(rt, ev->when),
                   (lua_Integer)ev->when);
-  if (ev->component != rt->comp)
-    lua_pushfstring(L, "component %d kind %d data %I", (int)ev->component,
-                    (int)ev->kind, (lua_Integer)ev->data);
-  else if (ev->kind == RT_TIMEOUT)
+  if (ev->component != rt->comp) {
+    rt_push_component_name(L, rt, ev->component);
+    if (lua_isstring(L, -1))
+      lua_pushfstring(L, "component '%s' kind %d data %I", lua_tostring(L, -1),
+                      (int)(ev->kind & ~RT_CALL_BIT), (lua_Integer)ev->data);
+    else
+      lua_pushfstring(L, "component %d kind %d data %I", (int)ev->component,
+                      (int)ev->kind, (lua_Integer)ev->data);
+    lua_remove(L, -2);
+  } else if (ev->kind == RT_TIMEOUT)
     lua_pushliteral(L, "timeout");
   else {
     des_task *t = task_from_id(rt->G, ev->data);

@@ -225,6 +225,9 @@ const char *rt_kind_name(uint32_t kind);
 void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
                            uint64_t data);
 
+/* Push the name a C component was added with (lcomp.c), or nil. */
+void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id);
+
 /* Called by a task object's __gc. */
 void rt_task_gc(lua_State *L, des_task *t);
 

@@ -311,6 +311,12 @@ static void test_component_pingpong(void) {
   des_host_free(h);
 }
 
+/* A trace function counting lines about the component 'link'. */
+static void count_named(void *ctx, const char *line) {
+  if (strstr(line, "component 'link' kind 2 data 5") != NULL)
+    ++*(int *)ctx;
+}
+
 static void test_component_events(void) {
   des_host *h = new_host();
   link l;
@@ -364,6 +370,25 @@ static void test_component_events(void) {
   CHECK_RC(h, des_trigger(h, -1, 0), DES_EINVAL);
   CHECK(lua_gettop(des_lua(h)) == 2); /* the values are popped, not these */
   lua_settop(des_lua(h), 0);
+  /* traces and listings name the component */
+  {
+    int named = 0;
+    CHECK_RC(h, des_set_trace(h, count_named, &named), DES_OK);
+    CHECK_RC(h, des_schedule(h, des_now(h), id, K_TICK, 5, NULL), DES_OK);
+    CHECK_RC(
+        h,
+        des_dostring(h,
+                     "local e = require('des').events(1)[1]\n"
+                     "return e.component .. ' ' .. e.kind .. ' ' .. e.data",
+                     1),
+        DES_OK);
+    CHECK(strcmp(lua_tostring(des_lua(h), -1), "link 2 5") == 0);
+    lua_pop(des_lua(h), 1);
+    CHECK_RC(h, des_run(h), DES_OK);
+    CHECK(named == 1);
+    CHECK_RC(h, des_set_trace(h, NULL, NULL), DES_OK);
+    l.ticks--;
+  }
   /* a handler stops the run: des_stop, and its own code */
   CHECK_RC(h, des_schedule(h, des_now(h) + 1, id, K_STOP, 0, NULL), DES_OK);
   CHECK_RC(h, des_schedule(h, des_now(h) + 2, id, K_TICK, 0, NULL), DES_OK);

@@ -68,7 +68,9 @@ local function describe_event(ev)
   if ev.task ~= nil and ev.kind ~= "timeout" then
     return string.format("%s %s", ev.kind, tostring(ev.task):gsub(": %a+$", ""))
   elseif ev.component ~= nil then
-    return string.format("component %d kind %d data %d", ev.component, ev.kind, ev.data)
+    local who = type(ev.component) == "string" and ("'" .. ev.component .. "'")
+                or tostring(ev.component)
+    return string.format("component %s kind %d data %d", who, ev.kind, ev.data)
   end
   return ev.kind
 end
