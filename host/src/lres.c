@@ -23,7 +23,9 @@
 **
 ** A resource userdata's user values: 1 its anchor table (request seq ->
 ** request, for every request it queues or grants), 2 its name, 3 its
-** simulation object, 4 its stats table (made on first use).
+** simulation object, 4 its stats table (made on first use). A request's:
+** 1 its resource. It names its task by id, so a request kept after its
+** task ended holds nothing of it.
 */
 #include <math.h>
 
@@ -51,7 +53,8 @@ typedef struct lres lres;
 typedef struct lres_req {
   rt_waitable w; /* first: the waiting task waits on this */
   lres *res;
-  des_task *task; /* the requesting task, or NULL (outside a task) */
+  des_task *task;   /* the requesting task while it waits for the grant */
+  uint64_t task_id; /* its id (rt_task_id; stale once it ended), or 0 */
   double priority;
   uint64_t seq;
   des_time time, granted_at;
@@ -375,8 +378,7 @@ static int l_resource(lua_State *L) {
 
 /* Preempt the worst holder if req is strictly more urgent: it is released
 ** and its task interrupted with the cause. Returns 1 if done. */
-static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx,
-                       int reqidx) {
+static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   lres_req *worst = NULL;
   size_t i;
   for (i = 0; i < r->nusers; i++) {
@@ -391,15 +393,13 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx,
   r->count--;
   worst->released = worst->preempted = 1;
   level_set(r, &r->lbusy, (double)r->count);
-  /* the holder's task gets the cause (before unanchoring its request) */
-  lua_getiuservalue(L, ridx, 1);
-  lua_rawgeti(L, -1, (lua_Integer)worst->seq);
-  if (lua_getiuservalue(L, -1, 2) == LUA_TUSERDATA) {
+  /* the holder's task, if still alive, gets the cause */
+  if (rt_push_task_by_id(L, r->rt, worst->task_id)) {
     des_task *t = lua_touserdata(L, -1);
     lua_createtable(L, 0, 4);
     lua_pushliteral(L, "preempted");
     lua_setfield(L, -2, "kind");
-    lua_getiuservalue(L, reqidx, 2);
+    rt_push_task_by_id(L, r->rt, req->task_id);
     lua_setfield(L, -2, "by");
     lua_pushnumber(L, rt_units(r->rt, worst->granted_at));
     lua_setfield(L, -2, "usage_since");
@@ -409,9 +409,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx,
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  lua_pushnil(L);
-  lua_rawseti(L, -3, (lua_Integer)worst->seq);
-  lua_pop(L, 2);
+  anchor(L, ridx, worst, 0);
   return 1;
 }
 
@@ -457,25 +455,22 @@ static int r_acquire(lua_State *L) {
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
   lua_settop(L, 3);
-  req = lua_newuserdatauv(L, sizeof(*req), 2);
+  req = lua_newuserdatauv(L, sizeof(*req), 1);
   reqidx = lua_gettop(L);
   memset(req, 0, sizeof(*req));
   req->res = r;
   req->task = t;
+  req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = luaL_optnumber(L, 2, 0);
   req->seq = ++r->seq;
   req->time = sim_now(r->rt->sim);
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
-  if (t != NULL) {
-    rt_push_task(L, t);
-    lua_setiuservalue(L, reqidx, 2);
-  }
   sweep_stale(L, r, 1);
   reserve_users(L, r, (size_t)r->count + 1);
   if ((r->count < r->capacity && r->qlen == 0) ||
-      (r->preemptive && preempt_for(L, r, req, 1, reqidx))) {
+      (r->preemptive && preempt_for(L, r, req, 1))) {
     anchor(L, 1, req, reqidx);
     grant(r, req);
     req->received = 1;
@@ -546,11 +541,10 @@ static int push_list(lua_State *L, lres *r, int which) {
   for (i = 0; i < n; i++) {
     lres_req *req =
         which == LIST_HOLDERS ? r->users[i] : r->queue[r->qhead + i];
-    lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
-    if (which != LIST_QUEUE) {
-      lua_getiuservalue(L, -1, 2); /* its task */
-      lua_remove(L, -2);
-    }
+    if (which == LIST_QUEUE)
+      lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
+    else
+      rt_push_task_by_id(L, r->rt, req->task_id); /* its task */
     lua_rawseti(L, -3, (lua_Integer)i + 1);
   }
   lua_pop(L, 1);
@@ -752,7 +746,7 @@ static int q_index(lua_State *L) {
   if (strcmp(k, "resource") == 0)
     lua_getiuservalue(L, 1, 1);
   else if (strcmp(k, "task") == 0)
-    lua_getiuservalue(L, 1, 2);
+    rt_push_task_by_id(L, req->res->rt, req->task_id);
   else if (strcmp(k, "priority") == 0)
     lua_pushnumber(L, req->priority);
   else if (strcmp(k, "seq") == 0)

@@ -137,6 +137,22 @@ static uint64_t task_id(const des_task *t) {
   return ((uint64_t)t->gen << 32) | t->slot;
 }
 
+static des_task *task_from_id(rt_global *G, uint64_t id);
+
+uint64_t rt_task_id(const des_task *t) {
+  return task_id(t);
+}
+
+int rt_push_task_by_id(lua_State *L, des_runtime *rt, uint64_t id) {
+  des_task *t = id != 0 ? task_from_id(rt->G, id) : NULL;
+  if (t == NULL || t->rt != rt) {
+    lua_pushnil(L);
+    return 0;
+  }
+  rt_push_task(L, t);
+  return 1;
+}
+
 static des_task *task_from_id(rt_global *G, uint64_t id) {
   uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (i >= G->nslots || G->slots[i].gen != gen)

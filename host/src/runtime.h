@@ -262,6 +262,11 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 #define RT_RUN_ERROR (-31)
 int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
 
+/* A task's generation-checked id (stale once it ended), and pushing the
+** live task of an id: 1, or nil and 0 if it ended. */
+uint64_t rt_task_id(const des_task *t);
+int rt_push_task_by_id(lua_State *L, des_runtime *rt, uint64_t id);
+
 /* Push the object of a live task (from its simulation's anchors). */
 void rt_push_task(lua_State *L, des_task *t);
 
