@@ -1,6 +1,6 @@
 # C tests: the event queue's unit and differential tests, and (DES_FUZZ)
-# the libFuzzer harnesses of the wheel, the runtime, the model loader and
-# the CLI option parser.
+# the libFuzzer harnesses of the wheel, the runtime, the model loader, the
+# embedding API and the CLI option parser.
 
 add_executable(test_wheel host/tests/test_wheel.c)
 target_link_libraries(test_wheel PRIVATE deshost_core)
@@ -53,6 +53,8 @@ if(DES_FUZZ)
     FUZZ_RUNTIME_LUA="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/fuzz_runtime.lua")
   # the model loader: the bytes are a model's text
   des_add_fuzzer(fuzz_loader loader host/tests/fuzz_loader.c)
+  # the embedding API: the bytes choose limits and a sequence of host calls
+  des_add_fuzzer(fuzz_host host host/tests/fuzz_host.c)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/options.c)
 endif()
