@@ -1,8 +1,9 @@
 #!/bin/sh
 # install_test.sh BUILD_DIR SOURCE_DIR -- install the build into a scratch
 # prefix and use it as an outside project would: build host/examples with
-# find_package(deshost) and with pkg-config, run both, load the installed
-# Lua module in a stock lua5.4 and run a model with the installed CLI.
+# find_package(deshost) and with pkg-config, run both, build and run the
+# first C program of docs/embedding.md as written, load the installed Lua
+# module in a stock lua5.4 and run a model with the installed CLI.
 set -eu
 build=$1 src=$2
 scratch=$(mktemp -d)
@@ -32,7 +33,15 @@ cc -o "$scratch/link-static" "$src/host/examples/link.c" \
 "$scratch/link-static" "$src/host/examples/link_model.lua" 2 >"$scratch/out2"
 cmp "$scratch/out1" "$scratch/out2"
 
-# 3. the Lua module in a stock interpreter, and the CLI
+# 3. the first C program of docs/embedding.md, as written
+awk '/^```c$/ {n++; if (n == 1) {inb = 1; next}} /^```$/ {inb = 0} inb' \
+    "$src/docs/embedding.md" >"$scratch/doc.c"
+cc -o "$scratch/doc" "$scratch/doc.c" $(pkg-config --cflags --libs deshost) -lm
+printf 'local des = require "des"\ndes.sleep(2.5)\n' >"$scratch/model.lua"
+(cd "$scratch" && LD_LIBRARY_PATH=$prefix/lib ./doc) >"$scratch/out3"
+grep -q "^ended at t=2.5$" "$scratch/out3" || { cat "$scratch/out3"; exit 1; }
+
+# 4. the Lua module in a stock interpreter, and the CLI
 LUA_CPATH="$prefix/lib/lua/5.4/?.so" lua5.4 -e '
   local des = require "des"
   local r = des.resource(1)
