@@ -161,18 +161,21 @@ const char *des_last_error(const des_host *h) {
   return h->err != NULL ? h->err : "";
 }
 
-/* Keep msg as the last error (in the raw allocator: it must work when the
-** memory limit is what failed). */
-static void host_keep_error(des_host *h, const char *msg, size_t len) {
-  if (len + 1 > h->errcap) {
-    char *p = h->allocf(h->allocud, h->err, h->err ? h->errcap : 0, len + 1);
+/* Keep msg (len bytes) followed by suffix as the last error, in the raw
+** allocator: it must work when the memory limit is what failed. */
+static void host_keep_error(des_host *h, const char *msg, size_t len,
+                            const char *suffix) {
+  size_t slen = strlen(suffix);
+  if (len + slen + 1 > h->errcap) {
+    char *p =
+        h->allocf(h->allocud, h->err, h->err ? h->errcap : 0, len + slen + 1);
     if (p == NULL)
       return; /* keep the old message rather than none */
     h->err = p;
-    h->errcap = len + 1;
+    h->errcap = len + slen + 1;
   }
   memcpy(h->err, msg, len);
-  h->err[len] = '\0';
+  memcpy(h->err + len, suffix, slen + 1);
 }
 
 /* Record an error from a format and return its code. */
@@ -185,8 +188,8 @@ static int host_fail(des_host *h, int code, const char *fmt, ...) {
   va_end(ap);
   if (n < 0)
     n = 0;
-  host_keep_error(h, buf,
-                  (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+  host_keep_error(h, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
+                  "");
   return code;
 }
 
@@ -213,21 +216,12 @@ static int host_lua_fail(des_host *h, int status) {
   else
     code = DES_EMODEL;
   if (code == DES_EMEMLIMIT) {
-    char buf[160];
-    int n = snprintf(buf, sizeof(buf),
-                     " (the host's memory limit is %zu bytes)", h->mem_limit);
-    host_keep_error(h, msg, len);
-    if (n > 0 && h->err != NULL && strlen(h->err) == len) {
-      size_t total = len + (size_t)n;
-      char *p = h->allocf(h->allocud, h->err, h->errcap, total + 1);
-      if (p != NULL) {
-        memcpy(p + len, buf, (size_t)n + 1);
-        h->err = p;
-        h->errcap = total + 1;
-      }
-    }
+    char limit[80];
+    snprintf(limit, sizeof(limit), " (the host's memory limit is %zu bytes)",
+             h->mem_limit);
+    host_keep_error(h, msg, len, limit);
   } else
-    host_keep_error(h, msg, len);
+    host_keep_error(h, msg, len, "");
   lua_pop(L, 1);
   return code;
 }

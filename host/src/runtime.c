@@ -25,10 +25,9 @@
 #define RT_CANCELLED_MT "des.Cancelled"
 #define RT_INTERRUPT_MT "des.Interrupt"
 
-/* Registry keys by address (no string to intern on every use): the
-** objects by pointer (weak values), and the pool of threads. */
+/* The registry key of the objects table (by address: no string to intern
+** on every use). The hot path reaches the same table by G->ref_objects. */
 static const char rt_objects_key = 'o';
-static const char rt_threads_key = 't';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 
 /* Codes the runtime handler returns to stop a run. */
@@ -73,8 +72,6 @@ rt_global *rt_global_get(lua_State *L) {
   /* the pool of threads for new tasks, preallocated: putting a thread
   ** back never allocates (task_resume relies on it) */
   lua_createtable(L, RT_THREADS_MAX, 0);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_threads_key);
   G->ref_threads = luaL_ref(L, LUA_REGISTRYINDEX);
   /* objects: light userdata -> object, weak values */
   lua_newtable(L);
@@ -191,13 +188,19 @@ void rt_push_object(lua_State *L, const void *p) {
   lua_remove(L, -2);
 }
 
-/* Push the anchor table of rt's simulation. */
-static void push_anchors(lua_State *L, des_runtime *rt) {
+/* rt_push_object(L, rt) for the spawn and end of every task: the objects
+** table by its integer registry ref, without hashing a key. */
+static void push_sim(lua_State *L, des_runtime *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
   lua_rawgetp(L, -1, rt);
+  lua_remove(L, -2);
+}
+
+/* Push the anchor table of rt's simulation. */
+static void push_anchors(lua_State *L, des_runtime *rt) {
+  push_sim(L, rt);
   lua_getiuservalue(L, -1, 1);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_remove(L, -2);
 }
 
 void rt_push_task(lua_State *L, des_task *t) {
@@ -362,7 +365,7 @@ int rt_is_cancelled(lua_State *L, int idx) {
 }
 
 /* Raise the first pending interrupt of the running task t (in L). */
-static int raise_interrupt(lua_State *L, des_task *t) {
+int rt_raise_interrupt(lua_State *L, des_task *t) {
   des_runtime *rt = t->rt;
   lua_createtable(L, 0, 4);
   /* the pending causes are in the task object's UV_VALUES array */
@@ -410,7 +413,7 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   des_task *t = rt_current(L);
   (void)status;
   if (t != NULL && t->resume == RESUME_INTERRUPT)
-    return raise_interrupt(L, t);
+    return rt_raise_interrupt(L, t);
   if (ctx == 0)
     return 0;
   if (ctx == RT_CTX_CALL) {
@@ -423,9 +426,9 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
 /* Common checks before a task suspends: a pending interrupt is raised at
 ** once, and a task that cannot yield (inside a C call such as table.sort's
 ** comparator, or a plain coroutine) gets a message naming it. */
-static void check_suspend(lua_State *L, des_task *t, const char *what) {
+void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
   if (t->interrupts > 0)
-    raise_interrupt(L, t);
+    rt_raise_interrupt(L, t);
   if (!lua_isyieldable(L)) {
     rt_push_task(L, t);
     rt_push_task_label(L, -1);
@@ -435,14 +438,6 @@ static void check_suspend(lua_State *L, des_task *t, const char *what) {
                "C function such as table.sort?)",
                what, lua_tostring(L, -1));
   }
-}
-
-void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
-  check_suspend(L, t, what);
-}
-
-int rt_raise_interrupt(lua_State *L, des_task *t) {
-  return raise_interrupt(L, t);
 }
 
 int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
@@ -468,7 +463,7 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
 
 int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
   des_time when;
-  check_suspend(L, t, "sleep");
+  rt_check_suspend(L, t, "sleep");
   if (sim_time_after(t->rt->sim, ticks, &when) != 0)
     return luaL_error(L, "sleep: wake time overflows the simulated clock");
   rt_suspend(L, t, NULL, "sleep", when);
@@ -481,7 +476,7 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
   obj = lua_absindex(L, obj);
   if (w->state != WAITABLE_PENDING)
     return rt_push_result(L, obj);
-  check_suspend(L, t, what);
+  rt_check_suspend(L, t, what);
   lua_settop(L, obj); /* keep the waitable at `obj` across the yield */
   rt_suspend(L, t, w, what, -1);
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
@@ -492,7 +487,7 @@ int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
   des_runtime *rt = t->rt;
   des_time when;
   int rc;
-  check_suspend(L, t, "call");
+  rt_check_suspend(L, t, "call");
   rc = sim_time_after(rt->sim, ticks, &when);
   if (rc != 0)
     return luaL_error(L, "call: send time overflows the simulated clock");
@@ -603,9 +598,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
     lua_pushvalue(L, name_idx);
     lua_setiuservalue(L, tidx, UV_NAME);
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects); /* the sim object */
-  lua_rawgetp(L, -1, rt);
-  lua_remove(L, -2);
+  push_sim(L, rt);
   lua_setiuservalue(L, tidx, UV_SIM);
   /* function and arguments move onto the new coroutine */
   lua_pushvalue(L, fidx);
@@ -657,10 +650,6 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
 }
 
-/* Push the traceback of co with msg on top, as luaL_traceback does but
-** without its search of package.loaded for a global name of every
-** function (it walks every loaded module's fields per frame: most of the
-** cost of a failing task). Names come from the calling code instead. */
 #define RT_TB_HEAD 10 /* frames shown before the gap of a deep stack */
 #define RT_TB_TAIL 11 /* and after it */
 
@@ -683,6 +672,11 @@ static int rt_last_level(lua_State *co) {
   }
   return le - 1;
 }
+
+/* Push the traceback of co with msg on top, as luaL_traceback does but
+** without its search of package.loaded for a global name of every
+** function (it walks every loaded module's fields per frame: most of the
+** cost of a failing task). Names come from the calling code instead. */
 void rt_traceback(lua_State *L, lua_State *co, const char *msg) {
   luaL_Buffer b;
   lua_Debug ar;
