@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# readme_examples.sh DESHOST README -- every ```lua block of the README runs
-# under deshost and exits 0: the tutorial stays true.
+# readme_examples.sh DESHOST DOC -- every ```lua block of a document (the
+# README, docs/lua-api.md) runs under deshost and exits 0: the examples stay
+# true. Fragments that cannot run alone are fenced as ```text.
 set -u
 deshost=$1 readme=$2
 dir=$(mktemp -d)
