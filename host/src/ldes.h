@@ -23,7 +23,9 @@ int ldes_method(lua_State *L);
 ** as G->mt[which]. */
 int ldes_newmetatable(lua_State *L, int which, const char *tname);
 
-/* luaL_testudata by address (see ldes_checkudata); NULL if not. */
+/* luaL_testudata for the metatables of rt_global.mt, compared by address
+** instead of looked up by name: for functions whose upvalue 1 is the
+** rt_global (see ldes_setfuncs); others fall back to luaL_testudata. */
 static inline void *ldes_testudata(lua_State *L, int idx, int which,
                                    const char *tname) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
@@ -41,20 +43,12 @@ static inline void *ldes_testudata(lua_State *L, int idx, int which,
   return luaL_testudata(L, idx, tname);
 }
 
-/* luaL_checkudata for the metatables of rt_global.mt, by address: for
-** functions whose upvalue 1 is the rt_global (see ldes_setfuncs); others
-** fall back to luaL_checkudata, as does a wrong type (for its message). */
+/* luaL_checkudata the same way; a wrong type gets luaL_checkudata's
+** message. */
 static inline void *ldes_checkudata(lua_State *L, int idx, int which,
                                     const char *tname) {
-  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  void *p = lua_touserdata(L, idx);
-  if (G != NULL && p != NULL && lua_getmetatable(L, idx)) {
-    int ok = lua_topointer(L, -1) == G->mt[which];
-    lua_pop(L, 1);
-    if (ok)
-      return p;
-  }
-  return luaL_checkudata(L, idx, tname);
+  void *p = ldes_testudata(L, idx, which, tname);
+  return p != NULL ? p : luaL_checkudata(L, idx, tname);
 }
 
 /* spawn on rt from arguments starting at `first`; pushes the task. */
