@@ -9,7 +9,6 @@
 
 #include "runtime.h"
 
-#define DES_VERSION "0.1.0"
 
 /* Set functions l into the table at t, each with the rt_global as its
 ** upvalue 1 (what rt_current needs). */

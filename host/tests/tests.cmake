@@ -34,6 +34,7 @@ if(DES_FUZZ)
     add_executable(${name} ${ARGN} ${DES_CORE_SOURCES})
     target_include_directories(${name} PRIVATE host/src host/include host/tests
                                                 ${LUA_INCLUDE_DIRS})
+    target_compile_definitions(${name} PRIVATE DES_VERSION="${PROJECT_VERSION}")
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
