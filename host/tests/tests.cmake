@@ -31,8 +31,8 @@ if(DES_FUZZ)
   # with the core sources and Lua, and a 10 s smoke ctest `<corpus>_fuzz_smoke`
   # reading host/tests/corpus/<corpus> and writing new inputs to the build.
   function(des_add_fuzzer name corpus)
-    add_executable(${name} ${ARGN} ${DES_CORE_SOURCES})
-    target_include_directories(${name} PRIVATE host/src host/include host/tests
+    add_executable(${name} ${ARGN} ${DES_ALL_SOURCES})
+    target_include_directories(${name} PRIVATE ${DES_ALL_INCLUDES} host/src/cli host/tests
                                                 ${LUA_INCLUDE_DIRS})
     target_compile_definitions(${name} PRIVATE DES_VERSION="${PROJECT_VERSION}")
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
@@ -57,5 +57,5 @@ if(DES_FUZZ)
   # the embedding API: the bytes choose limits and a sequence of host calls
   des_add_fuzzer(fuzz_host host host/tests/fuzz_host.c)
   # the CLI's option parser: the bytes are argv, split at NULs
-  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/options.c)
+  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()

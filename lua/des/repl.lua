@@ -1,7 +1,7 @@
 -- des.repl -- the commands of `deshost -i`: step, inspect and break a
 -- paused simulation, and evaluate Lua between events.
 --
--- The C side (host/src/repl.c) only reads lines (with line editing when the
+-- The C side (host/src/cli/repl.c) only reads lines (with line editing when the
 -- input is a terminal) and catches Ctrl-C; everything else is here, so the
 -- same session can be driven by a script through a pipe. A session is
 --   local s = repl.new(sim, { write = io.write, interrupted = fn })
