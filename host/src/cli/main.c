@@ -14,6 +14,7 @@
 
 #include <lauxlib.h>
 
+#include "checkdet.h"
 #include "deshost.h"
 #include "options.h"
 #include "repl.h"
@@ -95,7 +96,13 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
     return 1;
   }
-  if (o->trace)
+  rc = checkdet_child(h, o->trace);
+  if (rc < 0) {
+    fprintf(stderr, "%s: --check-determinism: cannot record the run\n",
+            progname);
+    return 1;
+  }
+  if (o->trace && rc == 0)
     des_set_trace(h, trace_to_stderr, NULL);
   if (o->shuffle != NULL)
     des_shuffle_ties(h, 1, (uint64_t)strtoll(o->shuffle, NULL, 10));
@@ -134,6 +141,8 @@ int main(int argc, char **argv) {
   int rc = cli_parse(argc, argv, &o, stdout, stderr);
   if (rc != 0)
     return rc < 0 ? 0 : rc;
+  if (o.check_determinism)
+    return checkdet_main(argc, argv, &o, stdout);
   des_config_init(&cfg);
   cfg.seed = (uint64_t)o.seed;
   cfg.sandbox = o.sandbox;

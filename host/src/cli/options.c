@@ -38,6 +38,11 @@ static const char usage_text[] =
     "                K, M or G): past it, allocations fail with a memory "
     "error\n"
     "  --max-steps N stop the model after N Lua VM instructions\n"
+    "  --check-determinism  run the model several times (--runs N, default\n"
+    "                2) in processes that differ in address layout and\n"
+    "                environment; exit 0 when every run handles the same\n"
+    "                events and prints the same output, else 1 with the\n"
+    "                first event where they part and each run's tracebacks\n"
     "  --version     print the version and exit\n"
     "  -h, --help    print this help and exit\n"
     "  --            end of options\n"
@@ -132,6 +137,18 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         return 2;
       }
       o->shuffle = v;
+    } else if (strcmp(a, "--check-determinism") == 0) {
+      o->check_determinism = 1;
+    } else if (strcmp(a, "--runs") == 0) {
+      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      unsigned long long n;
+      if (v == NULL || parse_count(v, 0, &n) != 0 || n < 2 ||
+          n > CLI_MAX_RUNS) {
+        usage_error(err, "--runs needs a count from 2 to 64 (got '%s')",
+                    v ? v : "nothing");
+        return 2;
+      }
+      o->runs = (int)n;
     } else if (strcmp(a, "--version") == 0) {
       fprintf(out, "deshost %s (%s)\n", DESHOST_VERSION, LUA_RELEASE);
       return -1;
@@ -183,5 +200,14 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     return 2;
   }
   o->script = i;
+  if (o->runs != 0 && !o->check_determinism) {
+    usage_error(err, "%s", "--runs goes with --check-determinism");
+    return 2;
+  }
+  if (o->check_determinism && o->interactive) {
+    usage_error(err, "%s",
+                "--check-determinism runs the model in batch, not with -i");
+    return 2;
+  }
   return 0;
 }

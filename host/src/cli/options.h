@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define CLI_MAX_CHUNKS 16
+#define CLI_MAX_RUNS 64 /* --check-determinism --runs */
 
 typedef struct cli_options {
   const char *until; /* --until, as given (checked: a number >= 0) */
@@ -19,7 +20,9 @@ typedef struct cli_options {
   int64_t seed;
   const char *chunks[CLI_MAX_CHUNKS]; /* -e chunks, in order */
   int nchunks;
-  int script; /* index of the model in argv, 0 if none */
+  int check_determinism; /* --check-determinism */
+  int runs;              /* --runs N (0: the default) */
+  int script;            /* index of the model in argv, 0 if none */
 } cli_options;
 
 /* Parse argv into o. Returns 0; or 2 after writing a usage error to err;

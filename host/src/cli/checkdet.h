@@ -1,0 +1,22 @@
+/*
+** checkdet.h -- deshost --check-determinism (checkdet.c).
+*/
+#ifndef DES_CHECKDET_H
+#define DES_CHECKDET_H
+
+#include <stdio.h>
+
+#include "deshost.h"
+#include "options.h"
+
+/* The parent: run the model o->runs times (default 2) in child processes
+** and write the verdict to out. Returns the exit status: 0 when every run
+** handled the same events and printed the same output, 1 otherwise. */
+int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out);
+
+/* In a child (DESHOST_DET_RECORD set by the parent): record h's events
+** and compare them with run 1's. Returns 0 when not a child, 1 when set
+** up, -1 on failure. `echo`: also print each event to stderr (--trace). */
+int checkdet_child(des_host *h, int echo);
+
+#endif
