@@ -55,14 +55,14 @@ function helpers.cli()
   os.remove(dir)
   assert(os.execute("mkdir " .. q(dir)))
   local cli = { dir = dir, q = q, slurp = slurp }
-  function cli:model(text, name)
+  function cli.model(_, text, name)
     local path = dir .. "/" .. (name or "model.lua")
     local f = assert(io.open(path, "wb"))
     f:write(text)
     f:close()
     return path
   end
-  function cli:run(...)
+  function cli.run(_, ...)
     local words = {}
     for i = 1, select("#", ...) do words[#words + 1] = q(select(i, ...)) end
     local out, err = dir .. "/stdout", dir .. "/stderr"
@@ -73,7 +73,7 @@ function helpers.cli()
     assert((ok == true) == (code == 0))
     return code, slurp(out), slurp(err)
   end
-  function cli:cleanup() os.execute("rm -rf " .. q(dir)) end
+  function cli.cleanup() os.execute("rm -rf " .. q(dir)) end
   return cli
 end
 
