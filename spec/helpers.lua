@@ -39,7 +39,8 @@ end
 -- variable, set by ctest) for specs of the command line:
 --   local cli = helpers.cli()          -- in setup(); cli:cleanup() in teardown()
 --   local path = cli:model(text [, name])
---   local code, out, err = cli:run(arg1, arg2, ...)
+--   local code, out, err = cli:run(arg1, arg2, ...)   -- stdin from /dev/null
+--   local code, out, err = cli:run_in(input_path, arg1, ...)
 function helpers.cli()
   local deshost = os.getenv("DESHOST")
   assert(deshost and deshost ~= "", "set DESHOST to the deshost binary to test "
@@ -62,17 +63,19 @@ function helpers.cli()
     f:close()
     return path
   end
-  function cli.run(_, ...)
+  -- Run deshost with standard input from the file `input` (or /dev/null).
+  function cli.run_in(_, input, ...)
     local words = {}
     for i = 1, select("#", ...) do words[#words + 1] = q(select(i, ...)) end
     local out, err = dir .. "/stdout", dir .. "/stderr"
-    local cmd = ("cd %s && %s %s >%s 2>%s"):format(q(dir), q(deshost), table.concat(words, " "),
-                                                     q(out), q(err))
+    local cmd = ("cd %s && %s %s <%s >%s 2>%s"):format(q(dir), q(deshost), table.concat(words, " "),
+                                                         q(input or "/dev/null"), q(out), q(err))
     local ok, how, code = os.execute(cmd)
     assert(how == "exit", ("deshost ended by %s %s"):format(tostring(how), tostring(code)))
     assert((ok == true) == (code == 0))
     return code, slurp(out), slurp(err)
   end
+  function cli.run(self, ...) return self:run_in(nil, ...) end
   function cli.cleanup() os.execute("rm -rf " .. q(dir)) end
   return cli
 end

@@ -78,6 +78,35 @@ static int report_stuck(lua_State *L) {
   return 0;
 }
 
+/* `deshost -`: the model is the text on standard input, loaded as the
+** chunk "stdin" (the model's arguments are in the global `arg`). */
+static int load_stdin(des_host *h) {
+  size_t len = 0, cap = 4096;
+  char *buf = malloc(cap), *p;
+  int rc;
+  while (buf != NULL) {
+    size_t n = fread(buf + len, 1, cap - len - 1, stdin);
+    len += n;
+    if (n == 0)
+      break;
+    if (len + 1 == cap) {
+      p = realloc(buf, cap * 2);
+      if (p == NULL)
+        free(buf);
+      buf = p;
+      cap *= 2;
+    }
+  }
+  if (buf == NULL) {
+    fprintf(stderr, "%s: not enough memory for the model on stdin\n", progname);
+    return DES_ENOMEM;
+  }
+  buf[len] = '\0';
+  rc = des_load_string(h, buf, "=stdin");
+  free(buf);
+  return rc;
+}
+
 /* Print the host's last error and return the exit status 1. */
 static int fail(des_host *h) {
   fprintf(stderr, "%s: %s\n", progname, des_last_error(h));
@@ -110,10 +139,14 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     if (des_dostring(h, o->chunks[i], 0) != DES_OK)
       return fail(h);
   }
-  if (o->script == 0)
-    return 0;
-  if (des_load_file(h, argv[o->script], argc - o->script - 1,
-                    (const char *const *)argv + o->script + 1) != DES_OK)
+  if (o->script == 0) /* -e chunks only; with -i, a prompt over no model */
+    return o->interactive ? repl_run(h, NULL) : 0;
+  if (strcmp(argv[o->script], "-") == 0)
+    rc = load_stdin(h);
+  else
+    rc = des_load_file(h, argv[o->script], argc - o->script - 1,
+                       (const char *const *)argv + o->script + 1);
+  if (rc != DES_OK)
     return fail(h);
   if (o->interactive) /* the prompt drives the run */
     return repl_run(h, argv[o->script]);

@@ -14,6 +14,7 @@
 
 static const char usage_text[] =
     "usage: deshost [options] model.lua [args...]\n"
+    "       deshost [options] - [args...]     (the model from standard input)\n"
     "\n"
     "Run a discrete-event simulation model written in Lua. The model's main\n"
     "chunk runs as a task named 'main' at simulated time 0 (so it may call\n"
@@ -55,8 +56,9 @@ static const char usage_text[] =
     "\n"
     "examples:\n"
     "  deshost scripts/models/clock.lua\n"
-    "  deshost --until 60 --seed 7 scripts/models/bank.lua\n"
-    "  deshost -e 'CUSTOMERS=50' scripts/models/bank.lua\n"
+    "  deshost --until 60 --seed 7 scripts/models/carwash.lua\n"
+    "  deshost -e 'SEED_NOTE=1' --until=30 scripts/models/reneging.lua\n"
+    "  deshost --check-determinism scripts/models/machineshop.lua\n"
     "  deshost -i scripts/models/clerk.lua\n"
     "  deshost --trace --shuffle-ties 3 scripts/models/pingpong.lua\n";
 
@@ -92,17 +94,47 @@ static int parse_count(const char *s, int sizes, unsigned long long *out) {
   return 0;
 }
 
+/* The value of the option at argv[*i]: the part after '=' of a long
+** option given as --name=value (GNU getopt_long's form), else the next
+** argument (consumed), or NULL when there is none. */
+static const char *option_value(int argc, char **argv, int *i,
+                                const char *inline_value) {
+  if (inline_value != NULL)
+    return inline_value;
+  return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
   int i;
+  char name[32];
   memset(o, 0, sizeof(*o));
   for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
+    const char *a = argv[i], *inline_value = NULL, *eq;
     if (strcmp(a, "--") == 0) {
       i++;
       break;
     }
     if (a[0] != '-' || a[1] == '\0')
-      break;
+      break; /* the model ("-": read from standard input) */
+    eq = strchr(a, '=');
+    if (a[1] == '-' && eq != NULL) { /* --name=value */
+      size_t n = (size_t)(eq - a);
+      if (n >= sizeof(name)) {
+        usage_error(err, "unknown option '%s'", a);
+        return 2;
+      }
+      memcpy(name, a, n);
+      name[n] = '\0';
+      a = name;
+      inline_value = eq + 1;
+    }
+    if (inline_value != NULL &&
+        (strcmp(a, "--until") && strcmp(a, "--seed") &&
+         strcmp(a, "--mem-limit") && strcmp(a, "--max-steps") &&
+         strcmp(a, "--shuffle-ties") && strcmp(a, "--runs"))) {
+      usage_error(err, "option '%s' takes no value", argv[i]);
+      return 2;
+    }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage_text, out);
       return -1;
@@ -113,7 +145,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     } else if (strcmp(a, "--sandbox") == 0) {
       o->sandbox = 1;
     } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--max-steps") == 0) {
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      const char *v = option_value(argc, argv, &i, inline_value);
       unsigned long long n;
       if (v == NULL || parse_count(v, a[2] == 'm' && a[3] == 'e', &n) != 0) {
         usage_error(err,
@@ -130,7 +162,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         o->max_steps = n;
     } else if (strcmp(a, "--shuffle-ties") == 0) {
       char *end;
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      const char *v = option_value(argc, argv, &i, inline_value);
       if (v == NULL || (strtoll(v, &end, 10), *v == '\0' || *end != '\0')) {
         usage_error(err, "--shuffle-ties needs an integer seed (got '%s')",
                     v ? v : "nothing");
@@ -140,7 +172,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     } else if (strcmp(a, "--check-determinism") == 0) {
       o->check_determinism = 1;
     } else if (strcmp(a, "--runs") == 0) {
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      const char *v = option_value(argc, argv, &i, inline_value);
       unsigned long long n;
       if (v == NULL || parse_count(v, 0, &n) != 0 || n < 2 ||
           n > CLI_MAX_RUNS) {
@@ -154,7 +186,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
       return -1;
     } else if (strcmp(a, "--until") == 0 || strcmp(a, "--seed") == 0 ||
                strcmp(a, "-e") == 0) {
-      const char *v = (i + 1 < argc) ? argv[++i] : NULL;
+      const char *v = option_value(argc, argv, &i, inline_value);
       if (v == NULL) {
         usage_error(err, "option '%s' needs a value", a);
         return 2;
@@ -170,8 +202,9 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         double d;
         errno = 0;
         d = strtod(v, &end);
-        if (*v == '\0' || *end != '\0' || errno != 0 || !(d >= 0)) {
-          usage_error(err, "--until needs a time >= 0 (got '%s')", v);
+        if (*v == '\0' || *end != '\0' || errno != 0 || !(d >= 0) ||
+            d > 1e300) {
+          usage_error(err, "--until needs a finite time >= 0 (got '%s')", v);
           return 2;
         }
         o->until = v;
@@ -192,7 +225,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     }
   }
   if (i >= argc) {
-    if (o->nchunks > 0) {
+    if (o->nchunks > 0 || o->interactive) {
       o->script = 0;
       return 0;
     }
