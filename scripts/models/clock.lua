@@ -1,11 +1,11 @@
--- clock.lua -- the seed design's example: a client that ticks every 100 ms
--- of simulated time for 10 s. Time is in seconds here (1 unit = 1 s).
+-- scripts/models/clock.lua -- a client that ticks every 100 ms of simulated
+-- time for 10 s. Time is in seconds here (1 unit = 1 s).
 local des = require "des"
 
 local function client(period, duration)
   local ticks = 0
   while des.now() + period <= duration do
-    des.sleep(period)
+    des.sleep(period)              -- suspend this task for `period` time units
     ticks = ticks + 1
     if ticks % 20 == 0 then
       print(string.format("t=%5.2f s  tick %d", des.now(), ticks))
@@ -14,5 +14,5 @@ local function client(period, duration)
   return ticks
 end
 
-local c = des.spawn{name = "client", client, 0.1, 10}
+local c = des.spawn{name = "client", client, 0.1, 10}   -- a named task
 print(string.format("client ticked %d times, ending at t=%.2f s", c:join(), des.now()))
