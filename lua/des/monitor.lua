@@ -196,9 +196,16 @@ function monitor.level(name, initial, opts)
                         time_at = opts and opts.time_at and {} or nil }, Level)
 end
 
+-- The level's clock: its simulation's, frozen at the close time once the
+-- simulation is closed (its statistics stay readable).
+local function level_now(self)
+  local sim = self.sim
+  return sim.closed_at or self.sim_now(sim)
+end
+
 -- Integrate the current value up to now.
 function Level:advance()
-  local now = self.sim_now(self.sim)
+  local now = level_now(self)
   local dt = now - self.since
   self.area = self.area + self.value * dt
   local at = self.time_at
@@ -218,7 +225,7 @@ end
 -- Start the statistics afresh from now, at the current value (e.g. after
 -- a warm-up period).
 function Level:reset()
-  local now = self.sim_now(self.sim)
+  local now = level_now(self)
   self.since, self.start, self.area = now, now, 0
   self.max, self.min = self.value, self.value
   if self.time_at then self.time_at = {} end
