@@ -151,14 +151,14 @@ static int ev_fail(lua_State *L) {
 static int ev_wait(lua_State *L) {
   des_event *ev = check_event(L, 1);
   des_task *t = rt_current(L);
+  if (ev->kind == EVK_TIMEOUT && ev->w.state == WAITABLE_PENDING)
+    rt_check_open(L, ev->rt); /* it would never fire */
   if (t == NULL) {
     if (ev->w.state != WAITABLE_PENDING)
       return rt_push_result(L, 1);
     return luaL_error(L, "wait: not inside a task (only a task can wait "
                          "for an event that has not triggered)");
   }
-  if (ev->kind == EVK_TIMEOUT && ev->w.state == WAITABLE_PENDING)
-    rt_check_open(L, ev->rt); /* it would never fire */
   return rt_wait(L, t, &ev->w, 1, event_kinds[ev->kind]);
 }
 

@@ -1189,15 +1189,16 @@ des_time rt_now(const des_runtime *rt) {
 ** function as Lua's argument errors do. */
 static void closed_error(lua_State *L, const des_runtime *rt) {
   lua_Debug ar;
-  const char *fname = "?";
   if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name != NULL)
-    fname = ar.name;
+    lua_pushfstring(L, "%s: ", ar.name);
+  else
+    lua_pushliteral(L, ""); /* called by a C function such as pcall */
   if (rt->closed == RT_CLOSING)
     luaL_error(L,
-               "%s: closed simulation (it is closing: nothing new starts "
+               "%sclosed simulation (it is closing: nothing new starts "
                "while its tasks are cancelled)",
-               fname);
-  luaL_error(L, "%s: closed simulation (closed at t=%f)", fname,
+               lua_tostring(L, -1));
+  luaL_error(L, "%sclosed simulation (closed at t=%f)", lua_tostring(L, -1),
              rt_units(rt, rt->closed_at));
 }
 
