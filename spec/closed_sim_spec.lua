@@ -258,6 +258,28 @@ describe("closing", function()
     assert.is_true(sim.closed)
   end)
 
+  it("from a <close> variable of a task being cancelled by task:cancel()", function()
+    local sim = des.new{}
+    local t = sim:spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() sim:close() end })
+      des.sleep(10)
+    end)
+    local u = sim:spawn(function() des.sleep(10) end)
+    local joiner = des.new{}
+    local j = joiner:spawn(function() return pcall(t.join, t) end)
+    joiner:step()
+    sim:run(1)
+    t:cancel()
+    assert.is_true(sim.closed)
+    assert.equal("cancelled", t.status)
+    assert.equal("cancelled", u.status)
+    contains(tostring(sim), "closed at t=1")
+    joiner:run()
+    local ok, e = j:join()
+    assert.is_false(ok)
+    assert.is_true(des.cancelled(e))
+  end)
+
   it("refuses spawns and timeouts from <close> variables; reads and releases work", function()
     local sim, ran = des.new{}, false
     local seen = {}

@@ -1245,9 +1245,12 @@ static void task_detach(des_task *t, int leave) {
     t->co = NULL;
   }
   t->state = TASK_CANCELLED;
+  rt->alive--;
 }
 
-/* Detach every live task of the simulation whose object is at obj. */
+/* Detach the live tasks of the simulation whose object is at obj; when
+** `leave`, not those running (a task whose cancel closes it: that cancel
+** ends it). */
 static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
   lua_getiuservalue(L, obj, 1);
   if (lua_type(L, -1) == LUA_TTABLE) {
@@ -1255,7 +1258,8 @@ static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
     while (lua_next(L, -2)) {
       des_task *t = to_task(L, rt->G, -1);
       lua_pop(L, 1);
-      if (t != NULL && t->rt == rt && t->state < TASK_DONE) {
+      if (t != NULL && t->rt == rt && t->state < TASK_DONE &&
+          !(leave && t->state == TASK_RUNNING)) {
         task_detach(t, leave);
         lua_pushvalue(L, -1); /* unanchor: a field set to nil while the */
         lua_pushnil(L);       /* traversal goes on allocates nothing */
@@ -1264,7 +1268,6 @@ static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
     }
   }
   lua_pop(L, 1);
-  rt->alive = 0;
 }
 
 /* Protected: cancel the task at 1 (for rt_close). */
@@ -1296,8 +1299,8 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     des_task *t = to_task(L, rt->G, -1);
-    if (t != NULL && t->state < TASK_DONE)
-      lua_rawseti(L, list, ++n);
+    if (t != NULL && t->state < TASK_DONE && t->state != TASK_RUNNING)
+      lua_rawseti(L, list, ++n); /* (a running one is being cancelled) */
     else
       lua_pop(L, 1);
   }
