@@ -1270,6 +1270,21 @@ static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
   lua_pop(L, 1);
 }
 
+/* Free the queue of a closed simulation now (what a run grew it to, and
+** its pending timeouts and component events): an empty des_sim, its clock
+** at the close time, takes the place of the old one, so that rt->sim stays
+** valid for whatever still holds rt. Without memory, the old one stays. */
+static void free_queue(lua_State *L, des_runtime *rt) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  des_sim *fresh = sim_new((des_allocf)f, ud);
+  if (fresh == NULL)
+    return;
+  sim_run_until(fresh, rt->closed_at); /* no event: sets the clock */
+  sim_free(rt->sim);
+  rt->sim = fresh;
+}
+
 /* Protected: cancel the task at 1 (for rt_close). */
 static int close_cancel(lua_State *L) {
   rt_cancel(L, lua_touserdata(L, 1), 1);
@@ -1333,6 +1348,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   detach_all(L, rt, obj, 1); /* what a cancel could not end */
   rt->closed_at = sim_now(rt->sim);
   rt->closed = RT_CLOSED;
+  free_queue(L, rt);
   if (err) {
     lua_pushvalue(L, list + 2);
     lua_error(L);

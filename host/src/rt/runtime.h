@@ -135,9 +135,10 @@ struct des_runtime {
 ** their <close> variables run) nothing new may start: no spawn, run, step,
 ** timeout, request or send; reads and releases still work. Once CLOSED
 ** only statistics and the objects' own fields can be read: every other
-** entry point raises "closed simulation". The des_sim stays allocated
-** until the sim object is collected (rt_free), so a finalizer that closes
-** a simulation in the middle of a call on it leaves no dangling pointer. */
+** entry point raises "closed simulation". rt->sim stays valid until the
+** sim object is collected (rt_free): close frees the queue by putting an
+** empty des_sim in its place, so a finalizer that closes a simulation in
+** the middle of a call on it leaves no dangling pointer. */
 enum { RT_OPEN, RT_CLOSING, RT_CLOSED };
 
 /* Per lua_State: the registry of task slots, so that a coroutine finds its
