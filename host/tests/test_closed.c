@@ -125,6 +125,28 @@ static void test_model_sims(void) {
   des_host_free(h);
 }
 
+/* Close frees a simulation's queue at once, not when it is collected. */
+static void test_close_frees_queue(void) {
+  des_host *h = new_host(1);
+  size_t before, after;
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local des = require 'des'\n"
+                        "big = des.new{}\n"
+                        "big:spawn(function() for i = 1, 100000 do "
+                        "des.timeout(i) end end)\n"
+                        "big:run(0.5)\n"
+                        "assert(big:pending() == 100000)\n",
+                        0),
+           DES_OK);
+  before = des_memory(h);
+  CHECK_RC(h, des_dostring(h, "big:close()", 0), DES_OK);
+  after = des_memory(h);
+  CHECK(before > after && before - after > 100000 * 24);
+  CHECK_RC(h, des_dostring(h, "assert(big.closed_at == 0.5)", 0), DES_OK);
+  des_host_free(h);
+}
+
 /* Close the host's simulation the only way there is: from C, through the
 ** raw Lua state, calling the metamethod a model cannot reach. */
 static void close_from_c(des_host *h) {
@@ -207,6 +229,7 @@ int main(void) {
   test_model_cannot_close(0);
   test_model_cannot_close(1);
   test_model_sims();
+  test_close_frees_queue();
   test_host_functions_after_close();
   if (failures != 0) {
     fprintf(stderr, "test_closed: %d check(s) failed\n", failures);
