@@ -69,7 +69,8 @@ describe("a closed simulation", function()
     end
     -- the run form of the error names the function
     contains(err_of(function() return sim:now() end), "now: closed simulation")
-    -- fields that describe it stay readable
+    -- fields that describe it stay readable, and its clock for statistics
+    assert.equal(6, sim:clock())
     assert.equal(0, sim.seed)
     assert.equal(1000000000, sim.resolution)
     sim:close() -- closing twice does nothing

@@ -190,22 +190,16 @@ function monitor.level(name, initial, opts)
   if initial ~= nil and (type(initial) ~= "number" or initial ~= initial) then
     error("monitor.level: initial value must be a number (got " .. tostring(initial) .. ")", 2)
   end
-  return setmetatable({ name = name, sim = sim, sim_now = sim.now, value = initial or 0,
+  -- sim:clock() is sim:now() frozen at the close time once it is closed
+  return setmetatable({ name = name, sim = sim, sim_now = sim.clock, value = initial or 0,
                         since = now, start = now, area = 0, max = initial or 0,
                         min = initial or 0,
                         time_at = opts and opts.time_at and {} or nil }, Level)
 end
 
--- The level's clock: its simulation's, frozen at the close time once the
--- simulation is closed (its statistics stay readable).
-local function level_now(self)
-  local sim = self.sim
-  return sim.closed_at or self.sim_now(sim)
-end
-
 -- Integrate the current value up to now.
 function Level:advance()
-  local now = level_now(self)
+  local now = self.sim_now(self.sim)
   local dt = now - self.since
   self.area = self.area + self.value * dt
   local at = self.time_at
@@ -225,7 +219,7 @@ end
 -- Start the statistics afresh from now, at the current value (e.g. after
 -- a warm-up period).
 function Level:reset()
-  local now = level_now(self)
+  local now = self.sim_now(self.sim)
   self.since, self.start, self.area = now, now, 0
   self.max, self.min = self.value, self.value
   if self.time_at then self.time_at = {} end

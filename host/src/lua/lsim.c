@@ -202,6 +202,14 @@ static int s_now(lua_State *L) {
   return 1;
 }
 
+/* sim:clock() --> sim:now(), frozen at the close time once closed (what
+** statistics read: they stay readable after close) */
+static int s_clock(lua_State *L) {
+  des_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+  lua_pushnumber(L, rt_units(rt, rt_now(rt)));
+  return 1;
+}
+
 /* sim:pending() --> number of events in the queue */
 static int s_pending(lua_State *L) {
   int first;
@@ -493,7 +501,7 @@ static const luaL_Reg sim_methods[] = {
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {NULL, NULL}};
+    {"events", s_events}, {"clock", s_clock}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},
