@@ -23,6 +23,13 @@ target_link_libraries(test_host PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
 add_test(NAME host_api COMMAND test_host
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 
+# Closing simulations, through deshost.h only: the host's cannot be closed
+# by a model, and every host function refuses a closed one.
+add_executable(test_closed host/tests/test_closed.c)
+target_include_directories(test_closed PRIVATE host/include ${LUA_INCLUDE_DIRS})
+target_link_libraries(test_closed PRIVATE deshost_core ${LUA_STATIC_LIB} m dl)
+add_test(NAME host_closed COMMAND test_closed)
+
 if(DES_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "DES_FUZZ needs clang (CC=clang)")

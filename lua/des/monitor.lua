@@ -190,7 +190,8 @@ function monitor.level(name, initial, opts)
   if initial ~= nil and (type(initial) ~= "number" or initial ~= initial) then
     error("monitor.level: initial value must be a number (got " .. tostring(initial) .. ")", 2)
   end
-  return setmetatable({ name = name, sim = sim, sim_now = sim.now, value = initial or 0,
+  -- sim:clock() is sim:now() frozen at the close time once it is closed
+  return setmetatable({ name = name, sim = sim, sim_now = sim.clock, value = initial or 0,
                         since = now, start = now, area = 0, max = initial or 0,
                         min = initial or 0,
                         time_at = opts and opts.time_at and {} or nil }, Level)

@@ -41,21 +41,46 @@ static int set_arg(lua_State *L) {
   return 0;
 }
 
+/* Registry key of the des functions the deadlock report calls, captured
+** before any model code runs: a model can replace `require` or the
+** module's fields, and the report must not call its code. */
+#define CLI_REPORT_KEY "deshost.cli.report"
+
+/* Protected: keep des.tasks and des.now (from package.loaded, where the
+** host put the module) for report_stuck. */
+static int capture_report(lua_State *L) {
+  lua_createtable(L, 0, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "des");
+  luaL_checktype(L, -1, LUA_TTABLE);
+  lua_pushliteral(L, "tasks");
+  lua_rawget(L, -2);
+  luaL_checktype(L, -1, LUA_TFUNCTION);
+  lua_setfield(L, 1, "tasks");
+  lua_pushliteral(L, "now");
+  lua_rawget(L, -2);
+  luaL_checktype(L, -1, LUA_TFUNCTION);
+  lua_setfield(L, 1, "now");
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, CLI_REPORT_KEY);
+  return 0;
+}
+
 /* Protected: print the tasks still waiting when the queue ran dry. */
 static int report_stuck(lua_State *L) {
-  int i, n, shown = 0;
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "des");
-  lua_call(L, 1, 1);
-  lua_getfield(L, -1, "tasks");
+  int i, n, fns, list, shown = 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, CLI_REPORT_KEY);
+  fns = lua_gettop(L);
+  lua_getfield(L, fns, "tasks");
   lua_call(L, 0, 1);
-  n = (int)lua_rawlen(L, -1);
+  list = lua_gettop(L);
+  n = (int)lua_rawlen(L, list);
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
+    lua_rawgeti(L, list, i);
     lua_getfield(L, -1, "daemon");
     if (!lua_toboolean(L, -1)) {
       if (shown++ == 0) {
-        lua_getfield(L, -4, "now");
+        lua_getfield(L, fns, "now");
         lua_call(L, 0, 1);
         fprintf(stderr,
                 "%s: the simulation ran out of events at t=%s while tasks "
@@ -122,6 +147,11 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   lua_pushinteger(L, argc);
   lua_pushinteger(L, o->script);
   if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+    return 1;
+  }
+  lua_pushcfunction(L, capture_report);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
     fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
     return 1;
   }

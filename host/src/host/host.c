@@ -266,6 +266,14 @@ static void host_leave(des_host *h) {
   h->interrupt = 0;
 }
 
+/* DES_OK, or DES_EINVAL naming fname when the host's simulation is closed
+** (a model cannot close it; C code holding the Lua state could). */
+static int host_check_open(des_host *h, const char *fname) {
+  if (h->rt->closed == RT_OPEN)
+    return DES_OK;
+  return host_fail(h, DES_EINVAL, "%s: closed simulation", fname);
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -315,13 +323,15 @@ void des_interrupt(des_host *h) {
     co = h->L;
   h->interrupt_co = co;
   h->interrupt = 1;
-  sim_stop(h->rt->sim);
+  if (h->rt->sim != NULL)
+    sim_stop(h->rt->sim);
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }
 
 void des_stop(des_host *h) {
-  sim_stop(h->rt->sim);
+  if (h->rt->sim != NULL)
+    sim_stop(h->rt->sim);
 }
 
 /* }==================================================================== */
@@ -440,7 +450,7 @@ void des_host_free(des_host *h) {
   des_allocf allocf;
   if (h == NULL)
     return;
-  if (h->rt != NULL && sim_running(h->rt->sim))
+  if (h->rt != NULL && h->rt->sim != NULL && sim_running(h->rt->sim))
     return;        /* from inside a handler: refused (see deshost.h) */
   lua_close(h->L); /* collects every simulation and task */
   for (i = 0; i < h->ncomps; i++)
@@ -494,6 +504,8 @@ static int host_load(lua_State *L) {
 static int host_load_common(des_host *h, load_args *a) {
   int rc;
   host_enter(h);
+  if (host_check_open(h, "load") != DES_OK)
+    return DES_EINVAL;
   if (sim_running(h->rt->sim))
     return host_fail(h, DES_EBUSY, "load: not from inside a handler");
   a->status = LUA_OK;
@@ -624,6 +636,8 @@ static int host_run(des_host *h, des_time limit, int step) {
   des_runtime *rt = h->rt;
   int rc;
   host_enter(h);
+  if (host_check_open(h, step ? "step" : "run") != DES_OK)
+    return DES_EINVAL;
   if (sim_running(rt->sim))
     return host_fail(h, DES_EBUSY, "run: called from inside a handler");
   if (limit >= 0 && limit < sim_now(rt->sim))
@@ -666,6 +680,8 @@ int des_run_until(des_host *h, des_time t) {
 
 int des_peek(des_host *h, des_time *when) {
   des_time t;
+  if (host_check_open(h, "peek") != DES_OK)
+    return DES_EINVAL;
   if (sim_peek(h->rt->sim, &t) != 0)
     return DES_EMPTY;
   if (when != NULL)
@@ -674,11 +690,11 @@ int des_peek(des_host *h, des_time *when) {
 }
 
 des_time des_now(const des_host *h) {
-  return sim_now(h->rt->sim);
+  return rt_now(h->rt); /* closed: the close time */
 }
 
 size_t des_pending(const des_host *h) {
-  return sim_pending(h->rt->sim);
+  return h->rt->closed == RT_OPEN ? sim_pending(h->rt->sim) : 0;
 }
 
 int64_t des_resolution(const des_host *h) {
@@ -736,6 +752,8 @@ static int host_set_trace(lua_State *L) {
 }
 
 int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
+  if (host_check_open(h, "set_trace") != DES_OK)
+    return DES_EINVAL;
   h->trace_fn = fn;
   h->trace_ctx = ctx;
   lua_pushcfunction(h->L, host_set_trace);
@@ -744,7 +762,8 @@ int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
 }
 
 void des_shuffle_ties(des_host *h, int on, uint64_t seed) {
-  sim_set_shuffle(h->rt->sim, on, seed);
+  if (h->rt->closed == RT_OPEN)
+    sim_set_shuffle(h->rt->sim, on, seed);
 }
 
 /* }==================================================================== */
@@ -809,6 +828,8 @@ int des_component_add(des_host *h, const char *name, des_handler fn,
   host_enter(h);
   if (name == NULL || name[0] == '\0' || fn == NULL)
     return host_fail(h, DES_EINVAL, "component_add: no name or no handler");
+  if (host_check_open(h, "component_add") != DES_OK)
+    return DES_EINVAL;
   for (id = 0; id < h->ncomps; id++)
     if (strcmp(h->comps[id]->name, name) == 0)
       return host_fail(h, DES_EINVAL,
@@ -857,7 +878,10 @@ static host_component *host_component_of(des_host *h, int id) {
 
 /* Check an absolute time against the clock. */
 static int host_check_time(des_host *h, des_time when, const char *fname) {
-  des_time now = sim_now(h->rt->sim);
+  des_time now;
+  if (host_check_open(h, fname) != DES_OK)
+    return DES_EINVAL;
+  now = sim_now(h->rt->sim);
   if (when < now)
     return host_fail(h, DES_EPAST,
                      "%s: time %lld is before the current time %lld", fname,
@@ -886,6 +910,8 @@ int des_schedule(des_host *h, des_time when, int component, uint32_t kind,
 
 int des_cancel(des_host *h, des_handle handle) {
   uint32_t target;
+  if (host_check_open(h, "cancel") != DES_OK)
+    return DES_EINVAL;
   /* only the embedder's own events: never a task's wake */
   if (!sim_event_target(h->rt->sim, handle, &target) ||
       host_component_of(h, (int)target) == NULL)

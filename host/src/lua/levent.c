@@ -10,7 +10,8 @@
 */
 #include "ldes.h"
 
-/* User values of an event: values or error, callbacks, name, members. */
+/* User values of an event: values or error, callbacks, name, members (a
+** timeout's simulation, which ev->rt points into). */
 enum { EV_VALUES = UV_VALUES, EV_CALLBACKS, EV_NAME, EV_MEMBERS, EV_NUV };
 
 enum { EVK_PLAIN, EVK_TIMEOUT, EVK_ANY, EVK_ALL };
@@ -150,6 +151,8 @@ static int ev_fail(lua_State *L) {
 static int ev_wait(lua_State *L) {
   des_event *ev = check_event(L, 1);
   des_task *t = rt_current(L);
+  if (ev->kind == EVK_TIMEOUT && ev->w.state == WAITABLE_PENDING)
+    rt_check_open(L, ev->rt); /* it would never fire */
   if (t == NULL) {
     if (ev->w.state != WAITABLE_PENDING)
       return rt_push_result(L, 1);
@@ -214,11 +217,14 @@ static int l_timeout(lua_State *L) {
   des_time dt = rt_check_duration(L, rt, 1, "timeout"), when;
   des_event *ev;
   int rc;
+  rt_check_live(L, rt);
   lua_settop(L, 2);
   if (sim_time_after(rt->sim, dt, &when) != 0)
     return luaL_error(L, "timeout: time overflows the simulated clock");
   ev = event_new(L, EVK_TIMEOUT, 0);
   ev->rt = rt;
+  rt_push_object(L, rt); /* ev->rt lives as long as the timeout */
+  lua_setiuservalue(L, 3, EV_MEMBERS);
   if (!lua_isnil(L, 2)) { /* the value it succeeds with */
     lua_createtable(L, 1, 1);
     lua_pushvalue(L, 2);
@@ -227,6 +233,7 @@ static int l_timeout(lua_State *L) {
     lua_setfield(L, -2, "n");
     lua_setiuservalue(L, 3, EV_VALUES);
   }
+  rt_check_live(L, rt); /* a finalizer may have closed it meanwhile */
   rc = sim_schedule(rt->sim, when, rt->comp, RT_TIMEOUT,
                     (uint64_t)(uintptr_t)ev, &ev->timer);
   if (rc != 0)

@@ -88,7 +88,7 @@ static void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
 
 /* Integrate the level up to now. */
 static void level_advance(lres *r, lres_level *lv) {
-  des_time now = sim_now(r->rt->sim);
+  des_time now = rt_now(r->rt);
   if (now > lv->since) {
     double dt = rt_units(r->rt, now - lv->since);
     uint32_t v = (uint32_t)lv->value;
@@ -229,7 +229,7 @@ static void reserve_users(lua_State *L, lres *r, size_t n) {
 ** nothing: users has room for capacity holders. */
 static void grant(lres *r, lres_req *req) {
   req->granted = 1;
-  req->granted_at = sim_now(r->rt->sim);
+  req->granted_at = rt_now(r->rt);
   r->users[r->nusers++] = req;
   r->count++;
   level_set(r, &r->lbusy, (double)r->count);
@@ -358,8 +358,8 @@ static int l_resource(lua_State *L) {
   r->capacity = cap;
   r->priority = (uint8_t)priority;
   r->preemptive = (uint8_t)preemptive;
-  r->lqueue.since = r->lqueue.start = sim_now(rt->sim);
-  r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
+  r->lqueue.since = r->lqueue.start = rt_now(rt);
+  r->lbusy.since = r->lbusy.start = rt_now(rt);
   r->wait.min = HUGE_VAL;
   r->wait.max = -HUGE_VAL;
   ldes_setmetatable(L, RT_MT_RESOURCE);
@@ -441,6 +441,7 @@ static int r_acquire(lua_State *L) {
   lres_req *req;
   des_time deadline = -1;
   int reqidx;
+  rt_check_live(L, r->rt);
   if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "acquire: priority must be a number (got %s)",
                       luaL_typename(L, 2));
@@ -463,7 +464,7 @@ static int r_acquire(lua_State *L) {
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = luaL_optnumber(L, 2, 0);
   req->seq = ++r->seq;
-  req->time = sim_now(r->rt->sim);
+  req->time = rt_now(r->rt);
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
@@ -518,6 +519,7 @@ static int r_release(lua_State *L) {
 static int r_set_capacity(lua_State *L) {
   lres *r = check_res(L, 1);
   lua_Integer n;
+  rt_check_open(L, r->rt);
   if (!lua_isinteger(L, 2) || (n = lua_tointeger(L, 2)) < 1)
     return luaL_error(L,
                       "set_capacity: capacity must be an integer >= 1 (got %s)",
@@ -640,7 +642,7 @@ static int s_reset(lua_State *L) {
     r->wait.max = -HUGE_VAL;
   } else {
     lres_level *lv = *which == STAT_QUEUE ? &r->lqueue : &r->lbusy;
-    lv->since = lv->start = sim_now(r->rt->sim);
+    lv->since = lv->start = rt_now(r->rt);
     lv->area = 0;
     lv->max = lv->min = lv->value;
     if (lv->time_at != NULL)

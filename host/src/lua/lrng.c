@@ -275,6 +275,7 @@ static int l_rng(lua_State *L) {
   lrng *g;
   if (luaL_testudata(L, 1, DES_SIM_MT)) {
     rt = luaL_checkudata(L, 1, DES_SIM_MT);
+    rt_check_open(L, rt);
     nameidx = 2;
   } else
     rt = rt_runtime_of(L);

@@ -43,18 +43,24 @@ int ldes_method(lua_State *L) {
 
 const char rt_mt_keys[RT_NMT];
 
+/* The metatables are protected (getmetatable gives their name): a model
+** reaching one could call __gc on a live object (a simulation freed while
+** in use, a task unlinked from its slot). */
 int ldes_newmetatable(lua_State *L, int which, const char *tname) {
   int created = luaL_newmetatable(L, tname);
+  lua_pushstring(L, tname);
+  lua_setfield(L, -2, "__metatable");
   rt_global_get(L)->mt[which] = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
   return created;
 }
 
+/* The simulation at idx, which must not be closed (spawn and run check
+** for closing too). */
 static des_runtime *check_sim(lua_State *L, int idx) {
   des_runtime *rt = ldes_checkudata(L, idx, RT_MT_SIM, DES_SIM_MT);
-  if (rt->closed)
-    luaL_error(L, "attempt to use a closed simulation");
+  rt_check_open(L, rt);
   return rt;
 }
 
@@ -64,7 +70,7 @@ static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
   des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 4);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
-  rt->closed = 1; /* until initialised: __gc must not free anything */
+  rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */
   ldes_setmetatable(L, RT_MT_SIM);
   lua_newtable(L);
   lua_setiuservalue(L, obj, 1);
@@ -100,13 +106,16 @@ void ldes_set_default(lua_State *L, int idx) {
 ** default simulation. */
 des_runtime *rt_runtime_of(lua_State *L) {
   des_task *t = rt_current(L);
+  des_runtime *rt;
   rt_global *G;
-  if (t != NULL)
+  if (t != NULL) /* its simulation runs, or is closing (<close> variables) */
     return t->rt;
   G = lua_touserdata(L, lua_upvalueindex(1));
   if (G != NULL && G->dispatching != NULL)
     return G->dispatching;
-  return default_sim(L);
+  rt = default_sim(L);
+  rt_check_open(L, rt); /* cannot fail: a model cannot close it */
+  return rt;
 }
 
 /* An absolute time in units at idx, as ticks (for run's `until`). */
@@ -190,6 +199,14 @@ static int s_now(lua_State *L) {
   int first;
   des_runtime *rt = self_sim(L, &first);
   lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
+  return 1;
+}
+
+/* sim:clock() --> sim:now(), frozen at the close time once closed (what
+** statistics read: they stay readable after close) */
+static int s_clock(lua_State *L) {
+  des_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+  lua_pushnumber(L, rt_units(rt, rt_now(rt)));
   return 1;
 }
 
@@ -327,37 +344,45 @@ static int s_tasks(lua_State *L) {
   return 1;
 }
 
-/* sim:close(): cancel every live task and free the event queue */
+/* Is the simulation at idx the default one (des.default())? */
+static int is_default_sim(lua_State *L, int idx) {
+  int r;
+  lua_getfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY);
+  r = lua_rawequal(L, idx, -1);
+  lua_pop(L, 1);
+  return r;
+}
+
+/* sim:close(): cancel every live task (their <close> variables run, in
+** spawn order) and close the simulation: from then on only its statistics
+** and its objects' fields can be read. Closing a closed simulation, or one
+** that is closing (from a <close> variable of one of its tasks), does
+** nothing. The default simulation belongs to its host (or to the Lua state)
+** and is closed only with it. */
 static int s_close(lua_State *L) {
-  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
-  int i, n;
-  if (rt->closed)
+  des_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+  if (rt->closed != RT_OPEN)
     return 0;
+  if (is_default_sim(L, 1))
+    return luaL_error(L, "close: the default simulation is closed by its "
+                         "host, not by a model");
   if (sim_running(rt->sim))
-    luaL_error(L, "close: the simulation is running");
-  lua_settop(L, 1);
-  s_tasks(L);
-  n = (int)lua_rawlen(L, 2);
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, 2, i);
-    rt_cancel(L, lua_touserdata(L, -1), -1);
-    lua_pop(L, 1);
-  }
-  rt_close(L, rt);
+    return luaL_error(L, "close: the simulation is running (close it after "
+                         "its run returns)");
+  rt_close(L, rt, 1);
   return 0;
 }
 
+/* Collected: free the simulation (live tasks are detached, no Lua runs). */
 static int s_gc(lua_State *L) {
-  des_runtime *rt = lua_touserdata(L, 1);
-  if (!rt->closed)
-    rt_close(L, rt);
+  rt_free(L, lua_touserdata(L, 1), 1);
   return 0;
 }
 
 static int s_tostring(lua_State *L) {
   des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
-  if (rt->closed)
-    lua_pushliteral(L, "des.sim (closed)");
+  if (rt->closed == RT_CLOSED)
+    lua_pushfstring(L, "des.sim (closed at t=%f)", rt_units(rt, rt->closed_at));
   else
     lua_pushfstring(L, "des.sim: t=%f, %d tasks, %d events",
                     rt_units(rt, sim_now(rt->sim)), (int)rt->alive,
@@ -365,7 +390,9 @@ static int s_tostring(lua_State *L) {
   return 1;
 }
 
-/* sim.seed, sim.resolution, methods */
+/* sim.seed, sim.resolution, sim.closed (true once closed), sim.closed_at
+** (the close time, what statistics read afterwards; nil while open),
+** methods */
 static int s_index(lua_State *L) {
   des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   const char *k;
@@ -376,6 +403,10 @@ static int s_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)rt->seed);
   else if (strcmp(k, "resolution") == 0)
     lua_pushinteger(L, rt->resolution);
+  else if (strcmp(k, "closed") == 0)
+    lua_pushboolean(L, rt->closed == RT_CLOSED);
+  else if (strcmp(k, "closed_at") == 0 && rt->closed == RT_CLOSED)
+    lua_pushnumber(L, rt_units(rt, rt->closed_at));
   else
     lua_pushnil(L);
   return 1;
@@ -470,7 +501,7 @@ static const luaL_Reg sim_methods[] = {
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {NULL, NULL}};
+    {"events", s_events}, {"clock", s_clock}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},

@@ -103,6 +103,7 @@ static int t_join(lua_State *L) {
   des_task *self;
   if (t->done.state != WAITABLE_PENDING) /* ended: no need to be a task */
     return rt_push_result(L, 1);
+  rt_check_open(L, t->rt); /* a task detached by a close never ends */
   self = running_task(L, "join");
   if (t == self)
     luaL_error(L, "join: a task cannot join itself");

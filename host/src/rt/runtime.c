@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RT_CANCELLED_MT "des.Cancelled"
@@ -580,8 +581,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   int tidx;
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
-  if (rt->closed)
-    luaL_error(L, "spawn: the simulation is closed");
+  rt_check_live(L, rt);
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
@@ -605,7 +605,9 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   lua_xmove(L, co, 1);
   lua_rotate(L, -nargs - 1, 1); /* task object below the arguments */
   lua_xmove(L, co, nargs);
-  /* now the task object is on top */
+  /* now the task object is on top; the allocations above may have run a
+  ** finalizer that closed the simulation */
+  rt_check_live(L, rt);
   slot_alloc(L, rt->G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, task_id(t),
                    &t->wake) != 0) {
@@ -1160,6 +1162,7 @@ int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
   int comp;
   memset(rt, 0, sizeof(*rt));
   rt->G = rt_global_get(L);
+  rt->closed = RT_CLOSED; /* until it is complete */
   rt->sim = sim_new((des_allocf)f, ud);
   if (rt->sim == NULL)
     return -1;
@@ -1169,6 +1172,7 @@ int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
     rt->sim = NULL;
     return -1;
   }
+  rt->closed = RT_OPEN;
   rt->comp = (uint32_t)comp;
   rt->seed = seed;
   rt->resolution = resolution;
@@ -1176,12 +1180,195 @@ int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
   return 0;
 }
 
-void rt_close(lua_State *L, des_runtime *rt) {
-  (void)L;
+des_time rt_now(const des_runtime *rt) {
+  return rt->sim != NULL && rt->closed != RT_CLOSED ? sim_now(rt->sim)
+                                                    : rt->closed_at;
+}
+
+/* Raise "<function>: closed simulation (...)", naming the running C
+** function as Lua's argument errors do. */
+static void closed_error(lua_State *L, const des_runtime *rt) {
+  lua_Debug ar;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name != NULL)
+    lua_pushfstring(L, "%s: ", ar.name);
+  else
+    lua_pushliteral(L, ""); /* called by a C function such as pcall */
+  if (rt->closed == RT_CLOSING)
+    luaL_error(L,
+               "%sclosed simulation (it is closing: nothing new starts "
+               "while its tasks are cancelled)",
+               lua_tostring(L, -1));
+  luaL_error(L, "%sclosed simulation (closed at t=%f)", lua_tostring(L, -1),
+             rt_units(rt, rt->closed_at));
+}
+
+void rt_check_open(lua_State *L, const des_runtime *rt) {
+  if (rt->closed == RT_CLOSED)
+    closed_error(L, rt);
+}
+
+void rt_check_live(lua_State *L, const des_runtime *rt) {
+  if (rt->closed != RT_OPEN)
+    closed_error(L, rt);
+}
+
+/* The task at idx, if the value there is one (allocates nothing). */
+static des_task *to_task(lua_State *L, rt_global *G, int idx) {
+  des_task *t = NULL;
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
+    if (lua_topointer(L, -1) == G->mt[RT_MT_TASK])
+      t = lua_touserdata(L, idx);
+    lua_pop(L, 1);
+  }
+  return t;
+}
+
+/* End a task that close could not cancel (spawned by a finalizer while the
+** simulation closed, or alive when its object was collected) without
+** running Lua code: it leaves every wait and its slot, is unanchored and
+** counts as cancelled. A resource forgets it only when `leave` (not from
+** __gc, where the resource may have been finalized already). Joiners stay
+** waiting: it has no result to give them. */
+static void task_detach(des_task *t, int leave) {
+  des_runtime *rt = t->rt;
+  if (!leave)
+    t->leave_ctx = NULL;
   if (rt->sim != NULL)
-    sim_free(rt->sim);
+    task_leave_wait(t);
+  t->leave_ctx = NULL;
+  t->wake = 0;
+  rt_waiter_unlink(&t->waiter);
+  if (t->co != NULL) {
+    set_extraspace(t->co, 0);
+    slot_free(rt->G, t);
+    t->co = NULL;
+  }
+  t->state = TASK_CANCELLED;
+  rt->alive--;
+}
+
+/* Detach the live tasks of the simulation whose object is at obj; when
+** `leave`, not those running (a task whose cancel closes it: that cancel
+** ends it). */
+static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
+  lua_getiuservalue(L, obj, 1);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      des_task *t = to_task(L, rt->G, -1);
+      lua_pop(L, 1);
+      if (t != NULL && t->rt == rt && t->state < TASK_DONE &&
+          !(leave && t->state == TASK_RUNNING)) {
+        task_detach(t, leave);
+        lua_pushvalue(L, -1); /* unanchor: a field set to nil while the */
+        lua_pushnil(L);       /* traversal goes on allocates nothing */
+        lua_rawset(L, -4);
+      }
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* Free the queue of a closed simulation now (what a run grew it to, and
+** its pending timeouts and component events): an empty des_sim, its clock
+** at the close time, takes the place of the old one, so that rt->sim stays
+** valid for whatever still holds rt. Without memory, the old one stays. */
+static void free_queue(lua_State *L, des_runtime *rt) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(L, &ud);
+  des_sim *fresh = sim_new((des_allocf)f, ud);
+  if (fresh == NULL)
+    return;
+  sim_run_until(fresh, rt->closed_at); /* no event: sets the clock */
+  sim_free(rt->sim);
+  rt->sim = fresh;
+}
+
+/* Protected: cancel the task at 1 (for rt_close). */
+static int close_cancel(lua_State *L) {
+  rt_cancel(L, lua_touserdata(L, 1), 1);
+  return 0;
+}
+
+typedef struct rt_order {
+  uint64_t serial;
+  lua_Integer i;
+} rt_order;
+
+static int order_cmp(const void *a, const void *b) {
+  uint64_t x = ((const rt_order *)a)->serial, y = ((const rt_order *)b)->serial;
+  return x < y ? -1 : x > y;
+}
+
+void rt_close(lua_State *L, des_runtime *rt, int obj) {
+  lua_Integer i, n = 0;
+  rt_order *order;
+  int list, err = 0, top = lua_gettop(L);
+  obj = lua_absindex(L, obj);
+  /* Everything that allocates comes first, so that a memory error leaves
+  ** the simulation open: the live tasks, held by a list, in spawn order. */
+  lua_newtable(L);
+  list = lua_gettop(L);
+  lua_getiuservalue(L, obj, 1);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    des_task *t = to_task(L, rt->G, -1);
+    if (t != NULL && t->state < TASK_DONE && t->state != TASK_RUNNING)
+      lua_rawseti(L, list, ++n); /* (a running one is being cancelled) */
+    else
+      lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  order = lua_newuserdatauv(L, (size_t)n * sizeof(*order) + 1, 0);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, list, i + 1);
+    order[i].serial = ((des_task *)lua_touserdata(L, -1))->serial;
+    order[i].i = i + 1;
+    lua_pop(L, 1);
+  }
+  qsort(order, (size_t)n, sizeof(*order), order_cmp);
+  lua_pushnil(L);              /* the first error a cancel raised */
+  if (rt->closed != RT_OPEN) { /* a finalizer closed it meanwhile */
+    lua_settop(L, top);
+    return;
+  }
+  rt->closed = RT_CLOSING;
+  for (i = 0; i < n; i++) {
+    lua_pushcfunction(L, close_cancel);
+    lua_rawgeti(L, list, order[i].i);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      if (!err)
+        lua_replace(L, list + 2);
+      else
+        lua_pop(L, 1);
+      err = 1;
+    }
+  }
+  detach_all(L, rt, obj, 1); /* what a cancel could not end */
+  rt->closed_at = sim_now(rt->sim);
+  rt->closed = RT_CLOSED;
+  free_queue(L, rt);
+  if (err) {
+    lua_pushvalue(L, list + 2);
+    lua_error(L);
+  }
+  lua_settop(L, top);
+}
+
+void rt_free(lua_State *L, des_runtime *rt, int obj) {
+  obj = lua_absindex(L, obj);
+  if (rt->sim == NULL) {
+    rt->closed = RT_CLOSED;
+    return;
+  }
+  if (rt->closed != RT_CLOSED) {
+    detach_all(L, rt, obj, 0);
+    rt->closed_at = sim_now(rt->sim);
+    rt->closed = RT_CLOSED;
+  }
+  sim_free(rt->sim);
   rt->sim = NULL;
-  rt->closed = 1;
 }
 
 /* What run_protected runs. */
@@ -1234,8 +1421,7 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   des_task *cur = rt_current(L);
   int rc;
-  if (rt->closed)
-    return luaL_error(L, "run: the simulation is closed");
+  rt_check_live(L, rt);
   if (cur != NULL && cur->rt == rt)
     return luaL_error(L, "run: called from inside a task of the same "
                          "simulation (a task cannot drive its own clock; "

@@ -123,12 +123,23 @@ struct des_runtime {
   uint32_t comp;      /* the runtime's component id */
   int64_t resolution; /* ticks per unit */
   uint64_t seed;
-  uint64_t serials;  /* last task serial handed out */
-  size_t alive;      /* tasks not yet ended */
-  int error_pending; /* an unhandled error stopped the run */
-  int trace;         /* RT_TRACE_* */
-  int closed;
+  uint64_t serials;   /* last task serial handed out */
+  size_t alive;       /* tasks not yet ended */
+  int error_pending;  /* an unhandled error stopped the run */
+  int trace;          /* RT_TRACE_* */
+  int closed;         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
+  des_time closed_at; /* the clock when it closed (statistics read it) */
 };
+
+/* des_runtime.closed. While CLOSING (sim:close cancels the live tasks and
+** their <close> variables run) nothing new may start: no spawn, run, step,
+** timeout, request or send; reads and releases still work. Once CLOSED
+** only statistics and the objects' own fields can be read: every other
+** entry point raises "closed simulation". rt->sim stays valid until the
+** sim object is collected (rt_free): close frees the queue by putting an
+** empty des_sim in its place, so a finalizer that closes a simulation in
+** the middle of a call on it leaves no dangling pointer. */
+enum { RT_OPEN, RT_CLOSING, RT_CLOSED };
 
 /* Per lua_State: the registry of task slots, so that a coroutine finds its
 ** task in O(1) through LUA_EXTRASPACE (it holds slot + 1). */
@@ -161,9 +172,27 @@ static inline void ldes_setmetatable(lua_State *L, int which) {
 
 rt_global *rt_global_get(lua_State *L);
 
-/* Create / close a runtime inside a DES_SIM_MT userdata at stack top. */
+/* Create a runtime inside a DES_SIM_MT userdata at stack top. */
 int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution);
-void rt_close(lua_State *L, des_runtime *rt);
+
+/* Close the simulation whose object is at obj (sim:close; the caller
+** checked that it is open and not running): cancel its live tasks in spawn
+** order, running their <close> variables, then mark it closed. Raises the
+** first error a cancel raised, once the simulation is closed. */
+void rt_close(lua_State *L, des_runtime *rt, int obj);
+
+/* Free the simulation of the object at obj (its __gc): tasks still alive
+** are detached without running Lua code. Never raises. */
+void rt_free(lua_State *L, des_runtime *rt, int obj);
+
+/* The clock, frozen at the close time once closed. */
+des_time rt_now(const des_runtime *rt);
+
+/* Raise "<function>: closed simulation" if rt is closed. rt_check_live
+** also refuses a simulation that is closing: for what would start new
+** work (spawn, run, timeouts, requests, events sent to components). */
+void rt_check_open(lua_State *L, const des_runtime *rt);
+void rt_check_live(lua_State *L, const des_runtime *rt);
 
 /* The running task of coroutine L, or NULL if L is not a task. */
 des_task *rt_current(lua_State *L);
