@@ -210,8 +210,12 @@ typedef struct des_event {
   des_caller caller; /* the Lua task to answer, for component:call */
 } des_event;
 
-/* A component's handler. Returning non-zero stops the run, which returns
-** that code (use a negative DES_E* code or your own positive one). */
+/* A component's handler. Returning 0 goes on. Returning any other int
+** stops the run after this event: des_step / des_run / des_run_until
+** return exactly that value (it never mixes with the host's own codes on
+** the way, so even 1, 2 or a DES_E* value comes back as it was; choosing
+** values apart from DES_* keeps them easy to tell apart), and
+** des_last_error names the component and the time. */
 typedef int (*des_handler)(des_host *h, void *ctx, const des_event *ev);
 
 /* Add a C component named `name` (how Lua finds it: des.component(name));

@@ -10,6 +10,66 @@
 #include <string.h>
 
 /* {====================================================================
+** Codes: the one place where the lower layers' outcomes become DES_*
+** ===================================================================== */
+
+/* A simulation outcome (scheduling, cancelling, peeking) as a DES code. */
+int host_code_sim(int rc) {
+  switch (rc) {
+  case SIM_OK:
+    return DES_OK;
+  case SIM_EMPTY:
+    return DES_EMPTY;
+  case SIM_STOPPED:
+    return DES_STOPPED;
+  case SIM_ENOMEM:
+    return DES_ENOMEM;
+  case SIM_EPAST:
+    return DES_EPAST;
+  case SIM_ESTALE:
+    return DES_ESTALE;
+  case SIM_ERUNNING:
+    return DES_EBUSY;
+  case SIM_ENOCOMP:
+  case SIM_ERANGE:
+    return DES_EINVAL;
+  default: /* SIM_EOVERFLOW */
+    return DES_ERANGE;
+  }
+}
+
+/* A runtime outcome (rt_run_raw, rt_answer) as a DES code. RT_HANDLER
+** gives the C handler's own value back, whatever int it is: it travelled
+** beside the outcomes (sim_failure), never inside them. `step`: an empty
+** queue is DES_EMPTY for a step, success for a run. */
+int host_code_rt(des_host *h, int rc, int step) {
+  switch (rc) {
+  case RT_OK:
+    return DES_OK;
+  case RT_EMPTY:
+    return step ? DES_EMPTY : DES_OK;
+  case RT_STOPPED:
+    return h->interrupt ? DES_EINTERRUPT : DES_STOPPED;
+  case RT_HANDLER:
+    return sim_failure(h->rt->sim, NULL);
+  case RT_ERROR:
+    return DES_EMODEL;
+  case RT_ENOMEM:
+    return DES_ENOMEM;
+  case RT_ESTALE:
+    return DES_ESTALE;
+  case RT_EBUSY:
+    return DES_EBUSY;
+  case RT_EPAST:
+    return DES_EPAST;
+  default: /* RT_ERANGE */
+    return DES_ERANGE;
+  }
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
 ** Errors
 ** ===================================================================== */
 

@@ -114,10 +114,8 @@ int des_schedule(des_host *h, des_time when, int component, uint32_t kind,
   if (rc != DES_OK)
     return rc;
   rc = sim_schedule(h->rt->sim, when, (uint32_t)component, kind, data, out);
-  if (rc == WHEEL_ENOMEM)
-    return host_fail(h, DES_ENOMEM, "schedule: not enough memory");
-  if (rc != 0)
-    return host_fail(h, DES_ERANGE, "schedule: %s", sim_strerror(rc));
+  if (rc != SIM_OK)
+    return host_fail(h, host_code_sim(rc), "schedule: %s", sim_strerror(rc));
   return DES_OK;
 }
 
@@ -145,8 +143,8 @@ int des_wake(des_host *h, des_caller caller, des_time when, int64_t value) {
         "wake: call %llu of task %llu is no longer open (answered, "
         "interrupted, cancelled or ended)",
         (unsigned long long)caller.call, (unsigned long long)caller.task);
-  if (rc != 0)
-    return host_fail(h, DES_ENOMEM, "wake: %s", sim_strerror(rc));
+  if (rc != RT_OK)
+    return host_fail(h, host_code_rt(h, rc, 0), "wake: %s", rt_strerror(rc));
   return DES_OK;
 }
 

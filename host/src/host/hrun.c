@@ -22,20 +22,22 @@ static int host_run(des_host *h, des_time limit, int step) {
                      "run_until: time %lld is before the current time %lld",
                      (long long)limit, (long long)sim_now(rt->sim));
   rc = rt_run_raw(h->L, rt, limit, step);
-  if (rc == RT_RUN_ERROR)
+  if (rc == RT_ERROR)
     rc = host_lua_fail(h, LUA_ERRRUN);
-  else if (rc == SIM_EMPTY)
-    rc = step ? DES_EMPTY : DES_OK;
-  else if (rc == 1 && !step)
-    rc = DES_STOPPED;
-  else if (rc == WHEEL_ENOMEM)
-    rc = host_fail(h, DES_ENOMEM, "run: not enough memory for the queue");
-  else if (rc != 0 && h->err != NULL && h->err[0] == '\0')
-    host_fail(h, rc, "run: stopped by a component's handler (code %d)", rc);
-  if (h->interrupt && rc == DES_STOPPED) {
+  else if (rc == RT_HANDLER) {
+    uint32_t comp;
+    int v = sim_failure(rt->sim, &comp);
+    rc = host_fail(h, host_code_rt(h, rc, step),
+                   "run: C component %d's handler stopped the run at t=%g "
+                   "(its code %d)",
+                   (int)comp, rt_units(rt, sim_now(rt->sim)), v);
+  } else if (rc == RT_STOPPED && h->interrupt)
     rc = host_fail(h, DES_EINTERRUPT, "run: interrupted by the host at t=%g",
                    rt_units(rt, sim_now(rt->sim)));
-  }
+  else if (rc < 0)
+    rc = host_fail(h, host_code_rt(h, rc, step), "run: %s", rt_strerror(rc));
+  else
+    rc = host_code_rt(h, rc, step);
   host_leave(h);
   return rc;
 }
@@ -57,8 +59,9 @@ int des_run_until(des_host *h, des_time t) {
 
 int des_peek(des_host *h, des_time *when) {
   des_time t;
-  if (sim_peek(h->rt->sim, &t) != 0)
-    return DES_EMPTY;
+  int rc = sim_peek(h->rt->sim, &t);
+  if (rc != SIM_OK)
+    return host_code_sim(rc);
   if (when != NULL)
     *when = t;
   return DES_OK;

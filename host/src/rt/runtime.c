@@ -30,8 +30,11 @@
 static const char rt_objects_key = 'o';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 
-/* Codes the runtime handler returns to stop a run. */
-#define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
+/* What the runtime's own handler returns to stop a run: an unhandled task
+** error, whose report is on rt->L's top. The simulation keeps it aside
+** (sim_failure) with the runtime's component id, which is how rt_run_raw
+** tells it from a C component's handler value. */
+#define RT_STOP_ERROR 1
 
 /* {====================================================================
 ** Global slot table
@@ -799,8 +802,8 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
       t->what != rt_call_what || t->call_seq != call)
     return RT_ESTALE;
   rc = sim_schedule(rt->sim, when, rt->comp, RT_EXTERNAL, task, &h);
-  if (rc != 0)
-    return rc; /* nothing changed */
+  if (rc != SIM_OK) /* nothing changed */
+    return rc == SIM_ENOMEM ? RT_ENOMEM : RT_ERANGE;
   task_leave_wait(t);
   t->wake = h;
   t->call.value = value;
@@ -1184,6 +1187,61 @@ void rt_close(lua_State *L, des_runtime *rt) {
   rt->closed = 1;
 }
 
+/* Did the runtime's own handler stop the run (a task error)? */
+static int rt_failed_itself(des_runtime *rt) {
+  uint32_t comp;
+  sim_failure(rt->sim, &comp);
+  return comp == rt->comp;
+}
+
+/* The one place where a simulation outcome of a run becomes the
+** runtime's. */
+static int rt_from_sim(int rc) {
+  switch (rc) {
+  case SIM_OK:
+    return RT_OK;
+  case SIM_EMPTY:
+    return RT_EMPTY;
+  case SIM_STOPPED:
+    return RT_STOPPED;
+  case SIM_FAILED:
+    return RT_HANDLER; /* a C component's: the runtime's own raised */
+  case SIM_ENOMEM:
+    return RT_ENOMEM;
+  case SIM_ERUNNING:
+    return RT_EBUSY;
+  default:
+    return RT_EPAST;
+  }
+}
+
+const char *rt_strerror(int code) {
+  switch (code) {
+  case RT_OK:
+    return "no error";
+  case RT_EMPTY:
+    return "no event left";
+  case RT_STOPPED:
+    return "stopped by a request";
+  case RT_HANDLER:
+    return "a C component's handler stopped the run";
+  case RT_ERROR:
+    return "a Lua error";
+  case RT_ENOMEM:
+    return "not enough memory";
+  case RT_ESTALE:
+    return "the call is no longer open";
+  case RT_ERANGE:
+    return "time past the simulated clock's range";
+  case RT_EBUSY:
+    return "the simulation is already running";
+  case RT_EPAST:
+    return "time is before the current time";
+  default:
+    return "unknown error";
+  }
+}
+
 /* What run_protected runs. */
 typedef struct rt_run_args {
   des_runtime *rt;
@@ -1203,7 +1261,7 @@ static int run_protected(lua_State *L) {
     a->rc = sim_run_until(sim, a->limit);
   else
     a->rc = sim_run(sim);
-  if (a->rc == RT_STOP_ERROR)
+  if (a->rc == SIM_FAILED && rt_failed_itself(a->rt))
     return lua_error(L); /* the report is on top */
   return 0;
 }
@@ -1226,9 +1284,9 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   rt->G->dispatching = prev;
   if (status != LUA_OK) {
     sim_abandon_run(rt->sim);
-    return RT_RUN_ERROR;
+    return RT_ERROR;
   }
-  return a.rc;
+  return rt_from_sim(a.rc);
 }
 
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
@@ -1246,10 +1304,16 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
   rc = rt_run_raw(L, rt, limit, step);
-  if (rc == RT_RUN_ERROR)
+  if (rc == RT_ERROR)
     return lua_error(L);
-  if (rc < 0 && rc != SIM_EMPTY)
-    return luaL_error(L, "run: %s", sim_strerror(rc));
+  if (rc == RT_HANDLER) { /* a negative value is an error, as in deshost.h */
+    uint32_t comp;
+    int v = sim_failure(rt->sim, &comp);
+    if (v < 0)
+      return luaL_error(L, "run: C component %d's handler stopped the run "
+                           "with code %d", (int)comp, v);
+  } else if (rc < 0)
+    return luaL_error(L, "run: %s", rt_strerror(rc));
   return rc;
 }
 
