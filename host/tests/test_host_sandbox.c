@@ -20,6 +20,20 @@ static void test_sandbox(void) {
                         "assert(des.resource and des.monitor)\n",
                         0),
            DES_OK);
+  /* no path anywhere: package holds loaded and preload only; require
+  ** finds preloaded modules and never a file; load keeps the globals */
+  CHECK_RC(h,
+           des_dostring(h,
+                        "assert(package.path == nil and package.cpath == nil)\n"
+                        "assert(package.searchpath == nil)\n"
+                        "assert(package.searchers == nil)\n"
+                        "assert(load('return print')() == print)\n"
+                        "assert(require('des.monitor'))\n",
+                        0),
+           DES_OK);
+  CHECK_RC(h, des_dostring(h, "require 'des.nosuch'", 0), DES_EMODEL);
+  CHECK(CONTAINS(des_last_error(h), "no file access"));
+  /* the embedder's lua_path does not reach a sandbox */
   /* binary chunks are refused by the loader too */
   CHECK_RC(h, des_load_string(h, "\x1bLua", "=bin"), DES_ESYNTAX);
   CHECK(CONTAINS(des_last_error(h), "binary"));
