@@ -33,7 +33,6 @@ static void test_sandbox(void) {
            DES_OK);
   CHECK_RC(h, des_dostring(h, "require 'des.nosuch'", 0), DES_EMODEL);
   CHECK(CONTAINS(des_last_error(h), "no file access"));
-  /* the embedder's lua_path does not reach a sandbox */
   /* binary chunks are refused by the loader too */
   CHECK_RC(h, des_load_string(h, "\x1bLua", "=bin"), DES_ESYNTAX);
   CHECK(CONTAINS(des_last_error(h), "binary"));
@@ -52,7 +51,20 @@ static void test_sandbox(void) {
   des_host_free(h);
 }
 
+/* The embedder's lua_path does not reach a sandbox. */
+static void test_sandbox_ignores_lua_path(void) {
+  des_config cfg;
+  des_host *h = NULL;
+  des_config_init(&cfg);
+  cfg.sandbox = 1;
+  cfg.lua_path = "/tmp/?.lua";
+  CHECK(des_host_new(&h, &cfg) == DES_OK && h != NULL);
+  CHECK_RC(h, des_dostring(h, "assert(package.path == nil)", 0), DES_OK);
+  des_host_free(h);
+}
+
 int main(void) {
   test_sandbox();
+  test_sandbox_ignores_lua_path();
   return test_host_report("test_host_sandbox");
 }
