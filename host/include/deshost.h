@@ -157,7 +157,10 @@ des_time des_now(const des_host *h);
 size_t des_pending(const des_host *h);
 int64_t des_resolution(const des_host *h);
 
-/* Model units <-> ticks, with the rounding of the Lua API. */
+/* Model units <-> ticks, with the rounding of the Lua API: whole units
+** times the resolution plus the rounded fraction, and a duration > 0 is
+** at least one tick. des_ticks: DES_EINVAL for NaN or a negative number,
+** DES_ERANGE for infinity or past the clock's range (*out untouched). */
 double des_units(const des_host *h, des_time ticks);
 int des_ticks(const des_host *h, double units, des_time *out);
 

@@ -61,6 +61,12 @@ static void test_load_and_step(void) {
   CHECK(des_ticks(h, 0.25, &t) == DES_OK && t == 250000000);
   CHECK(des_ticks(h, -1, &t) == DES_EINVAL);
   CHECK(des_ticks(h, 1e300, &t) == DES_ERANGE);
+  CHECK(des_ticks(h, 1.0 / 0.0, &t) == DES_ERANGE);
+  CHECK(des_ticks(h, 0.0 / 0.0, &t) == DES_EINVAL);
+  CHECK(CONTAINS(des_last_error(h), "ticks"));
+  t = -1; /* a positive duration is at least one tick; zero is none */
+  CHECK(des_ticks(h, 1e-12, &t) == DES_OK && t == 1);
+  CHECK(des_ticks(h, 0, &t) == DES_OK && t == 0);
   CHECK(des_step(h) == DES_EMPTY);
   des_host_free(h);
 }

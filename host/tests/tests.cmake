@@ -14,6 +14,12 @@ if(DES_SANITIZE)
 endif()
 add_test(NAME wheel_differential COMMAND test_wheel_diff)
 
+# Units <-> ticks (core/dtime.c), core only.
+add_executable(test_dtime host/tests/test_dtime.c)
+target_include_directories(test_dtime PRIVATE host/src/core)
+target_link_libraries(test_dtime PRIVATE deshost_core m)
+add_test(NAME dtime_unit COMMAND test_dtime)
+
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox)

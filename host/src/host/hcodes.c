@@ -1,13 +1,16 @@
 /*
-** hcodes.c -- status codes and errors of the embedding API: des_strerror,
-** the message of the last failure, and the protected call every entry
-** that runs Lua goes through.
+** hcodes.c -- status codes and errors of the embedding API: the one place
+** where the outcomes of the lower layers (sim_*, rt_*, dtime_*) become
+** DES_* codes, des_strerror, the message of the last failure, and the
+** protected call every entry that runs Lua goes through.
 */
 #include "hostint.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "dtime.h"
 
 /* {====================================================================
 ** Codes: the one place where the lower layers' outcomes become DES_*
@@ -35,6 +38,19 @@ int host_code_sim(int rc) {
     return DES_EINVAL;
   default: /* SIM_EOVERFLOW */
     return DES_ERANGE;
+  }
+}
+
+/* A conversion's outcome (dtime_ticks) as a DES code. */
+int host_code_dtime(int rc) {
+  switch (rc) {
+  case DTIME_OK:
+    return DES_OK;
+  case DTIME_EINF:
+  case DTIME_ERANGE:
+    return DES_ERANGE;
+  default: /* NaN, negative */
+    return DES_EINVAL;
   }
 }
 

@@ -61,6 +61,7 @@ static inline void *host_realloc(des_host *h, void *p, size_t osize,
 
 /* hcodes.c: errors, protected calls and the code mapping */
 int host_code_sim(int rc);
+int host_code_dtime(int rc);
 int host_code_rt(des_host *h, int rc, int step);
 int host_fail(des_host *h, int code, const char *fmt, ...);
 int host_lua_fail(des_host *h, int status);

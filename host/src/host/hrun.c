@@ -4,6 +4,7 @@
 */
 #include "hostint.h"
 
+#include "dtime.h"
 #include "rng.h"
 
 /* {====================================================================
@@ -80,31 +81,15 @@ int64_t des_resolution(const des_host *h) {
 }
 
 double des_units(const des_host *h, des_time ticks) {
-  return (double)rt_units(h->rt, ticks);
-}
-
-/* Protected: ticks of the number at 1 (rt_check_duration raises). */
-static int host_ticks(lua_State *L) {
-  des_host *h = lua_touserdata(L, 2);
-  des_time *out = lua_touserdata(L, 3);
-  *out = rt_check_duration(L, h->rt, 1, "ticks");
-  return 0;
+  return dtime_units(ticks, h->rt->resolution);
 }
 
 int des_ticks(const des_host *hc, double units, des_time *out) {
   des_host *h = (des_host *)hc;
-  int rc;
-  lua_pushcfunction(h->L, host_ticks);
-  lua_pushnumber(h->L, units);
-  lua_pushlightuserdata(h->L, h);
-  lua_pushlightuserdata(h->L, out);
-  rc = lua_pcall(h->L, 3, 0, 0);
-  if (rc != LUA_OK) {
-    rc = host_lua_fail(h, rc);
-    return rc == DES_EMODEL
-               ? (units < 0 || units != units ? DES_EINVAL : DES_ERANGE)
-               : rc;
-  }
+  int rc = dtime_ticks(units, h->rt->resolution, out);
+  if (rc != DTIME_OK)
+    return host_fail(h, host_code_dtime(rc), "ticks: duration %g is %s", units,
+                     dtime_strerror(rc));
   return DES_OK;
 }
 

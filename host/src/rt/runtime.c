@@ -18,9 +18,10 @@
 */
 #include "runtime.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "dtime.h"
 
 #define RT_CANCELLED_MT "des.Cancelled"
 #define RT_INTERRUPT_MT "des.Interrupt"
@@ -1310,8 +1311,10 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     uint32_t comp;
     int v = sim_failure(rt->sim, &comp);
     if (v < 0)
-      return luaL_error(L, "run: C component %d's handler stopped the run "
-                           "with code %d", (int)comp, v);
+      return luaL_error(L,
+                        "run: C component %d's handler stopped the run "
+                        "with code %d",
+                        (int)comp, v);
   } else if (rc < 0)
     return luaL_error(L, "run: %s", rt_strerror(rc));
   return rc;
@@ -1323,53 +1326,51 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
 ** Time conversion (DESIGN "Time")
 ** ===================================================================== */
 
-/* ticks / R in units. Below 2^53 ticks both are exact doubles, so one
-** correctly rounded division gives the double nearest the exact time;
-** beyond, ticks // R + (ticks % R) / R keeps the whole units exact. */
+/* ticks in units (dtime.c). */
 lua_Number rt_units(const des_runtime *rt, des_time ticks) {
-  if (ticks < ((des_time)1 << 53) && rt->resolution < ((int64_t)1 << 53))
-    return (lua_Number)ticks / (lua_Number)rt->resolution;
-  return (lua_Number)(ticks / rt->resolution) +
-         (lua_Number)(ticks % rt->resolution) / (lua_Number)rt->resolution;
+  return (lua_Number)dtime_units(ticks, rt->resolution);
 }
 
-/* A duration in units at idx, as ticks: whole units times R plus the
-** rounded fraction times R. Refuses non-numbers, NaN, infinities,
-** negatives and anything past the clock's range, naming `fname`. */
+/* A duration in units at idx, as ticks (dtime.c: whole units times R plus
+** the rounded fraction, and a positive duration at least one tick).
+** Refuses non-numbers, NaN, infinities, negatives and anything past the
+** clock's range, naming `fname`. */
 des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
                            const char *fname) {
-  const int64_t R = rt->resolution;
-  lua_Number d, whole;
-  int64_t w, f;
+  des_time ticks = 0;
+  int rc;
   if (lua_isinteger(L, idx)) {
     lua_Integer i = lua_tointeger(L, idx);
-    if (i < 0)
+    rc = dtime_ticks_int(i, rt->resolution, &ticks);
+    if (rc == DTIME_ENEG)
       luaL_error(L, "%s: duration must be >= 0 (got %I)", fname, i);
-    if (i > DES_TIME_MAX / R)
+    else if (rc != DTIME_OK)
       luaL_error(L, "%s: duration %I is past the simulated clock's range",
                  fname, i);
-    return (des_time)i * R;
+    return ticks;
   }
   if (lua_type(L, idx) != LUA_TNUMBER)
     luaL_error(L, "%s: duration must be a number (got %s)", fname,
                luaL_typename(L, idx));
-  d = lua_tonumber(L, idx);
-  if (d != d)
+  rc = dtime_ticks((double)lua_tonumber(L, idx), rt->resolution, &ticks);
+  switch (rc) {
+  case DTIME_OK:
+    break;
+  case DTIME_ENAN:
     luaL_error(L, "%s: duration must be a number (got nan)", fname);
-  if (d < 0)
-    luaL_error(L, "%s: duration must be >= 0 (got %f)", fname, d);
-  if (d == (lua_Number)HUGE_VAL)
+    break;
+  case DTIME_ENEG:
+    luaL_error(L, "%s: duration must be >= 0 (got %f)", fname,
+               lua_tonumber(L, idx));
+    break;
+  case DTIME_EINF:
     luaL_error(L, "%s: duration must be finite (got inf)", fname);
-  whole = floor(d);
-  if (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R)
+    break;
+  default:
     luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
-               d);
-  w = (int64_t)whole;
-  f = (int64_t)llround((d - whole) * (lua_Number)R);
-  if (w * R > DES_TIME_MAX - f)
-    luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
-               d);
-  return w * R + f;
+               lua_tonumber(L, idx));
+  }
+  return ticks;
 }
 
 /* }==================================================================== */
