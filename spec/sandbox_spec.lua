@@ -203,3 +203,39 @@ while true do t[#t + 1] = ("x"):rep(1000) .. #t end
     contains(err, "not enough memory", "memory limit")
   end)
 end)
+
+describe("what the CLI keeps to itself", function()
+  it("the REPL's commands are not a module a model can require", function()
+    local out = ok_model([[
+local ok, err = pcall(require, "des.repl")
+print(ok, err:find("not found", 1, true) ~= nil)
+print(pcall(require, "repl"))
+print(require("des").repl)
+]])
+    contains(out, "false\ttrue\nfalse\t", "\nnil\n")
+  end)
+
+  it("the deadlock report reads the tasks from C, whatever the model did to its globals", function()
+    local code, out, err = sandboxed([[
+local des = require "des"
+des.spawn{name = "stuck", function() des.event("never"):wait() end}
+des.spawn{name = "d", daemon = true, function() des.event():wait() end}
+des.sleep(2.5)
+require, table, string, tostring, pairs = nil, nil, nil, nil, nil
+setmetatable(_G, { __index = function() error("global read") end })
+print("main done")
+]])
+    assert.equal(0, code, err)
+    assert.equal("main done\n", out)
+    contains(err, "ran out of events at t=2.5", "task 'stuck' (#2): waiting on event since t=0.0")
+    assert.falsy(err:find("'d'", 1, true))
+  end)
+end)
+
+describe("des.so for a stock lua5.4", function()
+  it("does not carry the REPL", function()
+    local ok, err = pcall(require, "des.repl")
+    assert.is_false(ok)
+    contains(err, "not found")
+  end)
+end)

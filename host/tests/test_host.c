@@ -298,7 +298,74 @@ static void test_trace_and_shuffle(void) {
   des_host_free(h);
 }
 
+/* What a des_tasks callback saw. */
+typedef struct listing {
+  int n, stop_at;
+  uint64_t serial[8];
+  int state[8], daemon[8];
+  char name[8][16], what[8][16];
+  des_time since[8];
+} listing;
+
+static int list_task(void *ctx, const des_task_info *t) {
+  listing *l = ctx;
+  if (l->n < 8) {
+    l->serial[l->n] = t->serial;
+    l->state[l->n] = t->state;
+    l->daemon[l->n] = t->daemon;
+    snprintf(l->name[l->n], sizeof(l->name[0]), "%s", t->name);
+    snprintf(l->what[l->n], sizeof(l->what[0]), "%s", t->waiting_on);
+    l->since[l->n] = t->since;
+  }
+  l->n++;
+  return l->n == l->stop_at ? 42 : 0;
+}
+
+/* des_tasks lists the live tasks in spawn order, from C: it works after
+** the model removed every global it could, in a sandbox. */
+static void test_tasks_listing(void) {
+  des_host *h = new_host_with(WITH_SANDBOX, 1);
+  listing l;
+  memset(&l, 0, sizeof(l));
+  CHECK_RC(h, des_tasks(h, NULL, NULL), DES_EINVAL);
+  CHECK_RC(h, des_tasks(h, list_task, &l), DES_OK);
+  CHECK(l.n == 0);
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "des.spawn{name = 'sleeper', function() "
+                           "des.sleep(10) end}\n"
+                           "des.spawn{name = 'waiter', daemon = true, "
+                           "function() des.event('x'):wait() end}\n"
+                           "des.spawn(function() des.sleep(1) end)\n"
+                           "des.sleep(2)\n"
+                           "require, table, string, setmetatable = nil\n"
+                           "des.event():wait()\n",
+                           "=model"),
+           DES_OK);
+  CHECK_RC(h, des_tasks(h, list_task, &l), DES_OK);
+  CHECK(l.n == 1 && l.serial[0] == 1 && l.state[0] == DES_TASK_READY);
+  CHECK(strcmp(l.name[0], "main") == 0 && strcmp(l.what[0], "") == 0);
+  CHECK_RC(h, des_run_until(h, 3000000000), DES_OK);
+  memset(&l, 0, sizeof(l));
+  CHECK_RC(h, des_tasks(h, list_task, &l), DES_OK);
+  CHECK(l.n == 3); /* task #4 ended at t=1 */
+  CHECK(l.serial[0] == 1 && l.serial[1] == 2 && l.serial[2] == 3);
+  CHECK(strcmp(l.name[0], "main") == 0 && l.state[0] == DES_TASK_WAITING);
+  CHECK(l.since[0] == 2000000000 && strcmp(l.what[0], "event") == 0);
+  CHECK(strcmp(l.name[1], "sleeper") == 0 && l.state[1] == DES_TASK_SLEEPING);
+  CHECK(strcmp(l.what[1], "sleep") == 0 && l.since[1] == 0 && !l.daemon[1]);
+  CHECK(strcmp(l.name[2], "waiter") == 0 && l.daemon[2]);
+  /* a non-zero return ends the listing with that value */
+  memset(&l, 0, sizeof(l));
+  l.stop_at = 2;
+  CHECK_RC(h, des_tasks(h, list_task, &l), 42);
+  CHECK(l.n == 2);
+  des_host_free(h);
+}
+
 int main(void) {
+  test_tasks_listing();
   test_config_and_errors();
   test_load_and_step();
   test_load_errors();
