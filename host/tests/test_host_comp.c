@@ -325,11 +325,43 @@ static void test_handler_codes(void) {
   des_host_free(h);
 }
 
+/* A handler that records when its events come. */
+static int record_when(des_host *h, void *ctx, const des_event *ev) {
+  (void)h;
+  *(des_time *)ctx = ev->when;
+  return 0;
+}
+
+/* comp:send and comp:call with a positive delay below one tick still wait
+** one tick (DESIGN "Positive durations advance time"); 0 waits none. */
+static void test_component_tiny_delay(void) {
+  des_config cfg;
+  des_host *h = NULL;
+  des_time when = -1;
+  des_config_init(&cfg);
+  cfg.resolution = 1000;
+  CHECK(des_host_new(&h, &cfg) == DES_OK);
+  CHECK(des_component_add(h, "rec", record_when, &when) >= 0);
+  CHECK_RC(
+      h,
+      des_dostring(h, "require('des').component('rec'):send(1, 0, 1e-12)", 0),
+      DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK(when == 1);
+  CHECK_RC(h,
+           des_dostring(h, "require('des').component('rec'):send(1, 0, 0)", 0),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK(when == 1 && des_now(h) == 1);
+  des_host_free(h);
+}
+
 int main(void) {
   test_component_pingpong();
   test_component_events();
   test_component_calls();
   test_free_with_suspended_tasks();
   test_handler_codes();
+  test_component_tiny_delay();
   return test_host_report("test_host_comp");
 }
