@@ -1,7 +1,7 @@
 /*
-** cli_lualib.h -- the CLI's own Lua chunks (the .lua files next to it: the REPL),
-** compiled into the deshost binary by cmake/embed_lua.cmake. They are not
-** part of des.so, so a model cannot require them.
+** cli_lualib.h -- the CLI's own Lua chunks (the .lua files next to it:
+** the REPL), compiled into the deshost binary by cmake/embed_lua.cmake.
+** They are not part of des.so, so a model cannot require them.
 */
 #ifndef DES_CLI_LUALIB_H
 #define DES_CLI_LUALIB_H

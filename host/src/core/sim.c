@@ -31,8 +31,8 @@ struct des_sim {
   uint32_t ncomps, capcomps;
   int running;     /* inside sim_step / sim_run* */
   atomic_int stop; /* sim_stop was called */
-  int failure;      /* the value of the handler that stopped the last run */
-  uint32_t failed;  /* and its component */
+  int failure;     /* the value of the handler that stopped the last run */
+  uint32_t failed; /* and its component */
   sim_trace_fn trace;
   void *trace_ctx;
   /* tie shuffling */

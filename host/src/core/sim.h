@@ -34,16 +34,16 @@ typedef void (*sim_trace_fn)(void *ctx, const sim_event *ev);
 ** negative: errors (nothing changed). */
 enum sim_status {
   SIM_OK = 0,
-  SIM_EMPTY = 1,     /* nothing (left) to do */
-  SIM_STOPPED = 2,   /* sim_stop ended a run */
-  SIM_FAILED = 3,    /* a handler returned non-zero: see sim_failure */
-  SIM_ENOMEM = -1,   /* the allocator refused */
-  SIM_EPAST = -2,    /* a time before the current time */
-  SIM_ERANGE = -3,   /* a negative time or duration */
-  SIM_ESTALE = -4,   /* a handle of an event that fired or was cancelled */
-  SIM_ENOCOMP = -5,  /* no such component */
+  SIM_EMPTY = 1,      /* nothing (left) to do */
+  SIM_STOPPED = 2,    /* sim_stop ended a run */
+  SIM_FAILED = 3,     /* a handler returned non-zero: see sim_failure */
+  SIM_ENOMEM = -1,    /* the allocator refused */
+  SIM_EPAST = -2,     /* a time before the current time */
+  SIM_ERANGE = -3,    /* a negative time or duration */
+  SIM_ESTALE = -4,    /* a handle of an event that fired or was cancelled */
+  SIM_ENOCOMP = -5,   /* no such component */
   SIM_EOVERFLOW = -6, /* time past the representable range */
-  SIM_ERUNNING = -7  /* run/step called from inside a handler */
+  SIM_ERUNNING = -7   /* run/step called from inside a handler */
 };
 
 des_sim *sim_new(des_allocf allocf, void *ud);
