@@ -366,7 +366,7 @@ describe("time conversion", function()
     local sim = des.new{resolution = 1000}
     local times = {}
     sim:spawn(function()
-      des.sleep(0.0004) -- 0.4 tick -> 0
+      des.sleep(0.0004) -- 0.4 tick -> 0, but a positive duration is >= 1 tick
       times[#times + 1] = des.now()
       des.sleep(0.0006) -- 0.6 tick -> 1
       times[#times + 1] = des.now()
@@ -376,7 +376,7 @@ describe("time conversion", function()
       times[#times + 1] = des.now()
     end)
     sim:run()
-    assert.same({ 0, 0.001, 0.003, 2.003 }, times)
+    assert.same({ 0.001, 0.002, 0.004, 2.004 }, times)
   end)
 
   it("a resolution of 3 makes 1/3 exact", function()

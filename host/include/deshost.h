@@ -157,7 +157,10 @@ des_time des_now(const des_host *h);
 size_t des_pending(const des_host *h);
 int64_t des_resolution(const des_host *h);
 
-/* Model units <-> ticks, with the rounding of the Lua API. */
+/* Model units <-> ticks, with the rounding of the Lua API: whole units
+** times the resolution plus the rounded fraction, and a duration > 0 is
+** at least one tick. des_ticks: DES_EINVAL for NaN or a negative number,
+** DES_ERANGE for infinity or past the clock's range (*out untouched). */
 double des_units(const des_host *h, des_time ticks);
 int des_ticks(const des_host *h, double units, des_time *out);
 
@@ -191,6 +194,40 @@ int des_set_trace(des_host *h, des_trace_fn fn, void *ctx);
 ** arbitrary tie order. The same seed replays the same order. */
 void des_shuffle_ties(des_host *h, int on, uint64_t seed);
 
+/* ---- Tasks ------------------------------------------------------------ */
+
+/* What a live task of the host's simulation is doing. */
+enum {
+  DES_TASK_READY,    /* spawned or woken; its resume is scheduled */
+  DES_TASK_RUNNING,  /* executing now (the caller is inside it) */
+  DES_TASK_SLEEPING, /* in des.sleep */
+  DES_TASK_WAITING   /* waiting on an event, a task, a resource, a call... */
+};
+
+/* A live task as des_tasks shows it. The strings are valid during the
+** callback only. */
+typedef struct des_task_info {
+  uint64_t id;            /* as des_caller.task: stale once the task ended */
+  uint64_t serial;        /* spawn order in the simulation, from 1 */
+  const char *name;       /* its name, "" if it has none */
+  int state;              /* DES_TASK_* */
+  int daemon;             /* non-zero: a daemon (left out of deadlocks) */
+  const char *waiting_on; /* what it sleeps or waits on ("sleep", "event",
+                             "join", ...), "" when ready or running */
+  des_time since;         /* when that sleep or wait began (ticks) */
+} des_task_info;
+
+/* Called once per task; a non-zero return ends the listing. */
+typedef int (*des_task_fn)(void *ctx, const des_task_info *task);
+
+/* List the live tasks of the host's default simulation in spawn order,
+** without running any Lua code (safe after any failure, at the memory
+** limit, in a sandbox whatever the model did to its globals). Returns
+** DES_OK, the callback's non-zero value that ended the listing, or
+** DES_EINVAL / DES_ENOMEM. fn may read the host (des_now, des_units) but
+** must not run Lua, step or free it. */
+int des_tasks(des_host *h, des_task_fn fn, void *ctx);
+
 /* ---- C components ----------------------------------------------------- */
 
 /* Who sent an event with component:call from Lua, so that the component
@@ -210,8 +247,12 @@ typedef struct des_event {
   des_caller caller; /* the Lua task to answer, for component:call */
 } des_event;
 
-/* A component's handler. Returning non-zero stops the run, which returns
-** that code (use a negative DES_E* code or your own positive one). */
+/* A component's handler. Returning 0 goes on. Returning any other int
+** stops the run after this event: des_step / des_run / des_run_until
+** return exactly that value (it never mixes with the host's own codes on
+** the way, so even 1, 2 or a DES_E* value comes back as it was; choosing
+** values apart from DES_* keeps them easy to tell apart), and
+** des_last_error names the component and the time. */
 typedef int (*des_handler)(des_host *h, void *ctx, const des_event *ev);
 
 /* Add a C component named `name` (how Lua finds it: des.component(name));

@@ -14,13 +14,25 @@ if(DES_SANITIZE)
 endif()
 add_test(NAME wheel_differential COMMAND test_wheel_diff)
 
+# Units <-> ticks (core/dtime.c), core only.
+add_executable(test_dtime host/tests/test_dtime.c)
+target_include_directories(test_dtime PRIVATE host/src/core)
+target_link_libraries(test_dtime PRIVATE deshost_core m)
+add_test(NAME dtime_unit COMMAND test_dtime)
+
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
-add_executable(test_host host/tests/test_host.c)
-target_include_directories(test_host PRIVATE host/include ${LUA_INCLUDE_DIRS})
-target_link_libraries(test_host PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
-                                        Threads::Threads)
+foreach(t test_host test_host_comp test_host_limits test_host_sandbox)
+  add_executable(${t} host/tests/${t}.c)
+  target_include_directories(${t} PRIVATE host/include ${LUA_INCLUDE_DIRS})
+  target_link_libraries(${t} PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
+                                     Threads::Threads)
+endforeach()
 add_test(NAME host_api COMMAND test_host
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME host_components COMMAND test_host_comp)
+add_test(NAME host_limits COMMAND test_host_limits)
+add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 
 # Closing simulations, through deshost.h only: the host's cannot be closed

@@ -15,6 +15,7 @@
 -- Chlamtac: five markers per quantile, O(1) memory), exact up to 5
 -- observations; histograms count exactly.
 local des = require "des"
+local io_open = io and io.open -- nil in a sandbox: export to text only
 
 local monitor = {}
 
@@ -275,7 +276,11 @@ end
 -- Write text to a path, or return it when there is none.
 local function emit(text, path, fname)
   if path == nil then return text end
-  local f, err = io.open(path, "w")
+  if io_open == nil then
+    error(fname .. ": no file access in the sandbox (cannot write '" .. tostring(path) ..
+          "'; call it without a path to get the text)", 3)
+  end
+  local f, err = io_open(path, "w")
   if not f then error(fname .. ": " .. err, 3) end
   f:write(text)
   f:close()

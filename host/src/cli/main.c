@@ -41,66 +41,53 @@ static int set_arg(lua_State *L) {
   return 0;
 }
 
-/* Registry key of the des functions the deadlock report calls, captured
-** before any model code runs: a model can replace `require` or the
-** module's fields, and the report must not call its code. */
-#define CLI_REPORT_KEY "deshost.cli.report"
+/* A time in units as Lua prints a float: "%.14g", and ".0" when that
+** looks like an integer ("3.0", "2.5"). */
+static const char *fmt_units(char *buf, size_t size, double u) {
+  snprintf(buf, size, "%.14g", u);
+  if (buf[strspn(buf, "-0123456789")] == '\0')
+    strncat(buf, ".0", size - strlen(buf) - 1);
+  return buf;
+}
 
-/* Protected: keep des.tasks and des.now (from package.loaded, where the
-** host put the module) for report_stuck. */
-static int capture_report(lua_State *L) {
-  lua_createtable(L, 0, 2);
-  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, "des");
-  luaL_checktype(L, -1, LUA_TTABLE);
-  lua_pushliteral(L, "tasks");
-  lua_rawget(L, -2);
-  luaL_checktype(L, -1, LUA_TFUNCTION);
-  lua_setfield(L, 1, "tasks");
-  lua_pushliteral(L, "now");
-  lua_rawget(L, -2);
-  luaL_checktype(L, -1, LUA_TFUNCTION);
-  lua_setfield(L, 1, "now");
-  lua_settop(L, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, CLI_REPORT_KEY);
+/* What report_stuck needs while listing. */
+typedef struct stuck_report {
+  des_host *h;
+  int shown;
+} stuck_report;
+
+/* des_tasks callback: one line per non-daemon task still waiting. */
+static int report_task(void *ctx, const des_task_info *t) {
+  static const char *const states[] = {"ready", "running", "sleeping",
+                                       "waiting"};
+  stuck_report *r = ctx;
+  char now[40], since[40], label[160];
+  if (t->daemon)
+    return 0;
+  if (r->shown++ == 0)
+    fprintf(stderr,
+            "%s: the simulation ran out of events at t=%s while tasks "
+            "still wait (a deadlock?):\n",
+            progname,
+            fmt_units(now, sizeof(now), des_units(r->h, des_now(r->h))));
+  if (t->name[0] != '\0')
+    snprintf(label, sizeof(label), "task '%s' (#%llu)", t->name,
+             (unsigned long long)t->serial);
+  else
+    snprintf(label, sizeof(label), "task #%llu", (unsigned long long)t->serial);
+  fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
+          t->waiting_on[0] ? t->waiting_on : "?",
+          fmt_units(since, sizeof(since), des_units(r->h, t->since)));
   return 0;
 }
 
-/* Protected: print the tasks still waiting when the queue ran dry. */
-static int report_stuck(lua_State *L) {
-  int i, n, fns, list, shown = 0;
-  lua_getfield(L, LUA_REGISTRYINDEX, CLI_REPORT_KEY);
-  fns = lua_gettop(L);
-  lua_getfield(L, fns, "tasks");
-  lua_call(L, 0, 1);
-  list = lua_gettop(L);
-  n = (int)lua_rawlen(L, list);
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    lua_getfield(L, -1, "daemon");
-    if (!lua_toboolean(L, -1)) {
-      if (shown++ == 0) {
-        lua_getfield(L, fns, "now");
-        lua_call(L, 0, 1);
-        fprintf(stderr,
-                "%s: the simulation ran out of events at t=%s while tasks "
-                "still wait (a deadlock?):\n",
-                progname, luaL_tolstring(L, -1, NULL));
-        lua_pop(L, 2);
-      }
-      /* one value at a time: argument evaluation order is unspecified */
-      const char *label = luaL_tolstring(L, -2, NULL);
-      const char *what, *since;
-      lua_getfield(L, -3, "waiting_on");
-      what = luaL_optstring(L, -1, "?");
-      lua_getfield(L, -4, "since");
-      since = luaL_tolstring(L, -1, NULL);
-      fprintf(stderr, "  %s on %s since t=%s\n", label, what, since);
-      lua_pop(L, 4);
-    }
-    lua_pop(L, 2);
-  }
-  return 0;
+/* Print the tasks still waiting when the queue ran dry: through
+** deshost.h, without running the model's Lua (whose globals it owns). */
+static void report_stuck(des_host *h) {
+  stuck_report r;
+  r.h = h;
+  r.shown = 0;
+  des_tasks(h, report_task, &r);
 }
 
 /* `deshost -`: the model is the text on standard input, loaded as the
@@ -150,11 +137,6 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
     return 1;
   }
-  lua_pushcfunction(L, capture_report);
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-    fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
-    return 1;
-  }
   rc = checkdet_child(h, o->trace);
   if (rc < 0) {
     fprintf(stderr, "%s: --check-determinism: cannot record the run\n",
@@ -189,11 +171,8 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     rc = des_run(h);
   if (rc < 0)
     return fail(h);
-  if (o->until == NULL && des_pending(h) == 0) { /* the queue ran dry */
-    lua_pushcfunction(L, report_stuck);
-    if (lua_pcall(L, 0, 0, 0) != LUA_OK)
-      lua_pop(L, 1);
-  }
+  if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */
+    report_stuck(h);
   return 0;
 }
 

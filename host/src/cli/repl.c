@@ -1,6 +1,7 @@
 /*
 ** repl.c -- the terminal side of `deshost -i`: reads lines and hands them
-** to the Lua session of lua/des/repl.lua, which does all the commands.
+** to the Lua session of repl.lua (next to it, compiled into the CLI only:
+** models cannot require it), which does all the commands.
 **
 ** On a terminal: line editing, history in ~/.deshost_history (or
 ** $DESHOST_HISTORY) and completion of commands and Lua globals, through
@@ -11,6 +12,8 @@
 ** stuck in a loop). A client of deshost.h only.
 */
 #include "repl.h"
+
+#include "cli_lualib.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +58,40 @@ static int repl_write(lua_State *L) {
   return 0;
 }
 
+#define REPL_MODULE_KEY "deshost.cli.repl"
+
+/* Push the session module (repl.lua, embedded in the CLI), loading it the
+** first time; kept in the registry, never in package.loaded, and found
+** without the model's globals. Raises on failure. */
+static void repl_push_module(lua_State *L) {
+  const cli_source *s = cli_lualib;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  while (s->module != NULL && strcmp(s->module, "repl") != 0)
+    s++;
+  if (s->module == NULL)
+    luaL_error(L, "repl: the CLI was built without repl.lua");
+  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK)
+    lua_error(L);
+  lua_pushstring(L, s->module);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "des");
+  lua_remove(L, -2);
+  lua_call(L, 2, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY);
+}
+
+/* Protected: the completion candidates into the registry. */
+static int repl_completions(lua_State *L) {
+  repl_push_module(L);
+  lua_getfield(L, -1, "completions");
+  lua_call(L, 0, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "des.repl.completions");
+  return 0;
+}
+
 /* Completion candidates (commands, then global names) from the Lua side,
 ** computed once per completion and kept in the registry meanwhile. */
 static char *repl_complete_next(const char *text, int state) {
@@ -63,15 +100,17 @@ static char *repl_complete_next(const char *text, int state) {
   size_t n = strlen(text);
   if (state == 0) {
     idx = 0;
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "des.repl");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "completions");
-    lua_call(L, 0, 1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "des.repl.completions");
-    lua_pop(L, 1);
+    lua_pushcfunction(L, repl_completions);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      return NULL;
+    }
   }
   lua_getfield(L, LUA_REGISTRYINDEX, "des.repl.completions");
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
   while (lua_rawgeti(L, -1, ++idx) == LUA_TSTRING) {
     const char *cand = lua_tostring(L, -1);
     if (strncmp(cand, text, n) == 0) {
@@ -117,17 +156,16 @@ static char *repl_read(int tty, const char *prompt) {
   return strdup(buf);
 }
 
-/* Protected: session = require("des.repl").new(des.default(), {write=,
-** interrupted=}) and its banner; leaves the session and the banner. */
+/* Protected: session = repl.new(des.default(), {write=, interrupted=})
+** and its banner; leaves the session and the banner. The des module is
+** the one in the registry's loaded table, not the model's `require`. */
 static int repl_open(lua_State *L) {
   const char *model = lua_touserdata(L, 1);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "des.repl");
-  lua_call(L, 1, 1);
+  repl_push_module(L);
   lua_getfield(L, -1, "new");
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "des");
-  lua_call(L, 1, 1);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "des");
+  lua_remove(L, -2);
   lua_getfield(L, -1, "default");
   lua_call(L, 0, 1);
   lua_remove(L, -2);

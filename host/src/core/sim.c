@@ -31,6 +31,8 @@ struct des_sim {
   uint32_t ncomps, capcomps;
   int running;     /* inside sim_step / sim_run* */
   atomic_int stop; /* sim_stop was called */
+  int failure;     /* the value of the handler that stopped the last run */
+  uint32_t failed; /* and its component */
   sim_trace_fn trace;
   void *trace_ctx;
   /* tie shuffling */
@@ -41,6 +43,24 @@ struct des_sim {
 };
 
 #define SIM_DEAD UINT32_MAX /* component of a cancelled batch entry */
+
+/* The one place where a wheel code becomes a simulation outcome. */
+static int sim_from_wheel(int rc) {
+  switch (rc) {
+  case WHEEL_OK:
+    return SIM_OK;
+  case WHEEL_EPAST:
+    return SIM_EPAST;
+  case WHEEL_ENOMEM:
+    return SIM_ENOMEM;
+  case WHEEL_ESTALE:
+    return SIM_ESTALE;
+  case WHEEL_EMPTY:
+    return SIM_EMPTY;
+  default:
+    return SIM_ERANGE;
+  }
+}
 
 des_sim *sim_new(des_allocf allocf, void *ud) {
   des_sim *sim;
@@ -60,6 +80,8 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   sim->ncomps = sim->capcomps = 0;
   sim->running = 0;
   atomic_init(&sim->stop, 0);
+  sim->failure = 0;
+  sim->failed = 0;
   sim->trace = NULL;
   sim->trace_ctx = NULL;
   sim->shuffle = 0;
@@ -104,7 +126,7 @@ int sim_add_component(des_sim *sim, sim_handler fn, void *ctx) {
     sim_component *c = sim->allocf(
         sim->ud, sim->comps, sim->capcomps * sizeof(*c), ncap * sizeof(*c));
     if (c == NULL)
-      return WHEEL_ENOMEM;
+      return SIM_ENOMEM;
     sim->comps = c;
     sim->capcomps = ncap;
   }
@@ -121,31 +143,30 @@ int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
   p.data = data;
   p.target = component;
   p.kind = kind;
-  return wheel_schedule(sim->queue, when, &p, out);
+  return sim_from_wheel(wheel_schedule(sim->queue, when, &p, out));
 }
 
 int sim_cancel(des_sim *sim, wheel_handle h) {
   size_t i;
-  int rc = wheel_cancel(sim->queue, h);
-  if (rc != WHEEL_ESTALE)
-    return rc;
+  if (wheel_cancel(sim->queue, h) == WHEEL_OK)
+    return SIM_OK;
   for (i = sim->ibatch; i < sim->nbatch; i++) { /* in the batch? */
     if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
       sim->batch[i].payload.target = SIM_DEAD;
-      return 0;
+      return SIM_OK;
     }
   }
-  return rc;
+  return SIM_ESTALE;
 }
 
 int sim_time_after(const des_sim *sim, des_time dt, des_time *out) {
   des_time now = sim_now(sim);
   if (dt < 0)
-    return WHEEL_ERANGE;
+    return SIM_ERANGE;
   if (dt > DES_TIME_MAX - now)
     return SIM_EOVERFLOW;
   *out = now + dt;
-  return 0;
+  return SIM_OK;
 }
 
 /* Skip dead entries at the batch's front; empty it when used up. */
@@ -161,9 +182,9 @@ int sim_peek(des_sim *sim, des_time *when) {
   batch_settle(sim);
   if (sim->nbatch > 0) {
     *when = sim->batch[sim->ibatch].when;
-    return 0;
+    return SIM_OK;
   }
-  return wheel_peek(sim->queue, when);
+  return sim_from_wheel(wheel_peek(sim->queue, when));
 }
 
 /* Grow the batch array (doubling). */
@@ -172,7 +193,7 @@ static int batch_grow(des_sim *sim) {
   wheel_event *b = sim->allocf(sim->ud, sim->batch, sim->capbatch * sizeof(*b),
                                ncap * sizeof(*b));
   if (b == NULL)
-    return WHEEL_ENOMEM;
+    return SIM_ENOMEM;
   sim->batch = b;
   sim->capbatch = ncap;
   return 0;
@@ -193,12 +214,12 @@ static int batch_fill(des_sim *sim) {
   des_time t, next;
   size_t i;
   if (wheel_peek(sim->queue, &t) != WHEEL_OK)
-    return WHEEL_EMPTY;
+    return SIM_EMPTY;
   sim->ibatch = sim->nbatch = 0;
   do {
     if (sim->nbatch == sim->capbatch && batch_grow(sim) != 0) {
       if (sim->nbatch == 0)
-        return WHEEL_ENOMEM;
+        return SIM_ENOMEM;
       break; /* hand out what fits; the rest forms the next batch */
     }
     wheel_pop(sim->queue, &sim->batch[sim->nbatch++]);
@@ -209,33 +230,35 @@ static int batch_fill(des_sim *sim) {
     sim->batch[i] = sim->batch[j];
     sim->batch[j] = tmp;
   }
-  return 0;
+  return SIM_OK;
 }
 
 /* Take the next event at a time <= limit: from the wheel, or the shuffled
-** batch. WHEEL_EMPTY if there is none. */
+** batch. SIM_EMPTY if there is none. */
 static int sim_next(des_sim *sim, des_time limit, wheel_event *we) {
   des_time t;
   if (!sim->shuffle)
-    return wheel_pop_until(sim->queue, limit, we);
-  if (sim_peek(sim, &t) != WHEEL_OK || t > limit)
-    return WHEEL_EMPTY;
+    return sim_from_wheel(wheel_pop_until(sim->queue, limit, we));
+  if (sim_peek(sim, &t) != SIM_OK || t > limit)
+    return SIM_EMPTY;
   if (sim->nbatch == 0) {
     int rc = batch_fill(sim);
     if (rc != 0)
       return rc;
   }
   *we = sim->batch[sim->ibatch++];
-  return 0;
+  return SIM_OK;
 }
 
-/* Take one event at a time <= limit and hand it to its component. */
+/* Take one event at a time <= limit and hand it to its component. A
+** handler's non-zero value is kept aside (sim_failure), never returned:
+** the outcomes stay the simulation's own whatever the handler says. */
 static int sim_dispatch(des_sim *sim, des_time limit) {
   wheel_event we;
   sim_event ev;
   const sim_component *c;
   int rc = sim_next(sim, limit, &we);
-  if (rc != WHEEL_OK)
+  if (rc != SIM_OK)
     return rc;
   ev.when = we.when;
   ev.handle = we.handle;
@@ -245,7 +268,12 @@ static int sim_dispatch(des_sim *sim, des_time limit) {
   c = &sim->comps[ev.component];
   if (sim->trace != NULL)
     sim->trace(sim->trace_ctx, &ev);
-  return c->fn(sim, c->ctx, &ev);
+  rc = c->fn(sim, c->ctx, &ev);
+  if (rc == 0)
+    return SIM_OK;
+  sim->failure = rc;
+  sim->failed = ev.component;
+  return SIM_FAILED;
 }
 
 int sim_step(des_sim *sim) {
@@ -270,20 +298,20 @@ static int sim_loop(des_sim *sim, des_time limit) {
     if (atomic_load_explicit(&sim->stop, memory_order_relaxed)) {
       atomic_store(&sim->stop, 0);
       sim->running = 0;
-      return 1;
+      return SIM_STOPPED;
     }
     rc = sim_dispatch(sim, limit);
-  } while (rc == 0);
+  } while (rc == SIM_OK);
   sim->running = 0;
-  return rc == WHEEL_EMPTY ? 0 : rc;
+  return rc == SIM_EMPTY ? SIM_OK : rc;
 }
 
 int sim_run_until(des_sim *sim, des_time t) {
   int rc;
   if (t < sim_now(sim))
-    return WHEEL_EPAST;
+    return SIM_EPAST;
   rc = sim_loop(sim, t - 1); /* events at exactly t are not handled */
-  if (rc == 0)
+  if (rc == SIM_OK)
     wheel_advance(sim->queue, t);
   return rc;
 }
@@ -348,8 +376,30 @@ void sim_set_shuffle(des_sim *sim, int on, uint64_t seed) {
   des_rng_stream(&sim->shuffle_rng, seed, "shuffle-ties", 12);
 }
 
+int sim_failure(const des_sim *sim, uint32_t *component) {
+  if (component != NULL)
+    *component = sim->failed;
+  return sim->failure;
+}
+
 const char *sim_strerror(int code) {
   switch (code) {
+  case SIM_OK:
+    return "no error";
+  case SIM_EMPTY:
+    return "no pending event";
+  case SIM_STOPPED:
+    return "stopped by a request";
+  case SIM_FAILED:
+    return "a component's handler stopped the run";
+  case SIM_ENOMEM:
+    return "not enough memory";
+  case SIM_EPAST:
+    return "time is before the current time";
+  case SIM_ERANGE:
+    return "negative time";
+  case SIM_ESTALE:
+    return "stale handle (the event fired or was cancelled)";
   case SIM_ENOCOMP:
     return "no such component";
   case SIM_EOVERFLOW:
@@ -357,6 +407,6 @@ const char *sim_strerror(int code) {
   case SIM_ERUNNING:
     return "the simulation is already running";
   default:
-    return wheel_strerror(code);
+    return "unknown error";
   }
 }

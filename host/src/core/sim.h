@@ -21,19 +21,30 @@ typedef struct sim_event {
   uint64_t data;
 } sim_event;
 
-/* A component's handler. Returning non-zero stops the run in progress:
-** sim_step / sim_run / sim_run_until return that code. */
+/* A component's handler. 0 goes on; any other value (every int is the
+** handler's own) stops the run in progress, which then returns SIM_FAILED
+** and keeps the value for sim_failure. */
 typedef int (*sim_handler)(des_sim *sim, void *ctx, const sim_event *ev);
 
 /* Called before every event is handled, when set (tracing, breakpoints). */
 typedef void (*sim_trace_fn)(void *ctx, const sim_event *ev);
 
-/* Result codes: 0, the wheel's WHEEL_* codes, and these. Handlers' own
-** codes should be positive so they never clash. */
-#define SIM_EMPTY WHEEL_EMPTY /* nothing left to do */
-#define SIM_ENOCOMP (-20)     /* no such component */
-#define SIM_EOVERFLOW (-21)   /* time past the representable range */
-#define SIM_ERUNNING (-22)    /* run/step called from inside a handler */
+/* The simulation's outcomes: its own, never a handler's value nor a wheel
+** code. Positive: how a step or run ended when nothing went wrong;
+** negative: errors (nothing changed). */
+enum sim_status {
+  SIM_OK = 0,
+  SIM_EMPTY = 1,      /* nothing (left) to do */
+  SIM_STOPPED = 2,    /* sim_stop ended a run */
+  SIM_FAILED = 3,     /* a handler returned non-zero: see sim_failure */
+  SIM_ENOMEM = -1,    /* the allocator refused */
+  SIM_EPAST = -2,     /* a time before the current time */
+  SIM_ERANGE = -3,    /* a negative time or duration */
+  SIM_ESTALE = -4,    /* a handle of an event that fired or was cancelled */
+  SIM_ENOCOMP = -5,   /* no such component */
+  SIM_EOVERFLOW = -6, /* time past the representable range */
+  SIM_ERUNNING = -7   /* run/step called from inside a handler */
+};
 
 des_sim *sim_new(des_allocf allocf, void *ud);
 void sim_free(des_sim *sim);
@@ -42,31 +53,34 @@ des_time sim_now(const des_sim *sim);
 size_t sim_pending(const des_sim *sim);
 int sim_running(const des_sim *sim);
 
-/* Register a component; returns its id (>= 0) or a negative code. */
+/* Register a component; returns its id (>= 0) or SIM_ENOMEM. */
 int sim_add_component(des_sim *sim, sim_handler fn, void *ctx);
 
-/* Schedule an event at the explicit time `when` (>= now). */
+/* Schedule an event at the explicit time `when` (>= now): SIM_OK, or
+** SIM_ENOCOMP / SIM_EPAST / SIM_ERANGE / SIM_ENOMEM with nothing done. */
 int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
                  uint64_t data, wheel_handle *out);
+/* Cancel a pending event: SIM_OK, or SIM_ESTALE (and nothing else). */
 int sim_cancel(des_sim *sim, wheel_handle h);
 
-/* now + dt, or SIM_EOVERFLOW (dt must be >= 0). */
+/* now + dt: SIM_OK, SIM_ERANGE (dt < 0) or SIM_EOVERFLOW. */
 int sim_time_after(const des_sim *sim, des_time dt, des_time *out);
 
-/* Time of the next event (read-only); SIM_EMPTY if none. */
+/* Time of the next event (read-only): SIM_OK, or SIM_EMPTY if none. */
 int sim_peek(des_sim *sim, des_time *when);
 
-/* Handle exactly one event. 0 when one was handled, SIM_EMPTY when the
-** queue is empty, or the handler's non-zero code. */
+/* Handle exactly one event: SIM_OK when one was handled, SIM_EMPTY when
+** the queue is empty, SIM_FAILED when its handler returned non-zero. */
 int sim_step(des_sim *sim);
 
 /* Handle events while their time is < t, then set the clock to t (as
-** SimPy's run(until=t): an event at exactly t is not handled). Returns 0,
-** or a handler's code, or 1 if sim_stop was called (the clock then stays at
-** the last handled event). */
+** SimPy's run(until=t): an event at exactly t is not handled). Returns
+** SIM_OK, SIM_FAILED (a handler), or SIM_STOPPED after sim_stop (the clock
+** then stays at the last handled event). */
 int sim_run_until(des_sim *sim, des_time t);
 
-/* Handle events until none is left (0), a handler fails, or sim_stop (1). */
+/* Handle events until none is left (SIM_OK), a handler stops the run
+** (SIM_FAILED), or sim_stop (SIM_STOPPED). */
 int sim_run(des_sim *sim);
 
 /* Ask the run in progress to return after the current event. Only sets a
@@ -95,6 +109,11 @@ int sim_event_target(des_sim *sim, wheel_handle h, uint32_t *component);
 ** payload's target is the component, its kind the component's kind). */
 size_t sim_list(des_sim *sim, wheel_event *out, size_t n);
 
+/* After SIM_FAILED: the value the handler returned, and (if component is
+** not NULL) the component whose handler it was. 0 before any failure. */
+int sim_failure(const des_sim *sim, uint32_t *component);
+
+/* Human-readable text for a SIM_* outcome. */
 const char *sim_strerror(int code);
 
 #endif

@@ -36,13 +36,17 @@ typedef struct wheel_event {
   wheel_payload payload;
 } wheel_event;
 
-/* Result codes (0 or negative). */
-#define WHEEL_OK 0
-#define WHEEL_EPAST (-1)  /* time before the wheel's current time */
-#define WHEEL_ENOMEM (-2) /* the allocator refused */
-#define WHEEL_ESTALE (-3) /* handle of an event that fired or was cancelled */
-#define WHEEL_EMPTY (-4)  /* no event pending (or none before a limit) */
-#define WHEEL_ERANGE (-5) /* negative time */
+/* The wheel's outcomes (0 or negative). They are the wheel's own: the
+** simulation above maps them to its SIM_* outcomes (sim.c), never passes
+** them on as they are. */
+enum wheel_status {
+  WHEEL_OK = 0,
+  WHEEL_EPAST = -1,  /* time before the wheel's current time */
+  WHEEL_ENOMEM = -2, /* the allocator refused */
+  WHEEL_ESTALE = -3, /* handle of an event that fired or was cancelled */
+  WHEEL_EMPTY = -4,  /* no event pending (or none before a limit) */
+  WHEEL_ERANGE = -5  /* negative time */
+};
 
 typedef struct wheel wheel;
 

@@ -179,7 +179,7 @@ static int s_run(lua_State *L) {
 static int s_step(lua_State *L) {
   int first;
   des_runtime *rt = self_sim(L, &first);
-  lua_pushboolean(L, rt_run(L, rt, -1, 1) != SIM_EMPTY);
+  lua_pushboolean(L, rt_run(L, rt, -1, 1) != RT_EMPTY);
   return 1;
 }
 

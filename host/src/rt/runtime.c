@@ -18,10 +18,11 @@
 */
 #include "runtime.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dtime.h"
 
 #define RT_CANCELLED_MT "des.Cancelled"
 #define RT_INTERRUPT_MT "des.Interrupt"
@@ -31,8 +32,11 @@
 static const char rt_objects_key = 'o';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 
-/* Codes the runtime handler returns to stop a run. */
-#define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
+/* What the runtime's own handler returns to stop a run: an unhandled task
+** error, whose report is on rt->L's top. The simulation keeps it aside
+** (sim_failure) with the runtime's component id, which is how rt_run_raw
+** tells it from a C component's handler value. */
+#define RT_STOP_ERROR 1
 
 /* {====================================================================
 ** Global slot table
@@ -801,8 +805,8 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
       t->what != rt_call_what || t->call_seq != call)
     return RT_ESTALE;
   rc = sim_schedule(rt->sim, when, rt->comp, RT_EXTERNAL, task, &h);
-  if (rc != 0)
-    return rc; /* nothing changed */
+  if (rc != SIM_OK) /* nothing changed */
+    return rc == SIM_ENOMEM ? RT_ENOMEM : RT_ERANGE;
   task_leave_wait(t);
   t->wake = h;
   t->call.value = value;
@@ -1371,6 +1375,61 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
   rt->sim = NULL;
 }
 
+/* Did the runtime's own handler stop the run (a task error)? */
+static int rt_failed_itself(des_runtime *rt) {
+  uint32_t comp;
+  sim_failure(rt->sim, &comp);
+  return comp == rt->comp;
+}
+
+/* The one place where a simulation outcome of a run becomes the
+** runtime's. */
+static int rt_from_sim(int rc) {
+  switch (rc) {
+  case SIM_OK:
+    return RT_OK;
+  case SIM_EMPTY:
+    return RT_EMPTY;
+  case SIM_STOPPED:
+    return RT_STOPPED;
+  case SIM_FAILED:
+    return RT_HANDLER; /* a C component's: the runtime's own raised */
+  case SIM_ENOMEM:
+    return RT_ENOMEM;
+  case SIM_ERUNNING:
+    return RT_EBUSY;
+  default:
+    return RT_EPAST;
+  }
+}
+
+const char *rt_strerror(int code) {
+  switch (code) {
+  case RT_OK:
+    return "no error";
+  case RT_EMPTY:
+    return "no event left";
+  case RT_STOPPED:
+    return "stopped by a request";
+  case RT_HANDLER:
+    return "a C component's handler stopped the run";
+  case RT_ERROR:
+    return "a Lua error";
+  case RT_ENOMEM:
+    return "not enough memory";
+  case RT_ESTALE:
+    return "the call is no longer open";
+  case RT_ERANGE:
+    return "time past the simulated clock's range";
+  case RT_EBUSY:
+    return "the simulation is already running";
+  case RT_EPAST:
+    return "time is before the current time";
+  default:
+    return "unknown error";
+  }
+}
+
 /* What run_protected runs. */
 typedef struct rt_run_args {
   des_runtime *rt;
@@ -1390,7 +1449,7 @@ static int run_protected(lua_State *L) {
     a->rc = sim_run_until(sim, a->limit);
   else
     a->rc = sim_run(sim);
-  if (a->rc == RT_STOP_ERROR)
+  if (a->rc == SIM_FAILED && rt_failed_itself(a->rt))
     return lua_error(L); /* the report is on top */
   return 0;
 }
@@ -1413,9 +1472,9 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   rt->G->dispatching = prev;
   if (status != LUA_OK) {
     sim_abandon_run(rt->sim);
-    return RT_RUN_ERROR;
+    return RT_ERROR;
   }
-  return a.rc;
+  return rt_from_sim(a.rc);
 }
 
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
@@ -1432,10 +1491,18 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
   rc = rt_run_raw(L, rt, limit, step);
-  if (rc == RT_RUN_ERROR)
+  if (rc == RT_ERROR)
     return lua_error(L);
-  if (rc < 0 && rc != SIM_EMPTY)
-    return luaL_error(L, "run: %s", sim_strerror(rc));
+  if (rc == RT_HANDLER) { /* a negative value is an error, as in deshost.h */
+    uint32_t comp;
+    int v = sim_failure(rt->sim, &comp);
+    if (v < 0)
+      return luaL_error(L,
+                        "run: C component %d's handler stopped the run "
+                        "with code %d",
+                        (int)comp, v);
+  } else if (rc < 0)
+    return luaL_error(L, "run: %s", rt_strerror(rc));
   return rc;
 }
 
@@ -1445,53 +1512,51 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
 ** Time conversion (DESIGN "Time")
 ** ===================================================================== */
 
-/* ticks / R in units. Below 2^53 ticks both are exact doubles, so one
-** correctly rounded division gives the double nearest the exact time;
-** beyond, ticks // R + (ticks % R) / R keeps the whole units exact. */
+/* ticks in units (dtime.c). */
 lua_Number rt_units(const des_runtime *rt, des_time ticks) {
-  if (ticks < ((des_time)1 << 53) && rt->resolution < ((int64_t)1 << 53))
-    return (lua_Number)ticks / (lua_Number)rt->resolution;
-  return (lua_Number)(ticks / rt->resolution) +
-         (lua_Number)(ticks % rt->resolution) / (lua_Number)rt->resolution;
+  return (lua_Number)dtime_units(ticks, rt->resolution);
 }
 
-/* A duration in units at idx, as ticks: whole units times R plus the
-** rounded fraction times R. Refuses non-numbers, NaN, infinities,
-** negatives and anything past the clock's range, naming `fname`. */
+/* A duration in units at idx, as ticks (dtime.c: whole units times R plus
+** the rounded fraction, and a positive duration at least one tick).
+** Refuses non-numbers, NaN, infinities, negatives and anything past the
+** clock's range, naming `fname`. */
 des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
                            const char *fname) {
-  const int64_t R = rt->resolution;
-  lua_Number d, whole;
-  int64_t w, f;
+  des_time ticks = 0;
+  int rc;
   if (lua_isinteger(L, idx)) {
     lua_Integer i = lua_tointeger(L, idx);
-    if (i < 0)
+    rc = dtime_ticks_int(i, rt->resolution, &ticks);
+    if (rc == DTIME_ENEG)
       luaL_error(L, "%s: duration must be >= 0 (got %I)", fname, i);
-    if (i > DES_TIME_MAX / R)
+    else if (rc != DTIME_OK)
       luaL_error(L, "%s: duration %I is past the simulated clock's range",
                  fname, i);
-    return (des_time)i * R;
+    return ticks;
   }
   if (lua_type(L, idx) != LUA_TNUMBER)
     luaL_error(L, "%s: duration must be a number (got %s)", fname,
                luaL_typename(L, idx));
-  d = lua_tonumber(L, idx);
-  if (d != d)
+  rc = dtime_ticks((double)lua_tonumber(L, idx), rt->resolution, &ticks);
+  switch (rc) {
+  case DTIME_OK:
+    break;
+  case DTIME_ENAN:
     luaL_error(L, "%s: duration must be a number (got nan)", fname);
-  if (d < 0)
-    luaL_error(L, "%s: duration must be >= 0 (got %f)", fname, d);
-  if (d == (lua_Number)HUGE_VAL)
+    break;
+  case DTIME_ENEG:
+    luaL_error(L, "%s: duration must be >= 0 (got %f)", fname,
+               lua_tonumber(L, idx));
+    break;
+  case DTIME_EINF:
     luaL_error(L, "%s: duration must be finite (got inf)", fname);
-  whole = floor(d);
-  if (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R)
+    break;
+  default:
     luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
-               d);
-  w = (int64_t)whole;
-  f = (int64_t)llround((d - whole) * (lua_Number)R);
-  if (w * R > DES_TIME_MAX - f)
-    luaL_error(L, "%s: duration %f is past the simulated clock's range", fname,
-               d);
-  return w * R + f;
+               lua_tonumber(L, idx));
+  }
+  return ticks;
 }
 
 /* }==================================================================== */

@@ -273,22 +273,40 @@ int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
 int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
                       uint64_t *data, uint64_t *task, uint64_t *call);
 
+/* The runtime's outcomes (rt_run_raw, rt_answer): its own, mapped from
+** the simulation's; a C component's handler value never travels in them.
+** Positive: how a run or step ended when nothing went wrong. */
+enum rt_status {
+  RT_OK = 0,
+  RT_EMPTY = 1,   /* a step found no event left */
+  RT_STOPPED = 2, /* sim_stop (des_stop, des_interrupt) ended the run */
+  RT_HANDLER = 3, /* a C component's handler stopped the run: its value
+                     and component are sim_failure's */
+  RT_ERROR = -1,  /* a Lua error (a task's failure report, or memory),
+                     left on the top of L */
+  RT_ENOMEM = -2, /* the queue could not grow */
+  RT_ESTALE = -3, /* rt_answer: the call is no longer open */
+  RT_ERANGE = -4, /* rt_answer: a time past the clock's range */
+  RT_EBUSY = -5,  /* the simulation is running already */
+  RT_EPAST = -6   /* an until time before the current time */
+};
+const char *rt_strerror(int code);
+
 /* Answer the open call `call` of task `task`: it resumes at `when` (>=
 ** now), its call returning value. RT_ESTALE if that call is no longer
-** open (answered, interrupted, cancelled, ended). */
-#define RT_ESTALE (-30)
+** open (answered, interrupted, cancelled, ended); RT_ENOMEM, RT_ERANGE. */
 int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
               int64_t value);
 
-/* Run/step the simulation from Lua: converts handler failures into Lua
-** errors. `limit` < 0 means no limit. */
+/* Run/step the simulation from Lua: a task's failure, an error and a C
+** handler's negative value raise; returns RT_OK, RT_EMPTY, RT_STOPPED or
+** RT_HANDLER. `limit` < 0 means no limit. */
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 
-/* The same without the checks and without raising: returns the sim_*
-** code, or RT_RUN_ERROR with the error (a task's failure report, with its
+/* The same without the checks and without raising: returns an RT_*
+** outcome; RT_ERROR with the error (a task's failure report, with its
 ** name, the time and a traceback) on L's top. The caller checks that the
 ** simulation is open and not running. */
-#define RT_RUN_ERROR (-31)
 int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
 
 /* A task's generation-checked id (stale once it ended), and pushing the

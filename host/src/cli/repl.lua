@@ -1,12 +1,14 @@
--- des.repl -- the commands of `deshost -i`: step, inspect and break a
--- paused simulation, and evaluate Lua between events.
+-- repl.lua -- the commands of `deshost -i`: step, inspect and break a
+-- paused simulation, and evaluate Lua between events. Part of the CLI, not
+-- of the des library: compiled into the deshost binary only (models cannot
+-- require it); repl.c runs this chunk with the des module as its argument.
 --
 -- The C side (host/src/cli/repl.c) only reads lines (with line editing when the
 -- input is a terminal) and catches Ctrl-C; everything else is here, so the
 -- same session can be driven by a script through a pipe. A session is
 --   local s = repl.new(sim, { write = io.write, interrupted = fn })
 --   local prompt = s:feed(line)   -- nil once the user quits
-local des = require "des"
+local _, des = ...
 
 local repl = {}
 local Session = {}

@@ -1,0 +1,199 @@
+/*
+** hcomp.c -- C components of the embedding API: the embedder's handlers
+** as components of the host's simulation, their events, and answers to
+** Lua tasks that called them.
+*/
+#include "hostint.h"
+
+#include <string.h>
+
+/* {====================================================================
+** C components
+** ===================================================================== */
+
+/* The simulation's handler for every C component: decode a call from a
+** Lua task, then hand the event to the embedder. */
+static int host_dispatch(des_sim *sim, void *ctx, const sim_event *sev) {
+  host_component *c = ctx;
+  des_event ev;
+  int call;
+  (void)sim;
+  ev.when = sev->when;
+  ev.handle = sev->handle;
+  ev.component = c->id;
+  ev.kind = sev->kind;
+  ev.data = sev->data;
+  ev.caller.task = ev.caller.call = 0;
+  call = rt_call_delivered(c->h->rt, sev, &ev.kind, &ev.data, &ev.caller.task,
+                           &ev.caller.call);
+  if (call < 0)
+    return 0;
+  return c->fn(c->h, c->ctx, &ev);
+}
+
+/* Protected: name the component for des.component. */
+static int host_name_component(lua_State *L) {
+  des_host *h = lua_touserdata(L, 1);
+  ldes_add_component(L, h->rt, lua_tostring(L, 2), (int)lua_tointeger(L, 3));
+  return 0;
+}
+
+int des_component_add(des_host *h, const char *name, des_handler fn,
+                      void *ctx) {
+  host_component *c;
+  size_t size;
+  int id, rc;
+  host_enter(h);
+  if (name == NULL || name[0] == '\0' || fn == NULL)
+    return host_fail(h, DES_EINVAL, "component_add: no name or no handler");
+  if (host_check_open(h, "component_add") != DES_OK)
+    return DES_EINVAL;
+  for (id = 0; id < h->ncomps; id++)
+    if (strcmp(h->comps[id]->name, name) == 0)
+      return host_fail(h, DES_EINVAL,
+                       "component_add: a component named '%s' exists", name);
+  if (h->ncomps == h->capcomps) {
+    int ncap = h->capcomps ? h->capcomps * 2 : 4;
+    void *p = host_realloc(h, h->comps, (size_t)h->capcomps * sizeof(*h->comps),
+                           (size_t)ncap * sizeof(*h->comps));
+    if (p == NULL)
+      return host_fail(h, DES_ENOMEM, "component_add: not enough memory");
+    h->comps = p;
+    h->capcomps = ncap;
+  }
+  size = sizeof(*c) + strlen(name) + 1;
+  c = host_realloc(h, NULL, 0, size);
+  if (c == NULL)
+    return host_fail(h, DES_ENOMEM, "component_add: not enough memory");
+  id = sim_add_component(h->rt->sim, host_dispatch, c);
+  if (id < 0) {
+    host_realloc(h, c, size, 0);
+    return host_fail(h, DES_ENOMEM, "component_add: not enough memory");
+  }
+  c->size = size;
+  memcpy(c->name, name, strlen(name) + 1);
+  c->h = h;
+  c->fn = fn;
+  c->ctx = ctx;
+  c->id = id;
+  h->comps[h->ncomps++] = c;
+  lua_pushcfunction(h->L, host_name_component);
+  lua_pushlightuserdata(h->L, h);
+  lua_pushstring(h->L, name);
+  lua_pushinteger(h->L, id);
+  rc = host_pcall(h, 3, 0);
+  return rc != DES_OK ? rc : id;
+}
+
+/* Is id one of the embedder's components? */
+static host_component *host_component_of(des_host *h, int id) {
+  int i;
+  for (i = 0; i < h->ncomps; i++)
+    if (h->comps[i]->id == id)
+      return h->comps[i];
+  return NULL;
+}
+
+/* Check an absolute time against the clock. */
+static int host_check_time(des_host *h, des_time when, const char *fname) {
+  des_time now;
+  if (host_check_open(h, fname) != DES_OK)
+    return DES_EINVAL;
+  now = sim_now(h->rt->sim);
+  if (when < now)
+    return host_fail(h, DES_EPAST,
+                     "%s: time %lld is before the current time %lld", fname,
+                     (long long)when, (long long)now);
+  return DES_OK;
+}
+
+int des_schedule(des_host *h, des_time when, int component, uint32_t kind,
+                 uint64_t data, des_handle *out) {
+  int rc;
+  if (host_component_of(h, component) == NULL)
+    return host_fail(h, DES_EINVAL, "schedule: no C component %d", component);
+  if (kind >= RT_CALL_BIT)
+    return host_fail(h, DES_EINVAL, "schedule: kind %u is past 2^31-1",
+                     (unsigned)kind);
+  rc = host_check_time(h, when, "schedule");
+  if (rc != DES_OK)
+    return rc;
+  rc = sim_schedule(h->rt->sim, when, (uint32_t)component, kind, data, out);
+  if (rc != SIM_OK)
+    return host_fail(h, host_code_sim(rc), "schedule: %s", sim_strerror(rc));
+  return DES_OK;
+}
+
+int des_cancel(des_host *h, des_handle handle) {
+  uint32_t target;
+  if (host_check_open(h, "cancel") != DES_OK)
+    return DES_EINVAL;
+  /* only the embedder's own events: never a task's wake */
+  if (!sim_event_target(h->rt->sim, handle, &target) ||
+      host_component_of(h, (int)target) == NULL)
+    return host_fail(h, DES_ESTALE,
+                     "cancel: handle %llu is not a pending event of a C "
+                     "component",
+                     (unsigned long long)handle);
+  sim_cancel(h->rt->sim, handle);
+  return DES_OK;
+}
+
+int des_wake(des_host *h, des_caller caller, des_time when, int64_t value) {
+  int rc = host_check_time(h, when, "wake");
+  if (rc != DES_OK)
+    return rc;
+  rc = rt_answer(h->rt, caller.task, caller.call, when, value);
+  if (rc == RT_ESTALE)
+    return host_fail(
+        h, DES_ESTALE,
+        "wake: call %llu of task %llu is no longer open (answered, "
+        "interrupted, cancelled or ended)",
+        (unsigned long long)caller.call, (unsigned long long)caller.task);
+  if (rc != RT_OK)
+    return host_fail(h, host_code_rt(h, rc, 0), "wake: %s", rt_strerror(rc));
+  return DES_OK;
+}
+
+/* Protected: ev:succeed(values...) with the event at 1. */
+static int host_trigger(lua_State *L) {
+  int n = lua_gettop(L) - 1;
+  lua_getfield(L, 1, "succeed");
+  lua_insert(L, 1);
+  lua_call(L, n + 1, 0);
+  return 0;
+}
+
+int des_trigger(des_host *h, int idx, int nvalues) {
+  lua_State *L = h->L;
+  int rc;
+  host_enter(h);
+  if (nvalues < 0 || lua_gettop(L) < nvalues)
+    return host_fail(h, DES_EINVAL, "trigger: missing values");
+  idx = lua_absindex(L, idx);
+  if (idx < 1 || idx > lua_gettop(L) - nvalues ||
+      luaL_testudata(L, idx, DES_EVENT_MT) == NULL) {
+    lua_pop(L, nvalues);
+    return host_fail(h, DES_EINVAL, "trigger: index %d is not a des.event",
+                     idx);
+  }
+  lua_pushcfunction(L, host_trigger);
+  lua_pushvalue(L, idx);
+  lua_rotate(L, -nvalues - 2, 2);
+  rc = host_pcall(h, nvalues + 1, 0);
+  if (rc == DES_EMODEL)
+    rc = DES_EINVAL; /* e.g. triggered twice: the message says */
+  host_leave(h);
+  return rc;
+}
+
+/* }==================================================================== */
+
+/* Free the component records (after lua_close: nothing calls them). */
+void host_free_components(des_host *h) {
+  int i;
+  for (i = 0; i < h->ncomps; i++)
+    h->allocf(h->allocud, h->comps[i], h->comps[i]->size, 0);
+  if (h->comps != NULL)
+    h->allocf(h->allocud, h->comps, (size_t)h->capcomps * sizeof(*h->comps), 0);
+}

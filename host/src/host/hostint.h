@@ -1,0 +1,82 @@
+/*
+** hostint.h -- what the files of the host layer share: the host record
+** and the helpers every deshost.h entry uses (errors, protected calls,
+** the code mapping). Not installed; deshost.h is the public face.
+**
+**   host.c     lifecycle, memory limit, budget and interrupts, models
+**   hcodes.c   status codes: des_strerror, the mapping of every lower
+**              layer's outcome to DES_*, error messages, protected calls
+**   hrun.c     stepping and running, the clock, units, tracing, streams
+**   hcomp.c    C components: schedule, cancel, wake, trigger
+**   hsandbox.c the sandbox's libraries (the allow-list)
+**   htasks.c   des_tasks: the listing of live tasks
+*/
+#ifndef DES_HOSTINT_H
+#define DES_HOSTINT_H
+
+#include "deshost.h"
+
+#include <signal.h>
+
+#include "ldes.h"
+
+/* A C component as the simulation sees it: the embedder's handler. */
+typedef struct host_component {
+  des_host *h;
+  des_handler fn;
+  void *ctx;
+  int id;
+  size_t size; /* of this record, name included */
+  char name[];
+} host_component;
+
+struct des_host {
+  lua_State *L;
+  des_runtime *rt; /* the default simulation */
+  des_allocf allocf;
+  void *allocud;
+  size_t mem_used, mem_limit;
+  size_t reserve; /* room over the limit for the error path, once hit */
+  int mem_hit;    /* refusals in a row; >= 2: a memory error was raised */
+  uint64_t max_steps, steps;
+  int budget_hit;
+  volatile sig_atomic_t interrupt;
+  lua_State *volatile interrupt_co; /* the coroutine to interrupt */
+  int sandbox;
+  host_component **comps;
+  int ncomps, capcomps;
+  des_trace_fn trace_fn;
+  void *trace_ctx;
+  char *err; /* the last error message (raw allocator, not counted) */
+  size_t errcap;
+};
+
+/* Allocate through the host's counting allocator (the Lua state's). */
+static inline void *host_realloc(des_host *h, void *p, size_t osize,
+                                 size_t nsize) {
+  void *ud;
+  lua_Alloc f = lua_getallocf(h->L, &ud);
+  return f(ud, p, osize, nsize);
+}
+
+/* hcodes.c: errors, protected calls and the code mapping */
+int host_code_sim(int rc);
+int host_code_dtime(int rc);
+int host_code_rt(des_host *h, int rc, int step);
+int host_fail(des_host *h, int code, const char *fmt, ...);
+int host_lua_fail(des_host *h, int status);
+int host_pcall(des_host *h, int nargs, int nresults);
+void host_enter(des_host *h);
+
+/* DES_OK, or DES_EINVAL naming fname when the host's simulation is closed
+** (a model cannot close it; C code holding the Lua state could). */
+int host_check_open(des_host *h, const char *fname);
+void host_leave(des_host *h);
+
+/* hsandbox.c: open the sandbox's libraries (inside a protected call) */
+void host_open_sandbox(lua_State *L);
+
+/* hcomp.c: free the component records (after lua_close) */
+void host_free_components(des_host *h);
+
+#endif

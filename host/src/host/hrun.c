@@ -1,0 +1,158 @@
+/*
+** hrun.c -- stepping and running the host's simulation, its clock, units
+** and tracing, and the random streams of its seed.
+*/
+#include "hostint.h"
+
+#include "dtime.h"
+#include "rng.h"
+
+/* {====================================================================
+** Running
+** ===================================================================== */
+
+/* Step or run (limit < 0: no limit); map the outcome to a DES code. */
+static int host_run(des_host *h, des_time limit, int step) {
+  des_runtime *rt = h->rt;
+  int rc;
+  host_enter(h);
+  if (host_check_open(h, step ? "step" : "run") != DES_OK)
+    return DES_EINVAL;
+  if (sim_running(rt->sim))
+    return host_fail(h, DES_EBUSY, "run: called from inside a handler");
+  if (limit >= 0 && limit < sim_now(rt->sim))
+    return host_fail(h, DES_EPAST,
+                     "run_until: time %lld is before the current time %lld",
+                     (long long)limit, (long long)sim_now(rt->sim));
+  rc = rt_run_raw(h->L, rt, limit, step);
+  if (rc == RT_ERROR)
+    rc = host_lua_fail(h, LUA_ERRRUN);
+  else if (rc == RT_HANDLER) {
+    uint32_t comp;
+    int v = sim_failure(rt->sim, &comp);
+    rc = host_fail(h, host_code_rt(h, rc, step),
+                   "run: C component %d's handler stopped the run at t=%g "
+                   "(its code %d)",
+                   (int)comp, rt_units(rt, sim_now(rt->sim)), v);
+  } else if (rc == RT_STOPPED && h->interrupt)
+    rc = host_fail(h, DES_EINTERRUPT, "run: interrupted by the host at t=%g",
+                   rt_units(rt, sim_now(rt->sim)));
+  else if (rc < 0)
+    rc = host_fail(h, host_code_rt(h, rc, step), "run: %s", rt_strerror(rc));
+  else
+    rc = host_code_rt(h, rc, step);
+  host_leave(h);
+  return rc;
+}
+
+int des_step(des_host *h) {
+  return host_run(h, -1, 1);
+}
+
+int des_run(des_host *h) {
+  return host_run(h, -1, 0);
+}
+
+int des_run_until(des_host *h, des_time t) {
+  if (t < 0)
+    return host_fail(h, DES_EINVAL, "run_until: negative time %lld",
+                     (long long)t);
+  return host_run(h, t, 0);
+}
+
+int des_peek(des_host *h, des_time *when) {
+  des_time t;
+  int rc;
+  if (host_check_open(h, "peek") != DES_OK)
+    return DES_EINVAL;
+  rc = sim_peek(h->rt->sim, &t);
+  if (rc != SIM_OK)
+    return host_code_sim(rc);
+  if (when != NULL)
+    *when = t;
+  return DES_OK;
+}
+
+des_time des_now(const des_host *h) {
+  return rt_now(h->rt); /* closed: the close time */
+}
+
+size_t des_pending(const des_host *h) {
+  return h->rt->closed == RT_OPEN ? sim_pending(h->rt->sim) : 0;
+}
+
+int64_t des_resolution(const des_host *h) {
+  return h->rt->resolution;
+}
+
+double des_units(const des_host *h, des_time ticks) {
+  return dtime_units(ticks, h->rt->resolution);
+}
+
+int des_ticks(const des_host *hc, double units, des_time *out) {
+  des_host *h = (des_host *)hc;
+  int rc = dtime_ticks(units, h->rt->resolution, out);
+  if (rc != DTIME_OK)
+    return host_fail(h, host_code_dtime(rc), "ticks: duration %g is %s", units,
+                     dtime_strerror(rc));
+  return DES_OK;
+}
+
+/* The trace function: a C closure that hands each line to the embedder. */
+static int host_trace_line(lua_State *L) {
+  des_host *h = lua_touserdata(L, lua_upvalueindex(1));
+  if (h->trace_fn != NULL)
+    h->trace_fn(h->trace_ctx, lua_tostring(L, 1));
+  return 0;
+}
+
+static int host_set_trace(lua_State *L) {
+  des_host *h = lua_touserdata(L, 1);
+  rt_push_object(L, h->rt);
+  if (h->trace_fn != NULL) {
+    lua_pushlightuserdata(L, h);
+    lua_pushcclosure(L, host_trace_line, 1);
+  } else
+    lua_pushnil(L);
+  lua_setiuservalue(L, -2, 3);
+  rt_set_trace(h->rt, h->trace_fn != NULL ? RT_TRACE_LUA : RT_TRACE_OFF);
+  return 0;
+}
+
+int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
+  if (host_check_open(h, "set_trace") != DES_OK)
+    return DES_EINVAL;
+  h->trace_fn = fn;
+  h->trace_ctx = ctx;
+  lua_pushcfunction(h->L, host_set_trace);
+  lua_pushlightuserdata(h->L, h);
+  return host_pcall(h, 1, 0);
+}
+
+void des_shuffle_ties(des_host *h, int on, uint64_t seed) {
+  if (h->rt->closed == RT_OPEN)
+    sim_set_shuffle(h->rt->sim, on, seed);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Random streams
+** ===================================================================== */
+
+des_rng *des_rng_new(des_host *h, const char *name) {
+  des_rng *r;
+  if (name == NULL)
+    name = "default"; /* as des.rng() */
+  r = host_realloc(h, NULL, 0, sizeof(*r));
+  if (r != NULL)
+    des_rng_stream(r, h->rt->seed, name, strlen(name));
+  return r;
+}
+
+void des_rng_free(des_host *h, des_rng *r) {
+  if (r != NULL)
+    host_realloc(h, r, sizeof(*r), 0);
+}
+
+/* }==================================================================== */

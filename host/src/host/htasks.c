@@ -1,0 +1,96 @@
+/*
+** htasks.c -- des_tasks: the live tasks of the host's simulation, listed
+** from C. No Lua code runs and nothing the model can reach is used (not
+** its globals, not table.sort): the CLI's deadlock report must work
+** whatever a sandboxed model did, and after the memory limit was hit.
+*/
+#include "hostint.h"
+
+#include <stdlib.h>
+
+/* A task found in the slot table: its slot and generation name it even
+** if the callback lets it end meanwhile (then it is skipped). */
+typedef struct htask_ref {
+  uint64_t serial;
+  uint32_t slot, gen;
+} htask_ref;
+
+/* qsort order: spawn order. */
+static int htask_cmp(const void *a, const void *b) {
+  uint64_t x = ((const htask_ref *)a)->serial;
+  uint64_t y = ((const htask_ref *)b)->serial;
+  return (x > y) - (x < y);
+}
+
+/* The task of a ref if it is still the same live task, else NULL. */
+static des_task *htask_get(rt_global *G, const htask_ref *r) {
+  if (r->slot >= G->nslots || G->slots[r->slot].gen != r->gen)
+    return NULL;
+  return G->slots[r->slot].task;
+}
+
+/* Fill *info from t; its name comes from the task object's user value
+** when the stack has room (lua_checkstack fails softly, never raises). */
+static void htask_info(lua_State *L, des_task *t, des_task_info *info) {
+  static const int states[] = {DES_TASK_READY, DES_TASK_RUNNING,
+                               DES_TASK_SLEEPING, DES_TASK_WAITING};
+  info->id = rt_task_id(t);
+  info->serial = t->serial;
+  info->state = t->state <= TASK_WAITING ? states[t->state] : DES_TASK_READY;
+  info->daemon = t->daemon;
+  info->waiting_on =
+      (t->state == TASK_SLEEPING || t->state == TASK_WAITING) && t->what
+          ? t->what
+          : "";
+  info->since = t->since;
+  info->name = "";
+  if (lua_checkstack(L, 3)) {
+    rt_push_task(L, t);
+    if (lua_type(L, -1) == LUA_TUSERDATA &&
+        lua_getiuservalue(L, -1, UV_NAME) == LUA_TSTRING)
+      info->name = lua_tostring(L, -1); /* anchored by the task: see below */
+  }
+}
+
+int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
+  lua_State *L = h->L;
+  rt_global *G;
+  htask_ref *refs;
+  size_t n = 0, i;
+  int rc = DES_OK, top = lua_gettop(L);
+  uint32_t s;
+  if (fn == NULL)
+    return host_fail(h, DES_EINVAL, "tasks: no callback");
+  if (h->rt == NULL || h->rt->closed)
+    return DES_OK;
+  G = h->rt->G;
+  for (s = 0; s < G->nslots; s++)
+    n += G->slots[s].task != NULL && G->slots[s].task->rt == h->rt;
+  if (n == 0)
+    return DES_OK;
+  /* the raw allocator: a listing must work at the memory limit too */
+  refs = h->allocf(h->allocud, NULL, 0, n * sizeof(*refs));
+  if (refs == NULL)
+    return host_fail(h, DES_ENOMEM, "tasks: not enough memory");
+  for (s = 0, i = 0; s < G->nslots && i < n; s++) {
+    des_task *t = G->slots[s].task;
+    if (t != NULL && t->rt == h->rt) {
+      refs[i].serial = t->serial;
+      refs[i].slot = s;
+      refs[i].gen = G->slots[s].gen;
+      i++;
+    }
+  }
+  qsort(refs, n, sizeof(*refs), htask_cmp);
+  for (i = 0; i < n && rc == DES_OK; i++) {
+    des_task *t = htask_get(G, &refs[i]);
+    des_task_info info;
+    if (t == NULL)
+      continue; /* ended during the listing */
+    htask_info(L, t, &info);
+    rc = fn(ctx, &info);
+    lua_settop(L, top);
+  }
+  h->allocf(h->allocud, refs, n * sizeof(*refs), 0);
+  return rc;
+}

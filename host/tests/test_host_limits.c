@@ -1,0 +1,143 @@
+/*
+** test_host_limits.c -- the limits of a host through deshost.h: the
+** memory limit, the instruction budget and interrupts (from the model
+** and from another thread), each hit and recovered from.
+*/
+#include <pthread.h>
+#include <time.h>
+
+#include "test_host.h"
+
+static void test_memory_limit(void) {
+  const size_t limit = 8u << 20;
+  des_host *h = new_host_with(WITH_MEM_LIMIT, limit);
+  double v = 0;
+  CHECK(des_memory(h) > 0 && des_memory(h) < limit);
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "local t = {}\n"
+                           "des.sleep(1)\n"
+                           "while true do t[#t + 1] = {} end\n",
+                           "=hog"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EMEMLIMIT);
+  CHECK(CONTAINS(des_last_error(h), "not enough memory"));
+  CHECK(CONTAINS(des_last_error(h), "task 'main'"));
+  CHECK(CONTAINS(des_last_error(h), "memory limit is 8388608 bytes"));
+  CHECK(des_memory(h) <= limit);
+  /* recovered: the hog's memory is garbage, the host runs new work */
+  CHECK_RC(h, des_dostring(h, "collectgarbage()", 0), DES_OK);
+  CHECK(des_memory(h) < limit / 2);
+  CHECK_RC(h, des_load_string(h, "require('des').sleep(1); ok = 1", NULL),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK_RC(h, des_eval_number(h, "ok", &v), DES_OK);
+  CHECK(v == 1);
+  /* events too count: a model that schedules without bound */
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "while true do des.timeout(1) end\n",
+                           "=events"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EMEMLIMIT);
+  CHECK_RC(h, des_dostring(h, "collectgarbage()", 0), DES_OK);
+  des_host_free(h);
+}
+
+static void test_budget(void) {
+  des_host *h = new_host_with(WITH_MAX_STEPS, 2000000);
+  /* a model may run well within its budget */
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "for i = 1, 1000 do des.sleep(1) end\n",
+                           "=fine"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  /* a stuck task */
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "des.sleep(1)\n"
+                           "while true do end\n",
+                           "=stuck"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EBUDGET);
+  CHECK(CONTAINS(des_last_error(h), "instruction budget of 2000000"));
+  CHECK(CONTAINS(des_last_error(h), "task 'main'"));
+  CHECK(CONTAINS(des_last_error(h), "stuck:3:"));
+  /* recovered with a new budget; a pcall cannot swallow the error */
+  des_set_budget(h, 1000000);
+  CHECK_RC(h,
+           des_load_string(h,
+                           "while true do\n"
+                           "  pcall(function() while true do end end)\n"
+                           "end\n",
+                           "=swallow"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EBUDGET);
+  des_set_budget(h, 0);
+  CHECK_RC(h, des_dostring(h, "return 1", 1), DES_OK);
+  lua_pop(des_lua(h), 1);
+  /* outside tasks too */
+  des_set_budget(h, 100000);
+  CHECK_RC(h, des_dostring(h, "while true do end", 0), DES_EBUDGET);
+  des_host_free(h);
+}
+
+/* The model calls this to interrupt itself (as a signal handler would). */
+static int c_interrupt_me(lua_State *L) {
+  des_interrupt(des_host_of(L));
+  return 0;
+}
+
+typedef struct interrupter {
+  des_host *h;
+} interrupter;
+
+static void *interrupt_later(void *p) {
+  interrupter *it = p;
+  struct timespec ts = {0, 50 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  des_interrupt(it->h);
+  return NULL;
+}
+
+static void test_interrupt(void) {
+  des_host *h = new_host();
+  pthread_t th;
+  interrupter it;
+  CHECK_RC(h, des_register(h, "interrupt_me", c_interrupt_me), DES_OK);
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "des.sleep(2)\n"
+                           "interrupt_me()\n"
+                           "while true do pcall(function() end) end\n",
+                           "=loop"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EINTERRUPT);
+  CHECK(CONTAINS(des_last_error(h), "interrupted by the host"));
+  CHECK(CONTAINS(des_last_error(h), "task 'main'"));
+  CHECK(des_now(h) == 2000000000);
+  /* served: the host runs Lua again */
+  CHECK_RC(h, des_dostring(h, "x = 0; for i = 1, 1e5 do x = x + 1 end", 0),
+           DES_OK);
+  /* from another thread, while a task is stuck */
+  CHECK_RC(h, des_load_string(h, "while true do end", "=stuck"), DES_OK);
+  it.h = h;
+  CHECK(pthread_create(&th, NULL, interrupt_later, &it) == 0);
+  CHECK_RC(h, des_run(h), DES_EINTERRUPT);
+  pthread_join(th, NULL);
+  CHECK_RC(h, des_dostring(h, "x = 1", 0), DES_OK);
+  des_host_free(h);
+}
+
+int main(void) {
+  test_memory_limit();
+  test_budget();
+  test_interrupt();
+  return test_host_report("test_host_limits");
+}
