@@ -418,6 +418,7 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   lres_req *req = lua_touserdata(L, (int)ctx);
   des_task *t = req->task;
   (void)status;
+  rt_check_resumed(L, t);
   t->leave_ctx = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);

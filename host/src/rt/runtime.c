@@ -29,6 +29,8 @@
 ** on every use). The hot path reaches the same table by G->ref_objects. */
 static const char rt_objects_key = 'o';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
+/* LUA_EXTRASPACE of a thread in the pool (a task's holds slot + 1) */
+#define RT_EXTRA_POOLED UINTPTR_MAX
 
 /* Codes the runtime handler returns to stop a run. */
 #define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
@@ -157,15 +159,42 @@ static des_task *task_from_id(rt_global *G, uint64_t id) {
   return G->slots[i].task;
 }
 
-des_task *rt_current(lua_State *L) {
+/* The live task whose coroutine is co: its LUA_EXTRASPACE names a slot
+** whose task runs on co (garbage in the extra space of a thread made
+** before des loaded never matches). */
+des_task *rt_thread_task(rt_global *G, lua_State *co) {
   uintptr_t idx;
-  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  memcpy(&idx, lua_getextraspace(L), sizeof(idx));
+  memcpy(&idx, lua_getextraspace(co), sizeof(idx));
   if (G == NULL || idx == 0 || idx > G->nslots)
     return NULL;
-  if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != L)
+  if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != co)
     return NULL;
   return G->slots[idx - 1].task;
+}
+
+des_task *rt_current(lua_State *L) {
+  return rt_thread_task(lua_touserdata(L, lua_upvalueindex(1)), L);
+}
+
+/* Whether co waits in the pool of threads for new tasks: marked so in its
+** extra space, and found in the pool (at most RT_THREADS_MAX entries). */
+int rt_thread_pooled(lua_State *L, rt_global *G, lua_State *co) {
+  uintptr_t v;
+  lua_Integer i, n;
+  int found = 0;
+  memcpy(&v, lua_getextraspace(co), sizeof(v));
+  if (v != RT_EXTRA_POOLED || G == NULL)
+    return 0;
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE) {
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n && !found; i++) {
+      lua_rawgeti(L, -1, i);
+      found = lua_tothread(L, -1) == co;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return found;
 }
 
 /* }==================================================================== */
@@ -216,6 +245,8 @@ void rt_push_task(lua_State *L, des_task *t) {
 ** ===================================================================== */
 
 void rt_waiter_link(rt_waitable *w, rt_waiter *n) {
+  if (n->on != NULL) /* never in two lists (a task driven by hand) */
+    rt_waiter_unlink(n);
   n->on = w;
   n->next = NULL;
   n->prev = w->tail;
@@ -319,8 +350,11 @@ int rt_push_result(lua_State *L, int idx) {
 ** Error objects: cancellation and interrupts
 ** ===================================================================== */
 
+/* The error objects' __tostring read their own fields raw: no metamethod
+** of the model runs, except the cause's own __tostring (protected). */
 static int cancelled_tostring(lua_State *L) {
-  lua_getfield(L, 1, "task");
+  lua_pushliteral(L, "task");
+  lua_rawget(L, 1);
   if (luaL_testudata(L, -1, DES_TASK_MT)) {
     rt_push_task_label(L, -1);
     lua_pushfstring(L, "%s was cancelled", lua_tostring(L, -1));
@@ -330,17 +364,54 @@ static int cancelled_tostring(lua_State *L) {
 }
 
 static int interrupt_tostring(lua_State *L) {
-  lua_getfield(L, 1, "cause");
-  lua_pushfstring(L, "interrupted: %s", luaL_tolstring(L, -1, NULL));
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_pushliteral(L, "cause");
+  lua_rawget(L, 1);
+  rt_push_error_text(L, -1);
+  lua_pushfstring(L, "interrupted: %s", lua_tostring(L, -1));
   return 1;
 }
 
-/* Push the (shared) metatable `name`, creating it with its __tostring. */
+/* Push the (shared) metatable `name`, creating it with its __tostring.
+** Its __metatable hides it: a model can neither change how every such
+** error prints nor forge one (rt_is_cancelled trusts it). */
 static void push_error_mt(lua_State *L, const char *name, lua_CFunction ts) {
   if (luaL_newmetatable(L, name)) {
     lua_pushcfunction(L, ts);
     lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__metatable");
   }
+}
+
+/* luaL_tolstring, for rt_push_error_text's protected call. */
+static int tostring_protected(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+void rt_push_error_text(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    lua_pushvalue(L, idx);
+    return;
+  }
+  lua_pushcfunction(L, tostring_protected);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK)
+    return;
+  /* the second error is shown only if it is a string: never a second
+  ** __tostring */
+  if (lua_type(L, -1) == LUA_TSTRING)
+    lua_pushfstring(L,
+                    "(error object is a %s value; its __tostring failed: %s)",
+                    luaL_typename(L, idx), lua_tostring(L, -1));
+  else
+    lua_pushfstring(L,
+                    "(error object is a %s value; its __tostring failed "
+                    "with a %s value)",
+                    luaL_typename(L, idx), luaL_typename(L, -1));
+  lua_remove(L, -2);
 }
 
 void rt_push_cancelled(lua_State *L, int task_idx) {
@@ -412,7 +483,8 @@ static const char rt_call_what[] = "call";
 static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   des_task *t = rt_current(L);
   (void)status;
-  if (t != NULL && t->resume == RESUME_INTERRUPT)
+  rt_check_resumed(L, t);
+  if (t->resume == RESUME_INTERRUPT)
     return rt_raise_interrupt(L, t);
   if (ctx == 0)
     return 0;
@@ -423,10 +495,17 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   return rt_push_result(L, (int)ctx);
 }
 
+void rt_check_resumed(lua_State *L, des_task *t) {
+  if (t == NULL || t->state != TASK_RUNNING)
+    luaL_error(L, "a des task's coroutine was resumed from outside the des "
+                  "runtime (its coroutine belongs to the runtime)");
+}
+
 /* Common checks before a task suspends: a pending interrupt is raised at
 ** once, and a task that cannot yield (inside a C call such as table.sort's
 ** comparator, or a plain coroutine) gets a message naming it. */
 void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
+  rt_check_resumed(L, t); /* a task started by hand does not suspend */
   if (t->interrupts > 0)
     rt_raise_interrupt(L, t);
   if (!lua_isyieldable(L)) {
@@ -559,6 +638,8 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 ** task (unless the pool is full or the thread is not reusable). */
 static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
+  if (((des_task *)lua_touserdata(L, idx))->escaped)
+    return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
   if (co == NULL || lua_status(co) != LUA_OK || lua_gettop(co) != 0) {
@@ -569,6 +650,7 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
   if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    set_extraspace(co, RT_EXTRA_POOLED);
   }
   lua_pop(L, 2);
 }
@@ -859,8 +941,8 @@ static int finish_protected(lua_State *L) {
   lua_pushvalue(co, -1);
   lua_xmove(co, L, 1); /* the error object */
   if (nres == 0) {     /* the traceback (nres 1: the message has one already) */
-    const char *msg = luaL_tolstring(L, -1, NULL);
-    rt_traceback(L, co, msg);
+    rt_push_error_text(L, -1);
+    rt_traceback(L, co, lua_tostring(L, -1));
     lua_remove(L, -2);
   } else
     lua_pushvalue(L, -1);
@@ -872,8 +954,9 @@ static int finish_protected(lua_State *L) {
     if (lua_rawequal(L, -1, -2))
       lua_pop(L, 1);
     else {
+      rt_push_error_text(L, -1);
       lua_pushfstring(L, "\n(and a <close> variable raised: %s)",
-                      luaL_tolstring(L, -1, NULL));
+                      lua_tostring(L, -1));
       lua_remove(L, -2);
       lua_remove(L, -2);
       lua_pushvalue(L, -3);
@@ -930,15 +1013,48 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
   lua_pushvalue(L, idx);
   lua_getiuservalue(L, idx, UV_VALUES);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    const char *herr = luaL_tolstring(L, -1, NULL);
+    rt_push_error_text(L, -1);
     push_failure_report(L, t_of(L, idx), idx);
-    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)", herr,
-                    lua_tostring(L, -1));
+    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)",
+                    lua_tostring(L, -2), lua_tostring(L, -1));
     lua_replace(L, -4);
     lua_pop(L, 2);
     return -1;
   }
   return 1;
+}
+
+/* Protected part of end_broken. Stack: task object, error. */
+static int end_broken_protected(lua_State *L) {
+  des_task *t = lua_touserdata(L, 1);
+  if (t->state < TASK_DONE) {
+    if (t->co != NULL)
+      lua_settop(t->co, 0);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_VALUES);
+    rt_push_error_text(L, 2);
+    lua_setiuservalue(L, 1, UV_AUX);
+    task_finish(L, t, 1, TASK_FAILED);
+  }
+  push_failure_report(L, t, 1);
+  return 1;
+}
+
+/* finish_protected failed (out of memory) with the error on top: the task
+** still ends, FAILED with that error, so that it is never left running;
+** replaces the error by the failure report (or by what failed then). */
+static void end_broken(lua_State *L, des_task *t, int tidx) {
+  lua_pushcfunction(L, end_broken_protected);
+  lua_pushvalue(L, tidx);
+  lua_pushvalue(L, -3);
+  lua_pcall(L, 2, 1, 0);
+  lua_replace(L, -2);
+  if (t->state < TASK_DONE) { /* not even that: end it without a word */
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, tidx, UV_VALUES);
+    task_finish(L, t, tidx, TASK_FAILED);
+  }
+  lua_replace(L, tidx);
 }
 
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
@@ -995,7 +1111,8 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   lua_pushinteger(L, status);
   lua_pushinteger(L, nres);
   if (lua_pcall(L, 3, 1, 0) != LUA_OK) { /* out of memory while ending */
-    lua_remove(L, -2);
+    end_broken(L, t, top + 1);
+    lua_settop(L, top + 1);
     return RT_STOP_ERROR;
   }
   if (status != LUA_OK && !lua_toboolean(L, -1) && t->state == TASK_FAILED) {
@@ -1026,9 +1143,9 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
     lua_pushcfunction(L, rt_fire_timeout);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      rt_push_error_text(L, -1);
       lua_pushfstring(L, "event callback failed at t=%f: %s",
-                      rt_units(rt, sim_now(rt->sim)),
-                      luaL_tolstring(L, -1, NULL));
+                      rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
       lua_replace(L, top + 1);
       lua_settop(L, top + 1);
       return RT_STOP_ERROR;
@@ -1136,9 +1253,11 @@ static void rt_trace_hook(void *ctx, const sim_event *ev) {
     rt_push_object(L, rt);
     lua_getiuservalue(L, -1, 3);
     push_trace_line(L, rt, ev);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      rt_push_error_text(L, -1);
       fprintf(stderr, "deshost: trace function failed: %s\n",
               lua_tostring(L, -1));
+    }
   }
   lua_settop(L, top);
 }
