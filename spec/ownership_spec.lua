@@ -354,3 +354,69 @@ describe("driving a task by the original functions (debug, C API)", function()
     assert.equal(0, res.count)
   end)
 end)
+
+describe("under deshost --sandbox", function()
+  local run = require "run_deshost"
+  if not run.available then return end
+
+  it("the issue's sample ends the main task with a clear error", function()
+    local code, _, err = run([[
+local des = require "des"
+local ev, ev2, tco = des.event("ev"), des.event("ev2"), nil
+do
+  local T = des.spawn{name="T", function() tco = coroutine.running(); ev:wait(); ev2:wait() end}
+  des.sleep(0); coroutine.resume(tco); T:cancel()
+end
+tco = nil; collectgarbage(); collectgarbage()
+ev:succeed("x")
+]])
+    assert.equal(1, code)
+    contains(err, "task 'main' (#1) failed at t=0.0: ",
+             "cannot resume task 'T' (#2): its coroutine belongs to the des runtime",
+             "stack traceback:")
+  end)
+
+  it("variants: close, status, wrap, finalizers, stale and spawned resumes", function()
+    local code, out, err = run([[
+local des = require "des"
+local ev = des.event()
+local res = des.resource(1)
+local cos = {}
+for i = 1, 20 do
+  des.spawn{name = "w" .. i, function()
+    cos[i] = coroutine.running()
+    if i % 2 == 0 then ev:wait() else local _ <close> = res:acquire(); des.sleep(1) end
+  end}
+end
+des.sleep(0)
+local refused = 0
+for i = 1, 20 do
+  if not pcall(coroutine.resume, cos[i]) then refused = refused + 1 end
+  if not pcall(coroutine.close, cos[i]) then refused = refused + 1 end
+  assert(coroutine.status(cos[i]) == "normal")
+  if not pcall(coroutine.wrap(function() return coroutine.resume(cos[i]) end)) then
+    refused = refused + 1
+  end
+end
+local mt = {}
+mt.__gc = function()
+  for i = 1, 20 do pcall(coroutine.resume, cos[i]); pcall(coroutine.close, cos[i]) end
+end
+for _ = 1, 10 do setmetatable({}, mt) end
+collectgarbage(); collectgarbage()
+des.on_error(function(t, e) print(t.id, (tostring(e):match("cannot resume task 'w2' %(#3%)"))) end)
+local r = des.spawn(coroutine.resume, cos[2])
+ev:succeed("x")
+des.sleep(30)
+for i = 1, 20 do assert(coroutine.status(cos[i]) == "dead") end
+local n = 0
+for _ = 1, 50 do des.spawn(function() n = n + 1 end) end
+des.sleep(1)
+for i = 1, 20 do assert(not coroutine.resume(cos[i])) end
+print(refused, r.status, n)
+]])
+    assert.equal("", err)
+    assert.equal(0, code)
+    assert.equal("22\tcannot resume task 'w2' (#3)\n60\tfailed\t50\n", out)
+  end)
+end)
