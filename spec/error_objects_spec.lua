@@ -136,7 +136,7 @@ describe("a hostile error object", function()
     contains(err_of(sim.run, sim), "__tostring failed with a table value")
     sim = des.new{}
     failing(sim, hostile["__name is a string, no __tostring"]())
-    contains(err_of(sim.run, sim), "failed at t=1.0: MyError: 0x")
+    contains(err_of(sim.run, sim), "failed at t=1.0: (error object is a MyError value)")
   end)
 
   it("from an on_error handler is reported with the task's failure", function()

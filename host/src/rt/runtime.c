@@ -391,9 +391,22 @@ static int tostring_protected(lua_State *L) {
 }
 
 void rt_push_error_text(lua_State *L, int idx) {
+  int t = lua_type(L, idx);
   idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) == LUA_TSTRING) {
+  if (t == LUA_TSTRING) {
     lua_pushvalue(L, idx);
+    return;
+  }
+  if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL)
+    lua_pop(L, 1);
+  else if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER) {
+    /* as lua.c says it, without an address (runs must repeat) */
+    int tt = luaL_getmetafield(L, idx, "__name");
+    lua_pushfstring(L, "(error object is a %s value)",
+                    tt == LUA_TSTRING ? lua_tostring(L, -1)
+                                      : luaL_typename(L, idx));
+    if (tt != LUA_TNIL)
+      lua_remove(L, -2);
     return;
   }
   lua_pushcfunction(L, tostring_protected);
