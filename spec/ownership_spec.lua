@@ -245,6 +245,20 @@ describe("a task's coroutine", function()
     assert.is_false(out.closed)
   end)
 
+  it("a task may return a nested coroutine's yields; a plain yield of them fails it", function()
+    local sim = des.new{}
+    sim:on_error(function() end)
+    local t = sim:spawn(coroutine.wrap(function() coroutine.yield(5, 6) end))
+    local u = sim:spawn{name = "u", function()
+      local gen = coroutine.wrap(function() coroutine.yield(1) end)
+      coroutine.yield(gen())
+    end}
+    sim:run()
+    assert.same({ 5, 6 }, { t:join() })
+    assert.equal("failed", u.status)
+    contains(tostring(u.error), "task 'u' (#2) yielded outside des")
+  end)
+
   it("the replacements are in both the globals and package.loaded", function()
     assert.equal(coroutine.resume, package.loaded.coroutine.resume)
     assert.equal(coroutine.close, package.loaded.coroutine.close)

@@ -57,10 +57,35 @@ static void lco_refuse(lua_State *L, const char *verb) {
                verb);
 }
 
-/* coroutine.resume(co, ...) */
+/* coroutine.resume(co, ...), as lcorolib's (lua_resume itself refuses a
+** dead or running coroutine), without forwarding: a plain resume costs
+** what it did before des loaded. */
 static int lco_resume(lua_State *L) {
+  lua_State *co = lua_tothread(L, 1);
+  int narg = lua_gettop(L) - 1, status, nres;
+  luaL_argexpected(L, co != NULL, 1, "coroutine");
   lco_refuse(L, "resume");
-  return lco_forward(L);
+  if (!lua_checkstack(co, narg)) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "too many arguments to resume");
+    return 2;
+  }
+  lua_xmove(L, co, narg);
+  status = lua_resume(co, L, narg, &nres);
+  if (status == LUA_OK || status == LUA_YIELD) {
+    if (!lua_checkstack(L, nres + 1)) {
+      lua_pop(co, nres);
+      lua_pushboolean(L, 0);
+      lua_pushliteral(L, "too many results to resume");
+      return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_xmove(co, L, nres);
+    return nres + 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_xmove(co, L, 1); /* the error */
+  return 2;
 }
 
 /* coroutine.close(co) */
