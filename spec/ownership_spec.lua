@@ -245,6 +245,19 @@ describe("a task's coroutine", function()
     assert.is_false(out.closed)
   end)
 
+  it("cannot be cancelled from a plain coroutine it resumed", function()
+    local sim = des.new{}
+    local msg
+    local t = sim:spawn{name = "c", function()
+      local me = des.self()
+      msg = select(2, pcall(coroutine.wrap(function() me:cancel() end)))
+      des.sleep(1)
+    end}
+    sim:run()
+    contains(msg, "cancel: task 'c' (#1) is running and cannot be cancelled from here")
+    assert.equal("done", t.status)
+  end)
+
   it("a task may return a nested coroutine's yields; a plain yield of them fails it", function()
     local sim = des.new{}
     sim:on_error(function() end)

@@ -616,8 +616,9 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
     if (co != L) {
       rt_push_task_label(L, idx);
       luaL_error(L,
-                 "cancel: %s is running (it started another "
-                 "simulation's run) and cannot be cancelled from here",
+                 "cancel: %s is running and cannot be cancelled from "
+                 "here (a plain coroutine it resumed, another "
+                 "simulation's run it started, or its own ending)",
                  lua_tostring(L, -1));
     }
     rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
