@@ -287,6 +287,22 @@ describe("a task's coroutine", function()
   end)
 end)
 
+describe("the thread of a task collected with its simulation", function()
+  it("cannot be resumed or closed, and reports dead", function()
+    local co
+    do
+      local sim, ev = des.new{}, des.event()
+      sim:spawn(function() co = coroutine.running(); ev:wait() end)
+      sim:run(1)
+    end
+    collectgarbage(); collectgarbage(); collectgarbage()
+    assert.equal("dead", coroutine.status(co))
+    contains(err_of(coroutine.resume, co), "cannot resume the coroutine of a des task that "
+                                            .. "was collected with its simulation")
+    contains(err_of(coroutine.close, co), "cannot close the coroutine of a des task")
+  end)
+end)
+
 describe("pooled threads", function()
   -- The pool is reachable only through the debug library (not in the
   -- sandbox): find its threads in the registry.

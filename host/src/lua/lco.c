@@ -8,11 +8,13 @@
 ** finished task's thread goes to a pool for new tasks. So luaopen_des
 ** replaces, in the `coroutine` table of the globals and in
 ** package.loaded.coroutine, the functions that take a thread:
-**   resume, close  refuse a des task's (or a pooled) thread, naming the task;
+**   resume, close  refuse a des task's thread, naming the task, and a
+**                  thread the runtime retired (pooled, or orphaned: its
+**                  task was collected with its simulation while it waited);
 **   status         reports "normal" for a task's thread that is not the
 **                  running coroutine (active, driven by the runtime; never
 **                  "suspended", which would invite a resume), "dead" for a
-**                  pooled thread;
+**                  retired thread;
 **   running        marks the task's thread as seen by Lua: it is never
 **                  pooled, so a stale reference can only reach a dead thread.
 ** The originals come from a fresh luaopen_coroutine, never from tables the
@@ -52,9 +54,18 @@ static void lco_refuse(lua_State *L, const char *verb) {
                "task:interrupt or task:cancel)",
                verb, lua_tostring(L, -1));
   }
-  if (rt_thread_pooled(L, G, co))
+  switch (rt_thread_retired(L, G, co)) {
+  case RT_RETIRED_POOLED:
     luaL_error(L, "cannot %s a coroutine of the des runtime's thread pool",
                verb);
+    break;
+  case RT_RETIRED_ORPHAN:
+    luaL_error(L,
+               "cannot %s the coroutine of a des task that was collected "
+               "with its simulation",
+               verb);
+    break;
+  }
 }
 
 /* coroutine.resume(co, ...), as lcorolib's (lua_resume itself refuses a
@@ -103,7 +114,7 @@ static int lco_status(lua_State *L) {
       lua_pushliteral(L, "normal");
       return 1;
     }
-    if (rt_thread_pooled(L, G, co)) {
+    if (rt_thread_retired(L, G, co)) {
       lua_pushliteral(L, "dead");
       return 1;
     }

@@ -28,6 +28,8 @@ static const char rt_objects_key = 'o';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 /* LUA_EXTRASPACE of a thread in the pool (a task's holds slot + 1) */
 #define RT_EXTRA_POOLED UINTPTR_MAX
+/* ... and of the thread of a live task collected with its simulation */
+#define RT_EXTRA_ORPHAN (UINTPTR_MAX - 1)
 
 /* Codes the runtime handler returns to stop a run. */
 #define RT_STOP_ERROR 101 /* unhandled task error; message on rt->L's top */
@@ -173,13 +175,17 @@ des_task *rt_current(lua_State *L) {
   return rt_thread_task(lua_touserdata(L, lua_upvalueindex(1)), L);
 }
 
-/* Whether co waits in the pool of threads for new tasks: marked so in its
-** extra space, and found in the pool (at most RT_THREADS_MAX entries). */
-int rt_thread_pooled(lua_State *L, rt_global *G, lua_State *co) {
+/* Whether co is a thread the runtime retired: an orphan (its task was
+** collected with its simulation while it waited), or one waiting in the
+** pool for new tasks (marked so, and found in the pool: at most
+** RT_THREADS_MAX entries). */
+int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co) {
   uintptr_t v;
   lua_Integer i, n;
   int found = 0;
   memcpy(&v, lua_getextraspace(co), sizeof(v));
+  if (v == RT_EXTRA_ORPHAN)
+    return RT_RETIRED_ORPHAN;
   if (v != RT_EXTRA_POOLED || G == NULL)
     return 0;
   if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE) {
@@ -191,7 +197,7 @@ int rt_thread_pooled(lua_State *L, rt_global *G, lua_State *co) {
     }
   }
   lua_pop(L, 1);
-  return found;
+  return found ? RT_RETIRED_POOLED : 0;
 }
 
 /* }==================================================================== */
@@ -693,7 +699,8 @@ void rt_task_gc(lua_State *L, des_task *t) {
   rt_waiter_unlink(&t->waiter);
   while (t->done.head != NULL)
     rt_waiter_unlink(t->done.head);
-  if (t->co != NULL) {
+  if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
+    set_extraspace(t->co, RT_EXTRA_ORPHAN);
     slot_free(G, t);
     t->co = NULL;
   }

@@ -171,9 +171,12 @@ void rt_close(lua_State *L, des_runtime *rt);
 des_task *rt_current(lua_State *L);
 
 /* Ownership of threads (lco.c refuses to drive them): the live task whose
-** coroutine is co, or NULL; and whether co waits in the thread pool. */
+** coroutine is co, or NULL; and whether the runtime retired co: 0, or
+** RT_RETIRED_POOLED (it waits in the thread pool for a new task) or
+** RT_RETIRED_ORPHAN (its task was collected with its simulation). */
+enum { RT_RETIRED_POOLED = 1, RT_RETIRED_ORPHAN };
 des_task *rt_thread_task(rt_global *G, lua_State *co);
-int rt_thread_pooled(lua_State *L, rt_global *G, lua_State *co);
+int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co);
 
 /* In a continuation of a task's suspension: raise if the runtime did not
 ** resume it (its coroutine was driven by hand, e.g. through the C API). */
