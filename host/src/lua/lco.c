@@ -47,7 +47,10 @@ static void lco_refuse(lua_State *L, const char *verb) {
   t = rt_thread_task(G, co);
   if (t != NULL) {
     rt_push_task(L, t);
-    rt_push_task_label(L, -1);
+    if (lua_touserdata(L, -1) == t)
+      rt_push_task_label(L, -1);
+    else
+      lua_pushliteral(L, "a des task");
     luaL_error(L,
                "cannot %s %s: its coroutine belongs to the des runtime "
                "(wake it through des: trigger what it waits for, "
@@ -69,8 +72,8 @@ static void lco_refuse(lua_State *L, const char *verb) {
 }
 
 /* coroutine.resume(co, ...), as lcorolib's (lua_resume itself refuses a
-** dead or running coroutine), without forwarding: a plain resume costs
-** what it did before des loaded. */
+** dead or running coroutine), without forwarding to the original: one C
+** call per resume, as before des loaded. */
 static int lco_resume(lua_State *L) {
   lua_State *co = lua_tothread(L, 1);
   int narg = lua_gettop(L) - 1, status, nres;

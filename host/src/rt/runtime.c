@@ -15,6 +15,13 @@
 ** sim userdata's first user value, keyed by slot + 1) and holds the sim
 ** userdata in turn, so an unreachable simulation is collected with all its
 ** tasks. An ended task drops its thread; only its results stay, for join.
+**
+** A task's thread belongs to the runtime: only task_resume resumes it
+** (lco.c refuses coroutine.resume/close on it from Lua), and every
+** continuation checks that the runtime resumed it (rt_check_resumed). A
+** finished thread is pooled for a new task unless Lua has seen it
+** (coroutine.running); LUA_EXTRASPACE marks pooled and orphaned threads.
+** Error text and error objects are in rterror.c.
 */
 #include "runtime.h"
 
