@@ -284,6 +284,28 @@ end}
                   .. "its __tostring failed: instruction budget of 1000000 exhausted")
   end)
 
+  it("the REPL prints hostile errors and goes on", function()
+    local model, input = os.tmpname(), os.tmpname()
+    local f = assert(io.open(model, "w"))
+    f:write('local des = require "des"; des.sleep(1)\n')
+    f:close()
+    f = assert(io.open(input, "w"))
+    f:write('error(setmetatable({}, { __tostring = function() error("x") end }))\n',
+            'error({})\n',
+            'show setmetatable({}, { __index = function() error(setmetatable({}, '
+              .. '{ __tostring = function() return {} end })) end }).x\n',
+            'print("still here")\n')
+    f:close()
+    local p = assert(io.popen(("%q -i %q < %q 2>&1"):format(os.getenv("DESHOST"), model, input)))
+    local out = p:read("a")
+    p:close()
+    os.remove(model)
+    os.remove(input)
+    contains(out, "(error object is a table value; its __tostring failed)",
+             "show: (error object is a table value; its __tostring failed)", "still here")
+    assert.is_nil(out:find("gsub", 1, true))
+  end)
+
   it("the main chunk's hostile error is reported", function()
     local code, _, err = run([[
 error(setmetatable({}, { __tostring = function() coroutine.yield() end }))
