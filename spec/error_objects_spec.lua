@@ -228,6 +228,27 @@ describe("the runtime's own error objects", function()
     contains(tostring(c.error), "was cancelled")
   end)
 
+  it("a task cancelled again by its own <close> handler ends cancelled", function()
+    local sim = des.new{}
+    local t
+    t = sim:spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() t:cancel() end })
+      des.sleep(5)
+    end)
+    local u = sim:spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() des.self():cancel() end })
+      error("first")
+    end)
+    sim:on_error(function() end)
+    sim:run(1)
+    t:cancel()
+    assert.equal("cancelled", t.status)
+    assert.is_true(des.cancelled(t.error))
+    -- failing first: it stays failed, its error kept, the cancel noted
+    assert.equal("failed", u.status)
+    contains(u:traceback(), "first", "(and a <close> variable raised: task #2 was cancelled)")
+  end)
+
   it("print even when their fields were changed", function()
     local sim = des.new{}
     local c = sim:spawn(function() des.sleep(5) end)

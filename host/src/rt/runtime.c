@@ -619,6 +619,20 @@ static int close_thread(lua_State *L, lua_State *co) {
 #endif
 }
 
+/* Whether the error at err is the cancellation of the task at task_idx
+** (raised by its own cancel): the task then ends cancelled, not failed. */
+static int is_own_cancel(lua_State *L, int err, int task_idx) {
+  int own;
+  err = lua_absindex(L, err);
+  if (!rt_is_cancelled(L, err))
+    return 0;
+  lua_pushliteral(L, "task");
+  lua_rawget(L, err);
+  own = lua_rawequal(L, -1, task_idx);
+  lua_pop(L, 1);
+  return own;
+}
+
 void rt_cancel(lua_State *L, des_task *t, int idx) {
   int status = LUA_OK;
   lua_State *co = t->co;
@@ -644,6 +658,11 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
   }
   if (status != LUA_OK) { /* a __close failed: that is the task's error */
     lua_xmove(co, L, 1);
+    if (is_own_cancel(L, -1, idx)) { /* a __close cancelled it again */
+      lua_setiuservalue(L, idx, UV_VALUES);
+      task_finish(L, t, idx, TASK_CANCELLED);
+      return;
+    }
     lua_setiuservalue(L, idx, UV_VALUES);
     lua_pushliteral(L, "(raised by a <close> variable while cancelling)");
     lua_setiuservalue(L, idx, UV_AUX);
@@ -775,15 +794,10 @@ static int finish_protected(lua_State *L) {
     }
   }
   lua_settop(co, 0);
-  if (rt_is_cancelled(L, -1)) {
-    lua_getfield(L, -1, "task");
-    if (lua_rawequal(L, -1, 1)) { /* its own cancel: not a failure */
-      lua_pop(L, 1);
-      lua_setiuservalue(L, 1, UV_VALUES);
-      task_finish(L, t, 1, TASK_CANCELLED);
-      return 0;
-    }
-    lua_pop(L, 1);
+  if (is_own_cancel(L, -1, 1)) { /* not a failure */
+    lua_setiuservalue(L, 1, UV_VALUES);
+    task_finish(L, t, 1, TASK_CANCELLED);
+    return 0;
   }
   lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
   lua_setiuservalue(L, 1, UV_AUX);    /* message + traceback */
