@@ -1,7 +1,8 @@
 -- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
 -- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
 -- waits, any/all, joins, cancels, interrupts and resource acquisitions over
--- a small pool, runs the simulation, and checks the invariants: the clock
+-- a small pool, plus coroutine.resume/close/status on the tasks' own threads
+-- (which must be refused), runs the simulation, and checks the invariants: the clock
 -- never goes back (on the trace), sleeps due at the same time end in the
 -- order they began unless ties are shuffled, no task runs after it ended,
 -- a resource never has more holders than servers, and every acquisition is
@@ -23,7 +24,7 @@ sim:trace(function(line)
   last_ticks = ticks
 end)
 
-local events, tasks, ended = {}, {}, {}
+local events, tasks, ended, threads = {}, {}, {}, {}
 for i = 1, 4 do events[i] = des.event("e" .. i) end
 local res = des.resource(2)
 local shuffled = false
@@ -78,6 +79,15 @@ local function op(me)
   elseif k == 8 then
     local t = tasks[b % 8 + 1]
     if t then t:interrupt(me) end
+  elseif (b // 11) % 3 == 0 then -- drive a task's thread by hand: refused
+    local co = threads[b % 8 + 1]
+    if co then
+      local how = (b // 33) % 3
+      local ok = pcall(how == 0 and coroutine.resume or how == 1 and coroutine.close
+                       or coroutine.status, co)
+      check(how == 2 or not ok or coroutine.status(co) == "dead",
+            "a task's thread was driven by hand")
+    end
   else
     local i = b % #events + 1
     if events[i].triggered then events[i] = des.event("e" .. i) end
@@ -85,6 +95,7 @@ local function op(me)
 end
 
 local function body(me)
+  threads[me] = coroutine.running()
   for _ = 1, 1 + byte() % 12 do
     check(not ended[me], "task " .. me .. " runs after it ended")
     local ok, err = pcall(op, me)

@@ -364,6 +364,64 @@ static void test_tasks_listing(void) {
   des_host_free(h);
 }
 
+/* An allocator that refuses the next `fail_next` growths (armed from Lua
+** by arm(n)): for the error paths of the runtime itself. */
+static int fail_next;
+
+static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  if (fail_next > 0 && nsize > (ptr != NULL ? osize : 0)) {
+    fail_next--;
+    return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+
+static int arm_failures(lua_State *L) {
+  fail_next = (int)luaL_checkinteger(L, 1);
+  return 0;
+}
+
+/* A task whose end cannot be recorded (out of memory while its results
+** are kept) still ends, FAILED: never left "running", so cancel, join and
+** the next runs work. Every count of refusals, at several points. */
+static void test_task_end_out_of_memory(void) {
+  int n;
+  for (n = 0; n < 12; n++) {
+    des_config cfg;
+    des_host *h = NULL;
+    char model[256];
+    des_config_init(&cfg);
+    cfg.allocf = failing_alloc;
+    CHECK_RC(h, des_host_new(&h, &cfg), DES_OK);
+    CHECK_RC(h, des_register(h, "arm", arm_failures), DES_OK);
+    snprintf(model, sizeof(model),
+             "local des = require 'des'\n"
+             "T = des.spawn{name = 'r', function() des.sleep(1)%s\n"
+             "  arm(%d); return 1, 2, 3 end}\n"
+             "des.sleep(2)\n",
+             n >= 4 ? "; local x = {}" : "", 2 + n % 4);
+    CHECK_RC(h, des_load_string(h, model, "=m"), DES_OK);
+    CHECK(des_run(h) != DES_OK);
+    fail_next = 0;
+    CHECK_RC(h, des_dostring(h, "T:cancel(); return T.status", 1), DES_OK);
+    CHECK(strcmp(lua_tostring(des_lua(h), -1), "failed") == 0);
+    lua_pop(des_lua(h), 1);
+    CHECK_RC(
+        h,
+        des_load_string(h, "local des = require 'des'; des.sleep(1)", "=again"),
+        DES_OK);
+    CHECK_RC(h, des_run(h), DES_OK);
+    des_host_free(h);
+  }
+}
+
+/* }================================================================== */
+
 int main(void) {
   test_tasks_listing();
   test_config_and_errors();
@@ -373,5 +431,6 @@ int main(void) {
   test_two_hosts_and_allocator();
   test_random_streams();
   test_trace_and_shuffle();
+  test_task_end_out_of_memory();
   return test_host_report("test_host");
 }

@@ -204,12 +204,9 @@ int host_lua_fail(des_host *h, int status) {
 /* Message handler: the message and a traceback. */
 static int host_msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)",
-                            luaL_typename(L, 1));
+  if (msg == NULL) { /* __tostring runs protected: it names the object */
+    rt_push_error_text(L, 1);
+    msg = lua_tostring(L, -1);
   }
   luaL_traceback(L, L, msg, 1);
   return 1;

@@ -61,6 +61,10 @@ void lrng_open(lua_State *L, int mod);
 void lcomp_open(lua_State *L, int mod);
 void lres_open(lua_State *L, int mod);
 
+/* Replace the coroutine library's resume, close, status and running by
+** versions that keep a task's coroutine to the runtime (lco.c). */
+void lco_open(lua_State *L);
+
 /* Register component `id` under `name` in simulation rt, for
 ** des.component(name). */
 void ldes_add_component(lua_State *L, des_runtime *rt, const char *name,

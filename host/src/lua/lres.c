@@ -416,8 +416,9 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
 /* Continuation of a waiting acquire (ctx: the request's stack index). */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   lres_req *req = lua_touserdata(L, (int)ctx);
-  des_task *t = req->task;
+  des_task *t = rt_current(L); /* req->task, if the runtime resumed it */
   (void)status;
+  rt_check_resumed(L, t);
   t->leave_ctx = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);

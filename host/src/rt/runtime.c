@@ -15,6 +15,13 @@
 ** sim userdata's first user value, keyed by slot + 1) and holds the sim
 ** userdata in turn, so an unreachable simulation is collected with all its
 ** tasks. An ended task drops its thread; only its results stay, for join.
+**
+** A task's thread belongs to the runtime: only task_resume resumes it
+** (lco.c refuses coroutine.resume/close on it from Lua), and every
+** continuation checks that the runtime resumed it (rt_check_resumed). A
+** finished thread is pooled for a new task unless Lua has seen it
+** (coroutine.running); LUA_EXTRASPACE marks pooled and orphaned threads.
+** Error text and error objects are in rterror.c.
 */
 #include "runtime.h"
 
@@ -24,13 +31,14 @@
 
 #include "dtime.h"
 
-#define RT_CANCELLED_MT "des.Cancelled"
-#define RT_INTERRUPT_MT "des.Interrupt"
-
 /* The registry key of the objects table (by address: no string to intern
 ** on every use). The hot path reaches the same table by G->ref_objects. */
 static const char rt_objects_key = 'o';
 #define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
+/* LUA_EXTRASPACE of a thread in the pool (a task's holds slot + 1) */
+#define RT_EXTRA_POOLED UINTPTR_MAX
+/* ... and of the thread of a live task collected with its simulation */
+#define RT_EXTRA_ORPHAN (UINTPTR_MAX - 1)
 
 /* What the runtime's own handler returns to stop a run: an unhandled task
 ** error, whose report is on rt->L's top. The simulation keeps it aside
@@ -162,15 +170,46 @@ static des_task *task_from_id(rt_global *G, uint64_t id) {
   return G->slots[i].task;
 }
 
-des_task *rt_current(lua_State *L) {
+/* The live task whose coroutine is co: its LUA_EXTRASPACE names a slot
+** whose task runs on co (garbage in the extra space of a thread made
+** before des loaded never matches). */
+des_task *rt_thread_task(rt_global *G, lua_State *co) {
   uintptr_t idx;
-  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  memcpy(&idx, lua_getextraspace(L), sizeof(idx));
+  memcpy(&idx, lua_getextraspace(co), sizeof(idx));
   if (G == NULL || idx == 0 || idx > G->nslots)
     return NULL;
-  if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != L)
+  if (G->slots[idx - 1].task == NULL || G->slots[idx - 1].task->co != co)
     return NULL;
   return G->slots[idx - 1].task;
+}
+
+des_task *rt_current(lua_State *L) {
+  return rt_thread_task(lua_touserdata(L, lua_upvalueindex(1)), L);
+}
+
+/* Whether co is a thread the runtime retired: an orphan (its task was
+** collected with its simulation while it waited), or one waiting in the
+** pool for new tasks (marked so, and found in the pool: at most
+** RT_THREADS_MAX entries). */
+int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co) {
+  uintptr_t v;
+  lua_Integer i, n;
+  int found = 0;
+  memcpy(&v, lua_getextraspace(co), sizeof(v));
+  if (v == RT_EXTRA_ORPHAN)
+    return RT_RETIRED_ORPHAN;
+  if (v != RT_EXTRA_POOLED || G == NULL)
+    return 0;
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE) {
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n && !found; i++) {
+      lua_rawgeti(L, -1, i);
+      found = lua_tothread(L, -1) == co;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return found ? RT_RETIRED_POOLED : 0;
 }
 
 /* }==================================================================== */
@@ -221,6 +260,8 @@ void rt_push_task(lua_State *L, des_task *t) {
 ** ===================================================================== */
 
 void rt_waiter_link(rt_waitable *w, rt_waiter *n) {
+  if (n->on != NULL) /* never in two lists (a task driven by hand) */
+    rt_waiter_unlink(n);
   n->on = w;
   n->next = NULL;
   n->prev = w->tail;
@@ -321,89 +362,6 @@ int rt_push_result(lua_State *L, int idx) {
 /* }==================================================================== */
 
 /* {====================================================================
-** Error objects: cancellation and interrupts
-** ===================================================================== */
-
-static int cancelled_tostring(lua_State *L) {
-  lua_getfield(L, 1, "task");
-  if (luaL_testudata(L, -1, DES_TASK_MT)) {
-    rt_push_task_label(L, -1);
-    lua_pushfstring(L, "%s was cancelled", lua_tostring(L, -1));
-  } else
-    lua_pushliteral(L, "task was cancelled");
-  return 1;
-}
-
-static int interrupt_tostring(lua_State *L) {
-  lua_getfield(L, 1, "cause");
-  lua_pushfstring(L, "interrupted: %s", luaL_tolstring(L, -1, NULL));
-  return 1;
-}
-
-/* Push the (shared) metatable `name`, creating it with its __tostring. */
-static void push_error_mt(lua_State *L, const char *name, lua_CFunction ts) {
-  if (luaL_newmetatable(L, name)) {
-    lua_pushcfunction(L, ts);
-    lua_setfield(L, -2, "__tostring");
-  }
-}
-
-void rt_push_cancelled(lua_State *L, int task_idx) {
-  task_idx = lua_absindex(L, task_idx);
-  lua_createtable(L, 0, 2);
-  lua_pushvalue(L, task_idx);
-  lua_setfield(L, -2, "task");
-  lua_pushliteral(L, "cancelled");
-  lua_setfield(L, -2, "kind");
-  push_error_mt(L, RT_CANCELLED_MT, cancelled_tostring);
-  lua_setmetatable(L, -2);
-}
-
-int rt_is_cancelled(lua_State *L, int idx) {
-  int r;
-  if (!lua_getmetatable(L, idx))
-    return 0;
-  luaL_getmetatable(L, RT_CANCELLED_MT);
-  r = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return r;
-}
-
-/* Raise the first pending interrupt of the running task t (in L). */
-int rt_raise_interrupt(lua_State *L, des_task *t) {
-  des_runtime *rt = t->rt;
-  lua_createtable(L, 0, 4);
-  /* the pending causes are in the task object's UV_VALUES array */
-  rt_push_task(L, t);
-  lua_getiuservalue(L, -1, UV_VALUES);
-  lua_rawgeti(L, -1, 1); /* first cause */
-  lua_setfield(L, -4, "cause");
-  /* shift the queue down */
-  {
-    lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
-    for (i = 1; i < n; i++) {
-      lua_rawgeti(L, -1, i + 1);
-      lua_rawseti(L, -2, i);
-    }
-    lua_pushnil(L);
-    lua_rawseti(L, -2, n);
-  }
-  lua_pop(L, 1);
-  lua_setfield(L, -2, "task");
-  lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
-  lua_setfield(L, -2, "time");
-  lua_pushliteral(L, "interrupt");
-  lua_setfield(L, -2, "kind");
-  push_error_mt(L, RT_INTERRUPT_MT, interrupt_tostring);
-  lua_setmetatable(L, -2);
-  t->interrupts--;
-  t->resume = RESUME_NORMAL;
-  return lua_error(L);
-}
-
-/* }==================================================================== */
-
-/* {====================================================================
 ** Suspending: sleep and wait
 ** ===================================================================== */
 
@@ -417,7 +375,8 @@ static const char rt_call_what[] = "call";
 static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   des_task *t = rt_current(L);
   (void)status;
-  if (t != NULL && t->resume == RESUME_INTERRUPT)
+  rt_check_resumed(L, t);
+  if (t->resume == RESUME_INTERRUPT)
     return rt_raise_interrupt(L, t);
   if (ctx == 0)
     return 0;
@@ -428,10 +387,17 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   return rt_push_result(L, (int)ctx);
 }
 
+void rt_check_resumed(lua_State *L, des_task *t) {
+  if (t == NULL || t->state != TASK_RUNNING)
+    luaL_error(L, "a des task's coroutine was resumed from outside the des "
+                  "runtime (its coroutine belongs to the runtime)");
+}
+
 /* Common checks before a task suspends: a pending interrupt is raised at
 ** once, and a task that cannot yield (inside a C call such as table.sort's
 ** comparator, or a plain coroutine) gets a message naming it. */
 void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
+  rt_check_resumed(L, t); /* a task started by hand does not suspend */
   if (t->interrupts > 0)
     rt_raise_interrupt(L, t);
   if (!lua_isyieldable(L)) {
@@ -528,17 +494,6 @@ int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
 ** Spawning and ending tasks
 ** ===================================================================== */
 
-void rt_push_task_label(lua_State *L, int task_idx) {
-  des_task *t = lua_touserdata(L, task_idx);
-  task_idx = lua_absindex(L, task_idx);
-  if (lua_getiuservalue(L, task_idx, UV_NAME) == LUA_TSTRING) {
-    lua_pushfstring(L, "task '%s' (#%I)", lua_tostring(L, -1),
-                    (lua_Integer)t->serial);
-  } else
-    lua_pushfstring(L, "task #%I", (lua_Integer)t->serial);
-  lua_remove(L, -2);
-}
-
 /* A pool of finished threads for new tasks: a thread whose function
 ** returned is as good as new once its stack is empty, and reusing it saves
 ** creating (and later collecting) a thread and its stack per task. At
@@ -564,6 +519,8 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 ** task (unless the pool is full or the thread is not reusable). */
 static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
+  if (((des_task *)lua_touserdata(L, idx))->escaped)
+    return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
   if (co == NULL || lua_status(co) != LUA_OK || lua_gettop(co) != 0) {
@@ -574,6 +531,7 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
   if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    set_extraspace(co, RT_EXTRA_POOLED);
   }
   lua_pop(L, 2);
 }
@@ -656,75 +614,6 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
 }
 
-#define RT_TB_HEAD 10 /* frames shown before the gap of a deep stack */
-#define RT_TB_TAIL 11 /* and after it */
-
-/* The deepest valid level of co's stack, by doubling then bisection:
-** lua_getstack walks from the top, so a linear count would be quadratic
-** in the depth (a stack overflow is some 200000 levels deep). */
-static int rt_last_level(lua_State *co) {
-  lua_Debug ar;
-  int li = 1, le = 1;
-  while (lua_getstack(co, le, &ar)) {
-    li = le;
-    le *= 2;
-  }
-  while (li < le) {
-    int m = (li + le) / 2;
-    if (lua_getstack(co, m, &ar))
-      li = m + 1;
-    else
-      le = m;
-  }
-  return le - 1;
-}
-
-/* Push the traceback of co with msg on top, as luaL_traceback does but
-** without its search of package.loaded for a global name of every
-** function (it walks every loaded module's fields per frame: most of the
-** cost of a failing task). Names come from the calling code instead. */
-void rt_traceback(lua_State *L, lua_State *co, const char *msg) {
-  luaL_Buffer b;
-  lua_Debug ar;
-  int level = 0, last = rt_last_level(co);
-  luaL_buffinit(L, &b);
-  if (msg != NULL) {
-    luaL_addstring(&b, msg);
-    luaL_addchar(&b, '\n');
-  }
-  luaL_addstring(&b, "stack traceback:");
-  while (lua_getstack(co, level++, &ar)) {
-    if (level > RT_TB_HEAD && level <= last - RT_TB_TAIL + 1) {
-      lua_pushfstring(L, "\n\t...\t(skipping %d levels)",
-                      last - RT_TB_TAIL - RT_TB_HEAD + 1);
-      luaL_addvalue(&b);
-      level = last - RT_TB_TAIL + 1;
-      continue;
-    }
-    lua_getinfo(co, "Slnt", &ar);
-    if (ar.currentline <= 0)
-      lua_pushfstring(L, "\n\t%s: in ", ar.short_src);
-    else
-      lua_pushfstring(L, "\n\t%s:%d: in ", ar.short_src, ar.currentline);
-    luaL_addvalue(&b);
-    if (*ar.namewhat != '\0')
-      lua_pushfstring(L, "%s '%s'",
-                      strcmp(ar.namewhat, "global") == 0 ? "function"
-                                                         : ar.namewhat,
-                      ar.name);
-    else if (*ar.what == 'm')
-      lua_pushliteral(L, "main chunk");
-    else if (*ar.what != 'C')
-      lua_pushfstring(L, "function <%s:%d>", ar.short_src, ar.linedefined);
-    else
-      lua_pushliteral(L, "?");
-    luaL_addvalue(&b);
-    if (ar.istailcall)
-      luaL_addstring(&b, "\n\t(...tail calls...)");
-  }
-  luaL_pushresult(&b);
-}
-
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
 ** the status (LUA_OK, or the error a __close raised, left on co's top). */
 static int close_thread(lua_State *L, lua_State *co) {
@@ -734,6 +623,20 @@ static int close_thread(lua_State *L, lua_State *co) {
   (void)L;
   return lua_resetthread(co);
 #endif
+}
+
+/* Whether the error at err is the cancellation of the task at task_idx
+** (raised by its own cancel): the task then ends cancelled, not failed. */
+static int is_own_cancel(lua_State *L, int err, int task_idx) {
+  int own;
+  err = lua_absindex(L, err);
+  if (!rt_is_cancelled(L, err))
+    return 0;
+  lua_pushliteral(L, "task");
+  lua_rawget(L, err);
+  own = lua_rawequal(L, -1, task_idx);
+  lua_pop(L, 1);
+  return own;
 }
 
 void rt_cancel(lua_State *L, des_task *t, int idx) {
@@ -746,8 +649,9 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
     if (co != L) {
       rt_push_task_label(L, idx);
       luaL_error(L,
-                 "cancel: %s is running (it started another "
-                 "simulation's run) and cannot be cancelled from here",
+                 "cancel: %s is running and cannot be cancelled from "
+                 "here (a plain coroutine it resumed, another "
+                 "simulation's run it started, or its own ending)",
                  lua_tostring(L, -1));
     }
     rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
@@ -760,6 +664,11 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
   }
   if (status != LUA_OK) { /* a __close failed: that is the task's error */
     lua_xmove(co, L, 1);
+    if (is_own_cancel(L, -1, idx)) { /* a __close cancelled it again */
+      lua_setiuservalue(L, idx, UV_VALUES);
+      task_finish(L, t, idx, TASK_CANCELLED);
+      return;
+    }
     lua_setiuservalue(L, idx, UV_VALUES);
     lua_pushliteral(L, "(raised by a <close> variable while cancelling)");
     lua_setiuservalue(L, idx, UV_AUX);
@@ -822,7 +731,8 @@ void rt_task_gc(lua_State *L, des_task *t) {
   rt_waiter_unlink(&t->waiter);
   while (t->done.head != NULL)
     rt_waiter_unlink(t->done.head);
-  if (t->co != NULL) {
+  if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
+    set_extraspace(t->co, RT_EXTRA_ORPHAN);
     slot_free(G, t);
     t->co = NULL;
   }
@@ -865,8 +775,8 @@ static int finish_protected(lua_State *L) {
   lua_pushvalue(co, -1);
   lua_xmove(co, L, 1); /* the error object */
   if (nres == 0) {     /* the traceback (nres 1: the message has one already) */
-    const char *msg = luaL_tolstring(L, -1, NULL);
-    rt_traceback(L, co, msg);
+    rt_push_error_text(L, -1);
+    rt_traceback(L, co, lua_tostring(L, -1));
     lua_remove(L, -2);
   } else
     lua_pushvalue(L, -1);
@@ -878,8 +788,9 @@ static int finish_protected(lua_State *L) {
     if (lua_rawequal(L, -1, -2))
       lua_pop(L, 1);
     else {
+      rt_push_error_text(L, -1);
       lua_pushfstring(L, "\n(and a <close> variable raised: %s)",
-                      luaL_tolstring(L, -1, NULL));
+                      lua_tostring(L, -1));
       lua_remove(L, -2);
       lua_remove(L, -2);
       lua_pushvalue(L, -3);
@@ -889,15 +800,10 @@ static int finish_protected(lua_State *L) {
     }
   }
   lua_settop(co, 0);
-  if (rt_is_cancelled(L, -1)) {
-    lua_getfield(L, -1, "task");
-    if (lua_rawequal(L, -1, 1)) { /* its own cancel: not a failure */
-      lua_pop(L, 1);
-      lua_setiuservalue(L, 1, UV_VALUES);
-      task_finish(L, t, 1, TASK_CANCELLED);
-      return 0;
-    }
-    lua_pop(L, 1);
+  if (is_own_cancel(L, -1, 1)) { /* not a failure */
+    lua_setiuservalue(L, 1, UV_VALUES);
+    task_finish(L, t, 1, TASK_CANCELLED);
+    return 0;
   }
   lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
   lua_setiuservalue(L, 1, UV_AUX);    /* message + traceback */
@@ -936,15 +842,48 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
   lua_pushvalue(L, idx);
   lua_getiuservalue(L, idx, UV_VALUES);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-    const char *herr = luaL_tolstring(L, -1, NULL);
+    rt_push_error_text(L, -1);
     push_failure_report(L, t_of(L, idx), idx);
-    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)", herr,
-                    lua_tostring(L, -1));
+    lua_pushfstring(L, "error handler failed: %s\n(while handling: %s)",
+                    lua_tostring(L, -2), lua_tostring(L, -1));
     lua_replace(L, -4);
     lua_pop(L, 2);
     return -1;
   }
   return 1;
+}
+
+/* Protected part of end_broken. Stack: task object, error. */
+static int end_broken_protected(lua_State *L) {
+  des_task *t = lua_touserdata(L, 1);
+  if (t->state < TASK_DONE) {
+    if (t->co != NULL)
+      lua_settop(t->co, 0);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_VALUES);
+    rt_push_error_text(L, 2);
+    lua_setiuservalue(L, 1, UV_AUX);
+    task_finish(L, t, 1, TASK_FAILED);
+  }
+  push_failure_report(L, t, 1);
+  return 1;
+}
+
+/* finish_protected failed (out of memory) with the error on top: the task
+** still ends, FAILED with that error, so that it is never left running;
+** replaces the error by the failure report (or by what failed then). */
+static void end_broken(lua_State *L, des_task *t, int tidx) {
+  lua_pushcfunction(L, end_broken_protected);
+  lua_pushvalue(L, tidx);
+  lua_pushvalue(L, -3);
+  lua_pcall(L, 2, 1, 0);
+  lua_replace(L, -2);
+  if (t->state < TASK_DONE) { /* not even that: end it without a word */
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, tidx, UV_VALUES);
+    task_finish(L, t, tidx, TASK_FAILED);
+  }
+  lua_replace(L, tidx);
 }
 
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
@@ -1001,7 +940,8 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   lua_pushinteger(L, status);
   lua_pushinteger(L, nres);
   if (lua_pcall(L, 3, 1, 0) != LUA_OK) { /* out of memory while ending */
-    lua_remove(L, -2);
+    end_broken(L, t, top + 1);
+    lua_settop(L, top + 1);
     return RT_STOP_ERROR;
   }
   if (status != LUA_OK && !lua_toboolean(L, -1) && t->state == TASK_FAILED) {
@@ -1032,9 +972,9 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
     lua_pushcfunction(L, rt_fire_timeout);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      rt_push_error_text(L, -1);
       lua_pushfstring(L, "event callback failed at t=%f: %s",
-                      rt_units(rt, sim_now(rt->sim)),
-                      luaL_tolstring(L, -1, NULL));
+                      rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
       lua_replace(L, top + 1);
       lua_settop(L, top + 1);
       return RT_STOP_ERROR;
@@ -1142,9 +1082,11 @@ static void rt_trace_hook(void *ctx, const sim_event *ev) {
     rt_push_object(L, rt);
     lua_getiuservalue(L, -1, 3);
     push_trace_line(L, rt, ev);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      rt_push_error_text(L, -1);
       fprintf(stderr, "deshost: trace function failed: %s\n",
               lua_tostring(L, -1));
+    }
   }
   lua_settop(L, top);
 }

@@ -97,6 +97,8 @@ struct des_task {
   uint8_t resume;      /* RESUME_* for the next resume */
   uint8_t daemon;      /* not listed in deadlock reports */
   uint8_t yielding;    /* set by des before it yields: foreign yields show */
+  uint8_t escaped;     /* coroutine.running handed its thread to Lua: the
+                          thread is never pooled for another task */
   uint32_t interrupts; /* pending interrupts not yet delivered */
   uint32_t call_seq;   /* component:call's made so far: names the open one */
   wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event (or the event of a
@@ -196,6 +198,18 @@ void rt_check_live(lua_State *L, const des_runtime *rt);
 
 /* The running task of coroutine L, or NULL if L is not a task. */
 des_task *rt_current(lua_State *L);
+
+/* Ownership of threads (lco.c refuses to drive them): the live task whose
+** coroutine is co, or NULL; and whether the runtime retired co: 0, or
+** RT_RETIRED_POOLED (it waits in the thread pool for a new task) or
+** RT_RETIRED_ORPHAN (its task was collected with its simulation). */
+enum { RT_RETIRED_POOLED = 1, RT_RETIRED_ORPHAN };
+des_task *rt_thread_task(rt_global *G, lua_State *co);
+int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co);
+
+/* In a continuation of a task's suspension: raise if the runtime did not
+** resume it (its coroutine was driven by hand, e.g. through the C API). */
+void rt_check_resumed(lua_State *L, des_task *t);
 
 /* Spawn fn (at stack index fidx) with nargs args taken from the stack top;
 ** pushes the task. Raises Lua errors. */
@@ -335,6 +349,11 @@ des_runtime *rt_runtime_of(lua_State *L);
 /* Error objects. */
 void rt_push_cancelled(lua_State *L, int task_idx);
 int rt_is_cancelled(lua_State *L, int idx);
+
+/* Push a string describing the (error) value at idx: its __tostring run
+** protected, with a fallback naming its type and why __tostring failed
+** when it raises, yields, loops past the budget or returns a non-string. */
+void rt_push_error_text(lua_State *L, int idx);
 
 /* Push msg (may be NULL) and the traceback of coroutine co. */
 void rt_traceback(lua_State *L, lua_State *co, const char *msg);
