@@ -52,22 +52,24 @@ typedef struct lres lres;
 
 typedef struct lres_req {
   rt_waitable w; /* first: the waiting task waits on this */
+  wq_node n;     /* its place in the resource's wait queue */
   lres *res;
   des_task *task;   /* the requesting task while it waits for the grant */
   uint64_t task_id; /* its id (rt_task_id; stale once it ended), or 0 */
   double priority;
   uint64_t seq;
   des_time time, granted_at;
-  uint8_t granted, released, preempted, received, queued;
+  uint8_t granted, released, preempted, received;
 } lres_req;
+
+#define req_of(node) ((lres_req *)((char *)(node)-offsetof(lres_req, n)))
 
 struct lres {
   des_runtime *rt;
   lua_Integer capacity, count;
   uint64_t seq;
   uint8_t priority, preemptive;
-  lres_req **queue; /* waiting: queue[qhead .. qhead+qlen) in order */
-  size_t qhead, qlen, qcap;
+  wq_queue q;       /* the waiting requests (waitq.h) */
   lres_req **users; /* holders, in grant order */
   size_t nusers, capusers;
   lres_level lqueue, lbusy;
@@ -144,63 +146,6 @@ static void tally_observe(lres_tally *t, double x) {
 ** The queue and the holders
 ** ===================================================================== */
 
-static int req_before(const lres_req *a, const lres_req *b) {
-  if (a->priority != b->priority)
-    return a->priority < b->priority;
-  return a->seq < b->seq;
-}
-
-/* Insert req in order (at the end for FIFO resources). Raises on no
-** memory, before changing anything. */
-static void queue_insert(lua_State *L, lres *r, lres_req *req) {
-  size_t i;
-  if (r->qhead + r->qlen == r->qcap) {
-    if (r->qhead > 0 && r->qlen < r->qcap / 2) { /* slide down */
-      memmove(r->queue, r->queue + r->qhead, r->qlen * sizeof(*r->queue));
-      r->qhead = 0;
-    } else {
-      size_t ncap = r->qcap ? r->qcap * 2 : 8;
-      void *p = lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue),
-                             ncap * sizeof(*r->queue));
-      if (p == NULL)
-        luaL_error(L, "acquire: not enough memory for the queue");
-      r->queue = p;
-      r->qcap = ncap;
-    }
-  }
-  i = r->qhead + r->qlen;
-  if (r->priority) /* shift worse requests up */
-    while (i > r->qhead && req_before(req, r->queue[i - 1])) {
-      r->queue[i] = r->queue[i - 1];
-      i--;
-    }
-  r->queue[i] = req;
-  r->qlen++;
-  req->queued = 1;
-}
-
-static lres_req *queue_pop(lres *r) {
-  lres_req *req = r->queue[r->qhead++];
-  r->qlen--;
-  if (r->qlen == 0)
-    r->qhead = 0;
-  req->queued = 0;
-  return req;
-}
-
-/* Remove a waiting request from anywhere in the queue. */
-static void queue_remove(lres *r, lres_req *req) {
-  size_t i, end = r->qhead + r->qlen;
-  for (i = r->qhead; i < end; i++)
-    if (r->queue[i] == req) {
-      memmove(r->queue + i, r->queue + i + 1,
-              (end - i - 1) * sizeof(*r->queue));
-      r->qlen--;
-      req->queued = 0;
-      return;
-    }
-}
-
 static void users_remove(lres *r, lres_req *req) {
   size_t i;
   for (i = 0; i < r->nusers; i++)
@@ -239,17 +184,21 @@ static void grant(lres *r, lres_req *req) {
 
 /* Hand free servers to waiting requests. */
 static void grant_waiting(lres *r) {
-  while (r->count < r->capacity && r->qlen > 0) {
-    lres_req *req = queue_pop(r);
-    level_set(r, &r->lqueue, (double)r->qlen);
+  wq_node *n;
+  while (r->count < r->capacity && (n = wq_first(&r->q)) != NULL) {
+    lres_req *req = req_of(n);
+    wq_serve(n);
+    level_set(r, &r->lqueue, (double)r->q.len);
     grant(r, req);
   }
 }
 
-/* Release a request: its server goes to the next waiter; a waiting one
-** leaves the queue. A second release does nothing. */
+/* Release a request: its server goes to the next waiter (also when it was
+** granted but never claimed: the hand-on); a waiting one leaves the queue.
+** A second release does nothing. */
 static void release(lres_req *req) {
   lres *r = req->res;
+  int was = wq_leave(&req->n);
   if (req->released)
     return;
   req->released = 1;
@@ -258,19 +207,16 @@ static void release(lres_req *req) {
     r->count--;
     level_set(r, &r->lbusy, (double)r->count);
     grant_waiting(r);
-  } else if (req->queued) {
-    queue_remove(r, req);
-    level_set(r, &r->lqueue, (double)r->qlen);
-  }
+  } else if (was == WQ_QUEUED)
+    level_set(r, &r->lqueue, (double)r->q.len);
 }
 
-/* The task's leave hook while it waits for req: it was cancelled or
-** interrupted. A request still queued leaves; one granted but not yet
+/* The wait queue's leave hook while a task waits for req: it was cancelled
+** or interrupted. A request still queued leaves; one granted but not yet
 ** received is handed on. */
-static void req_leave(des_task *t, void *ctx) {
-  lres_req *req = ctx;
+static void req_leave(wq_node *n) {
+  lres_req *req = req_of(n);
   lres *r = req->res;
-  (void)t;
   if (req->received)
     return;
   release(req);
@@ -360,6 +306,7 @@ static int l_resource(lua_State *L) {
   r->preemptive = (uint8_t)preemptive;
   r->lqueue.since = r->lqueue.start = sim_now(rt->sim);
   r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
+  wq_init(&r->q, priority);
   r->wait.min = HUGE_VAL;
   r->wait.max = -HUGE_VAL;
   ldes_setmetatable(L, RT_MT_RESOURCE);
@@ -418,18 +365,21 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   lres_req *req = lua_touserdata(L, (int)ctx);
   des_task *t = req->task;
   (void)status;
-  t->leave_ctx = NULL;
+  t->wq = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
   if (t->waiter.on != NULL) { /* the deadline came first */
     rt_waiter_unlink(&t->waiter);
-    release(req);
+    wq_expire(&req->n); /* a grant would have cancelled the deadline */
+    req->released = 1;
+    level_set(req->res, &req->res->lqueue, (double)req->res->q.len);
     anchor(L, 1, req, 0);
     lua_pushnil(L);
     lua_pushliteral(L, "timed out");
     return 2;
   }
   req->received = 1;
+  wq_claim(&req->n);
   lua_settop(L, (int)ctx);
   return 1;
 }
@@ -469,23 +419,25 @@ static int r_acquire(lua_State *L) {
   lua_setiuservalue(L, reqidx, 1);
   sweep_stale(L, r, 1);
   reserve_users(L, r, (size_t)r->count + 1);
-  if ((r->count < r->capacity && r->qlen == 0) ||
+  if ((r->count < r->capacity && r->q.len == 0) ||
       (r->preemptive && preempt_for(L, r, req, 1))) {
     anchor(L, 1, req, reqidx);
     grant(r, req);
     req->received = 1;
+    req->n.state = WQ_CLAIMED; /* served without queueing */
     return 1;
   }
   if (t == NULL)
     return luaL_error(L, "acquire: not inside a task (only a task can wait "
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
-  level_reserve(L, r, &r->lqueue, r->qlen + 1);
+  level_reserve(L, r, &r->lqueue, r->q.len + 1);
   anchor(L, 1, req, reqidx);
-  queue_insert(L, r, req);
-  level_set(r, &r->lqueue, (double)r->qlen);
-  rt_suspend(L, t, &req->w, "acquire", deadline);
-  t->leave_ctx = req; /* req_leave (G->leave) if it leaves unfinished */
+  rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
+  req->n.leave = req_leave; /* if the task leaves the wait unfinished */
+  wq_push(&r->q, &req->n, req->priority);
+  t->wq = &req->n;
+  level_set(r, &r->lqueue, (double)r->q.len);
   return lua_yieldk(L, 0, reqidx, acquire_k);
 }
 
@@ -523,9 +475,9 @@ static int r_set_capacity(lua_State *L) {
                       "set_capacity: capacity must be an integer >= 1 (got %s)",
                       luaL_tolstring(L, 2, NULL));
   reserve_users(L, r,
-                (size_t)(n < r->count + (lua_Integer)r->qlen
+                (size_t)(n < r->count + (lua_Integer)r->q.len
                              ? n
-                             : r->count + (lua_Integer)r->qlen));
+                             : r->count + (lua_Integer)r->q.len));
   r->capacity = n;
   grant_waiting(r);
   return 0;
@@ -535,12 +487,12 @@ static int r_set_capacity(lua_State *L) {
 ** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. */
 enum { LIST_HOLDERS, LIST_WAITERS, LIST_QUEUE };
 static int push_list(lua_State *L, lres *r, int which) {
-  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->qlen;
+  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->q.len;
+  wq_node *qn = wq_first(&r->q);
   lua_createtable(L, (int)n, 0);
   lua_getiuservalue(L, 1, 1);
-  for (i = 0; i < n; i++) {
-    lres_req *req =
-        which == LIST_HOLDERS ? r->users[i] : r->queue[r->qhead + i];
+  for (i = 0; i < n; i++, qn = wq_next(qn)) {
+    lres_req *req = which == LIST_HOLDERS ? r->users[i] : req_of(qn);
     if (which == LIST_QUEUE)
       lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
     else
@@ -712,25 +664,24 @@ static int r_tostring(lua_State *L) {
   if (lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
     lua_pushfstring(L, "des.resource '%s': %I/%I in use, %I waiting",
                     lua_tostring(L, -1), r->count, r->capacity,
-                    (lua_Integer)r->qlen);
+                    (lua_Integer)r->q.len);
   else
     lua_pushfstring(L, "des.resource: %I/%I in use, %I waiting", r->count,
-                    r->capacity, (lua_Integer)r->qlen);
+                    r->capacity, (lua_Integer)r->q.len);
   return 1;
 }
 
 static int r_gc(lua_State *L) {
   lres *r = lua_touserdata(L, 1);
-  lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue), 0);
   lres_realloc(r, r->users, r->capusers * sizeof(*r->users), 0);
   lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
   lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
   lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale), 0);
   r->stale = NULL;
   r->nstale = r->capstale = 0;
-  r->queue = r->users = NULL;
+  r->users = NULL;
   r->lqueue.time_at = r->lbusy.time_at = NULL;
-  r->qcap = r->capusers = r->qlen = r->nusers = 0;
+  r->capusers = r->nusers = 0;
   r->lqueue.ntime_at = r->lbusy.ntime_at = 0;
   return 0;
 }
@@ -785,7 +736,6 @@ static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
 static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
 
 void lres_open(lua_State *L, int mod) {
-  rt_global_get(L)->leave = req_leave;
   ldes_newmetatable(L, RT_MT_RESOURCE, DES_RESOURCE_MT);
   lua_pushcfunction(L, r_tostring);
   lua_setfield(L, -2, "__tostring");
