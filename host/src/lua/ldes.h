@@ -60,6 +60,7 @@ void lrng_open(lua_State *L, int mod);
 
 void lcomp_open(lua_State *L, int mod);
 void lres_open(lua_State *L, int mod);
+void lwait_open(lua_State *L, int mod);
 
 /* Register component `id` under `name` in simulation rt, for
 ** des.component(name). */
