@@ -14,6 +14,14 @@ if(DES_SANITIZE)
 endif()
 add_test(NAME wheel_differential COMMAND test_wheel_diff)
 
+# The wait queue's invariants, and a policy over it against a reference.
+add_executable(test_waitq host/tests/test_waitq.c host/src/rt/waitq.c)
+target_include_directories(test_waitq PRIVATE host/src/rt)
+if(DES_SANITIZE)
+  target_compile_definitions(test_waitq PRIVATE WAITQ_DIFF_OPS=30000)
+endif()
+add_test(NAME waitq_unit_differential COMMAND test_waitq)
+
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
 add_executable(test_host host/tests/test_host.c)
