@@ -201,6 +201,30 @@ describe("one wait queue", function()
     end)
   end)
 
+  it("outlives a simulation collected while its tasks waited in it", function()
+    local st, c = des.store(), des.container(5, 0)
+    do
+      local sim = des.new{}
+      for _ = 1, 3 do
+        sim:spawn(function() st:get() end)
+        sim:spawn(function() c:get(1, 100) end)
+      end
+      sim:run(1)
+    end
+    assert.are.equal(3, #st.getq)
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(0, #st.getq) -- they left as they were collected
+    assert.are.equal(0, #c.getq)
+    local now = run(function()
+      des.spawn(function() des.sleep(1); st:put("x"); c:put(2) end)
+      assert.are.equal("x", st:get(nil, 5))
+      assert.is_true(c:get(2, 5))
+      assert.is_nil(st.getq:first())
+    end)
+    assert.are.equal(1, now)
+  end)
+
   it("gives stores and containers waiters that show what they wait on", function()
     run(function()
       local st, c = des.store(1), des.container(1, 0)

@@ -55,8 +55,9 @@ static lwait_queue *check_queue(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, LWAIT_QUEUE_MT);
 }
 
-/* des._waitq([what]): a queue of the simulation of its first waiter (a
-** store is made before anyone knows which simulation will use it). */
+/* des._waitq([what]): a queue of the simulation of its waiters (a store is
+** made before anyone knows which simulation will use it): waiters of one
+** simulation at a time, so a grant never wakes a task of another. */
 static int l_waitq(lua_State *L) {
   int what = luaL_checkoption(L, 1, "get", lwait_whats);
   lwait_queue *q = lua_newuserdatauv(L, sizeof(*q), 0);
@@ -101,7 +102,7 @@ static int q_wait(lua_State *L) {
   if (t == NULL)
     return luaL_error(L, "%s: not inside a task (only a task can wait)",
                       q->what);
-  if (q->rt != NULL && t->rt != q->rt)
+  if (q->q.len > 0 && t->rt != q->rt)
     return luaL_error(L, "%s: the queue belongs to another simulation",
                       q->what);
   q->rt = t->rt;
@@ -134,6 +135,8 @@ static int push_node(lua_State *L, wq_node *n) {
     return 1;
   }
   rt_push_object(L, node_of(n));
+  if (lua_type(L, -1) != LUA_TUSERDATA) /* being collected: see node_gc */
+    return 1;
   lua_getiuservalue(L, -1, 1);
   return 2;
 }
@@ -171,6 +174,15 @@ static int q_serve(lua_State *L) {
   return 1;
 }
 
+/* A waiter collected while still queued (its task was collected with its
+** whole simulation, the queue outliving them) leaves, so the queue never
+** points into freed memory; its queue, its user value, is still alive. */
+static int node_gc(lua_State *L) {
+  lwait_node *w = lua_touserdata(L, 1);
+  wq_leave(&w->n);
+  return 0;
+}
+
 static int q_len(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)check_queue(L, 1)->q.len);
   return 1;
@@ -203,6 +215,8 @@ void lwait_open(lua_State *L, int mod) {
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_newmetatable(L, LWAIT_NODE_MT);
+  lua_pushcfunction(L, node_gc);
+  lua_setfield(L, -2, "__gc");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &lwait_node_key);
   ldes_setfuncs(L, mod, module_funcs);
 }
