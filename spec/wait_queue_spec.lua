@@ -146,6 +146,35 @@ describe("one wait queue", function()
     end)
   end
 
+  it("anchors no resource request handed on or preempted before its task resumed", function()
+    local res
+    local preempted = 0
+    run(function()
+      res = des.resource(1, { preemptive = true })
+      for _ = 1, 50 do
+        local h = res:acquire(5)
+        local a = des.spawn(function() local _r <close> = res:acquire(5) end)
+        des.spawn(function()
+          local ok = pcall(function() local _r <close> = res:acquire(5); des.sleep(1) end)
+          if not ok then preempted = preempted + 1 end
+        end)
+        des.sleep(0) -- a and b queue
+        assert.are.equal(2, #res.queue)
+        assert.are.equal(a, res.queue[1].task)
+        h:release() -- granted to a, which has not resumed
+        a:cancel()  -- handed on to b, which has not resumed either
+        local mine = res:acquire(0) -- preempts b before it resumes
+        assert.is_true(mine.granted)
+        des.sleep(0)
+        mine:release()
+        des.sleep(2)
+      end
+    end)
+    assert.are.equal(50, preempted)
+    local anchors = debug.getuservalue(res, 1)
+    assert.is_nil(next(anchors))
+  end)
+
   it("hands a store item, never claimed, on to the next getter", function()
     local got = {}
     run(function()

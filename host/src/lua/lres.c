@@ -22,10 +22,13 @@
 ** the time at each count) and res.stats.wait (waiting times).
 **
 ** A resource userdata's user values: 1 its anchor table (request seq ->
-** request, for every request it queues or grants), 2 its name, 3 its
-** simulation object, 4 its stats table (made on first use). A request's:
-** 1 its resource. It names its task by id, so a request kept after its
-** task ended holds nothing of it.
+** request, for every request its task holds: granted and received, until
+** released), 2 its name, 3 its simulation object (which keeps its tasks),
+** 4 its stats table (made on first use). A request waiting, or granted but
+** not yet received, is held by its task's stack (REQ_SLOT of the acquire
+** that waits), so a task that leaves needs no Lua to let it go. A
+** request's user values: 1 its resource. It names its task by id, so a
+** request kept after its task ended holds nothing of it.
 */
 #include <math.h>
 
@@ -74,8 +77,6 @@ struct lres {
   size_t nusers, capusers;
   lres_level lqueue, lbusy;
   lres_tally wait;
-  uint64_t *stale; /* seqs of requests let go without Lua at hand, whose */
-  size_t nstale, capstale; /* anchors the next call with Lua clears */
   rt_global *G;
 };
 
@@ -216,21 +217,8 @@ static void release(lres_req *req) {
 ** received is handed on. */
 static void req_leave(wq_node *n) {
   lres_req *req = req_of(n);
-  lres *r = req->res;
-  if (req->received)
-    return;
-  release(req);
-  if (r->nstale == r->capstale) { /* on no memory the anchor stays: a leak
-                                     of one request, never a dangling one */
-    size_t ncap = r->capstale ? r->capstale * 2 : 8;
-    void *p = lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale),
-                           ncap * sizeof(*r->stale));
-    if (p == NULL)
-      return;
-    r->stale = p;
-    r->capstale = ncap;
-  }
-  r->stale[r->nstale++] = req->seq;
+  if (!req->received) /* never anchored: nothing to clear (see top) */
+    release(req);
 }
 
 /* }==================================================================== */
@@ -248,7 +236,8 @@ static lres_req *check_req(lua_State *L, int idx) {
 }
 
 /* anchors[req.seq] = request at idx (or nil when value == 0), for the
-** resource at ridx: a queued or granted request stays alive. */
+** resource at ridx: a request its task received stays alive until it is
+** released. */
 static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   if (idx != 0)
     idx = lua_absindex(L, idx);
@@ -258,18 +247,6 @@ static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   else
     lua_pushnil(L);
   lua_rawseti(L, -2, (lua_Integer)req->seq);
-  lua_pop(L, 1);
-}
-
-/* Clear the anchors of requests let go by a leave hook (no Lua there). */
-static void sweep_stale(lua_State *L, lres *r, int ridx) {
-  if (r->nstale == 0)
-    return;
-  lua_getiuservalue(L, ridx, 1);
-  while (r->nstale > 0) {
-    lua_pushnil(L);
-    lua_rawseti(L, -2, (lua_Integer)r->stale[--r->nstale]);
-  }
   lua_pop(L, 1);
 }
 
@@ -360,27 +337,40 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   return 1;
 }
 
-/* Continuation of a waiting acquire (ctx: the request's stack index). */
+/* Where a waiting acquire keeps its request: the task's stack holds it. */
+#define REQ_SLOT 4
+
+/* Push a queued request from its waiting task's stack (see the top). */
+static void push_queued(lua_State *L, lres_req *req) {
+  lua_State *co = req->task->co;
+  lua_pushvalue(co, REQ_SLOT);
+  lua_xmove(co, L, 1);
+}
+
+/* Continuation of a waiting acquire (the request at REQ_SLOT). */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
-  lres_req *req = lua_touserdata(L, (int)ctx);
+  lres_req *req = lua_touserdata(L, REQ_SLOT);
   des_task *t = req->task;
   (void)status;
-  t->wq = NULL;
+  (void)ctx;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
   if (t->waiter.on != NULL) { /* the deadline came first */
+    t->wq = NULL;
     rt_waiter_unlink(&t->waiter);
     wq_expire(&req->n); /* a grant would have cancelled the deadline */
     req->released = 1;
     level_set(req->res, &req->res->lqueue, (double)req->res->q.len);
-    anchor(L, 1, req, 0);
     lua_pushnil(L);
     lua_pushliteral(L, "timed out");
     return 2;
   }
+  if (!req->released) /* (a holder preempted before it resumed is not) */
+    anchor(L, 1, req, REQ_SLOT); /* may raise: then t->wq hands it on */
+  t->wq = NULL;
   req->received = 1;
   wq_claim(&req->n);
-  lua_settop(L, (int)ctx);
+  lua_settop(L, REQ_SLOT);
   return 1;
 }
 
@@ -404,9 +394,9 @@ static int r_acquire(lua_State *L) {
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
-  lua_settop(L, 3);
+  lua_settop(L, REQ_SLOT - 1);
   req = lua_newuserdatauv(L, sizeof(*req), 1);
-  reqidx = lua_gettop(L);
+  reqidx = REQ_SLOT;
   memset(req, 0, sizeof(*req));
   req->res = r;
   req->task = t;
@@ -417,7 +407,6 @@ static int r_acquire(lua_State *L) {
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
-  sweep_stale(L, r, 1);
   reserve_users(L, r, (size_t)r->count + 1);
   if ((r->count < r->capacity && r->q.len == 0) ||
       (r->preemptive && preempt_for(L, r, req, 1))) {
@@ -432,7 +421,6 @@ static int r_acquire(lua_State *L) {
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
   level_reserve(L, r, &r->lqueue, r->q.len + 1);
-  anchor(L, 1, req, reqidx);
   rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   wq_push(&r->q, &req->n, req->priority);
@@ -451,7 +439,6 @@ static int q_release(lua_State *L) {
   ridx = lua_gettop(L);
   release(req);
   anchor(L, ridx, req, 0);
-  sweep_stale(L, req->res, ridx);
   return 0;
 }
 
@@ -494,7 +481,7 @@ static int push_list(lua_State *L, lres *r, int which) {
   for (i = 0; i < n; i++, qn = wq_next(qn)) {
     lres_req *req = which == LIST_HOLDERS ? r->users[i] : req_of(qn);
     if (which == LIST_QUEUE)
-      lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
+      push_queued(L, req);
     else
       rt_push_task_by_id(L, r->rt, req->task_id); /* its task */
     lua_rawseti(L, -3, (lua_Integer)i + 1);
@@ -676,9 +663,6 @@ static int r_gc(lua_State *L) {
   lres_realloc(r, r->users, r->capusers * sizeof(*r->users), 0);
   lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
   lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
-  lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale), 0);
-  r->stale = NULL;
-  r->nstale = r->capstale = 0;
   r->users = NULL;
   r->lqueue.time_at = r->lbusy.time_at = NULL;
   r->capusers = r->nusers = 0;
