@@ -31,7 +31,7 @@ local function new(capacity, level)
     error("container: initial level must be in [0, capacity] (got " .. tostring(level) .. ")", 2)
   end
   return setmetatable({ capacity = capacity, level = level,
-                        getq = des._waitq("get"), putq = des._waitq("put"),
+                        getq = des._waitq("container get"), putq = des._waitq("container put"),
                         stats = { level = monitor.level("level", level) } }, Container)
 end
 

@@ -30,7 +30,7 @@ local function new(capacity, opts)
   end
   opts = opts or {}
   return setmetatable({ capacity = capacity or math.huge, items = {},
-                        getq = des._waitq("get"), putq = des._waitq("put"),
+                        getq = des._waitq("store get"), putq = des._waitq("store put"),
                         priority = opts.priority or false,
                         stats = { level = monitor.level("items", 0, { time_at = true }),
                                   wait = monitor.tally("get waiting time") } }, Store)

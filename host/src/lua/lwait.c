@@ -4,8 +4,8 @@
 ** decide who can be served; their waiters queue here, in C, exactly as a
 ** resource's requests do.
 **
-**   local q = des._waitq("get")       -- a FIFO queue; "get" or "put" is
-**                                     -- what its waiters show as waiting on
+**   local q = des._waitq("store get") -- a FIFO queue, named by what its
+**                                     -- waiters show as waiting on
 **   local ok = q:wait(data [, dt])    -- in a task: true once served, false
 **                                     -- when dt passed first (it has left)
 **   local w, data = q:first()         -- the first waiter and its data
@@ -34,7 +34,8 @@
 #define LWAIT_NODE_MT "des.waitq.waiter"
 
 /* What a queue's waiters show as task.waiting_on (static strings). */
-static const char *const lwait_whats[] = {"get", "put", NULL};
+static const char *const lwait_whats[] = {
+    "store get", "store put", "container get", "container put", NULL};
 
 typedef struct lwait_queue {
   wq_queue q;
@@ -55,11 +56,11 @@ static lwait_queue *check_queue(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, LWAIT_QUEUE_MT);
 }
 
-/* des._waitq([what]): a queue of the simulation of its waiters (a store is
+/* des._waitq(what): a queue of the simulation of its waiters (a store is
 ** made before anyone knows which simulation will use it): waiters of one
 ** simulation at a time, so a grant never wakes a task of another. */
 static int l_waitq(lua_State *L) {
-  int what = luaL_checkoption(L, 1, "get", lwait_whats);
+  int what = luaL_checkoption(L, 1, NULL, lwait_whats);
   lwait_queue *q = lua_newuserdatauv(L, sizeof(*q), 0);
   wq_init(&q->q, 0);
   q->rt = NULL;
