@@ -21,9 +21,11 @@
 ** report them: res.stats.queue and res.stats.busy (time-weighted, with
 ** the time at each count) and res.stats.wait (waiting times).
 **
-** A resource userdata's user values: 1 its anchor table (request seq ->
-** request, for every request its task holds: granted and received, until
-** released), 2 its name, 3 its simulation object (which keeps its tasks),
+** A resource userdata's user values: 1 its anchor table (slot -> request,
+** for every request its task holds: granted and received, until released;
+** slots are small integers reused, so the table stays an array that
+** never grows in steady state), 2 its name, 3 its simulation object (which
+*keeps its tasks),
 ** 4 its stats table (made on first use). A request waiting, or granted but
 ** not yet received, is held by its task's stack (REQ_SLOT of the acquire
 ** that waits), so a task that leaves needs no Lua to let it go. A
@@ -62,6 +64,7 @@ typedef struct lres_req {
   double priority;
   uint64_t seq;
   des_time time, granted_at;
+  uint32_t slot; /* its anchor slot while anchored, or 0 */
   uint8_t granted, released, preempted, received;
 } lres_req;
 
@@ -72,8 +75,11 @@ struct lres {
   lua_Integer capacity, count;
   uint64_t seq;
   uint8_t priority, preemptive;
-  wq_queue q;       /* the waiting requests (waitq.h) */
-  lres_req **users; /* holders, in grant order */
+  wq_queue q;                       /* the waiting requests (waitq.h) */
+  uint32_t *free_slots;             /* anchor slots free for reuse (a stack) */
+  uint32_t nfree, nslots, capslots; /* its height; slots handed out so
+                                       far; room in free_slots */
+  lres_req **users;                 /* holders, in grant order */
   size_t nusers, capusers;
   lres_level lqueue, lbusy;
   lres_tally wait;
@@ -235,19 +241,47 @@ static lres_req *check_req(lua_State *L, int idx) {
   return ldes_checkudata(L, idx, RT_MT_REQUEST, DES_REQUEST_MT);
 }
 
-/* anchors[req.seq] = request at idx (or nil when value == 0), for the
-** resource at ridx: a request its task received stays alive until it is
-** released. */
+/* Anchor the request at idx in the resource at ridx (a received request
+** stays alive until released): in a free slot, or a new one. Raises on no
+** memory before anything changes. */
 static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
-  if (idx != 0)
-    idx = lua_absindex(L, idx);
+  lres *r = req->res;
+  uint32_t slot;
+  idx = lua_absindex(L, idx);
+  if (r->nfree == 0 && r->capslots <= r->nslots) { /* room to free every
+                                                      slot, a new one too */
+    uint32_t n = r->capslots ? r->capslots * 2 : 4;
+    uint32_t *p = lres_realloc(r, r->free_slots, r->capslots * sizeof(*p),
+                               n * sizeof(*p));
+    if (p == NULL)
+      luaL_error(L, "acquire: not enough memory");
+    r->free_slots = p;
+    r->capslots = n;
+  }
+  slot = r->nfree > 0 ? r->free_slots[r->nfree - 1] : r->nslots + 1;
   lua_getiuservalue(L, ridx, 1);
-  if (idx != 0)
-    lua_pushvalue(L, idx);
-  else
-    lua_pushnil(L);
-  lua_rawseti(L, -2, (lua_Integer)req->seq);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, slot); /* may grow the table: raises before we commit */
   lua_pop(L, 1);
+  if (r->nfree > 0)
+    r->nfree--;
+  else
+    r->nslots++;
+  req->slot = slot;
+}
+
+/* Drop the request's anchor, if any (allocates nothing). */
+static void unanchor(lua_State *L, int ridx, lres_req *req) {
+  lres *r = req->res;
+  if (req->slot == 0)
+    return;
+  lua_getiuservalue(L, ridx, 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, req->slot);
+  lua_pop(L, 1);
+  if (r->nfree < r->capslots) /* (not after __gc freed the stack) */
+    r->free_slots[r->nfree++] = req->slot;
+  req->slot = 0;
 }
 
 /* }==================================================================== */
@@ -333,7 +367,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  anchor(L, ridx, worst, 0);
+  unanchor(L, ridx, worst);
   return 1;
 }
 
@@ -438,7 +472,7 @@ static int q_release(lua_State *L) {
   lua_getiuservalue(L, 1, 1); /* the resource */
   ridx = lua_gettop(L);
   release(req);
-  anchor(L, ridx, req, 0);
+  unanchor(L, ridx, req);
   return 0;
 }
 
@@ -661,6 +695,9 @@ static int r_tostring(lua_State *L) {
 static int r_gc(lua_State *L) {
   lres *r = lua_touserdata(L, 1);
   lres_realloc(r, r->users, r->capusers * sizeof(*r->users), 0);
+  lres_realloc(r, r->free_slots, r->capslots * sizeof(*r->free_slots), 0);
+  r->free_slots = NULL;
+  r->nfree = r->capslots = 0; /* nslots stays: no slot is handed out twice */
   lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
   lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
   r->users = NULL;

@@ -54,7 +54,7 @@ void wq_push(wq_queue *q, wq_node *n, double priority) {
   n->priority = q->ordered ? priority : 0;
   n->seq = ++q->seq;
   n->state = WQ_QUEUED;
-  while (at != NULL && wq_before(q, n, at)) /* from the tail: FIFO is O(1) */
+  while (q->ordered && at != NULL && wq_before(q, n, at)) /* FIFO: O(1) */
     at = at->prev;
   wq_link_after(q, at, n);
   q->len++;
