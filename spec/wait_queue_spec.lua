@@ -283,13 +283,24 @@ describe("one wait queue", function()
       assert.is_false(other:serve(node)) -- served once only
       w:join()
     end)
-    local sim2 = des.new{}
-    run(function()
-      des.spawn(function() q:wait({}, 1) end)
-      des.sleep(0)
-      sim2:spawn(function() contains(err_of(q.wait, q, {}), "another simulation") end)
-      sim2:run()
-    end)
+  end)
+
+  it("serves a store's waiters whatever simulation they are in", function()
+    local st = des.store()
+    local sim1, sim2 = des.new{}, des.new{}
+    local got = {}
+    sim1:spawn(function() got[1] = { st:get(nil, 10), des.now() } end)
+    sim2:spawn(function() got[2] = { st:get(nil, 10), des.now() } end)
+    sim1:run(1)
+    sim2:run(2)
+    assert.are.equal(2, #st.getq)
+    st:put("a") -- outside any task: serves sim1's getter (first in line)
+    sim2:spawn(function() st:put("b") end)
+    sim2:run()
+    sim1:run()
+    assert.are.same({ { "a", 1 }, { "b", 2 } }, got)
+    assert.are.equal(1, sim1:now())
+    assert.are.equal(2, sim2:now())
   end)
 end)
 

@@ -39,7 +39,6 @@ static const char *const lwait_whats[] = {
 
 typedef struct lwait_queue {
   wq_queue q;
-  des_runtime *rt;
   const char *what;
 } lwait_queue;
 
@@ -56,14 +55,14 @@ static lwait_queue *check_queue(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, LWAIT_QUEUE_MT);
 }
 
-/* des._waitq(what): a queue of the simulation of its waiters (a store is
-** made before anyone knows which simulation will use it): waiters of one
-** simulation at a time, so a grant never wakes a task of another. */
+/* des._waitq(what): a queue belongs to no simulation (a store is made
+** before anyone knows which will use it): each waiter's deadline and wake
+** are its own task's, as a task waiting on an event another simulation
+** triggers. */
 static int l_waitq(lua_State *L) {
   int what = luaL_checkoption(L, 1, NULL, lwait_whats);
   lwait_queue *q = lua_newuserdatauv(L, sizeof(*q), 0);
   wq_init(&q->q, 0);
-  q->rt = NULL;
   q->what = lwait_whats[what];
   luaL_setmetatable(L, LWAIT_QUEUE_MT);
   return 1;
@@ -103,12 +102,8 @@ static int q_wait(lua_State *L) {
   if (t == NULL)
     return luaL_error(L, "%s: not inside a task (only a task can wait)",
                       q->what);
-  if (q->q.len > 0 && t->rt != q->rt)
-    return luaL_error(L, "%s: the queue belongs to another simulation",
-                      q->what);
-  q->rt = t->rt;
   if (!lua_isnoneornil(L, 3) &&
-      sim_time_after(q->rt->sim, rt_check_duration(L, q->rt, 3, q->what),
+      sim_time_after(t->rt->sim, rt_check_duration(L, t->rt, 3, q->what),
                      &deadline) != 0)
     return luaL_error(L, "%s: timeout overflows the simulated clock", q->what);
   rt_check_suspend(L, t, q->what);
