@@ -6,8 +6,10 @@
 -- never goes back (on the trace), sleeps due at the same time end in the
 -- order they began unless ties are shuffled, no task runs after it ended,
 -- a resource never has more holders than servers, and every acquisition is
--- released once all tasks are gone. Any violation is an error (the harness
--- aborts).
+-- released once all tasks are gone; a store never loses an item whose put
+-- returned nor hands one out twice, and a container's level stays in range
+-- and equals what the gets and puts that returned moved. Any violation is
+-- an error (the harness aborts).
 local des = require "des"
 local bytes = ...
 local pos = 0
@@ -27,6 +29,8 @@ end)
 local events, tasks, ended, threads = {}, {}, {}, {}
 for i = 1, 4 do events[i] = des.event("e" .. i) end
 local res = des.resource(2)
+local st, put_ok, got, nitems = des.store(2), {}, {}, 0
+local tank, tank_moved = des.container(10, 5), 0
 local shuffled = false
 local violation -- the first broken invariant (the ops' pcall would hide an error)
 local function check(cond, msg)
@@ -52,7 +56,7 @@ end
 -- One operation of a task body, chosen by a byte.
 local function op(me)
   local b = byte()
-  local k = b % 11
+  local k = b % 13
   if k == 0 then fifo_sleep((b // 11) % 4)
   elseif k == 1 then fifo_sleep(((b // 11) % 7) / 8)
   elseif k == 10 then
@@ -61,6 +65,27 @@ local function op(me)
       check(#res:holders() <= res.capacity, "more holders than servers")
       fifo_sleep((b // 22) % 3)
     end
+  elseif k == 11 then -- the store: a put of a fresh item, or a get
+    local timeout = (b // 13) % 3 == 1 and 0.5 or nil
+    if (b // 39) % 2 == 0 then
+      nitems = nitems + 1
+      local item = nitems
+      if st:put(item, timeout) then put_ok[item] = true end
+    else
+      local item = st:get(nil, timeout)
+      if item then
+        check(not got[item], "an item handed out twice")
+        got[item] = true
+      end
+    end
+  elseif k == 12 then -- the container: a get or a put of 1..4
+    local amount, timeout = 1 + (b // 13) % 4, (b // 52) % 2 == 1 and 0.5 or nil
+    if (b // 104) % 2 == 0 then
+      if tank:get(amount, timeout) then tank_moved = tank_moved - amount end
+    elseif tank:put(amount, timeout) then
+      tank_moved = tank_moved + amount
+    end
+    check(tank.level >= 0 and tank.level <= tank.capacity, "level out of range")
   elseif k == 2 then
     local e = events[b % #events + 1]
     if not e.triggered then e:succeed(me) end
@@ -119,3 +144,9 @@ sim:close()
 assert(not violation, violation)
 assert(res.count == 0 and #res:holders() == 0,
        ("%d acquisitions never released"):format(res.count))
+for _, item in ipairs(st.items) do
+  assert(not got[item], "an item both in the store and handed out")
+  got[item] = true
+end
+for item in pairs(put_ok) do assert(got[item], "a stored item was lost") end
+assert(tank.level == 5 + tank_moved, "the container's level drifted")

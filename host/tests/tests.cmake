@@ -20,6 +20,14 @@ target_include_directories(test_dtime PRIVATE host/src/core)
 target_link_libraries(test_dtime PRIVATE deshost_core m)
 add_test(NAME dtime_unit COMMAND test_dtime)
 
+# The wait queue's invariants, and a policy over it against a reference.
+add_executable(test_waitq host/tests/test_waitq.c host/src/rt/waitq.c)
+target_include_directories(test_waitq PRIVATE host/src/rt)
+if(DES_SANITIZE)
+  target_compile_definitions(test_waitq PRIVATE WAITQ_DIFF_OPS=30000)
+endif()
+add_test(NAME waitq_unit_differential COMMAND test_waitq)
+
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox)

@@ -7,8 +7,10 @@
 --   print(tank.level)
 --
 -- Gets and puts wait in two queues, each served in arrival order (a large
--- get blocks smaller gets behind it, as in SimPy). A waiter that leaves is removed at once; an
--- amount granted to a task that left is given back. Statistics:
+-- get blocks smaller gets behind it, as in SimPy), in the one C wait queue
+-- (des._waitq, as resources do). A waiter that leaves is removed at once, a
+-- timeout never outlives its wait, and an amount granted to a task that
+-- left is given back. Statistics:
 -- c.stats.level (time-weighted level).
 local des = require "des"
 local monitor = require "des.monitor"
@@ -28,7 +30,8 @@ local function new(capacity, level)
   if type(level) ~= "number" or level < 0 or level > capacity then
     error("container: initial level must be in [0, capacity] (got " .. tostring(level) .. ")", 2)
   end
-  return setmetatable({ capacity = capacity, level = level, gets = {}, puts = {},
+  return setmetatable({ capacity = capacity, level = level,
+                        getq = des._waitq("container get"), putq = des._waitq("container put"),
                         stats = { level = monitor.level("level", level) } }, Container)
 end
 
@@ -53,48 +56,49 @@ function Container:apply(r, sign)
   self.stats.level:set(self.level)
 end
 
+-- Serve the head of queue q while it fits; true if any moved.
+local function serve_head(self, q)
+  local moved = false
+  local w, r = q:first()
+  while w and self:fits(r) do
+    q:serve(w)
+    self:apply(r, 1)
+    r.served = true
+    moved = true
+    w, r = q:first()
+  end
+  return moved
+end
+
 -- Serve the head of each queue while it fits, until nothing moves.
 function Container:settle()
   local moved = true
   while moved do
-    moved = false
-    for _, q in ipairs{ self.gets, self.puts } do
-      while #q > 0 and self:fits(q[1]) do
-        local r = table.remove(q, 1)
-        self:apply(r, 1)
-        r.served = true
-        r.event:succeed()
-        moved = true
-      end
-    end
+    moved = serve_head(self, self.getq)
+    moved = serve_head(self, self.putq) or moved
   end
 end
 
--- A put or get of amount, waiting in order.
+-- A waiting request's record is its own <close> guard: an amount granted
+-- to a task that left before it resumed is undone, and a request that left
+-- the head of its queue may unblock the ones behind it.
+local REQUEST = { __close = function(r)
+  if r.received then return end
+  if r.served then r.container:apply(r, -1) end
+  r.container:settle()
+end }
+
+-- A put or get of amount, waiting in order (in the C wait queue).
 function Container:request(kind, amount, timeout)
-  local r = { kind = kind, amount = amount }
-  local queue = kind == "get" and self.gets or self.puts
+  local queue = kind == "get" and self.getq or self.putq
+  local r = { kind = kind, amount = amount, container = self }
   if #queue == 0 and self:fits(r) then
     self:apply(r, 1)
     self:settle()
     return true
   end
-  r.event = des.event(kind)
-  queue[#queue + 1] = r
-  local _guard <close> = setmetatable({}, { __close = function()
-    if r.received then return end
-    if r.served then
-      self:apply(r, -1) -- undo what the task never got
-    else
-      waitlist.remove(queue, r)
-    end
-    self:settle()
-  end })
-  if timeout then
-    if des.any{ r.event, des.timeout(timeout) }:wait() ~= r.event then return nil, TIMED_OUT end
-  else
-    r.event:wait()
-  end
+  local _guard <close> = setmetatable(r, REQUEST)
+  if not queue:wait(r, timeout) then return nil, TIMED_OUT end
   r.received = true
   return true
 end
@@ -113,7 +117,7 @@ end
 
 function Container:__tostring()
   return string.format("des.container: level %g of %g, %d gets and %d puts waiting",
-                       self.level, self.capacity, #self.gets, #self.puts)
+                       self.level, self.capacity, #self.getq, #self.putq)
 end
 
 return setmetatable({ new = new, TIMED_OUT = TIMED_OUT },

@@ -8,10 +8,12 @@
 --   local pq = des.store(nil, { priority = true })  -- items {key, value}:
 --                                       -- get hands out the smallest key
 --
--- A waiter that leaves (cancelled, interrupted, timed out) is removed at
--- once, and an item handed to a getter that left goes back to the front,
--- so nothing is lost. Statistics: st.stats.level (time-weighted number of
--- items) and st.stats.wait (tally of getters' waiting times).
+-- Getters and putters wait in the one C wait queue (des._waitq, as
+-- resources do): a waiter that leaves (cancelled, interrupted, timed out)
+-- is removed at once, a timeout never outlives its wait, and an item
+-- handed to a getter that left goes back to the front, so nothing is lost.
+-- Statistics: st.stats.level (time-weighted number of items) and
+-- st.stats.wait (tally of getters' waiting times).
 local des = require "des"
 local monitor = require "des.monitor"
 local waitlist = require "des.waitlist"
@@ -20,7 +22,7 @@ local Store = {}
 Store.__index = Store
 
 local TIMED_OUT = waitlist.TIMED_OUT
-local remove, check_timeout = waitlist.remove, waitlist.check_timeout
+local check_timeout = waitlist.check_timeout
 
 local function new(capacity, opts)
   if capacity ~= nil and (math.type(capacity) ~= "integer" or capacity < 1) then
@@ -28,7 +30,8 @@ local function new(capacity, opts)
   end
   opts = opts or {}
   return setmetatable({ capacity = capacity or math.huge, items = {},
-                        getters = {}, putters = {}, priority = opts.priority or false,
+                        getq = des._waitq("store get"), putq = des._waitq("store put"),
+                        priority = opts.priority or false,
                         stats = { level = monitor.level("items", 0, { time_at = true }),
                                   wait = monitor.tally("get waiting time") } }, Store)
 end
@@ -52,49 +55,45 @@ function Store:find(filter)
 end
 
 -- Match waiting getters with items and waiting putters with room, until
--- nothing more can move.
+-- nothing more can move. The waiters queue in C (des._waitq): serving one
+-- wakes its task and cancels its deadline.
 function Store:settle()
+  local getq, putq, items = self.getq, self.putq, self.items
   local moved = true
   while moved do
     moved = false
-    for gi = 1, #self.getters do
-      local g = self.getters[gi]
+    local w, g = getq:first()
+    while w do
       local i = self:find(g.filter)
-      if i then
-        table.remove(self.getters, gi)
-        g.item, g.served = table.remove(self.items, i), true
+      if i and getq:serve(w) then -- (false if the filter made it leave)
+        g.item, g.served = table.remove(items, i), true
         self.stats.wait:observe(des.now() - g.time)
-        g.event:succeed()
         moved = true
         break
       end
+      w, g = getq:next(w)
     end
-    if #self.putters > 0 and #self.items < self.capacity then
-      local p = table.remove(self.putters, 1)
-      self.items[#self.items + 1] = p.item
+    if #putq > 0 and #items < self.capacity then
+      local pw, p = putq:first()
+      putq:serve(pw)
+      items[#items + 1] = p.item
       p.served = true
-      p.event:succeed()
       moved = true
     end
   end
-  self.stats.level:set(#self.items)
+  self.stats.level:set(#items)
 end
 
--- Wait on w.event (with an optional timeout); the guard undoes what the
--- waiter did not receive. Returns true when served.
-local function wait_for(w, list, timeout, undo)
-  local _guard <close> = setmetatable({}, { __close = function()
-    if w.received then return end
-    if w.served then undo() else remove(list, w) end
-  end })
-  if timeout then
-    if des.any{ w.event, des.timeout(timeout) }:wait() ~= w.event then return false end
-  else
-    w.event:wait()
+-- A waiter's record is its own <close> guard: a getter served but gone
+-- before it resumed (cancelled) gives its item back, at the front. A
+-- putter's item, once in, stays.
+local GETTER = { __close = function(g)
+  if g.served and not g.received then
+    table.insert(g.store.items, 1, g.item)
+    g.store:settle()
   end
-  w.received = true
-  return true
-end
+end }
+local PUTTER = { __close = function() end }
 
 -- put(item [, timeout]) --> true, or nil, "timed out"
 function Store:put(item, timeout)
@@ -103,17 +102,14 @@ function Store:put(item, timeout)
     error("put: a priority store takes {key, value} items", 2)
   end
   check_timeout("put", timeout)
-  if #self.items < self.capacity and #self.putters == 0 then
+  if #self.items < self.capacity and #self.putq == 0 then
     self.items[#self.items + 1] = item
     self:settle()
     return true
   end
-  local w = { item = item, event = des.event("put"), time = des.now() }
-  self.putters[#self.putters + 1] = w
-  local ok = wait_for(w, self.putters, timeout, function()
-    -- the item went in but the task left: it stays in the store
-  end)
-  if not ok then return nil, TIMED_OUT end
+  local p <close> = setmetatable({ item = item }, PUTTER)
+  if not self.putq:wait(p, timeout) then return nil, TIMED_OUT end
+  p.received = true
   return true
 end
 
@@ -123,21 +119,17 @@ function Store:get(filter, timeout)
     error("get: filter must be a function (got " .. type(filter) .. ")", 2)
   end
   check_timeout("get", timeout)
-  local i = #self.getters == 0 and self:find(filter)
+  local i = #self.getq == 0 and self:find(filter)
   if i then
     local item = table.remove(self.items, i)
     self.stats.wait:observe(0)
     self:settle()
     return item
   end
-  local w = { filter = filter, event = des.event("get"), time = des.now() }
-  self.getters[#self.getters + 1] = w
-  local ok = wait_for(w, self.getters, timeout, function()
-    table.insert(self.items, 1, w.item) -- give it back, at the front
-    self:settle()
-  end)
-  if not ok then return nil, TIMED_OUT end
-  return w.item
+  local g <close> = setmetatable({ filter = filter, time = des.now(), store = self }, GETTER)
+  if not self.getq:wait(g, timeout) then return nil, TIMED_OUT end
+  g.received = true
+  return g.item
 end
 
 function Store:__len()
@@ -146,7 +138,7 @@ end
 
 function Store:__tostring()
   return string.format("des.store: %d items, %d getters and %d putters waiting",
-                       #self.items, #self.getters, #self.putters)
+                       #self.items, #self.getq, #self.putq)
 end
 
 return setmetatable({ new = new, TIMED_OUT = TIMED_OUT },

@@ -60,6 +60,7 @@ void lrng_open(lua_State *L, int mod);
 
 void lcomp_open(lua_State *L, int mod);
 void lres_open(lua_State *L, int mod);
+void lwait_open(lua_State *L, int mod);
 
 /* Replace the coroutine library's resume, close, status and running by
 ** versions that keep a task's coroutine to the runtime (lco.c). */

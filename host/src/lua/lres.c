@@ -21,11 +21,16 @@
 ** report them: res.stats.queue and res.stats.busy (time-weighted, with
 ** the time at each count) and res.stats.wait (waiting times).
 **
-** A resource userdata's user values: 1 its anchor table (request seq ->
-** request, for every request it queues or grants), 2 its name, 3 its
-** simulation object, 4 its stats table (made on first use). A request's:
-** 1 its resource. It names its task by id, so a request kept after its
-** task ended holds nothing of it.
+** A resource userdata's user values: 1 its anchor table (slot -> request,
+** for every request its task holds: granted and received, until released;
+** slots are small integers reused, so the table stays an array that
+** never grows in steady state), 2 its name, 3 its simulation object (which
+*keeps its tasks),
+** 4 its stats table (made on first use). A request waiting, or granted but
+** not yet received, is held by its task's stack (REQ_SLOT of the acquire
+** that waits), so a task that leaves needs no Lua to let it go. A
+** request's user values: 1 its resource. It names its task by id, so a
+** request kept after its task ended holds nothing of it.
 */
 #include <math.h>
 
@@ -52,28 +57,32 @@ typedef struct lres lres;
 
 typedef struct lres_req {
   rt_waitable w; /* first: the waiting task waits on this */
+  wq_node n;     /* its place in the resource's wait queue */
   lres *res;
   des_task *task;   /* the requesting task while it waits for the grant */
   uint64_t task_id; /* its id (rt_task_id; stale once it ended), or 0 */
   double priority;
   uint64_t seq;
   des_time time, granted_at;
-  uint8_t granted, released, preempted, received, queued;
+  uint32_t slot; /* its anchor slot while anchored, or 0 */
+  uint8_t granted, released, preempted, received;
 } lres_req;
+
+#define req_of(node) ((lres_req *)((char *)(node)-offsetof(lres_req, n)))
 
 struct lres {
   des_runtime *rt;
   lua_Integer capacity, count;
   uint64_t seq;
   uint8_t priority, preemptive;
-  lres_req **queue; /* waiting: queue[qhead .. qhead+qlen) in order */
-  size_t qhead, qlen, qcap;
-  lres_req **users; /* holders, in grant order */
+  wq_queue q;                       /* the waiting requests (waitq.h) */
+  uint32_t *free_slots;             /* anchor slots free for reuse (a stack) */
+  uint32_t nfree, nslots, capslots; /* its height; slots handed out so
+                                       far; room in free_slots */
+  lres_req **users;                 /* holders, in grant order */
   size_t nusers, capusers;
   lres_level lqueue, lbusy;
   lres_tally wait;
-  uint64_t *stale; /* seqs of requests let go without Lua at hand, whose */
-  size_t nstale, capstale; /* anchors the next call with Lua clears */
   rt_global *G;
 };
 
@@ -144,63 +153,6 @@ static void tally_observe(lres_tally *t, double x) {
 ** The queue and the holders
 ** ===================================================================== */
 
-static int req_before(const lres_req *a, const lres_req *b) {
-  if (a->priority != b->priority)
-    return a->priority < b->priority;
-  return a->seq < b->seq;
-}
-
-/* Insert req in order (at the end for FIFO resources). Raises on no
-** memory, before changing anything. */
-static void queue_insert(lua_State *L, lres *r, lres_req *req) {
-  size_t i;
-  if (r->qhead + r->qlen == r->qcap) {
-    if (r->qhead > 0 && r->qlen < r->qcap / 2) { /* slide down */
-      memmove(r->queue, r->queue + r->qhead, r->qlen * sizeof(*r->queue));
-      r->qhead = 0;
-    } else {
-      size_t ncap = r->qcap ? r->qcap * 2 : 8;
-      void *p = lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue),
-                             ncap * sizeof(*r->queue));
-      if (p == NULL)
-        luaL_error(L, "acquire: not enough memory for the queue");
-      r->queue = p;
-      r->qcap = ncap;
-    }
-  }
-  i = r->qhead + r->qlen;
-  if (r->priority) /* shift worse requests up */
-    while (i > r->qhead && req_before(req, r->queue[i - 1])) {
-      r->queue[i] = r->queue[i - 1];
-      i--;
-    }
-  r->queue[i] = req;
-  r->qlen++;
-  req->queued = 1;
-}
-
-static lres_req *queue_pop(lres *r) {
-  lres_req *req = r->queue[r->qhead++];
-  r->qlen--;
-  if (r->qlen == 0)
-    r->qhead = 0;
-  req->queued = 0;
-  return req;
-}
-
-/* Remove a waiting request from anywhere in the queue. */
-static void queue_remove(lres *r, lres_req *req) {
-  size_t i, end = r->qhead + r->qlen;
-  for (i = r->qhead; i < end; i++)
-    if (r->queue[i] == req) {
-      memmove(r->queue + i, r->queue + i + 1,
-              (end - i - 1) * sizeof(*r->queue));
-      r->qlen--;
-      req->queued = 0;
-      return;
-    }
-}
-
 static void users_remove(lres *r, lres_req *req) {
   size_t i;
   for (i = 0; i < r->nusers; i++)
@@ -239,17 +191,21 @@ static void grant(lres *r, lres_req *req) {
 
 /* Hand free servers to waiting requests. */
 static void grant_waiting(lres *r) {
-  while (r->count < r->capacity && r->qlen > 0) {
-    lres_req *req = queue_pop(r);
-    level_set(r, &r->lqueue, (double)r->qlen);
+  wq_node *n;
+  while (r->count < r->capacity && (n = wq_first(&r->q)) != NULL) {
+    lres_req *req = req_of(n);
+    wq_serve(n);
+    level_set(r, &r->lqueue, (double)r->q.len);
     grant(r, req);
   }
 }
 
-/* Release a request: its server goes to the next waiter; a waiting one
-** leaves the queue. A second release does nothing. */
+/* Release a request: its server goes to the next waiter (also when it was
+** granted but never claimed: the hand-on); a waiting one leaves the queue.
+** A second release does nothing. */
 static void release(lres_req *req) {
   lres *r = req->res;
+  int was = wq_leave(&req->n);
   if (req->released)
     return;
   req->released = 1;
@@ -258,33 +214,17 @@ static void release(lres_req *req) {
     r->count--;
     level_set(r, &r->lbusy, (double)r->count);
     grant_waiting(r);
-  } else if (req->queued) {
-    queue_remove(r, req);
-    level_set(r, &r->lqueue, (double)r->qlen);
-  }
+  } else if (was == WQ_QUEUED)
+    level_set(r, &r->lqueue, (double)r->q.len);
 }
 
-/* The task's leave hook while it waits for req: it was cancelled or
-** interrupted. A request still queued leaves; one granted but not yet
+/* The wait queue's leave hook while a task waits for req: it was cancelled
+** or interrupted. A request still queued leaves; one granted but not yet
 ** received is handed on. */
-static void req_leave(des_task *t, void *ctx) {
-  lres_req *req = ctx;
-  lres *r = req->res;
-  (void)t;
-  if (req->received)
-    return;
-  release(req);
-  if (r->nstale == r->capstale) { /* on no memory the anchor stays: a leak
-                                     of one request, never a dangling one */
-    size_t ncap = r->capstale ? r->capstale * 2 : 8;
-    void *p = lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale),
-                           ncap * sizeof(*r->stale));
-    if (p == NULL)
-      return;
-    r->stale = p;
-    r->capstale = ncap;
-  }
-  r->stale[r->nstale++] = req->seq;
+static void req_leave(wq_node *n) {
+  lres_req *req = req_of(n);
+  if (!req->received) /* never anchored: nothing to clear (see top) */
+    release(req);
 }
 
 /* }==================================================================== */
@@ -301,30 +241,47 @@ static lres_req *check_req(lua_State *L, int idx) {
   return ldes_checkudata(L, idx, RT_MT_REQUEST, DES_REQUEST_MT);
 }
 
-/* anchors[req.seq] = request at idx (or nil when value == 0), for the
-** resource at ridx: a queued or granted request stays alive. */
+/* Anchor the request at idx in the resource at ridx (a received request
+** stays alive until released): in a free slot, or a new one. Raises on no
+** memory before anything changes. */
 static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
-  if (idx != 0)
-    idx = lua_absindex(L, idx);
+  lres *r = req->res;
+  uint32_t slot;
+  idx = lua_absindex(L, idx);
+  if (r->nfree == 0 && r->capslots <= r->nslots) { /* room to free every
+                                                      slot, a new one too */
+    uint32_t n = r->capslots ? r->capslots * 2 : 4;
+    uint32_t *p = lres_realloc(r, r->free_slots, r->capslots * sizeof(*p),
+                               n * sizeof(*p));
+    if (p == NULL)
+      luaL_error(L, "acquire: not enough memory");
+    r->free_slots = p;
+    r->capslots = n;
+  }
+  slot = r->nfree > 0 ? r->free_slots[r->nfree - 1] : r->nslots + 1;
   lua_getiuservalue(L, ridx, 1);
-  if (idx != 0)
-    lua_pushvalue(L, idx);
-  else
-    lua_pushnil(L);
-  lua_rawseti(L, -2, (lua_Integer)req->seq);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, slot); /* may grow the table: raises before we commit */
   lua_pop(L, 1);
+  if (r->nfree > 0)
+    r->nfree--;
+  else
+    r->nslots++;
+  req->slot = slot;
 }
 
-/* Clear the anchors of requests let go by a leave hook (no Lua there). */
-static void sweep_stale(lua_State *L, lres *r, int ridx) {
-  if (r->nstale == 0)
+/* Drop the request's anchor, if any (allocates nothing). */
+static void unanchor(lua_State *L, int ridx, lres_req *req) {
+  lres *r = req->res;
+  if (req->slot == 0)
     return;
   lua_getiuservalue(L, ridx, 1);
-  while (r->nstale > 0) {
-    lua_pushnil(L);
-    lua_rawseti(L, -2, (lua_Integer)r->stale[--r->nstale]);
-  }
+  lua_pushnil(L);
+  lua_rawseti(L, -2, req->slot);
   lua_pop(L, 1);
+  if (r->nfree < r->capslots) /* (not after __gc freed the stack) */
+    r->free_slots[r->nfree++] = req->slot;
+  req->slot = 0;
 }
 
 /* }==================================================================== */
@@ -360,6 +317,7 @@ static int l_resource(lua_State *L) {
   r->preemptive = (uint8_t)preemptive;
   r->lqueue.since = r->lqueue.start = rt_now(rt);
   r->lbusy.since = r->lbusy.start = rt_now(rt);
+  wq_init(&r->q, priority);
   r->wait.min = HUGE_VAL;
   r->wait.max = -HUGE_VAL;
   ldes_setmetatable(L, RT_MT_RESOURCE);
@@ -409,29 +367,45 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  anchor(L, ridx, worst, 0);
+  unanchor(L, ridx, worst);
   return 1;
 }
 
-/* Continuation of a waiting acquire (ctx: the request's stack index). */
+/* Where a waiting acquire keeps its request: the task's stack holds it. */
+#define REQ_SLOT 4
+
+/* Push a queued request from its waiting task's stack (see the top). */
+static void push_queued(lua_State *L, lres_req *req) {
+  lua_State *co = req->task->co;
+  lua_pushvalue(co, REQ_SLOT);
+  lua_xmove(co, L, 1);
+}
+
+/* Continuation of a waiting acquire (the request at REQ_SLOT). */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
-  lres_req *req = lua_touserdata(L, (int)ctx);
+  lres_req *req = lua_touserdata(L, REQ_SLOT);
   des_task *t = rt_current(L); /* req->task, if the runtime resumed it */
   (void)status;
+  (void)ctx;
   rt_check_resumed(L, t);
-  t->leave_ctx = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
   if (t->waiter.on != NULL) { /* the deadline came first */
+    t->wq = NULL;
     rt_waiter_unlink(&t->waiter);
-    release(req);
-    anchor(L, 1, req, 0);
+    wq_expire(&req->n); /* a grant would have cancelled the deadline */
+    req->released = 1;
+    level_set(req->res, &req->res->lqueue, (double)req->res->q.len);
     lua_pushnil(L);
     lua_pushliteral(L, "timed out");
     return 2;
   }
+  if (!req->released) /* (a holder preempted before it resumed is not) */
+    anchor(L, 1, req, REQ_SLOT); /* may raise: then t->wq hands it on */
+  t->wq = NULL;
   req->received = 1;
-  lua_settop(L, (int)ctx);
+  wq_claim(&req->n);
+  lua_settop(L, REQ_SLOT);
   return 1;
 }
 
@@ -456,9 +430,9 @@ static int r_acquire(lua_State *L) {
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
-  lua_settop(L, 3);
+  lua_settop(L, REQ_SLOT - 1);
   req = lua_newuserdatauv(L, sizeof(*req), 1);
-  reqidx = lua_gettop(L);
+  reqidx = REQ_SLOT;
   memset(req, 0, sizeof(*req));
   req->res = r;
   req->task = t;
@@ -469,25 +443,25 @@ static int r_acquire(lua_State *L) {
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
-  sweep_stale(L, r, 1);
   reserve_users(L, r, (size_t)r->count + 1);
-  if ((r->count < r->capacity && r->qlen == 0) ||
+  if ((r->count < r->capacity && r->q.len == 0) ||
       (r->preemptive && preempt_for(L, r, req, 1))) {
     anchor(L, 1, req, reqidx);
     grant(r, req);
     req->received = 1;
+    req->n.state = WQ_CLAIMED; /* served without queueing */
     return 1;
   }
   if (t == NULL)
     return luaL_error(L, "acquire: not inside a task (only a task can wait "
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
-  level_reserve(L, r, &r->lqueue, r->qlen + 1);
-  anchor(L, 1, req, reqidx);
-  queue_insert(L, r, req);
-  level_set(r, &r->lqueue, (double)r->qlen);
-  rt_suspend(L, t, &req->w, "acquire", deadline);
-  t->leave_ctx = req; /* req_leave (G->leave) if it leaves unfinished */
+  level_reserve(L, r, &r->lqueue, r->q.len + 1);
+  rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
+  req->n.leave = req_leave; /* if the task leaves the wait unfinished */
+  wq_push(&r->q, &req->n, req->priority);
+  t->wq = &req->n;
+  level_set(r, &r->lqueue, (double)r->q.len);
   return lua_yieldk(L, 0, reqidx, acquire_k);
 }
 
@@ -500,8 +474,7 @@ static int q_release(lua_State *L) {
   lua_getiuservalue(L, 1, 1); /* the resource */
   ridx = lua_gettop(L);
   release(req);
-  anchor(L, ridx, req, 0);
-  sweep_stale(L, req->res, ridx);
+  unanchor(L, ridx, req);
   return 0;
 }
 
@@ -526,9 +499,9 @@ static int r_set_capacity(lua_State *L) {
                       "set_capacity: capacity must be an integer >= 1 (got %s)",
                       luaL_tolstring(L, 2, NULL));
   reserve_users(L, r,
-                (size_t)(n < r->count + (lua_Integer)r->qlen
+                (size_t)(n < r->count + (lua_Integer)r->q.len
                              ? n
-                             : r->count + (lua_Integer)r->qlen));
+                             : r->count + (lua_Integer)r->q.len));
   r->capacity = n;
   grant_waiting(r);
   return 0;
@@ -538,14 +511,14 @@ static int r_set_capacity(lua_State *L) {
 ** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. */
 enum { LIST_HOLDERS, LIST_WAITERS, LIST_QUEUE };
 static int push_list(lua_State *L, lres *r, int which) {
-  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->qlen;
+  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->q.len;
+  wq_node *qn = wq_first(&r->q);
   lua_createtable(L, (int)n, 0);
   lua_getiuservalue(L, 1, 1);
-  for (i = 0; i < n; i++) {
-    lres_req *req =
-        which == LIST_HOLDERS ? r->users[i] : r->queue[r->qhead + i];
+  for (i = 0; i < n; i++, qn = wq_next(qn)) {
+    lres_req *req = which == LIST_HOLDERS ? r->users[i] : req_of(qn);
     if (which == LIST_QUEUE)
-      lua_rawgeti(L, -1, (lua_Integer)req->seq); /* the request */
+      push_queued(L, req);
     else
       rt_push_task_by_id(L, r->rt, req->task_id); /* its task */
     lua_rawseti(L, -3, (lua_Integer)i + 1);
@@ -715,25 +688,29 @@ static int r_tostring(lua_State *L) {
   if (lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
     lua_pushfstring(L, "des.resource '%s': %I/%I in use, %I waiting",
                     lua_tostring(L, -1), r->count, r->capacity,
-                    (lua_Integer)r->qlen);
+                    (lua_Integer)r->q.len);
   else
     lua_pushfstring(L, "des.resource: %I/%I in use, %I waiting", r->count,
-                    r->capacity, (lua_Integer)r->qlen);
+                    r->capacity, (lua_Integer)r->q.len);
   return 1;
 }
 
 static int r_gc(lua_State *L) {
   lres *r = lua_touserdata(L, 1);
-  lres_realloc(r, r->queue, r->qcap * sizeof(*r->queue), 0);
+  wq_node *n;
+  /* inert from now on (a finalizer may bring it back): nobody waits, so a
+  ** late release grants nothing into the freed holders' array */
+  while ((n = wq_first(&r->q)) != NULL)
+    wq_expire(n);
   lres_realloc(r, r->users, r->capusers * sizeof(*r->users), 0);
+  lres_realloc(r, r->free_slots, r->capslots * sizeof(*r->free_slots), 0);
+  r->free_slots = NULL;
+  r->nfree = r->capslots = 0; /* nslots stays: no slot is handed out twice */
   lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
   lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
-  lres_realloc(r, r->stale, r->capstale * sizeof(*r->stale), 0);
-  r->stale = NULL;
-  r->nstale = r->capstale = 0;
-  r->queue = r->users = NULL;
+  r->users = NULL;
   r->lqueue.time_at = r->lbusy.time_at = NULL;
-  r->qcap = r->capusers = r->qlen = r->nusers = 0;
+  r->capusers = r->nusers = 0;
   r->lqueue.ntime_at = r->lbusy.ntime_at = 0;
   return 0;
 }
@@ -788,7 +765,6 @@ static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
 static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
 
 void lres_open(lua_State *L, int mod) {
-  rt_global_get(L)->leave = req_leave;
   ldes_newmetatable(L, RT_MT_RESOURCE, DES_RESOURCE_MT);
   lua_pushcfunction(L, r_tostring);
   lua_setfield(L, -2, "__tostring");

@@ -293,10 +293,10 @@ void rt_waiter_unlink(rt_waiter *n) {
 ** (a withdrawn call never reaches the component). */
 static void task_leave_wait(des_task *t) {
   des_sim *sim = t->rt->sim;
-  if (t->leave_ctx != NULL) { /* its owner forgets it first */
-    void *ctx = t->leave_ctx;
-    t->leave_ctx = NULL;
-    t->rt->G->leave(t, ctx);
+  if (t->wq != NULL) { /* its queue forgets it first */
+    wq_node *n = t->wq;
+    t->wq = NULL;
+    n->leave(n);
   }
   if (t->wake != 0) {
     sim_cancel(sim, t->wake);
@@ -1179,10 +1179,10 @@ static des_task *to_task(lua_State *L, rt_global *G, int idx) {
 static void task_detach(des_task *t, int leave) {
   des_runtime *rt = t->rt;
   if (!leave)
-    t->leave_ctx = NULL;
+    t->wq = NULL;
   if (rt->sim != NULL)
     task_leave_wait(t);
-  t->leave_ctx = NULL;
+  t->wq = NULL;
   t->wake = 0;
   rt_waiter_unlink(&t->waiter);
   if (t->co != NULL) {

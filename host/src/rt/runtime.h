@@ -19,6 +19,7 @@
 #include <lua.h>
 
 #include "sim.h"
+#include "waitq.h"
 
 #define DES_TASK_MT "des.task"
 #define DES_EVENT_MT "des.event"
@@ -111,10 +112,10 @@ struct des_task {
     uint64_t data; /* the open call's payload until delivered */
     int64_t value; /* then its answer, once given */
   } call;          /* (the call's event, until delivered, is t->wake) */
-  /* When set, the task waits in a resource's queue (lres.c): if it leaves
-  ** that wait unfinished (cancelled, interrupted), G->leave(t, leave_ctx)
-  ** lets the queue forget it. Cleared when it resumes. */
-  void *leave_ctx;
+  /* When set, the task waits in a wait queue (waitq.h): if it leaves that
+  ** wait unfinished (cancelled, interrupted), wq->leave(wq) lets the queue
+  ** forget it or hand its grant on. Cleared when it resumes. */
+  wq_node *wq;
 };
 
 /* The simulation as Lua sees it (DES_SIM_MT userdata). */
@@ -158,7 +159,6 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  void (*leave)(des_task *t, void *ctx); /* see des_task.leave_ctx */
 };
 
 /* Registry keys. */
