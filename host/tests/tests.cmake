@@ -17,8 +17,8 @@ add_test(NAME wheel_differential COMMAND test_wheel_diff)
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
 add_executable(test_host host/tests/test_host.c)
-target_include_directories(test_host PRIVATE host/include ${LUA_INCLUDE_DIRS})
-target_link_libraries(test_host PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
+target_include_directories(test_host PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_host PRIVATE deshost_core ${DES_LUA_LIBS} m dl
                                         Threads::Threads)
 add_test(NAME host_api COMMAND test_host
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
@@ -33,11 +33,11 @@ if(DES_FUZZ)
   function(des_add_fuzzer name corpus)
     add_executable(${name} ${ARGN} ${DES_ALL_SOURCES})
     target_include_directories(${name} PRIVATE ${DES_ALL_INCLUDES} host/src/cli host/tests
-                                                ${LUA_INCLUDE_DIRS})
+                                                ${DES_LUA_INCLUDE_DIRS})
     target_compile_definitions(${name} PRIVATE DES_VERSION="${PROJECT_VERSION}")
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
+    target_link_libraries(${name} PRIVATE ${DES_LUA_LIBS} m dl)
     file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
     add_test(NAME ${corpus}_fuzz_smoke
              COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048
