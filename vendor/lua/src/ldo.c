@@ -18,6 +18,7 @@
 
 #include "lapi.h"
 #include "ldebug.h"
+#include "ldeshost.h"
 #include "ldo.h"
 #include "lfunc.h"
 #include "lgc.h"
@@ -358,6 +359,36 @@ void luaD_hook (lua_State *L, int event, int line,
     L->top.p = restorestack(L, top);
     ci->callstatus &= ~mask;
   }
+}
+
+
+/*
+** deshost (ldeshost.h): a checkpoint of a C loop found the count hook
+** due. Call it as the VM does for a count hook, from the C function
+** running the loop, non-yieldable (a yield cannot resume inside a C
+** loop). If the hook raises an error, the protected call that catches it
+** restores 'nCcalls'.
+*/
+void luaD_checkpointhook (lua_State *L) {
+  resethookcount(L);
+  incnny(L);
+  luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
+  decnny(L);
+}
+
+
+/*
+** deshost (ldeshost.h): charge 'w' units to the count hook, calling it
+** once for every count it completes.
+*/
+void luaD_checkpoint (lua_State *L, size_t w) {
+  while ((L->hookmask & LUA_MASKCOUNT) && L->basehookcount > 0 &&
+         L->allowhook && w >= (size_t)L->hookcount) {
+    w -= (size_t)L->hookcount;
+    luaD_checkpointhook(L);
+  }
+  if ((L->hookmask & LUA_MASKCOUNT) && w < (size_t)L->hookcount)
+    L->hookcount -= (int)w;
 }
 
 

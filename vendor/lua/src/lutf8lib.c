@@ -19,6 +19,7 @@
 
 #include "lauxlib.h"
 #include "lualib.h"
+#include "ldeshost.h"  /* deshost: luai_checkpoint */
 
 
 #define MAXUNICODE	0x10FFFFu
@@ -105,6 +106,7 @@ static int utflen (lua_State *L) {
   luaL_argcheck(L, --posj < (lua_Integer)len, 3,
                    "final position out of bounds");
   while (posi <= posj) {
+    luai_checkpoint(L);
     const char *s1 = utf8_decode(s + posi, NULL, !lax);
     if (s1 == NULL) {  /* conversion error? */
       luaL_pushfail(L);  /* return fail ... */
@@ -141,6 +143,7 @@ static int codepoint (lua_State *L) {
   n = 0;  /* count the number of returns */
   se = s + pose;  /* string end */
   for (s += posi - 1; s < se;) {
+    luai_checkpoint(L);
     utfint code;
     s = utf8_decode(s, &code, !lax);
     if (s == NULL)
@@ -201,6 +204,7 @@ static int byteoffset (lua_State *L) {
       return luaL_error(L, "initial position is a continuation byte");
     if (n < 0) {
        while (n < 0 && posi > 0) {  /* move back */
+         luai_checkpoint(L);
          do {  /* find beginning of previous character */
            posi--;
          } while (posi > 0 && iscontp(s + posi));
@@ -210,6 +214,7 @@ static int byteoffset (lua_State *L) {
      else {
        n--;  /* do not move for 1st character */
        while (n > 0 && posi < (lua_Integer)len) {
+         luai_checkpoint(L);
          do {  /* find beginning of next character */
            posi++;
          } while (iscontp(s + posi));  /* (cannot pass final '\0') */
