@@ -59,3 +59,11 @@ if(DES_FUZZ)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
+
+# Limits inside the C loops of Lua's libraries (budget, interrupt) and the
+# memory cap after a caught error, through deshost.h only.
+add_executable(test_limits host/tests/test_limits.c)
+target_include_directories(test_limits PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_limits PRIVATE deshost_core ${DES_LUA_LIBS} m dl
+                                          Threads::Threads)
+add_test(NAME host_limits COMMAND test_limits)

@@ -20,3 +20,6 @@ target_link_libraries(des_lua_vendored PUBLIC m dl)
 set(DES_LUA_VENDOR_HEADERS ${DES_LUA_VENDOR_DIR}/lua.h ${DES_LUA_VENDOR_DIR}/luaconf.h
     ${DES_LUA_VENDOR_DIR}/lualib.h ${DES_LUA_VENDOR_DIR}/lauxlib.h
     ${DES_LUA_VENDOR_DIR}/lua.hpp)
+# The patches reproduce src/ (check_patches.sh).
+add_test(NAME vendor_lua_patches
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_patches.sh ${CMAKE_CURRENT_LIST_DIR})

@@ -866,6 +866,7 @@ static int precover (lua_State *L, int status) {
 LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
                                       int *nresults) {
   int status;
+  lua_State *prev;  /* deshost: the running thread before this one */
   lua_lock(L);
   if (L->status == LUA_OK) {  /* may be starting a coroutine */
     if (L->ci != &L->base_ci)  /* not in base level? */
@@ -881,9 +882,19 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
   L->nCcalls++;
   luai_userstateresume(L, nargs);
   api_checknelems(L, (L->status == LUA_OK) ? nargs + 1 : nargs);
+  /* deshost: a coroutine runs under its resumer's hook (an instruction
+     budget or an interrupt set on the main thread reaches every thread
+     it resumes, however old), and the state knows its running thread */
+  if (from != NULL && from->hook != NULL &&
+      (L->hook != from->hook || L->hookmask != from->hookmask ||
+       L->basehookcount != from->basehookcount))
+    lua_sethook(L, from->hook, from->hookmask, from->basehookcount);
+  prev = G(L)->running;
+  G(L)->running = L;
   status = luaD_rawrunprotected(L, resume, &nargs);
    /* continue running after recoverable errors */
   status = precover(L, status);
+  G(L)->running = prev;
   if (l_likely(!errorstatus(status)))
     lua_assert(status == L->status);  /* normal end or yield */
   else {  /* unrecoverable error */
@@ -1056,4 +1067,9 @@ int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
   return status;
 }
 
+
+/* deshost (lua.h): the innermost running thread of L's state */
+LUA_API lua_State *lua_runningthread (lua_State *L) {
+  return G(L)->running;
+}
 

@@ -496,6 +496,25 @@ struct lua_Debug {
 /* }====================================================================== */
 
 
+/*
+** {======================================================================
+** deshost's local additions (vendor/lua/patches/0002)
+** =======================================================================
+*/
+
+/* defined when these additions (and ldeshost.h's checkpoints) exist */
+#define LUA_DESHOST	1
+
+/*
+** The innermost thread running in L's state (the main thread when no
+** coroutine runs). Meant for lua_sethook from a signal handler or another
+** thread, with the same caveats as lua.c's use of it on the main thread.
+*/
+LUA_API lua_State *(lua_runningthread) (lua_State *L);
+
+/* }====================================================================== */
+
+
 /******************************************************************************
 * Copyright (C) 1994-2024 Lua.org, PUC-Rio.
 *
