@@ -72,6 +72,11 @@ static const struct {
              "__newindex = rawequal}))"},
     {"utf8_len", "utf8.len(('a'):rep(1 << 12):rep(1 << 12))"},
     {"packsize", "string.packsize(('b'):rep(1 << 12):rep(1 << 12))"},
+    {"finalizer", "setmetatable({}, {__gc = function() while true do end "
+                  "end}) collectgarbage() while true do end"},
+    {"finalizer_c", "setmetatable({}, {__gc = function() "
+                    "string.rep('', math.maxinteger) end}) collectgarbage() "
+                    "while true do end"},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
