@@ -916,10 +916,12 @@ static void GCTM (lua_State *L) {
     lu_byte oldah = L->allowhook;
     int oldgcstp  = g->gcstp;
     g->gcstp |= GCSTPGC;  /* avoid GC steps */
-    /* deshost: hooks stay on during GC metamethods (upstream turns them
-       off), so a count hook (an instruction budget, an interrupt) stops a
-       finalizer that loops; its error becomes a warning like any error
-       in __gc, and the hook raises again in the code that follows */
+    /* deshost: hooks are on during GC metamethods (upstream turns them
+       off), even when the collection runs inside a hook, so a count hook
+       (an instruction budget, an interrupt) stops a finalizer that loops;
+       its error becomes a warning like any error in __gc, and the hook
+       raises again in the code that follows */
+    L->allowhook = 1;
     setobj2s(L, L->top.p++, tm);  /* push finalizer... */
     setobj2s(L, L->top.p++, &v);  /* ... and its argument */
     L->ci->callstatus |= CIST_FIN;  /* will run a finalizer */
