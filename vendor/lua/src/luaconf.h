@@ -794,6 +794,20 @@
 ** without modifying the main part of the file.
 */
 
+/*
+** deshost (vendor/lua/patches/0004): reproducible runs. Upstream seeds
+** the string hash from the time and addresses (ASLR) at every start, so
+** 'pairs' over string keys visits them in a different order on every run,
+** and 'table.sort' picks "random" pivots from clock() and time(), so the
+** order of elements that compare equal can change between runs. Both are
+** fixed here: the same program gives the same iteration and sort orders
+** on every run, machine and build of this Lua. The price: a program can
+** precompute colliding strings or a quicksort's worst case; see
+** vendor/lua/README.md for why deshost's limits still bound that.
+*/
+#define luai_makeseed(L)	((void)(L), 0x9E3779B9u)
+#define l_randomizePivot()	0x2545F491u
+
 
 
 
