@@ -37,6 +37,15 @@
 
 #define CONTAINS(s, sub) (strstr((s), (sub)) != NULL)
 
+/* Ends the process if a run hangs (a failed test, not a timing check). */
+static void *watchdog(void *p) {
+  (void)p;
+  sleep(600);
+  fprintf(stderr, "test_limits: a run did not end in 600 s\n");
+  _exit(2);
+}
+
+#ifdef LUA_DESHOST
 /* The C-loop cases: each runs no VM instruction while it loops, for far
 ** longer than any test may take, unless a checkpoint stops it. */
 static const struct {
@@ -80,14 +89,6 @@ static const struct {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/* Ends the process if a run hangs (a failed test, not a timing check). */
-static void *watchdog(void *p) {
-  (void)p;
-  sleep(600);
-  fprintf(stderr, "test_limits: a run did not end in 600 s\n");
-  _exit(2);
-}
-
 static des_host *host_with(size_t mem_limit, uint64_t max_steps) {
   des_config cfg;
   des_host *h = NULL;
@@ -115,7 +116,6 @@ static int load_case(des_host *h, const char *code, int way) {
   return des_load_string(h, buf, "=case");
 }
 
-#ifdef LUA_DESHOST
 /* Each case, each way, ends with the budget error. */
 static void test_budget_cases(void) {
   size_t i;
