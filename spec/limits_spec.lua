@@ -79,6 +79,11 @@ local samples = {
                                          __index = rawlen, __newindex = rawequal}))]],
   utf8_len = [[utf8.len(("a"):rep(1 << 12):rep(1 << 12))]],
   packsize = [[string.packsize(("b"):rep(1 << 12):rep(1 << 12))]],
+  vm_concat = [[local s = ("a"):rep(1 << 12):rep(1 << 12)
+                for _ = 1, 1e6 do local _ = s .. "b" end]],
+  sub = [[local s = ("a"):rep(1 << 12):rep(1 << 12) for _ = 1, 1e6 do s:sub(2) end]],
+  full_gc = [[local t = {} for i = 1, 200000 do t[i] = {} end
+              for _ = 1, 1e6 do collectgarbage() end]],
   finalizer = [[setmetatable({}, {__gc = function() while true do end end}) collectgarbage()]],
 }
 

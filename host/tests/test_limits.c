@@ -81,6 +81,15 @@ static const struct {
              "__newindex = rawequal}))"},
     {"utf8_len", "utf8.len(('a'):rep(1 << 12):rep(1 << 12))"},
     {"packsize", "string.packsize(('b'):rep(1 << 12):rep(1 << 12))"},
+    {"vm_concat", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+                  "for _ = 1, 1000000 do local x = s .. 'b' end"},
+    {"sub", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+            "for _ = 1, 1000000 do s:sub(2) end"},
+    {"format_s", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+                 "for _ = 1, 1000000 do string.format('%s', s) end"},
+    {"full_gc", "local t = {} for i = 1, 200000 do t[i] = {} end\n"
+                "for _ = 1, 1000000 do collectgarbage() end"},
+    {"gc_step", "for _ = 1, 1000000 do collectgarbage('step', 1 << 30) end"},
     {"finalizer", "setmetatable({}, {__gc = function() while true do end "
                   "end}) collectgarbage() while true do end"},
     {"finalizer_c", "setmetatable({}, {__gc = function() "

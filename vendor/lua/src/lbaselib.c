@@ -19,6 +19,7 @@
 
 #include "lauxlib.h"
 #include "lualib.h"
+#include "ldeshost.h"  /* deshost: luai_checkpoint */
 
 
 static int luaB_print (lua_State *L) {
@@ -204,6 +205,14 @@ static int luaB_collectgarbage (lua_State *L) {
     LUA_GCCOUNT, LUA_GCSTEP, LUA_GCSETPAUSE, LUA_GCSETSTEPMUL,
     LUA_GCISRUNNING, LUA_GCGEN, LUA_GCINC};
   int o = optsnum[luaL_checkoption(L, 1, "collect", opts)];
+  if (o == LUA_GCCOLLECT) {  /* deshost: a full collection walks the heap */
+    int kb = lua_gc(L, LUA_GCCOUNT);
+    if (kb > 0) luai_checkpointn(L, (size_t)kb * 4);
+  }
+  else if (o == LUA_GCSTEP) {  /* deshost: a step of 'n' KB does that much */
+    lua_Integer kb = luaL_optinteger(L, 2, 0);
+    if (kb > 0) luai_checkpointn(L, (size_t)kb * 4);
+  }
   switch (o) {
     case LUA_GCCOUNT: {
       int k = lua_gc(L, o);

@@ -28,6 +28,7 @@
 #include "lstring.h"
 #include "ltable.h"
 #include "ltm.h"
+#include "ldeshost.h"
 #include "lvm.h"
 
 
@@ -667,6 +668,8 @@ void luaV_concat (lua_State *L, int total) {
         }
         tl += l;
       }
+      /* deshost: the copy costs one unit per 256 bytes past the first */
+      luai_checkpointn(L, tl >> 8);
       if (tl <= LUAI_MAXSHORTLEN) {  /* is result a short string? */
         char buff[LUAI_MAXSHORTLEN];
         copy2buff(top, n, buff);  /* copy strings to buffer */
