@@ -1,6 +1,8 @@
 # install.cmake -- what `cmake --install` puts where:
 #   bin/deshost                        the CLI
 #   include/deshost.h                  the public header
+#   include/deshost/lua/*.h            the vendored Lua's public headers
+#                                      (not with DESHOST_SYSTEM_LUA)
 #   lib/libdeshost.{so,a}              the libraries
 #   lib/cmake/deshost/                 find_package(deshost): deshost::deshost
 #   lib/pkgconfig/deshost.pc           pkg-config deshost
@@ -14,6 +16,20 @@ install(TARGETS deshost_shared deshost_static EXPORT deshostTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES host/include/deshost.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# How an outside program gets Lua: from the system's lua5.4 package, or
+# from the headers installed here and the Lua inside libdeshost.
+if(DESHOST_SYSTEM_LUA)
+  set(DES_PC_REQUIRES "Requires: lua5.4")
+  set(DES_PC_CFLAGS "-I\${includedir}")
+  set(DES_PC_LIBS_PRIVATE "-lm")
+  set(DES_CONFIG_SYSTEM_LUA ON)
+else()
+  install(FILES ${DES_LUA_VENDOR_HEADERS} DESTINATION ${DES_LUA_INSTALL_INCLUDEDIR})
+  set(DES_PC_REQUIRES "")
+  set(DES_PC_CFLAGS "-I\${includedir} -I\${includedir}/deshost/lua")
+  set(DES_PC_LIBS_PRIVATE "-lm -ldl")
+  set(DES_CONFIG_SYSTEM_LUA OFF)
+endif()
 install(EXPORT deshostTargets NAMESPACE deshost:: DESTINATION ${DES_CMAKE_DIR})
 configure_package_config_file(cmake/deshostConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/deshostConfig.cmake INSTALL_DESTINATION ${DES_CMAKE_DIR})

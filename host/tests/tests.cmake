@@ -30,10 +30,13 @@ add_test(NAME waitq_unit_differential COMMAND test_waitq)
 
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
-foreach(t test_host test_host_comp test_host_limits test_host_sandbox)
+# test_host_cloops: the limits inside the C loops of Lua's libraries (budget,
+# interrupt) and the memory cap after a caught error.
+foreach(t test_host test_host_comp test_host_limits test_host_sandbox
+          test_host_cloops)
   add_executable(${t} host/tests/${t}.c)
-  target_include_directories(${t} PRIVATE host/include ${LUA_INCLUDE_DIRS})
-  target_link_libraries(${t} PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
+  target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+  target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
                                      Threads::Threads)
 endforeach()
 add_test(NAME host_api COMMAND test_host
@@ -42,12 +45,13 @@ add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
 
 # Closing simulations, through deshost.h only: the host's cannot be closed
 # by a model, and every host function refuses a closed one.
 add_executable(test_closed host/tests/test_closed.c)
-target_include_directories(test_closed PRIVATE host/include ${LUA_INCLUDE_DIRS})
-target_link_libraries(test_closed PRIVATE deshost_core ${LUA_STATIC_LIB} m dl)
+target_include_directories(test_closed PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_closed PRIVATE deshost_core ${DES_LUA_LIBS} m dl)
 add_test(NAME host_closed COMMAND test_closed)
 
 if(DES_FUZZ)
@@ -60,11 +64,11 @@ if(DES_FUZZ)
   function(des_add_fuzzer name corpus)
     add_executable(${name} ${ARGN} ${DES_ALL_SOURCES})
     target_include_directories(${name} PRIVATE ${DES_ALL_INCLUDES} host/src/cli host/tests
-                                                ${LUA_INCLUDE_DIRS})
+                                                ${DES_LUA_INCLUDE_DIRS})
     target_compile_definitions(${name} PRIVATE DES_VERSION="${PROJECT_VERSION}")
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
+    target_link_libraries(${name} PRIVATE ${DES_LUA_LIBS} m dl)
     file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
     add_test(NAME ${corpus}_fuzz_smoke
              COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048
@@ -86,3 +90,4 @@ if(DES_FUZZ)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
+

@@ -5,9 +5,12 @@
 
 DES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# Packages every build needs, and those only the tests need.
+# Packages every build needs, and those only the tests need. Lua itself is
+# vendored (vendor/lua); liblua5.4-dev is still needed for des.so (built
+# against the headers of the stock lua5.4 that loads it) and for
+# -DDESHOST_SYSTEM_LUA=ON builds, lua5.4 for busted.
 DES_BUILD_PACKAGES="gcc make cmake pkg-config liblua5.4-dev lua5.4 libedit-dev"
-DES_TEST_PACKAGES="lua-busted lua-check clang libclang-rt-14-dev valgrind tmux"
+DES_TEST_PACKAGES="lua-busted lua-check clang libclang-rt-14-dev valgrind tmux patch"
 
 des_log() { printf '%s\n' "$*" >&2; }
 

@@ -6,11 +6,17 @@
 ** The model's main chunk runs as a task named "main" at time 0; then the
 ** simulation runs until no event is left or --until T. A thin client of
 ** deshost.h: a host made from the options, the model loaded into it, run.
+**
+** Ctrl-C interrupts the running Lua code (des_interrupt: an error with the
+** task, time and traceback, exit status 130); a second Ctrl-C, for a run
+** that does not stop, ends the process at once with status 130.
 */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -20,6 +26,24 @@
 #include "repl.h"
 
 static const char *progname = "deshost";
+static des_host *volatile cli_host;      /* the host, while one exists */
+static volatile sig_atomic_t cli_sigint; /* Ctrl-Cs so far */
+
+/* SIGINT: the first interrupts the Lua code that runs (signal-safe, as
+** deshost.h promises); the second ends the process, as Python does. */
+static void cli_on_sigint(int sig) {
+  static const char msg[] = "\ndeshost: interrupted again, exiting\n";
+  des_host *h = cli_host;
+  (void)sig;
+  if (cli_sigint++ == 0 && h != NULL) {
+    des_interrupt(h);
+    return;
+  }
+  if (write(2, msg, sizeof(msg) - 1) < 0) {
+    /* nothing more to do: we exit anyway */
+  }
+  _exit(130);
+}
 
 /* --trace: each handled event on stderr. */
 static void trace_to_stderr(void *ctx, const char *line) {
@@ -169,6 +193,10 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     rc = des_run_until(h, t);
   } else
     rc = des_run(h);
+  if (rc == DES_EINTERRUPT) {
+    fail(h);
+    return 130;
+  }
   if (rc < 0)
     return fail(h);
   if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */
@@ -196,7 +224,16 @@ int main(int argc, char **argv) {
             des_strerror(rc));
     return 1;
   }
+  if (!o.interactive) { /* the REPL has its own Ctrl-C */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = cli_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    cli_host = h;
+    sigaction(SIGINT, &sa, NULL);
+  }
   rc = run_model(h, argc, argv, &o);
+  cli_host = NULL;
   des_host_free(h);
   return rc;
 }

@@ -9,7 +9,9 @@
 ** session can be scripted through a pipe. Ctrl-C during a run asks the
 ** simulation to stop after the current event and returns to the prompt; a
 ** second Ctrl-C before it does interrupts the running Lua code (a model
-** stuck in a loop). A client of deshost.h only.
+** stuck in a loop, in Lua or in a library's C loop); a third, for code that
+** still does not stop, ends the process with status 130. A client of
+** deshost.h only.
 */
 #include "repl.h"
 
@@ -29,18 +31,26 @@ static volatile sig_atomic_t repl_sigint; /* Ctrl-Cs since the last line */
 static des_host *volatile repl_busy;      /* the host, while a line runs */
 
 /* SIGINT: ask the running simulation to stop; the second time, interrupt
-** the Lua code that runs. Both only set flags (deshost.h: signal-safe). */
+** the Lua code that runs (both only set flags, deshost.h: signal-safe);
+** the third time, end the process. */
 static void repl_on_sigint(int sig) {
+  static const char msg[] = "\ndeshost: interrupted again, exiting\n";
   des_host *h = repl_busy;
   (void)sig;
-  if (repl_sigint < 2)
+  if (repl_sigint < 3)
     repl_sigint++;
   if (h == NULL) /* at the prompt: nothing runs */
     return;
   if (repl_sigint == 1)
     des_stop(h);
-  else
+  else if (repl_sigint == 2)
     des_interrupt(h);
+  else {
+    if (write(2, msg, sizeof(msg) - 1) < 0) {
+      /* nothing more to do: we exit anyway */
+    }
+    _exit(130);
+  }
 }
 
 /* interrupted() for the Lua session. */

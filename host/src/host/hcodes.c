@@ -184,7 +184,8 @@ int host_lua_fail(des_host *h, int status) {
     code = DES_EINTERRUPT;
   else if (h->budget_hit)
     code = DES_EBUDGET;
-  else if (h->mem_hit && (status == LUA_ERRMEM || strstr(msg, "memory")))
+  else if ((h->mem_hit || h->mem_error) &&
+           (status == LUA_ERRMEM || strstr(msg, "memory")))
     code = DES_EMEMLIMIT;
   else if (status == LUA_ERRMEM)
     code = DES_ENOMEM;
@@ -228,6 +229,7 @@ int host_pcall(des_host *h, int nargs, int nresults) {
 /* Every entry that runs Lua starts here: the limits' flags are per call. */
 void host_enter(des_host *h) {
   h->mem_hit = 0;
+  h->mem_error = 0;
   h->budget_hit = 0;
   if (h->err != NULL)
     h->err[0] = '\0';

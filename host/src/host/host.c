@@ -25,6 +25,7 @@
 #define HOST_DEFAULT_RESOLUTION 1000000000
 
 static void host_hook(lua_State *L, lua_Debug *ar);
+static void host_hook_soon(des_host *h);
 
 /* {====================================================================
 ** Memory: the counting allocator
@@ -35,7 +36,11 @@ static void host_hook(lua_State *L, lua_Debug *ar);
 ** and raises a memory error in the model if that is not enough). Once the
 ** retry failed too, a reserve over the limit lets the error path (the
 ** failure report, closing the task, its traceback) run to the end, so that
-** the failed task lets go of what it held; the reserve ends with the call. */
+** the failed task lets go of what it held. The reserve closes again as soon
+** as Lua code runs after the error (the model caught it, or the host moved
+** on to other work): host_hook_soon makes the count hook fire at the next
+** instruction, and host_hook closes it; a model that catches the error
+** gets the same cap as before, not the cap plus the reserve. */
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   des_host *h = ud;
   size_t old = ptr != NULL ? osize : 0;
@@ -48,14 +53,19 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   if (h->mem_limit != 0 && nsize > old &&
       h->mem_used - old + nsize >
           h->mem_limit + (h->mem_hit >= 2 ? h->reserve : 0)) {
-    h->mem_hit++; /* the 2nd in a row: Lua's retry after a full GC failed */
+    /* the 2nd in a row: Lua's retry after a full GC failed, so Lua
+       raises a memory error and the reserve opens for its error path */
+    if (++h->mem_hit == 2) {
+      h->mem_error = 1;
+      host_hook_soon(h);
+    }
     return NULL;
   }
   p = h->allocf(h->allocud, ptr, osize, nsize);
   if (p != NULL) {
     h->mem_used = h->mem_used - old + nsize;
-    if (h->mem_hit == 1)
-      h->mem_hit = 0; /* the collection made room: no error after all */
+    if (h->mem_hit == 1) /* the collection made room: no error after all */
+      h->mem_hit = 0;
   }
   return p;
 }
@@ -77,22 +87,45 @@ size_t des_memory(const des_host *h) {
 ** Instruction budget and interrupts
 ** ===================================================================== */
 
+/* The thread running Lua now (for a hook to reach it at once): the
+** innermost coroutine with the vendored Lua, the running task otherwise. */
+static lua_State *host_running(des_host *h) {
+#ifdef LUA_DESHOST
+  return lua_runningthread(h->L);
+#else
+  return h->rt->G->running != NULL ? h->rt->G->running : h->L;
+#endif
+}
+
 /* The count hook. Charges the instructions since the last call to the
 ** budget; raises when the budget is spent or an interrupt is asked for,
 ** and then fires at every instruction so that a model that catches the
 ** error with pcall meets it again at once. Without either, it removes
-** itself (it was set on a coroutine only to deliver an interrupt). */
+** itself (it was set on a coroutine only to deliver an interrupt).
+** With the vendored Lua (LUA_DESHOST) it also fires inside the C loops of
+** the libraries (string.rep, patterns, table.move, sort, ...), and a
+** coroutine runs under its resumer's hook, so an interrupt is raised in
+** whichever thread meets it first. With the system's Lua only the thread
+** des_interrupt set it on raises. */
 static void host_hook(lua_State *L, lua_Debug *ar) {
   des_host *h = des_host_of(L);
   (void)ar;
   if (h == NULL)
     return;
+  if (h->mem_hit >= 2) /* Lua runs again after a memory error: it was */
+    h->mem_hit = 0;    /* handled, and the reserve closes */
+#ifdef LUA_DESHOST
+  if (h->interrupt) {
+#else
   if (h->interrupt && L == h->interrupt_co) {
+#endif
     lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "interrupted by the host");
   }
   if (h->max_steps == 0) {
     lua_sethook(L, NULL, 0, 0);
+    if (L != h->L && !h->interrupt && lua_gethook(h->L) == host_hook)
+      lua_sethook(h->L, NULL, 0, 0); /* a one-shot of host_hook_soon */
     return;
   }
   h->steps += (uint64_t)lua_gethookcount(L);
@@ -104,20 +137,36 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
   }
   if (lua_gethookcount(L) != HOST_HOOK_COUNT)
     lua_sethook(L, host_hook, LUA_MASKCOUNT, HOST_HOOK_COUNT);
+  if (L != h->L && !h->interrupt && lua_gethookcount(h->L) != HOST_HOOK_COUNT)
+    lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOST_HOOK_COUNT);
 }
 
+/* Make host_hook run at the next instruction of the running thread and of
+** every thread resumed from the main one. Safe inside the allocator and
+** from another thread, like des_interrupt. */
+static void host_hook_soon(des_host *h) {
+  if (h->L == NULL || h->rt == NULL) /* still being made: no Lua runs */
+    return;
+  lua_sethook(host_running(h), host_hook, LUA_MASKCOUNT, 1);
+  lua_sethook(h->L, host_hook, LUA_MASKCOUNT, 1);
+}
+
+/* The budget's hook goes on the main thread and on the running one (when
+** called from a C function during a run); with the vendored Lua every
+** other thread takes it from its resumer when it runs next, tasks and
+** pooled threads included (tasks are resumed from the main thread). */
 void des_set_budget(des_host *h, uint64_t max_steps) {
   h->max_steps = max_steps;
   h->steps = 0;
   h->budget_hit = 0;
-  if (max_steps != 0)
+  if (max_steps != 0) {
     lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOST_HOOK_COUNT);
+    lua_sethook(host_running(h), host_hook, LUA_MASKCOUNT, HOST_HOOK_COUNT);
+  }
 }
 
 void des_interrupt(des_host *h) {
-  lua_State *co = h->rt->G->running;
-  if (co == NULL)
-    co = h->L;
+  lua_State *co = host_running(h);
   h->interrupt_co = co;
   h->interrupt = 1;
   if (h->rt->sim != NULL)

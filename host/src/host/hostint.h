@@ -37,7 +37,8 @@ struct des_host {
   void *allocud;
   size_t mem_used, mem_limit;
   size_t reserve; /* room over the limit for the error path, once hit */
-  int mem_hit;    /* refusals in a row; >= 2: a memory error was raised */
+  int mem_hit;    /* refusals in a row; >= 2: the reserve is open */
+  int mem_error;  /* a memory error was raised in this call */
   uint64_t max_steps, steps;
   int budget_hit;
   volatile sig_atomic_t interrupt;

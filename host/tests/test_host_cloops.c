@@ -1,0 +1,328 @@
+/*
+** test_host_cloops.c -- every limit holds inside the C loops of Lua's libraries
+** (issue 14, items 9 and 10), through deshost.h only:
+**   - the instruction budget stops each C-loop case (string.rep of "",
+**     backtracking patterns, table.move, sort through metamethods, ...),
+**     in a task, in a model's own coroutine, behind pcall, and when the
+**     budget is set after the tasks exist;
+**   - des_interrupt from another thread stops each case;
+**   - once a model caught a memory error, the cap holds again.
+** No timing assertion: a watchdog thread only ends a run that hangs.
+** The C-loop cases need the vendored Lua (LUA_DESHOST): with the system's
+** Lua they are skipped and only the memory test runs.
+*/
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lua.h>
+
+#include "deshost.h"
+
+#include "check.h"
+
+#define CHECK_RC(h, rc, want)                                                  \
+  do {                                                                         \
+    int rc_ = (rc);                                                            \
+    if (rc_ != (want)) {                                                       \
+      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d\n  %s\n",       \
+              __FILE__, __LINE__, #rc, rc_, des_strerror(rc_), (want),         \
+              des_last_error(h));                                              \
+      failures++;                                                              \
+    }                                                                          \
+  } while (0)
+
+#define CONTAINS(s, sub) (strstr((s), (sub)) != NULL)
+
+/* Ends the process if a run hangs (a failed test, not a timing check). */
+static void *watchdog(void *p) {
+  (void)p;
+  sleep(600);
+  fprintf(stderr, "test_host_cloops: a run did not end in 600 s\n");
+  _exit(2);
+}
+
+#ifdef LUA_DESHOST
+/* The C-loop cases: each runs no VM instruction while it loops, for far
+** longer than any test may take, unless a checkpoint stops it. */
+static const struct {
+  const char *name, *code;
+} cases[] = {
+    {"rep", "string.rep('', math.maxinteger)"},
+    {"rep_sep", "string.rep('', math.maxinteger, '')"},
+    {"find_backtrack", "string.find(('a'):rep(40), ('a*'):rep(40) .. 'b')"},
+    {"match_min", "string.match(('a'):rep(40), ('a-'):rep(40) .. 'b')"},
+    {"gmatch", "for _ in string.gmatch(('a'):rep(5000), ('a*'):rep(30) .. "
+               "'b') do end"},
+    {"gsub_backtrack", "string.gsub(('a'):rep(40), ('a*'):rep(40) .. 'b', "
+                       "'x')"},
+    {"gsub_repl", "string.gsub(('x'):rep(1 << 16), '', ('%0'):rep(1 << 15))"},
+    {"bracket_class",
+     "string.find(('a'):rep(1 << 14), '[' .. ('b'):rep(1 << 16) .. ']')"},
+    {"balance", "string.find(('('):rep(1 << 16), '%b()')"},
+    {"find_plain", "string.find(('a'):rep(1 << 20), ('a'):rep(1 << 19) .. "
+                   "'b', 1, true)"},
+    {"upper", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+              "for _ = 1, 100000 do s:upper() end"},
+    {"move", "table.move({}, 1, math.maxinteger >> 1, 2)"},
+    {"move_back", "local t = {} table.move(t, 1, math.maxinteger >> 1, 2, "
+                  "t)"},
+    {"concat", "table.concat(setmetatable({}, {__index = rawlen}), '', 1, "
+               "math.maxinteger)"},
+    {"insert", "table.insert(setmetatable({}, {__len = function() "
+               "return math.maxinteger - 1 end}), 1, 0)"},
+    {"remove", "table.remove(setmetatable({}, {__len = function() "
+               "return math.maxinteger end}), 1)"},
+    {"sort", "table.sort(setmetatable({}, {__len = function() "
+             "return (1 << 31) - 2 end, __index = rawlen, "
+             "__newindex = rawequal}))"},
+    {"utf8_len", "utf8.len(('a'):rep(1 << 12):rep(1 << 12))"},
+    {"packsize", "string.packsize(('b'):rep(1 << 12):rep(1 << 12))"},
+    {"vm_concat", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+                  "for _ = 1, 1000000 do local x = s .. 'b' end"},
+    {"sub", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+            "for _ = 1, 1000000 do s:sub(2) end"},
+    {"format_s", "local s = ('a'):rep(1 << 12):rep(1 << 12)\n"
+                 "for _ = 1, 1000000 do string.format('%s', s) end"},
+    {"full_gc", "local t = {} for i = 1, 200000 do t[i] = {} end\n"
+                "for _ = 1, 1000000 do collectgarbage() end"},
+    {"gc_step", "for _ = 1, 1000000 do collectgarbage('step', 1 << 30) end"},
+    {"finalizer", "setmetatable({}, {__gc = function() while true do end "
+                  "end}) collectgarbage() while true do end"},
+    {"finalizer_c", "setmetatable({}, {__gc = function() "
+                    "string.rep('', math.maxinteger) end}) collectgarbage() "
+                    "while true do end"},
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+static des_host *host_with(size_t mem_limit, uint64_t max_steps) {
+  des_config cfg;
+  des_host *h = NULL;
+  des_config_init(&cfg);
+  cfg.sandbox = 1;
+  cfg.mem_limit = mem_limit;
+  cfg.max_steps = max_steps;
+  CHECK(des_host_new(&h, &cfg) == DES_OK && h != NULL);
+  return h;
+}
+
+/* Load `code` as a task that first sleeps, in one of the ways a model can
+** reach a C loop: plainly, behind pcall (which must not swallow the
+** error), or in a coroutine of its own. */
+enum { PLAIN, PCALL, COROUTINE, NWAYS };
+static int load_case(des_host *h, const char *code, int way) {
+  static const char *const fmt[NWAYS] = {
+      "local des = require 'des'\ndes.sleep(1)\n%s\n",
+      "local des = require 'des'\ndes.sleep(1)\n"
+      "while true do pcall(function()\n%s\nend) end\n",
+      "local des = require 'des'\ndes.sleep(1)\n"
+      "coroutine.wrap(function()\n%s\nend)()\n"};
+  char buf[1024];
+  snprintf(buf, sizeof(buf), fmt[way], code);
+  return des_load_string(h, buf, "=case");
+}
+
+/* Each case, each way, ends with the budget error. */
+static void test_budget_cases(void) {
+  size_t i;
+  int way;
+  for (i = 0; i < NCASES; i++)
+    for (way = 0; way < NWAYS; way++) {
+      des_host *h = host_with(0, 1000000);
+      CHECK_RC(h, load_case(h, cases[i].code, way), DES_OK);
+      CHECK_RC(h, des_run(h), DES_EBUDGET);
+      if (!CONTAINS(des_last_error(h), "instruction budget of 1000000")) {
+        fprintf(stderr, "case %s, way %d: %s\n", cases[i].name, way,
+                des_last_error(h));
+        failures++;
+      }
+      CHECK(CONTAINS(des_last_error(h), "task 'main'"));
+      des_host_free(h);
+    }
+}
+
+/* des_set_budget after the tasks exist reaches them: tasks parked in
+** sleeps, one inside a coroutine of its own, all on old threads. */
+static void test_budget_after_tasks(void) {
+  size_t i;
+  for (i = 0; i < NCASES; i++) {
+    des_host *h = host_with(0, 0);
+    char buf[1024];
+    snprintf(buf, sizeof(buf),
+             "local des = require 'des'\n"
+             "des.spawn{name = 'other', function() des.sleep(5) end}\n"
+             "local co = coroutine.wrap(function()\n"
+             "  coroutine.yield()\n%s\nend)\n"
+             "co()\ndes.sleep(1)\nco()\n",
+             cases[i].code);
+    CHECK_RC(h, des_load_string(h, buf, "=late"), DES_OK);
+    CHECK_RC(h, des_run_until(h, 500000000), DES_OK); /* t = 0.5 */
+    des_set_budget(h, 1000000);
+    CHECK_RC(h, des_run(h), DES_EBUDGET);
+    if (!CONTAINS(des_last_error(h), "instruction budget")) {
+      fprintf(stderr, "late case %s: %s\n", cases[i].name, des_last_error(h));
+      failures++;
+    }
+    des_host_free(h);
+  }
+}
+
+typedef struct interrupter {
+  des_host *h;
+  pthread_t th;
+} interrupter;
+
+static void *interrupt_later(void *p) {
+  interrupter *it = p;
+  struct timespec ts = {0, 30 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  des_interrupt(it->h);
+  return NULL;
+}
+
+/* des_interrupt from another thread stops each case, each way. */
+static void test_interrupt_cases(void) {
+  size_t i;
+  int way;
+  for (i = 0; i < NCASES; i++)
+    for (way = 0; way < NWAYS; way++) {
+      interrupter it;
+      it.h = host_with(0, 0);
+      CHECK_RC(it.h, load_case(it.h, cases[i].code, way), DES_OK);
+      CHECK(pthread_create(&it.th, NULL, interrupt_later, &it) == 0);
+      CHECK_RC(it.h, des_run(it.h), DES_EINTERRUPT);
+      pthread_join(it.th, NULL);
+      if (!CONTAINS(des_last_error(it.h), "interrupted by the host")) {
+        fprintf(stderr, "interrupt case %s, way %d: %s\n", cases[i].name, way,
+                des_last_error(it.h));
+        failures++;
+      }
+      /* served: the host runs Lua again */
+      CHECK_RC(it.h, des_dostring(it.h, "x = 1", 0), DES_OK);
+      des_host_free(it.h);
+    }
+}
+#endif
+
+/* {==================================================================
+** Memory: the cap after a caught error (issue 14, item 10)
+** =================================================================== */
+
+typedef struct counting {
+  size_t used, peak;
+} counting;
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  counting *c = ud;
+  size_t old = ptr != NULL ? osize : 0;
+  void *p;
+  if (nsize == 0) {
+    free(ptr);
+    c->used -= old;
+    return NULL;
+  }
+  p = realloc(ptr, nsize);
+  if (p != NULL) {
+    c->used = c->used - old + nsize;
+    if (c->used > c->peak)
+      c->peak = c->used;
+  }
+  return p;
+}
+
+static counting mem;
+static size_t second_peak; /* the peak between mark() and record() */
+
+/* mark(): the model says "from here"; the peak starts again. */
+static int c_mark(lua_State *L) {
+  (void)L;
+  mem.peak = mem.used;
+  return 0;
+}
+
+/* record(): keep the peak since mark() (allocates nothing). */
+static int c_record(lua_State *L) {
+  (void)L;
+  second_peak = mem.peak;
+  return 0;
+}
+
+/* A model fills memory until it gets the error and catches it; then it
+** fills again. The second time, the host must stop it at the limit, not
+** at the limit plus the reserve the first error path used. The slack
+** allows the second error's own path (its message). Variants: what the
+** first fill took is dropped, or kept (then hardly anything fits); caught
+** in the task or in a coroutine of the model's; tables or strings; with a
+** budget (its count hook already set) or without. */
+static void test_cap_after_caught_error(void) {
+  static const struct {
+    const char *fill, *catch, *after;
+    int budget;
+  } v[] = {
+      {"t[#t + 1] = {}", "pcall(fill, keep)", "keep = nil collectgarbage()", 0},
+      {"t[#t + 1] = {}", "pcall(fill, keep)", "", 0},
+      {"t[#t + 1] = ('x'):rep(64) .. #t", "pcall(fill, keep)",
+       "keep = nil collectgarbage()", 1},
+      {"t[#t + 1] = {}", "coroutine.wrap(function() pcall(fill, keep) end)()",
+       "keep = nil collectgarbage()", 0},
+      {"t[#t + 1] = ('y'):rep(100) .. #t",
+       "coroutine.wrap(function() pcall(fill, keep) end)()", "", 1},
+  };
+  const size_t limit = 8u << 20, slack = 64u << 10;
+  size_t i;
+  for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    des_config cfg;
+    des_host *h = NULL;
+    char model[1024];
+    des_config_init(&cfg);
+    cfg.sandbox = 1;
+    cfg.mem_limit = limit;
+    cfg.max_steps = v[i].budget ? 100000000 : 0;
+    cfg.allocf = counting_alloc;
+    cfg.allocud = &mem;
+    memset(&mem, 0, sizeof(mem));
+    second_peak = (size_t)-1;
+    CHECK(des_host_new(&h, &cfg) == DES_OK);
+    CHECK_RC(h, des_register(h, "mark", c_mark), DES_OK);
+    CHECK_RC(h, des_register(h, "record", c_record), DES_OK);
+    snprintf(model, sizeof(model),
+             "local function fill(t) while true do %s end end\n"
+             "local function again() mark() fill({}) end\n"
+             "keep = {}\n%s\n%s\n"
+             "pcall(again)\n"
+             "record()\n",
+             v[i].fill, v[i].catch, v[i].after);
+    CHECK_RC(h, des_load_string(h, model, "=fill"), DES_OK);
+    CHECK_RC(h, des_run(h), DES_OK);
+    if (second_peak > limit + slack) {
+      fprintf(stderr, "fill %zu: peak %zu after a caught error, limit %zu\n", i,
+              second_peak, limit);
+      failures++;
+    }
+    CHECK(des_memory(h) <= limit);
+    des_host_free(h);
+  }
+}
+
+/* }================================================================== */
+
+int main(void) {
+  pthread_t dog;
+  pthread_create(&dog, NULL, watchdog, NULL);
+  pthread_detach(dog);
+#ifdef LUA_DESHOST
+  test_budget_cases();
+  test_budget_after_tasks();
+  test_interrupt_cases();
+#else
+  printf("test_host_cloops: the system's Lua has no C-loop checkpoints; "
+         "C-loop cases skipped\n");
+#endif
+  test_cap_after_caught_error();
+  if (failures == 0)
+    printf("test_host_cloops: all checks passed\n");
+  return failures != 0;
+}
