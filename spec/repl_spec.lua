@@ -3,23 +3,7 @@
 local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
 local SRC = os.getenv("DES_SOURCE_DIR") or "."
 
--- Run `deshost -i model` with the given input lines; returns the output.
-local function session(model_src, lines)
-  local model = os.tmpname()
-  local f = assert(io.open(model, "w"))
-  f:write(model_src)
-  f:close()
-  local input = os.tmpname()
-  f = assert(io.open(input, "w"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-  local p = assert(io.popen(string.format("%q -i %q < %q 2>&1", DESHOST, model, input)))
-  local out = p:read("a")
-  p:close()
-  os.remove(model)
-  os.remove(input)
-  return out
-end
+local session = require "repl_session"
 
 local TWO_TASKS = [[
 local des = require "des"

@@ -228,6 +228,13 @@ typedef int (*des_task_fn)(void *ctx, const des_task_info *task);
 ** must not run Lua, step or free it. */
 int des_tasks(des_host *h, des_task_fn fn, void *ctx);
 
+/* The coroutine of the live task at index idx of des_lua(h)'s stack (a
+** des.task value), for debuggers: lua_getstack / lua_getlocal on it read
+** the task where it is suspended, as the REPL's `frame`, `list` and locals
+** do. NULL when the value is not a task, or the task ended. Never resume
+** or close it: the task runtime alone does (models cannot reach it). */
+lua_State *des_task_thread(des_host *h, int idx);
+
 /* ---- C components ----------------------------------------------------- */
 
 /* Who sent an event with component:call from Lua, so that the component

@@ -9,7 +9,7 @@
 **   hrun.c     stepping and running, the clock, units, tracing, streams
 **   hcomp.c    C components: schedule, cancel, wake, trigger
 **   hsandbox.c the sandbox's libraries (the allow-list)
-**   htasks.c   des_tasks: the listing of live tasks
+**   htasks.c   des_tasks: the listing of live tasks; des_task_thread
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H

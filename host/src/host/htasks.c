@@ -94,3 +94,13 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   h->allocf(h->allocud, refs, n * sizeof(*refs), 0);
   return rc;
 }
+
+lua_State *des_task_thread(des_host *h, int idx) {
+  des_task *t;
+  if (h == NULL)
+    return NULL;
+  t = luaL_testudata(h->L, idx, DES_TASK_MT);
+  if (t == NULL || t->co == NULL || t->state > TASK_WAITING)
+    return NULL;
+  return t->co;
+}
