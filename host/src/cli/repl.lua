@@ -12,7 +12,7 @@ local _, des, frames = ...
 -- What the session uses of the standard library, taken before the model
 -- runs (a model may change its globals; the session should not follow).
 local G = _ENV
-local load, pcall, xpcall, select, setmetatable = load, pcall, xpcall, select, setmetatable
+local load, pcall, xpcall, setmetatable = load, pcall, xpcall, setmetatable
 local tostring, tonumber, type, pairs, ipairs, next = tostring, tonumber, type, pairs, ipairs, next
 local string, table, math, debug = string, table, math, debug
 
@@ -156,7 +156,7 @@ end
 
 -- Evaluate a condition in the selected frame's environment: its truth,
 -- and the error message if it raised.
-function Session:eval_condition(bp)
+function Session.eval_condition(_, bp)
   local ok, v = pcall(bp.fn)
   if not ok then return false, tostring(v) end
   return v and true or false

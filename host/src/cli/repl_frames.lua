@@ -132,8 +132,9 @@ end
 
 -- The source lines of frame fr, or nil and why not.
 function frames.source(dbg, fr)
-  local src, text, err = fr.source, nil, nil
+  local src, text = fr.source, nil
   if src:sub(1, 1) == "@" then
+    local err
     text, err = dbg.source_text(src:sub(2))
     if not text then return nil, err end
   elseif src:sub(1, 1) == "=" then
