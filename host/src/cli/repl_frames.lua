@@ -132,15 +132,13 @@ end
 
 -- The source lines of frame fr, or nil and why not.
 function frames.source(dbg, fr)
-  local src, text = fr.source, nil
+  local src, text = fr.source, fr.source
   if src:sub(1, 1) == "@" then
     local err
     text, err = dbg.source_text(src:sub(2))
     if not text then return nil, err end
   elseif src:sub(1, 1) == "=" then
     return nil, "the source of " .. src:sub(2) .. " is not kept"
-  else
-    text = src
   end
   local lines = {}
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
