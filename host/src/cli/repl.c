@@ -9,7 +9,10 @@
 ** session can be scripted through a pipe. Ctrl-C during a run asks the
 ** simulation to stop after the current event and returns to the prompt; a
 ** second Ctrl-C before it does interrupts the running Lua code (a model
-** stuck in a loop). A client of deshost.h only.
+** stuck in a loop). Ctrl-C at the prompt cancels the line being typed;
+** only end of input or `quit` leave. It also gives the session a view of
+** suspended tasks (des_task_thread) for frames and locals. A client of
+** deshost.h only.
 */
 #include "repl.h"
 
@@ -345,6 +348,20 @@ static int repl_open(lua_State *L) {
   return 2;
 }
 
+/* Ctrl-C at the prompt cancels the line being typed, and a Lua chunk
+** still awaiting lines, as gdb, pdb and python do: only end of input or
+** `quit` leave. Resets the prompt. */
+static void repl_cancel_line(lua_State *L, int session, int tty, char *prompt,
+                             size_t size) {
+  if (!tty)
+    clearerr(stdin); /* the read was interrupted, not at its end */
+  fputs(tty ? "^C\n" : "", stdout);
+  fflush(stdout);
+  lua_pushnil(L);
+  lua_setfield(L, session, "pending");
+  snprintf(prompt, size, "(des) ");
+}
+
 int repl_run(des_host *h, const char *model) {
   lua_State *L = des_lua(h);
   int tty = isatty(0) && isatty(1), session, top = lua_gettop(L);
@@ -374,8 +391,14 @@ int repl_run(des_host *h, const char *model) {
       read_history(hist);
   }
   for (;;) {
-    char *line = repl_read(tty, prompt);
+    char *line;
     int rc;
+    repl_sigint = 0;
+    line = repl_read(tty, prompt);
+    if (line == NULL && repl_sigint) { /* Ctrl-C at the prompt */
+      repl_cancel_line(L, session, tty, prompt, sizeof(prompt));
+      continue;
+    }
     if (line == NULL)
       break;
     if (tty && line[0] != '\0')
