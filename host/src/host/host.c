@@ -259,7 +259,7 @@ static int host_load(lua_State *L) {
     a->status =
         luaL_loadbufferx(L, a->code, strlen(a->code), a->chunkname, mode);
   if (a->status != LUA_OK)
-    return lua_error(L);
+    return 1; /* the message alone: a traceback would show only "[C]: in ?" */
   luaL_checkstack(L, a->argc + 2, "too many model arguments");
   lua_pushliteral(L, "main");
   for (i = 0; i < a->argc; i++)
@@ -279,11 +279,15 @@ static int host_load_common(des_host *h, load_args *a) {
   lua_pushcfunction(h->L, host_load);
   lua_pushlightuserdata(h->L, h);
   lua_pushlightuserdata(h->L, a);
-  rc = host_pcall(h, 2, 0);
-  if (rc == DES_EMODEL && a->status == LUA_ERRFILE)
-    rc = DES_EFILE;
-  else if (rc == DES_EMODEL && a->status == LUA_ERRSYNTAX)
-    rc = DES_ESYNTAX;
+  rc = host_pcall(h, 2, 1);
+  if (rc == DES_OK && a->status != LUA_OK) { /* did not load: its message */
+    rc = host_lua_fail(h, a->status);
+    if (a->status == LUA_ERRFILE)
+      rc = DES_EFILE;
+    else if (a->status == LUA_ERRSYNTAX)
+      rc = DES_ESYNTAX;
+  } else if (rc == DES_OK)
+    lua_pop(h->L, 1);
   host_leave(h);
   return rc;
 }
