@@ -59,6 +59,22 @@ static inline void *host_realloc(des_host *h, void *p, size_t osize,
   return f(ud, p, osize, nsize);
 }
 
+/* The checks at the API boundary (deshost.h, "Arguments"): a NULL host
+** makes a call that returns a status return DES_EINVAL, and one that
+** returns a value return its zero; no message can be kept without h. */
+#define HOST_CHECK(h)                                                          \
+  do {                                                                         \
+    if ((h) == NULL)                                                           \
+      return DES_EINVAL;                                                       \
+  } while (0)
+
+/* The most recent call's status is the one des_last_error tells (SQLite's
+** rule): every call that returns a status starts with no message. */
+static inline void host_clear_error(des_host *h) {
+  if (h->err != NULL)
+    h->err[0] = '\0';
+}
+
 /* hcodes.c: errors, protected calls and the code mapping */
 int host_code_sim(int rc);
 int host_code_dtime(int rc);
