@@ -375,6 +375,27 @@ end
 local REPORT_ORDER = { "kind", "count", "mean", "sd", "variance", "min", "max", "value",
                        "duration" }
 
+-- A value of a report on one line: a table as {k=v, ...} (sorted, nested
+-- tables as {...}, at most 8 entries).
+local function inline(v)
+  if type(v) ~= "table" then
+    return math.type(v) == "float" and string.format("%.6g", v) or tostring(v)
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    if type(a) == type(b) and type(a) ~= "table" and type(a) ~= "userdata" then return a < b end
+    return type(a) < type(b)
+  end)
+  local parts = {}
+  for i, k in ipairs(keys) do
+    if i > 8 then parts[#parts + 1] = "..."; break end
+    local x = v[k]
+    parts[#parts + 1] = string.format("[%s]=%s", inline(k), type(x) == "table" and "{...}" or inline(x))
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
 -- One statistics report (monitor:report()) as "name: kind, count=..".
 local function format_report(r)
   local parts, seen = {}, { name = true }
@@ -390,7 +411,7 @@ local function format_report(r)
   local rest = {}
   for k, v in pairs(r) do
     if not seen[k] and type(k) == "string" then
-      rest[#rest + 1] = type(v) == "table" and (k .. "={...}") or (k .. "=" .. tostring(v))
+      rest[#rest + 1] = k .. "=" .. inline(v)
     end
   end
   table.sort(rest)
