@@ -391,7 +391,8 @@ local function inline(v)
   for i, k in ipairs(keys) do
     if i > 8 then parts[#parts + 1] = "..."; break end
     local x = v[k]
-    parts[#parts + 1] = string.format("[%s]=%s", inline(k), type(x) == "table" and "{...}" or inline(x))
+    parts[#parts + 1] = string.format("[%s]=%s", inline(k),
+                                      type(x) == "table" and "{...}" or inline(x))
   end
   return "{" .. table.concat(parts, ", ") .. "}"
 end
