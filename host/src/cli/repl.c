@@ -236,14 +236,16 @@ static void repl_load(lua_State *L, const char *name, int nargs) {
   lua_call(L, nargs + 2, 1);
 }
 
-/* Push the session module (repl.lua, given repl_frames.lua), loading it
+/* Push the session module (repl.lua, given repl_frames.lua and
+** repl_show.lua), loading it
 ** the first time; kept in the registry, never in package.loaded. */
 static void repl_push_module(lua_State *L) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY) == LUA_TTABLE)
     return;
   lua_pop(L, 1);
   repl_load(L, "repl_frames", 0);
-  repl_load(L, "repl", 1);
+  repl_load(L, "repl_show", 0);
+  repl_load(L, "repl", 2);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY);
 }

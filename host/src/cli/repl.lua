@@ -8,7 +8,7 @@
 -- same session can be driven by a script through a pipe. A session is
 --   local s = repl.new(sim, { write = io.write, interrupted = fn })
 --   local prompt = s:feed(line)   -- nil once the user quits
-local _, des, frames = ...
+local _, des, frames, show = ...
 -- What the session uses of the standard library, taken before the model
 -- runs (a model may change its globals; the session should not follow).
 local G = _ENV
@@ -362,108 +362,13 @@ commands.bt = function(self, arg)
   self:say(t:traceback(tostring(t)) or (tostring(t) .. " is not suspended"))
 end
 
--- Print a value, one level of fields deep for tables.
-local function show_fields(self, name, v)
-  self:say(name .. " = " .. tostring(v))
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do self:say(string.format("  %s = %s", tostring(k), tostring(v[k]))) end
-end
-
--- The fields of a statistics report in reading order, then the rest.
-local REPORT_ORDER = { "kind", "count", "mean", "sd", "variance", "min", "max", "value",
-                       "duration" }
-
--- A value of a report on one line: a table as {k=v, ...} (sorted, nested
--- tables as {...}, at most 8 entries).
-local function inline(v)
-  if type(v) ~= "table" then
-    return math.type(v) == "float" and string.format("%.6g", v) or tostring(v)
-  end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    if type(a) == type(b) and type(a) ~= "table" and type(a) ~= "userdata" then return a < b end
-    return type(a) < type(b)
-  end)
-  local parts = {}
-  for i, k in ipairs(keys) do
-    if i > 8 then parts[#parts + 1] = "..."; break end
-    local x = v[k]
-    parts[#parts + 1] = string.format("[%s]=%s", inline(k),
-                                      type(x) == "table" and "{...}" or inline(x))
-  end
-  return "{" .. table.concat(parts, ", ") .. "}"
-end
-
--- One statistics report (monitor:report()) as "name: kind, count=..".
-local function format_report(r)
-  local parts, seen = {}, { name = true }
-  for _, k in ipairs(REPORT_ORDER) do
-    seen[k] = true
-    local v = r[k]
-    if v ~= nil then
-      parts[#parts + 1] = k == "kind" and tostring(v)
-                          or string.format("%s=%s", k, math.type(v) == "float"
-                                           and string.format("%.6g", v) or tostring(v))
-    end
-  end
-  local rest = {}
-  for k, v in pairs(r) do
-    if not seen[k] and type(k) == "string" then
-      rest[#rest + 1] = k .. "=" .. inline(v)
-    end
-  end
-  table.sort(rest)
-  table.move(rest, 1, #rest, #parts + 1, parts)
-  return table.concat(parts, ", ")
-end
-
--- A field of a value, or nil when reading it raises (userdata without it).
-local function field(v, k)
-  local ok, f = pcall(function() return v[k] end)
-  return ok and f or nil
-end
-
--- Print a value: a monitor its report, a resource, store or container its
--- state and the report of each of its statistics, a table its fields.
-local function show_value(self, name, v)
-  local t = type(v)
-  if t ~= "table" and t ~= "userdata" then return self:say(name .. " = " .. tostring(v)) end
-  local report, stats = field(v, "report"), field(v, "stats")
-  if type(report) == "function" then
-    local ok, r = pcall(report, v)
-    if ok and type(r) == "table" then
-      return self:say(string.format("%s = %s '%s': %s", name, r.kind or "monitor",
-                                    tostring(r.name), format_report(r)))
-    end
-  end
-  if type(stats) == "table" then
-    self:say(name .. " = " .. tostring(v))
-    local keys = {}
-    for k in pairs(stats) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do
-      local f = field(stats[k], "report")
-      local ok, r = pcall(f, stats[k])
-      if ok and type(r) == "table" then
-        self:say(string.format("  %s (%s): %s", tostring(k), tostring(r.name), format_report(r)))
-      end
-    end
-    return
-  end
-  if t == "table" then return show_fields(self, name, v) end
-  self:say(name .. " = " .. tostring(v))
-end
-
 commands.show = function(self, arg)
   if arg == "" then return self:say("show: expected a name") end
   local f = load("return " .. arg, "=show", "t", self.env)
   if not f then return self:say("show: not an expression: " .. arg) end
   local ok, v = pcall(f)
   if not ok then return self:say("show: " .. tostring(v)) end
-  show_value(self, arg, v)
+  show.value(function(line) self:say(line) end, arg, v)
 end
 
 commands.frame = function(self, arg)
