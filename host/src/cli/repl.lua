@@ -22,6 +22,18 @@ Session.__index = Session
 
 local PROMPT, MORE = "(des) ", "...> "
 
+-- The text of an error value: its __tostring, protected (it may raise,
+-- yield or return a non-string), else what kind of value it is.
+local error_text
+do
+  local pcall, tostring, type = pcall, tostring, type -- not the model's
+  function error_text(v)
+    local ok, s = pcall(tostring, v)
+    if ok and type(s) == "string" then return s end
+    return "(error object is a " .. type(v) .. " value; its __tostring failed)"
+  end
+end
+
 -- One line of help per command, in the order `help` lists them.
 local HELP = {
   { "step [n]", "s", "handle the next n events (default 1), printing each" },
@@ -102,7 +114,7 @@ function Session:with_trace(force, fn)
   end
   local ok, err = pcall(fn)
   self.sim:trace(false)
-  if not ok then self:say("error: " .. tostring(err)) end
+  if not ok then self:say("error: " .. error_text(err)) end
   return ok
 end
 
@@ -158,7 +170,7 @@ end
 -- and the error message if it raised.
 function Session.eval_condition(_, bp)
   local ok, v = pcall(bp.fn)
-  if not ok then return false, tostring(v) end
+  if not ok then return false, error_text(v) end
   return v and true or false
 end
 
@@ -367,7 +379,7 @@ commands.show = function(self, arg)
   local f = load("return " .. arg, "=show", "t", self.env)
   if not f then return self:say("show: not an expression: " .. arg) end
   local ok, v = pcall(f)
-  if not ok then return self:say("show: " .. tostring(v)) end
+  if not ok then return self:say("show: " .. error_text(v)) end
   show.value(function(line) self:say(line) end, arg, v)
 end
 
@@ -534,8 +546,8 @@ end
 
 -- Drop the frames of the REPL itself from a traceback.
 local function chunk_traceback(msg)
-  if not debug then return tostring(msg) end -- the sandbox has none
-  local tb = debug.traceback(msg, 2)
+  if not debug then return error_text(msg) end -- the sandbox has none
+  local tb = debug.traceback(error_text(msg), 2)
   return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
 end
 
@@ -572,7 +584,7 @@ function Session:feed(line)
   local cmd = commands[aliases[word] or word]
   if cmd then
     local ok, err = pcall(cmd, self, rest)
-    if not ok then self:say("error: " .. tostring(err)) end
+    if not ok then self:say("error: " .. error_text(err)) end
     return PROMPT
   end
   if not self:eval(line) then
