@@ -25,8 +25,7 @@ local PROMPT, MORE = "(des) ", "...> "
 -- The text of an error value: its __tostring, protected (it may raise,
 -- yield or return a non-string), else what kind of value it is.
 local error_text
-do
-  local pcall, tostring, type = pcall, tostring, type -- not the model's
+do -- (pcall, tostring, type: the locals above, not the model's)
   function error_text(v)
     local ok, s = pcall(tostring, v)
     if ok and type(s) == "string" then return s end
