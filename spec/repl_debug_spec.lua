@@ -96,6 +96,35 @@ for _, flags in ipairs{ "", "--sandbox" } do
   end)
 end
 
+describe("deshost --sandbox -i: a hostile model", function()
+  it("cannot break the session by changing the libraries it shares", function()
+    local out = session([[
+local des = require "des"
+local bad = setmetatable({}, { __tostring = function() error("no text for you") end,
+                               __index = function() error("gotcha") end })
+local function deep(depth) if depth == 0 then des.sleep(1) else deep(depth - 1) end end
+des.spawn{name = "deep", deep, 30}
+string.format, string.match, string.sub, string.gsub, string.find = nil, nil, nil, nil, nil
+table.concat, table.pack, table.unpack, math.floor = nil, nil, nil, nil
+ipairs, pcall, xpcall, tostring, setmetatable, load, next = nil, nil, nil, nil, nil, nil, nil
+des.sleep(1)
+]], { "step 2", "frame", "bad", "show bad", "bad.x", "show {bad}", "frame deep", "up",
+      "depth", "list", "break if bad.x", "finish", "time", "step 3", "tasks" }, "--sandbox")
+    assert.truthy(out:find("task 'main' (#1), frame 0 of 1: ", 1, true), out)
+    assert.truthy(out:find("\n(a table value whose __tostring failed)\n", 1, true), out)
+    assert.truthy(out:find("bad = (a table value whose __tostring failed)\n", 1, true), out)
+    assert.truthy(out:find(":3: gotcha", 1, true), out)
+    assert.truthy(out:find("  1 = (a table value whose __tostring failed)\n", 1, true), out)
+    assert.truthy(out:find("task 'deep' (#2), frame 1 of 31: ", 1, true), out)
+    assert.truthy(out:find("\n1\n", 1, true), out) -- depth, one call up
+    assert.truthy(out:find("   4 -> local function deep(depth)", 1, true), out)
+    assert.truthy(out:find("break if: the condition raises an error now", 1, true), out)
+    assert.truthy(out:find("task 'deep' (#2) ended (done) at t=1", 1, true), out)
+    assert.truthy(out:find("no more events; t=1\n", 1, true), out)
+    assert.falsy(out:find("deshost:", 1, true), out) -- the session never failed itself
+  end)
+end)
+
 describe("deshost -i: the truth after runs and breakpoints", function()
   local FAILING = [[
 local des = require "des"

@@ -236,16 +236,21 @@ static void repl_load(lua_State *L, const char *name, int nargs) {
   lua_call(L, nargs + 2, 1);
 }
 
-/* Push the session module (repl.lua, given repl_frames.lua and
-** repl_show.lua), loading it
+/* Push the session module (repl.lua, given repl_frames.lua, repl_show.lua
+** and repl_std.lua's copies of the standard library), loading it
 ** the first time; kept in the registry, never in package.loaded. */
 static void repl_push_module(lua_State *L) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY) == LUA_TTABLE)
     return;
   lua_pop(L, 1);
-  repl_load(L, "repl_frames", 0);
-  repl_load(L, "repl_show", 0);
-  repl_load(L, "repl", 2);
+  repl_load(L, "repl_std", 0); /* std: first, before the model runs */
+  lua_pushvalue(L, -1);
+  repl_load(L, "repl_frames", 1); /* std frames */
+  lua_pushvalue(L, -2);
+  repl_load(L, "repl_show", 1); /* std frames show */
+  lua_pushvalue(L, -3);
+  repl_load(L, "repl", 3); /* std repl */
+  lua_remove(L, -2);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, REPL_MODULE_KEY);
 }

@@ -8,13 +8,15 @@
 -- same session can be driven by a script through a pipe. A session is
 --   local s = repl.new(sim, { write = io.write, interrupted = fn })
 --   local prompt = s:feed(line)   -- nil once the user quits
-local _, des, frames, show = ...
--- What the session uses of the standard library, taken before the model
--- runs (a model may change its globals; the session should not follow).
-local G = _ENV
-local load, pcall, xpcall, setmetatable = load, pcall, xpcall, setmetatable
-local tostring, tonumber, type, pairs, ipairs, next = tostring, tonumber, type, pairs, ipairs, next
-local string, table, math, debug = string, table, math, debug
+local _, des, frames, show, std = ...
+-- What the session uses of the standard library: repl_std.lua's copies,
+-- taken before the model ran (a model may change its globals and the
+-- string table it shares; the session should not follow).
+local G = std.globals
+local load, pcall, xpcall, setmetatable = std.load, std.pcall, std.xpcall, std.setmetatable
+local tostring, tonumber, type, ipairs, next = std.tostring, std.tonumber, std.type, std.ipairs,
+                                               std.next
+local string, table, math = std.string, std.table, std.math
 
 local repl = {}
 local Session = {}
@@ -82,7 +84,7 @@ end
 -- print-like output through the session's writer.
 function Session:say(...)
   local parts = table.pack(...)
-  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  for i = 1, parts.n do parts[i] = std.text(parts[i]) end
   self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
 end
 
@@ -95,7 +97,7 @@ end
 -- Describe one queued event from sim:events().
 local function describe_event(ev)
   if ev.task ~= nil and ev.kind ~= "timeout" then
-    return string.format("%s %s", ev.kind, tostring(ev.task):gsub(": %a+$", ""))
+    return string.format("%s %s", ev.kind, (string.gsub(tostring(ev.task), ": %a+$", "")))
   elseif ev.component ~= nil then
     local who = type(ev.component) == "string" and ("'" .. ev.component .. "'")
                 or tostring(ev.component)
@@ -452,7 +454,7 @@ commands.finish = function(self)
 end
 
 commands["break"] = function(self, arg)
-  local kind, rest = arg:match("^(%a+)%s*(.*)$")
+  local kind, rest = string.match(arg, "^(%a+)%s*(.*)$")
   local bp = { id = self.nbreaks + 1, text = arg }
   if kind == "at" and tonumber(rest) then
     bp.kind, bp.time = "at", tonumber(rest)
@@ -525,8 +527,8 @@ local aliases = {
 -- The command names and aliases, for completion.
 function repl.command_names()
   local names = {}
-  for k in pairs(commands) do names[#names + 1] = k end
-  for k in pairs(aliases) do names[#names + 1] = k end
+  for k in next, commands do names[#names + 1] = k end
+  for k in next, aliases do names[#names + 1] = k end
   names[#names + 1] = "quit"
   table.sort(names)
   return names
@@ -535,7 +537,7 @@ end
 -- Completion candidates: the commands, then the global names (sorted).
 function repl.completions()
   local list, globals = repl.command_names(), {}
-  for k in pairs(G) do
+  for k in next, G do
     if type(k) == "string" then globals[#globals + 1] = k end
   end
   table.sort(globals)
@@ -545,9 +547,9 @@ end
 
 -- Drop the frames of the REPL itself from a traceback.
 local function chunk_traceback(msg)
-  if not debug then return error_text(msg) end -- the sandbox has none
-  local tb = debug.traceback(error_text(msg), 2)
-  return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
+  if not std.traceback then return error_text(msg) end -- the sandbox has no debug
+  local tb = std.traceback(error_text(msg), 2)
+  return (string.gsub(tb, "\n%s*%[C%]: in function 'xpcall'.*$", ""))
 end
 
 -- Run a Lua chunk typed at the prompt, printing its results like lua.c.
@@ -556,7 +558,7 @@ function Session:eval(src)
   local f, err = load("return " .. src, "=stdin", "t", self.env)
   if not f then f, err = load(src, "=stdin", "t", self.env) end
   if not f then
-    if err:find("<eof>", 1, true) then return false end
+    if string.find(err, "<eof>", 1, true) then return false end
     self:say(err)
     return true
   end
@@ -577,7 +579,7 @@ function Session:feed(line)
     self.pending = src
     return MORE
   end
-  local word, rest = line:match("^%s*(%S+)%s*(.-)%s*$")
+  local word, rest = string.match(line, "^%s*(%S+)%s*(.-)%s*$")
   if word == nil then return PROMPT end
   if word == "quit" or word == "q" or word == "exit" then return nil end
   local cmd = commands[aliases[word] or word]

@@ -6,7 +6,11 @@
 -- `dbg` is the table of C functions repl.c gives the session (frames,
 -- getlocal, setlocal, func, getupvalue, setupvalue, source_text): the only
 -- way to a task's coroutine, which models cannot reach.
-local _, des = ...
+local _, des, std = ...
+-- repl_std.lua's copies of the standard functions (not the model's)
+local pcall, ipairs, select, setmetatable, tostring, type = std.pcall, std.ipairs, std.select,
+  std.setmetatable, std.tostring, std.type
+local string = std.string
 
 local frames = {}
 
@@ -14,7 +18,7 @@ local frames = {}
 local function is_model_frame(fr)
   if fr.what == "C" then return false end
   local src = fr.source
-  return src:sub(1, 5) ~= "@des/" and src:sub(1, 14) ~= "@host/src/cli/"
+  return string.sub(src, 1, 5) ~= "@des/" and string.sub(src, 1, 14) ~= "@host/src/cli/"
 end
 
 -- Whether task t is alive (has a stack to look at).
@@ -25,7 +29,7 @@ end
 
 -- "task 'main' (#1)" for task t.
 function frames.label(t)
-  return (tostring(t):gsub(": %a+$", ""))
+  return (string.gsub(tostring(t), ": %a+$", ""))
 end
 
 -- The model's frames of task t where it is suspended, innermost first
@@ -133,15 +137,15 @@ end
 -- The source lines of frame fr, or nil and why not.
 function frames.source(dbg, fr)
   local src, text = fr.source, fr.source
-  if src:sub(1, 1) == "@" then
+  if string.sub(src, 1, 1) == "@" then
     local err
-    text, err = dbg.source_text(src:sub(2))
+    text, err = dbg.source_text(string.sub(src, 2))
     if not text then return nil, err end
-  elseif src:sub(1, 1) == "=" then
-    return nil, "the source of " .. src:sub(2) .. " is not kept"
+  elseif string.sub(src, 1, 1) == "=" then
+    return nil, "the source of " .. string.sub(src, 2) .. " is not kept"
   end
   local lines = {}
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  for line in string.gmatch(text .. "\n", "([^\n]*)\n") do lines[#lines + 1] = line end
   return lines
 end
 

@@ -2,8 +2,12 @@
 -- value: a monitor its report, a resource, store or container its state
 -- and the report of each of its statistics, a table its fields. Part of
 -- the CLI only, like repl.lua.
-local string, table, math = string, table, math
-local pcall, pairs, ipairs, tostring, type = pcall, pairs, ipairs, tostring, type
+local _, _, std = ...
+-- repl_std.lua's copies of the standard functions (not the model's); the
+-- model's tables are walked with next, so that no __pairs of theirs runs
+local string, table, math = std.string, std.table, std.math
+local pcall, next, ipairs, type = std.pcall, std.next, std.ipairs, std.type
+local tostring = std.text -- the model's values: protected
 
 local show = {}
 
@@ -11,7 +15,7 @@ local show = {}
 local function show_fields(say, name, v)
   say(name .. " = " .. tostring(v))
   local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
+  for k in next, v do keys[#keys + 1] = k end
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
   for _, k in ipairs(keys) do say(string.format("  %s = %s", tostring(k), tostring(v[k]))) end
 end
@@ -27,7 +31,7 @@ local function inline(v)
     return math.type(v) == "float" and string.format("%.6g", v) or tostring(v)
   end
   local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
+  for k in next, v do keys[#keys + 1] = k end
   table.sort(keys, function(a, b)
     if type(a) == type(b) and type(a) ~= "table" and type(a) ~= "userdata" then return a < b end
     return type(a) < type(b)
@@ -55,7 +59,7 @@ local function format_report(r)
     end
   end
   local rest = {}
-  for k, v in pairs(r) do
+  for k, v in next, r do
     if not seen[k] and type(k) == "string" then
       rest[#rest + 1] = k .. "=" .. inline(v)
     end
@@ -88,7 +92,7 @@ function show.value(say, name, v)
   if type(stats) == "table" then
     say(name .. " = " .. tostring(v))
     local keys = {}
-    for k in pairs(stats) do keys[#keys + 1] = k end
+    for k in next, stats do keys[#keys + 1] = k end
     table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
     for _, k in ipairs(keys) do
       local f = field(stats[k], "report")
