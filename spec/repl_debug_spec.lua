@@ -68,6 +68,26 @@ for _, flags in ipairs{ "", "--sandbox" } do
       assert.truthy(out:find("down: this is the innermost frame", 1, true), out)
     end)
 
+    it("skips the des library's frames: a task waiting in store:get is at its own line", function()
+      local out = session([[
+local des = require "des"
+local st = des.store(2)
+des.spawn{name = "getter", function()
+  local item = st:get()
+  GOT = item
+end}
+des.sleep(1)
+st:put(42)
+des.sleep(1)
+]], { "step 2", "frame getter", "up", "list", "finish", "GOT" }, flags)
+      assert.truthy(out:find("task 'getter' (#2), frame 0 of 1: ", 1, true), out)
+      assert.truthy(out:find(":4 in function <", 1, true), out)
+      assert.truthy(out:find("up: this is the outermost frame", 1, true), out)
+      assert.truthy(out:find("   4 ->   local item = st:get()", 1, true), out)
+      assert.falsy(out:find("store.lua", 1, true), out)
+      assert.truthy(out:find("task 'getter' (#2) ended (done) at t=1\n42\n", 1, true), out)
+    end)
+
     it("refuses frames of tasks that do not live, and falls back to main", function()
       local out = session(MODEL, { "frame nobody", "step 3", "frame cust", "until 3",
                                    "frame", "limit" }, flags)

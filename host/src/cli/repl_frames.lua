@@ -14,11 +14,12 @@ local string = std.string
 
 local frames = {}
 
--- Frames of the des library and of the REPL itself are not the model's.
+-- Frames of the des library (its chunks are "@lua/des/*.lua", see
+-- cmake/embed_lua.cmake) and of the REPL itself are not the model's.
 local function is_model_frame(fr)
   if fr.what == "C" then return false end
   local src = fr.source
-  return string.sub(src, 1, 5) ~= "@des/" and string.sub(src, 1, 14) ~= "@host/src/cli/"
+  return string.sub(src, 1, 9) ~= "@lua/des/" and string.sub(src, 1, 14) ~= "@host/src/cli/"
 end
 
 -- Whether task t is alive (has a stack to look at).
