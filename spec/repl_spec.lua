@@ -3,23 +3,7 @@
 local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
 local SRC = os.getenv("DES_SOURCE_DIR") or "."
 
--- Run `deshost -i model` with the given input lines; returns the output.
-local function session(model_src, lines)
-  local model = os.tmpname()
-  local f = assert(io.open(model, "w"))
-  f:write(model_src)
-  f:close()
-  local input = os.tmpname()
-  f = assert(io.open(input, "w"))
-  f:write(table.concat(lines, "\n"), "\n")
-  f:close()
-  local p = assert(io.popen(string.format("%q -i %q < %q 2>&1", DESHOST, model, input)))
-  local out = p:read("a")
-  p:close()
-  os.remove(model)
-  os.remove(input)
-  return out
-end
+local session = require "repl_session"
 
 local TWO_TASKS = [[
 local des = require "des"
@@ -128,6 +112,88 @@ wait $pid
     assert.truthy(out:find("stuck.lua:3", 1, true), out)
     assert.truthy(out:find("t=1\n", 1, true), out) -- the session lives on
     assert.truthy(out:find("42", 1, true), out)
+  end)
+
+  it("Ctrl-C at the prompt of a pipe does not end the session", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    local f = assert(io.open(dir .. "/m.lua", "w"))
+    f:write('local des = require "des"\ndes.sleep(1)\n')
+    f:close()
+    local script = ([[
+cd %q
+(sleep 1; printf 'return 6 * 7\nquit\n') | %q -i m.lua >out 2>&1 &
+pid=$!
+sleep 0.4; kill -INT $pid
+wait $pid
+echo "status $?" >>out
+]]):format(dir, DESHOST)
+    assert.is_true(os.execute(script))
+    f = assert(io.open(dir .. "/out"))
+    local out = f:read("a")
+    f:close()
+    os.execute("rm -rf " .. dir)
+    assert.are.equal("42\nstatus 0\n", out)
+  end)
+
+  it("under a terminal, Ctrl-C cancels the typed line and keeps history", function()
+    if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
+      pending("tmux is not installed")
+      return
+    end
+    local hist = os.tmpname()
+    os.remove(hist)
+    local model = SRC .. "/scripts/models/clock.lua"
+    local name = "deshost_repl_c_" .. tostring(os.time()) .. tostring(math.random(1e6))
+    local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
+    assert.is_true(tmux(string.format(
+      "new-session -d -s %s -x 120 -y 30 'DESHOST_HISTORY=%s %s -i %s; echo EXITED $?; sleep 9'",
+      name, hist, DESHOST, model)))
+    local function screen()
+      local p = io.popen("tmux capture-pane -p -t " .. name)
+      local s = p:read("a")
+      p:close()
+      return s
+    end
+    local function wait_for(text)
+      for _ = 1, 50 do
+        if screen():find(text, 1, true) then return true end
+        os.execute("sleep 0.1")
+      end
+      return false
+    end
+    local ok = wait_for("(des)")
+    tmux("send-keys -t " .. name .. " 'x = {1,' Enter")
+    ok = ok and wait_for("...>")
+    tmux("send-keys -t " .. name .. " 'abc' C-c") -- drops the line and the open chunk
+    ok = ok and wait_for("^C")
+    tmux("send-keys -t " .. name .. " C-c") -- on an empty line: nothing happens
+    tmux("send-keys -t " .. name .. " 'return 6 * 7' Enter")
+    ok = ok and wait_for("42")
+    tmux("send-keys -t " .. name .. " 'quit' Enter")
+    ok = ok and wait_for("EXITED 0")
+    local shown = screen()
+    tmux("kill-session -t " .. name)
+    local f = io.open(hist)
+    local saved = f and f:read("a") or ""
+    if f then f:close() end
+    os.remove(hist)
+    assert.is_true(ok, shown)
+    assert.falsy(shown:find("abc", 1, true) and shown:find("error", 1, true), shown)
+    assert.truthy(saved:find("return\\0406\\040*\\0407", 1, true), saved)
+  end)
+
+  it("documents the history file in --help", function()
+    local p = io.popen(string.format("%q --help", DESHOST))
+    local help = p:read("a")
+    p:close()
+    assert.truthy(help:find("~/.deshost_history", 1, true), help)
+    assert.truthy(help:find("DESHOST_HISTORY", 1, true), help)
+    local f = assert(io.open(SRC .. "/docs/lua-api.md"))
+    local doc = f:read("a")
+    f:close()
+    assert.truthy(doc:find("DESHOST_HISTORY", 1, true))
   end)
 
   it("works under a real terminal (tmux)", function()

@@ -16,9 +16,21 @@
 ** Conventions (as libuv's): every function that can fail returns an int,
 ** DES_OK (0) or a positive status (DES_EMPTY, DES_STOPPED) when all went
 ** well, a negative DES_E* code when not; des_strerror names a code and
-** des_last_error(h) gives the whole message of the last failure (what went
-** wrong, the task and simulated time, a Lua traceback where there is one).
-** A failure leaves the host consistent and usable.
+** des_last_error(h) gives the whole message (what went wrong, the task and
+** simulated time, a Lua traceback where there is one). A failure leaves
+** the host consistent and usable.
+**
+** des_last_error follows SQLite's rule: it is about the most recent call
+** on h that returns a status -- its failure, or "" if it succeeded; calls
+** that return a value instead (des_now, des_pending, ...) leave it. A
+** message starts with the function called ("des_step: ...") and names the
+** argument at fault ("des_eval_number: out is NULL").
+**
+** Arguments: a NULL host is never a crash: a call that returns a status
+** returns DES_EINVAL, one that returns a value returns its zero (NULL, 0),
+** a void one does nothing. The same holds for every pointer a call needs
+** (DES_EINVAL with a message naming it); the pointers said to be optional
+** ("may be NULL", "if not NULL") are.
 **
 ** Time in this API is in ticks (des_time, signed 64-bit); a model's Lua
 ** numbers are in units of des_resolution(h) ticks (10^9 by default).
@@ -94,7 +106,8 @@ typedef struct des_config {
 void des_config_init(des_config *cfg);
 
 /* Create a host: a Lua state with the standard libraries (or the sandboxed
-** subset) and the `des` module, whose default simulation is the host's. */
+** subset) and the `des` module, whose default simulation is the host's.
+** cfg may be NULL (the defaults of des_config_init); out may not. */
 int des_host_new(des_host **out, const des_config *cfg);
 
 /* Free the host, its simulation and every task, even suspended ones.
@@ -104,8 +117,8 @@ void des_host_free(des_host *h);
 const char *des_strerror(int code);
 const char *des_version(void);
 
-/* The message of the last failure on h ("" if none). Valid until the next
-** call on h. */
+/* The message of the most recent call on h that returns a status: "" if
+** it succeeded (see the rule above). Valid until the next call on h. */
 const char *des_last_error(const des_host *h);
 
 /* ---- Models --------------------------------------------------------- */
@@ -207,8 +220,9 @@ enum {
 /* A live task as des_tasks shows it. The strings are valid during the
 ** callback only. */
 typedef struct des_task_info {
-  uint64_t id;            /* as des_caller.task: stale once the task ended */
-  uint64_t serial;        /* spawn order in the simulation, from 1 */
+  uint64_t id;            /* an opaque handle: stale once the task ended */
+  uint64_t serial;        /* spawn order in the simulation, from 1: the
+                             Lua task.id, and des_caller.task */
   const char *name;       /* its name, "" if it has none */
   int state;              /* DES_TASK_* */
   int daemon;             /* non-zero: a daemon (left out of deadlocks) */
@@ -228,13 +242,20 @@ typedef int (*des_task_fn)(void *ctx, const des_task_info *task);
 ** must not run Lua, step or free it. */
 int des_tasks(des_host *h, des_task_fn fn, void *ctx);
 
+/* The coroutine of the live task at index idx of des_lua(h)'s stack (a
+** des.task value), for debuggers: lua_getstack / lua_getlocal on it read
+** the task where it is suspended, as the REPL's `frame`, `list` and locals
+** do. NULL when the value is not a task, or the task ended. Never resume
+** or close it: the task runtime alone does (models cannot reach it). */
+lua_State *des_task_thread(des_host *h, int idx);
+
 /* ---- C components ----------------------------------------------------- */
 
 /* Who sent an event with component:call from Lua, so that the component
 ** can answer with des_wake. {0, 0} for events sent otherwise. */
 typedef struct des_caller {
-  uint64_t task; /* the calling task's id (its Lua `task.id`) */
-  uint64_t call; /* which of its calls */
+  uint64_t task; /* the calling task: its Lua `task.id` (its serial) */
+  uint64_t call; /* which of its calls (opaque: pass it back to des_wake) */
 } des_caller;
 
 /* An event as a component's handler sees it. */

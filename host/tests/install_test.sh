@@ -41,6 +41,11 @@ cc -o "$scratch/doc" "$scratch/doc.c" $(pkg-config --cflags --libs deshost) -lm
 printf 'local des = require "des"\ndes.sleep(2.5)\n' >"$scratch/model.lua"
 (cd "$scratch" && LD_LIBRARY_PATH=$prefix/lib ./doc) >"$scratch/out3"
 grep -q "^ended at t=2.5$" "$scratch/out3" || { cat "$scratch/out3"; exit 1; }
+# ... and without LD_LIBRARY_PATH, with pkg-config's libdir as an rpath
+cc -o "$scratch/doc-rpath" "$scratch/doc.c" $(pkg-config --cflags --libs deshost) \
+   -Wl,-rpath,"$(pkg-config --variable=libdir deshost)" -lm
+(cd "$scratch" && env -u LD_LIBRARY_PATH ./doc-rpath) >"$scratch/out3r"
+cmp "$scratch/out3" "$scratch/out3r"
 
 # 4. the Lua module in a stock interpreter, and the CLI
 LUA_CPATH="$prefix/lib/lua/5.4/?.so" lua5.4 -e '

@@ -200,7 +200,7 @@ static void test_host_functions_after_close(void) {
   CHECK_MSG(h, "component_add: closed simulation");
   CHECK_RC(h, des_set_trace(h, NULL, NULL), DES_EINVAL);
   CHECK_RC(h, des_load_string(h, "x = 1", NULL), DES_EINVAL);
-  CHECK_MSG(h, "load: closed simulation");
+  CHECK_MSG(h, "des_load_string: closed simulation");
   des_shuffle_ties(h, 1, 7); /* no effect, no crash */
   des_stop(h);
   des_interrupt(h);

@@ -8,7 +8,15 @@
 -- same session can be driven by a script through a pipe. A session is
 --   local s = repl.new(sim, { write = io.write, interrupted = fn })
 --   local prompt = s:feed(line)   -- nil once the user quits
-local _, des = ...
+local _, des, frames, show, std = ...
+-- What the session uses of the standard library: repl_std.lua's copies,
+-- taken before the model ran (a model may change its globals and the
+-- string table it shares; the session should not follow).
+local G = std.globals
+local load, pcall, xpcall, setmetatable = std.load, std.pcall, std.xpcall, std.setmetatable
+local tostring, tonumber, type, ipairs, next = std.tostring, std.tonumber, std.type, std.ipairs,
+                                               std.next
+local string, table, math = std.string, std.table, std.math
 
 local repl = {}
 local Session = {}
@@ -19,8 +27,7 @@ local PROMPT, MORE = "(des) ", "...> "
 -- The text of an error value: its __tostring, protected (it may raise,
 -- yield or return a non-string), else what kind of value it is.
 local error_text
-do
-  local pcall, tostring, type = pcall, tostring, type -- not the model's
+do -- (pcall, tostring, type: the locals above, not the model's)
   function error_text(v)
     local ok, s = pcall(tostring, v)
     if ok and type(s) == "string" then return s end
@@ -37,8 +44,12 @@ local HELP = {
   { "time", "t", "print the simulated time" },
   { "tasks", "ts", "list the live tasks: id, name, state, wake time, waiting on" },
   { "events [n]", "ev", "list the next n events in the queue (default 10)" },
+  { "finish", "fin", "run until the selected task ends or suspends at a new line" },
   { "bt TASK", nil, "traceback of a task (by id or name) where it is suspended" },
-  { "show NAME", "p", "print a global (a resource, a monitor, any value) in detail" },
+  { "frame [TASK]", "f", "select a task's innermost frame (default: the main task)" },
+  { "up / down", nil, "select the calling / called frame of the selected task" },
+  { "list [LINE]", "l", "source around where the selected frame is suspended" },
+  { "show EXPR", "p", "print a value in detail (a resource or monitor: its report)" },
   { "break at T", "b", "stop before the first event at or after time T" },
   { "break wake NAME", nil, "stop before the task named NAME (or with that id) wakes" },
   { "break if EXPR", nil, "stop when the Lua expression EXPR turns true" },
@@ -53,8 +64,11 @@ local HELP = {
 -- says whether Ctrl-C was pressed since the last call.
 function repl.new(sim, opts)
   opts = opts or {}
-  return setmetatable({
+  local self = setmetatable({
     sim = sim,
+    dbg = opts.frames and opts or nil, -- repl.c's debugger functions
+    sel_task = nil, -- the task selected with `frame` (nil: the main task)
+    sel_index = 0, -- the selected frame: 0 the innermost, up from there
     write = opts.write or io.write,
     interrupted = opts.interrupted or function() return false end,
     breaks = {},
@@ -62,12 +76,15 @@ function repl.new(sim, opts)
     tracing = false,
     pending = nil, -- an incomplete Lua chunk awaiting more lines
   }, Session)
+  -- what code at the prompt sees: the selected frame's locals, then globals
+  self.env = self.dbg and frames.env(self.dbg, function() return self:frame() end, G) or G
+  return self
 end
 
 -- print-like output through the session's writer.
 function Session:say(...)
   local parts = table.pack(...)
-  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  for i = 1, parts.n do parts[i] = std.text(parts[i]) end
   self.write(table.concat(parts, "\t", 1, parts.n) .. "\n")
 end
 
@@ -80,7 +97,7 @@ end
 -- Describe one queued event from sim:events().
 local function describe_event(ev)
   if ev.task ~= nil and ev.kind ~= "timeout" then
-    return string.format("%s %s", ev.kind, tostring(ev.task):gsub(": %a+$", ""))
+    return string.format("%s %s", ev.kind, (string.gsub(tostring(ev.task), ": %a+$", "")))
   elseif ev.component ~= nil then
     local who = type(ev.component) == "string" and ("'" .. ev.component .. "'")
                 or tostring(ev.component)
@@ -92,6 +109,7 @@ end
 -- Run fn() with the trace printing to the session when tracing is on (or
 -- always when `force`), then restore the trace.
 function Session:with_trace(force, fn)
+  self.sel_index = 0 -- as in gdb: running selects the innermost frame again
   if force or self.tracing then
     self.sim:trace(function(line) self.write(line .. "\n") end)
   end
@@ -110,11 +128,54 @@ function Session:find_task(key)
   return nil
 end
 
--- Evaluate a breakpoint condition in the global environment.
-local function eval_condition(bp)
-  local ok, v = pcall(bp.fn)
-  return ok and v and true or false
+-- {{==================================================================
+-- Frames: what `frame`, `up`, `down`, `list`, `finish` and the locals at
+-- the prompt look at
+-- ===================================================================
+
+-- The model's main task while it lives: the first task named "main".
+function Session:main_task()
+  for _, t in ipairs(self.sim:tasks()) do
+    if t.name == "main" then return t end
+  end
+  return nil
 end
+
+-- The selected frame: task, frame, the task's model frames, its index
+-- (0 innermost); nil when no live task has one (the selection falls back
+-- to the main task once the selected task ends).
+function Session:frame()
+  if not self.dbg then return nil end
+  local t = self.sel_task
+  if t and not frames.alive(t) then t, self.sel_task, self.sel_index = nil, nil, 0 end
+  t = t or self:main_task()
+  if not t then return nil end
+  local list = frames.list(self.dbg, t)
+  if #list == 0 then return nil end
+  local i = math.min(self.sel_index, #list - 1)
+  return t, list[i + 1], list, i
+end
+
+-- Print the selected frame as `frame` does.
+function Session:print_frame()
+  local t, fr, list, i = self:frame()
+  if not t then
+    local main = self:main_task()
+    return self:say(main and "no frame: the main task has not started yet (step starts it)"
+                    or "no frame: the main task has ended (frame TASK selects a live task)")
+  end
+  self:say(string.format("%s, frame %d of %d: %s", frames.label(t), i, #list, frames.describe(fr)))
+end
+
+-- Evaluate a condition in the selected frame's environment: its truth,
+-- and the error message if it raised.
+function Session.eval_condition(_, bp)
+  local ok, v = pcall(bp.fn)
+  if not ok then return false, error_text(v) end
+  return v and true or false
+end
+
+-- }}==================================================================
 
 -- Which breakpoint, if any, stops us before the next event (at `nxt`).
 function Session:break_before(nxt)
@@ -142,13 +203,65 @@ function Session:break_after()
   for i = 1, self.nbreaks do
     local bp = self.breaks[i]
     if bp and bp.kind == "if" then
-      local now = eval_condition(bp)
+      local now, err = self:eval_condition(bp)
       local was = bp.last
       bp.last = now
+      if err and not bp.raised then -- say it once, and stop there (gdb, pdb)
+        bp.raised = true
+        return bp, "its condition raised an error (false from now on): " .. err
+      end
       if now and not was then return bp end
     end
   end
   return nil
+end
+
+-- Say that a breakpoint stopped the run (why: an extra explanation).
+function Session:say_break(bp, why)
+  self:say(string.format("breakpoint %d (%s) at t=%s%s", bp.id, bp.text,
+                         fmt_time(self.sim:now()), why and (": " .. why) or ""))
+end
+
+-- Stop before the next event (at nxt) for breakpoint bp: the clock moves
+-- to the breakpoint's time (or the event's), no event is handled, so that
+-- `time` then says what the breakpoint said.
+function Session:stop_before(bp, nxt)
+  local sim = self.sim
+  local t = bp.kind == "at" and bp.time or nxt
+  if t > sim:now() then sim:run(t) end
+  local why
+  if nxt > sim:now() then why = "the next event is at t=" .. fmt_time(nxt) end
+  self:say_break(bp, why)
+end
+
+-- The deadlock report, when the queue ran dry while tasks still wait (as
+-- the CLI prints it at the end of a batch run).
+function Session:report_stuck()
+  local shown = 0
+  for _, t in ipairs(self.sim:tasks()) do
+    if not t.daemon and frames.alive(t) then
+      if shown == 0 then
+        self:say(string.format("the simulation ran out of events at t=%s while tasks still"
+                               .. " wait (a deadlock?):", fmt_time(self.sim:now())))
+      end
+      shown = shown + 1
+      self:say(string.format("  %s: %s on %s since t=%s", frames.label(t), t.status,
+                             t.waiting_on or "?", fmt_time(t.since)))
+    end
+  end
+end
+
+-- Say where a run ended: the clock, whether events are left, and the
+-- tasks stuck when none are.
+function Session:say_end()
+  local sim = self.sim
+  if sim:peek() == nil then
+    self:say("no more events; t=" .. fmt_time(sim:now()))
+    self:report_stuck()
+  else
+    self:say(string.format("stopped at t=%s with %d events queued", fmt_time(sim:now()),
+                           sim:pending()))
+  end
 end
 
 -- Handle events until `limit` (exclusive; nil for no limit), `count`
@@ -156,13 +269,13 @@ end
 function Session:advance(limit, count)
   local sim, handled = self.sim, 0
   local skip_wake_break = true -- never stop before the first event itself
-  self:with_trace(false, function()
+  local ok = self:with_trace(false, function()
     while count == nil or handled < count do
       if self.interrupted() then self:say("interrupted at t=" .. fmt_time(sim:now())); return end
       local nxt = sim:peek()
       if nxt == nil then
         if limit then sim:run(limit) end
-        self:say("no more events; t=" .. fmt_time(sim:now()))
+        self:say_end()
         return
       end
       if limit and nxt >= limit then
@@ -172,19 +285,17 @@ function Session:advance(limit, count)
       end
       local bp = self:break_before(nxt)
       if bp and not (skip_wake_break and bp.kind == "wake") then
-        self:say(string.format("breakpoint %d (%s) at t=%s", bp.id, bp.text, fmt_time(nxt)))
-        return
+        return self:stop_before(bp, nxt)
       end
       skip_wake_break = false
       sim:step()
       handled = handled + 1
-      bp = self:break_after()
-      if bp then
-        self:say(string.format("breakpoint %d (%s) at t=%s", bp.id, bp.text, fmt_time(sim:now())))
-        return
-      end
+      local why
+      bp, why = self:break_after()
+      if bp then return self:say_break(bp, why) end
     end
   end)
+  if not ok then self:say_end() end
 end
 
 -- Commands: each takes the session and the rest of the line.
@@ -226,7 +337,7 @@ commands.run = function(self)
     if self.interrupted() then
       self:say("interrupted at t=" .. fmt_time(self.sim:now()))
     else
-      self:say("no more events; t=" .. fmt_time(self.sim:now()))
+      self:say_end()
     end
     return
   end
@@ -264,37 +375,100 @@ commands.bt = function(self, arg)
   self:say(t:traceback(tostring(t)) or (tostring(t) .. " is not suspended"))
 end
 
--- Print a value, one level of fields deep for tables.
-local function show_value(self, name, v)
-  if type(v) ~= "table" then return self:say(name .. " = " .. tostring(v)) end
-  self:say(name .. " = " .. tostring(v))
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do self:say(string.format("  %s = %s", tostring(k), tostring(v[k]))) end
-end
-
 commands.show = function(self, arg)
   if arg == "" then return self:say("show: expected a name") end
-  local f = load("return " .. arg, "=show", "t")
+  local f = load("return " .. arg, "=show", "t", self.env)
   if not f then return self:say("show: not an expression: " .. arg) end
   local ok, v = pcall(f)
   if not ok then return self:say("show: " .. error_text(v)) end
-  show_value(self, arg, v)
+  show.value(function(line) self:say(line) end, arg, v)
+end
+
+commands.frame = function(self, arg)
+  if arg ~= "" then
+    local t = self:find_task(arg)
+    if not t then return self:say("frame: no live task '" .. arg .. "' (see: tasks)") end
+    self.sel_task, self.sel_index = t, 0
+  end
+  self:print_frame()
+end
+
+commands.up = function(self)
+  local t, _, list, i = self:frame()
+  if t and i + 1 >= #list then return self:say("up: this is the outermost frame") end
+  if t then self.sel_index = i + 1 end
+  self:print_frame()
+end
+
+commands.down = function(self)
+  local t, _, _, i = self:frame()
+  if t and i == 0 then return self:say("down: this is the innermost frame") end
+  if t then self.sel_index = i - 1 end
+  self:print_frame()
+end
+
+-- `list [LINE]`: eleven lines of source around where the selected frame
+-- is suspended (or around LINE of its file), the current one marked.
+commands.list = function(self, arg)
+  local t, fr = self:frame()
+  if not t then return self:print_frame() end
+  local lines, err = frames.source(self.dbg, fr)
+  if not lines then return self:say("list: " .. err) end
+  local center = tonumber(arg) or fr.currentline
+  local first = math.max(1, center - 5)
+  local last = math.min(#lines, first + 10)
+  for i = first, last do
+    self:say(string.format("%4d %s %s", i, i == fr.currentline and "->" or "  ", lines[i]))
+  end
+end
+
+-- `finish`: run until the selected task ends, or until it is suspended
+-- at another line of the selected frame (or has left that frame).
+commands.finish = function(self)
+  local t, fr, list = self:frame()
+  if not t then return self:print_frame() end
+  local depth, line, sim = #list - self.sel_index, fr.currentline, self.sim
+  local function moved()
+    if not frames.alive(t) then return true end
+    local now = frames.list(self.dbg, t)
+    local at = now[#now - depth + 1]
+    return #now < depth or at.source ~= fr.source or at.linedefined ~= fr.linedefined
+           or at.currentline ~= line
+  end
+  local ok = self:with_trace(false, function()
+    repeat
+      if self.interrupted() then return self:say("interrupted at t=" .. fmt_time(sim:now())) end
+      if sim:peek() == nil then return end
+      sim:step()
+    until moved()
+  end)
+  if not ok then return self:say_end() end
+  if sim:peek() == nil and frames.alive(t) and not moved() then return self:say_end() end
+  if not frames.alive(t) then
+    self:say(string.format("%s ended (%s) at t=%s", frames.label(t), t.status,
+                           fmt_time(sim:now())))
+  else
+    self.sel_task, self.sel_index = t, 0
+    self:print_frame()
+  end
 end
 
 commands["break"] = function(self, arg)
-  local kind, rest = arg:match("^(%a+)%s*(.*)$")
+  local kind, rest = string.match(arg, "^(%a+)%s*(.*)$")
   local bp = { id = self.nbreaks + 1, text = arg }
   if kind == "at" and tonumber(rest) then
     bp.kind, bp.time = "at", tonumber(rest)
   elseif kind == "wake" and rest ~= "" then
     bp.kind, bp.name = "wake", rest
   elseif kind == "if" and rest ~= "" then
-    local f, err = load("return " .. rest, "=break", "t")
+    local f, err = load("return " .. rest, "=break", "t", self.env)
     if not f then return self:say("break if: " .. err) end
     bp.kind, bp.fn = "if", f
-    bp.last = eval_condition(bp)
+    bp.last, err = self:eval_condition(bp)
+    if err then
+      bp.raised = true
+      self:say("break if: the condition raises an error now (false until it does not): " .. err)
+    end
   elseif tonumber(arg) then
     bp.kind, bp.time, bp.text = "at", tonumber(arg), "at " .. arg
   else
@@ -345,6 +519,7 @@ end
 
 local aliases = {
   s = "step", n = "next", u = "until", c = "run", continue = "run", t = "time",
+  f = "frame", l = "list", fin = "finish", where = "frame",
   now = "time", ts = "tasks", ev = "events", p = "show", b = "break", d = "delete",
   h = "help", ["?"] = "help",
 }
@@ -352,8 +527,8 @@ local aliases = {
 -- The command names and aliases, for completion.
 function repl.command_names()
   local names = {}
-  for k in pairs(commands) do names[#names + 1] = k end
-  for k in pairs(aliases) do names[#names + 1] = k end
+  for k in next, commands do names[#names + 1] = k end
+  for k in next, aliases do names[#names + 1] = k end
   names[#names + 1] = "quit"
   table.sort(names)
   return names
@@ -362,7 +537,7 @@ end
 -- Completion candidates: the commands, then the global names (sorted).
 function repl.completions()
   local list, globals = repl.command_names(), {}
-  for k in pairs(_G) do
+  for k in next, G do
     if type(k) == "string" then globals[#globals + 1] = k end
   end
   table.sort(globals)
@@ -372,17 +547,18 @@ end
 
 -- Drop the frames of the REPL itself from a traceback.
 local function chunk_traceback(msg)
-  local tb = debug.traceback(error_text(msg), 2)
-  return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
+  if not std.traceback then return error_text(msg) end -- the sandbox has no debug
+  local tb = std.traceback(error_text(msg), 2)
+  return (string.gsub(tb, "\n%s*%[C%]: in function 'xpcall'.*$", ""))
 end
 
 -- Run a Lua chunk typed at the prompt, printing its results like lua.c.
 -- Returns false when the chunk is incomplete (more lines are needed).
 function Session:eval(src)
-  local f, err = load("return " .. src, "=stdin", "t")
-  if not f then f, err = load(src, "=stdin", "t") end
+  local f, err = load("return " .. src, "=stdin", "t", self.env)
+  if not f then f, err = load(src, "=stdin", "t", self.env) end
   if not f then
-    if err:find("<eof>", 1, true) then return false end
+    if string.find(err, "<eof>", 1, true) then return false end
     self:say(err)
     return true
   end
@@ -403,7 +579,7 @@ function Session:feed(line)
     self.pending = src
     return MORE
   end
-  local word, rest = line:match("^%s*(%S+)%s*(.-)%s*$")
+  local word, rest = string.match(line, "^%s*(%S+)%s*(.-)%s*$")
   if word == nil then return PROMPT end
   if word == "quit" or word == "q" or word == "exit" then return nil end
   local cmd = commands[aliases[word] or word]

@@ -133,6 +133,8 @@ const char *des_version(void) {
 }
 
 const char *des_last_error(const des_host *h) {
+  if (h == NULL)
+    return "des_last_error: h is NULL";
   return h->err != NULL ? h->err : "";
 }
 
@@ -231,11 +233,11 @@ void host_enter(des_host *h) {
   h->mem_hit = 0;
   h->mem_error = 0;
   h->budget_hit = 0;
-  if (h->err != NULL)
-    h->err[0] = '\0';
+  host_clear_error(h);
 }
 
 int host_check_open(des_host *h, const char *fname) {
+  host_clear_error(h);
   if (h->rt->closed == RT_OPEN)
     return DES_OK;
   return host_fail(h, DES_EINVAL, "%s: closed simulation", fname);

@@ -78,7 +78,7 @@ des_host *des_host_of(lua_State *L) {
 }
 
 size_t des_memory(const des_host *h) {
-  return h->mem_used;
+  return h != NULL ? h->mem_used : 0;
 }
 
 /* }==================================================================== */
@@ -156,6 +156,8 @@ static void host_hook_soon(des_host *h) {
 ** other thread takes it from its resumer when it runs next, tasks and
 ** pooled threads included (tasks are resumed from the main thread). */
 void des_set_budget(des_host *h, uint64_t max_steps) {
+  if (h == NULL)
+    return;
   h->max_steps = max_steps;
   h->steps = 0;
   h->budget_hit = 0;
@@ -166,7 +168,10 @@ void des_set_budget(des_host *h, uint64_t max_steps) {
 }
 
 void des_interrupt(des_host *h) {
-  lua_State *co = host_running(h);
+  lua_State *co;
+  if (h == NULL)
+    return;
+  co = host_running(h);
   h->interrupt_co = co;
   h->interrupt = 1;
   if (h->rt->sim != NULL)
@@ -176,7 +181,7 @@ void des_interrupt(des_host *h) {
 }
 
 void des_stop(des_host *h) {
-  if (h->rt->sim != NULL)
+  if (h != NULL && h->rt->sim != NULL)
     sim_stop(h->rt->sim);
 }
 
@@ -187,6 +192,8 @@ void des_stop(des_host *h) {
 ** ===================================================================== */
 
 void des_config_init(des_config *cfg) {
+  if (cfg == NULL)
+    return;
   memset(cfg, 0, sizeof(*cfg));
   cfg->resolution = HOST_DEFAULT_RESOLUTION;
 }
@@ -227,8 +234,10 @@ int des_host_new(des_host **out, const des_config *cfg) {
   des_allocf allocf;
   des_host *h;
   int status;
+  if (out == NULL)
+    return DES_EINVAL;
   *out = NULL;
-  if (cfg == NULL) {
+  if (cfg == NULL) { /* the defaults, as des_config_init makes them */
     des_config_init(&def);
     cfg = &def;
   }
@@ -280,7 +289,7 @@ void des_host_free(des_host *h) {
 }
 
 lua_State *des_lua(des_host *h) {
-  return h->L;
+  return h != NULL ? h->L : NULL;
 }
 
 /* }==================================================================== */
@@ -308,7 +317,7 @@ static int host_load(lua_State *L) {
     a->status =
         luaL_loadbufferx(L, a->code, strlen(a->code), a->chunkname, mode);
   if (a->status != LUA_OK)
-    return lua_error(L);
+    return 1; /* the message alone: a traceback would show only "[C]: in ?" */
   luaL_checkstack(L, a->argc + 2, "too many model arguments");
   lua_pushliteral(L, "main");
   for (i = 0; i < a->argc; i++)
@@ -317,22 +326,26 @@ static int host_load(lua_State *L) {
   return 0;
 }
 
-static int host_load_common(des_host *h, load_args *a) {
+static int host_load_common(des_host *h, load_args *a, const char *fname) {
   int rc;
   host_enter(h);
-  if (host_check_open(h, "load") != DES_OK)
+  if (host_check_open(h, fname) != DES_OK)
     return DES_EINVAL;
   if (sim_running(h->rt->sim))
-    return host_fail(h, DES_EBUSY, "load: not from inside a handler");
+    return host_fail(h, DES_EBUSY, "%s: called from inside a handler", fname);
   a->status = LUA_OK;
   lua_pushcfunction(h->L, host_load);
   lua_pushlightuserdata(h->L, h);
   lua_pushlightuserdata(h->L, a);
-  rc = host_pcall(h, 2, 0);
-  if (rc == DES_EMODEL && a->status == LUA_ERRFILE)
-    rc = DES_EFILE;
-  else if (rc == DES_EMODEL && a->status == LUA_ERRSYNTAX)
-    rc = DES_ESYNTAX;
+  rc = host_pcall(h, 2, 1);
+  if (rc == DES_OK && a->status != LUA_OK) { /* did not load: its message */
+    rc = host_lua_fail(h, a->status);
+    if (a->status == LUA_ERRFILE)
+      rc = DES_EFILE;
+    else if (a->status == LUA_ERRSYNTAX)
+      rc = DES_ESYNTAX;
+  } else if (rc == DES_OK)
+    lua_pop(h->L, 1);
   host_leave(h);
   return rc;
 }
@@ -340,30 +353,39 @@ static int host_load_common(des_host *h, load_args *a) {
 int des_load_file(des_host *h, const char *path, int argc,
                   const char *const *argv) {
   load_args a;
-  if (path == NULL || argc < 0 || (argc > 0 && argv == NULL))
-    return host_fail(h, DES_EINVAL, "load_file: no path, or bad arguments");
+  HOST_CHECK(h);
+  host_clear_error(h);
+  if (path == NULL)
+    return host_fail(h, DES_EINVAL, "des_load_file: path is NULL");
+  if (argc < 0 || (argc > 0 && argv == NULL))
+    return host_fail(h, DES_EINVAL, "des_load_file: argc is %d with argv %s",
+                     argc, argv == NULL ? "NULL" : "given");
   memset(&a, 0, sizeof(a));
   a.path = path;
   a.argc = argc;
   a.argv = argv;
-  return host_load_common(h, &a);
+  return host_load_common(h, &a, "des_load_file");
 }
 
 int des_load_string(des_host *h, const char *code, const char *chunkname) {
   load_args a;
+  HOST_CHECK(h);
+  host_clear_error(h);
   if (code == NULL)
-    return host_fail(h, DES_EINVAL, "load_string: no code");
+    return host_fail(h, DES_EINVAL, "des_load_string: code is NULL");
   memset(&a, 0, sizeof(a));
   a.code = code;
   a.chunkname = chunkname != NULL ? chunkname : "=model";
-  return host_load_common(h, &a);
+  return host_load_common(h, &a, "des_load_string");
 }
 
 int des_dostring(des_host *h, const char *code, int nresults) {
-  int top = lua_gettop(h->L), rc, status;
+  int top, rc, status;
+  HOST_CHECK(h);
+  top = lua_gettop(h->L);
   host_enter(h);
   if (code == NULL)
-    return host_fail(h, DES_EINVAL, "dostring: no code");
+    return host_fail(h, DES_EINVAL, "des_dostring: code is NULL");
   status = luaL_loadbufferx(h->L, code, strlen(code), "=(dostring)",
                             h->sandbox ? "t" : "bt");
   if (status != LUA_OK) {
@@ -380,39 +402,55 @@ int des_dostring(des_host *h, const char *code, int nresults) {
 
 int des_pcall(des_host *h, int nargs, int nresults) {
   int rc;
+  HOST_CHECK(h);
   host_enter(h);
   if (nargs < 0 || lua_gettop(h->L) < nargs + 1)
-    return host_fail(h, DES_EINVAL, "pcall: missing function or arguments");
+    return host_fail(h, DES_EINVAL,
+                     "des_pcall: nargs is %d but the stack holds %d values "
+                     "(the function and its arguments)",
+                     nargs, lua_gettop(h->L));
   rc = host_pcall(h, nargs, nresults);
   host_leave(h);
   return rc;
 }
 
 int des_call(des_host *h, const char *name, int nargs, int nresults) {
-  lua_State *L = h->L;
+  lua_State *L;
+  HOST_CHECK(h);
+  L = h->L;
   host_enter(h);
-  if (name == NULL || nargs < 0 || lua_gettop(L) < nargs)
-    return host_fail(h, DES_EINVAL, "call: no name, or missing arguments");
+  if (name == NULL)
+    return host_fail(h, DES_EINVAL, "des_call: name is NULL");
+  if (nargs < 0 || lua_gettop(L) < nargs)
+    return host_fail(h, DES_EINVAL,
+                     "des_call: nargs is %d but the stack holds %d values",
+                     nargs, lua_gettop(L));
   if (lua_getglobal(L, name) != LUA_TFUNCTION) {
     lua_pop(L, nargs + 1);
-    return host_fail(h, DES_ENOTFOUND, "call: no global function '%s'", name);
+    return host_fail(h, DES_ENOTFOUND, "des_call: no global function '%s'",
+                     name);
   }
   lua_insert(L, -nargs - 1);
   return des_pcall(h, nargs, nresults);
 }
 
 int des_eval_number(des_host *h, const char *expr, double *out) {
-  lua_State *L = h->L;
+  lua_State *L;
   int rc;
-  if (expr == NULL || out == NULL)
-    return host_fail(h, DES_EINVAL, "eval_number: no expression");
+  HOST_CHECK(h);
+  L = h->L;
+  host_clear_error(h);
+  if (expr == NULL)
+    return host_fail(h, DES_EINVAL, "des_eval_number: expr is NULL");
+  if (out == NULL)
+    return host_fail(h, DES_EINVAL, "des_eval_number: out is NULL");
   lua_pushfstring(L, "return %s", expr);
   rc = des_dostring(h, lua_tostring(L, -1), 1);
   lua_remove(L, rc == DES_OK ? -2 : -1);
   if (rc != DES_OK)
     return rc;
   if (!lua_isnumber(L, -1)) {
-    rc = host_fail(h, DES_EINVAL, "eval_number: '%s' is a %s, not a number",
+    rc = host_fail(h, DES_EINVAL, "des_eval_number: '%s' is a %s, not a number",
                    expr, luaL_typename(L, -1));
     lua_pop(L, 1);
     return rc;
@@ -430,9 +468,12 @@ static int host_register(lua_State *L) {
 
 int des_register(des_host *h, const char *name, lua_CFunction fn) {
   int rc;
+  HOST_CHECK(h);
   host_enter(h);
-  if (name == NULL || fn == NULL)
-    return host_fail(h, DES_EINVAL, "register: no name or no function");
+  if (name == NULL)
+    return host_fail(h, DES_EINVAL, "des_register: name is NULL");
+  if (fn == NULL)
+    return host_fail(h, DES_EINVAL, "des_register: fn is NULL");
   lua_pushcfunction(h->L, host_register);
   lua_pushstring(h->L, name);
   lua_pushcfunction(h->L, fn);

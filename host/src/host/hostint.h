@@ -9,7 +9,7 @@
 **   hrun.c     stepping and running, the clock, units, tracing, streams
 **   hcomp.c    C components: schedule, cancel, wake, trigger
 **   hsandbox.c the sandbox's libraries (the allow-list)
-**   htasks.c   des_tasks: the listing of live tasks
+**   htasks.c   des_tasks: the listing of live tasks; des_task_thread
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H
@@ -58,6 +58,22 @@ static inline void *host_realloc(des_host *h, void *p, size_t osize,
   void *ud;
   lua_Alloc f = lua_getallocf(h->L, &ud);
   return f(ud, p, osize, nsize);
+}
+
+/* The checks at the API boundary (deshost.h, "Arguments"): a NULL host
+** makes a call that returns a status return DES_EINVAL, and one that
+** returns a value return its zero; no message can be kept without h. */
+#define HOST_CHECK(h)                                                          \
+  do {                                                                         \
+    if ((h) == NULL)                                                           \
+      return DES_EINVAL;                                                       \
+  } while (0)
+
+/* The most recent call's status is the one des_last_error tells (SQLite's
+** rule): every call that returns a status starts with no message. */
+static inline void host_clear_error(des_host *h) {
+  if (h->err != NULL)
+    h->err[0] = '\0';
 }
 
 /* hcodes.c: errors, protected calls and the code mapping */

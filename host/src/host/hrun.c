@@ -12,17 +12,20 @@
 ** ===================================================================== */
 
 /* Step or run (limit < 0: no limit); map the outcome to a DES code. */
-static int host_run(des_host *h, des_time limit, int step) {
+static int host_run(des_host *h, des_time limit, int step, const char *fname) {
   des_runtime *rt = h->rt;
   int rc;
   host_enter(h);
-  if (host_check_open(h, step ? "step" : "run") != DES_OK)
+  if (host_check_open(h, fname) != DES_OK)
     return DES_EINVAL;
   if (sim_running(rt->sim))
-    return host_fail(h, DES_EBUSY, "run: called from inside a handler");
+    return host_fail(h, DES_EBUSY,
+                     "%s: called from inside a handler (a handler may "
+                     "schedule events, not step or run)",
+                     fname);
   if (limit >= 0 && limit < sim_now(rt->sim))
     return host_fail(h, DES_EPAST,
-                     "run_until: time %lld is before the current time %lld",
+                     "%s: time %lld is before the current time %lld", fname,
                      (long long)limit, (long long)sim_now(rt->sim));
   rc = rt_run_raw(h->L, rt, limit, step);
   if (rc == RT_ERROR)
@@ -31,14 +34,15 @@ static int host_run(des_host *h, des_time limit, int step) {
     uint32_t comp;
     int v = sim_failure(rt->sim, &comp);
     rc = host_fail(h, host_code_rt(h, rc, step),
-                   "run: C component %d's handler stopped the run at t=%g "
+                   "%s: C component %d's handler stopped the run at t=%g "
                    "(its code %d)",
-                   (int)comp, rt_units(rt, sim_now(rt->sim)), v);
+                   fname, (int)comp, rt_units(rt, sim_now(rt->sim)), v);
   } else if (rc == RT_STOPPED && h->interrupt)
-    rc = host_fail(h, DES_EINTERRUPT, "run: interrupted by the host at t=%g",
-                   rt_units(rt, sim_now(rt->sim)));
+    rc = host_fail(h, DES_EINTERRUPT, "%s: interrupted by the host at t=%g",
+                   fname, rt_units(rt, sim_now(rt->sim)));
   else if (rc < 0)
-    rc = host_fail(h, host_code_rt(h, rc, step), "run: %s", rt_strerror(rc));
+    rc = host_fail(h, host_code_rt(h, rc, step), "%s: %s", fname,
+                   rt_strerror(rc));
   else
     rc = host_code_rt(h, rc, step);
   host_leave(h);
@@ -46,24 +50,28 @@ static int host_run(des_host *h, des_time limit, int step) {
 }
 
 int des_step(des_host *h) {
-  return host_run(h, -1, 1);
+  HOST_CHECK(h);
+  return host_run(h, -1, 1, "des_step");
 }
 
 int des_run(des_host *h) {
-  return host_run(h, -1, 0);
+  HOST_CHECK(h);
+  return host_run(h, -1, 0, "des_run");
 }
 
 int des_run_until(des_host *h, des_time t) {
+  HOST_CHECK(h);
   if (t < 0)
-    return host_fail(h, DES_EINVAL, "run_until: negative time %lld",
+    return host_fail(h, DES_EINVAL, "des_run_until: t is negative (%lld)",
                      (long long)t);
-  return host_run(h, t, 0);
+  return host_run(h, t, 0, "des_run_until");
 }
 
 int des_peek(des_host *h, des_time *when) {
   des_time t;
   int rc;
-  if (host_check_open(h, "peek") != DES_OK)
+  HOST_CHECK(h);
+  if (host_check_open(h, "des_peek") != DES_OK)
     return DES_EINVAL;
   rc = sim_peek(h->rt->sim, &t);
   if (rc != SIM_OK)
@@ -74,27 +82,38 @@ int des_peek(des_host *h, des_time *when) {
 }
 
 des_time des_now(const des_host *h) {
+  if (h == NULL)
+    return 0;
   return rt_now(h->rt); /* closed: the close time */
 }
 
 size_t des_pending(const des_host *h) {
+  if (h == NULL)
+    return 0;
   return h->rt->closed == RT_OPEN ? sim_pending(h->rt->sim) : 0;
 }
 
 int64_t des_resolution(const des_host *h) {
-  return h->rt->resolution;
+  return h != NULL ? h->rt->resolution : 0;
 }
 
 double des_units(const des_host *h, des_time ticks) {
-  return dtime_units(ticks, h->rt->resolution);
+  return h != NULL ? dtime_units(ticks, h->rt->resolution) : 0.0;
 }
 
 int des_ticks(const des_host *hc, double units, des_time *out) {
   des_host *h = (des_host *)hc;
-  int rc = dtime_ticks(units, h->rt->resolution, out);
+  des_time t;
+  int rc;
+  HOST_CHECK(h);
+  host_clear_error(h);
+  if (out == NULL)
+    return host_fail(h, DES_EINVAL, "des_ticks: out is NULL");
+  rc = dtime_ticks(units, h->rt->resolution, &t);
   if (rc != DTIME_OK)
-    return host_fail(h, host_code_dtime(rc), "ticks: duration %g is %s", units,
+    return host_fail(h, host_code_dtime(rc), "des_ticks: units %g is %s", units,
                      dtime_strerror(rc));
+  *out = t;
   return DES_OK;
 }
 
@@ -120,7 +139,8 @@ static int host_set_trace(lua_State *L) {
 }
 
 int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
-  if (host_check_open(h, "set_trace") != DES_OK)
+  HOST_CHECK(h);
+  if (host_check_open(h, "des_set_trace") != DES_OK)
     return DES_EINVAL;
   h->trace_fn = fn;
   h->trace_ctx = ctx;
@@ -130,7 +150,7 @@ int des_set_trace(des_host *h, des_trace_fn fn, void *ctx) {
 }
 
 void des_shuffle_ties(des_host *h, int on, uint64_t seed) {
-  if (h->rt->closed == RT_OPEN)
+  if (h != NULL && h->rt->closed == RT_OPEN)
     sim_set_shuffle(h->rt->sim, on, seed);
 }
 
@@ -142,6 +162,8 @@ void des_shuffle_ties(des_host *h, int on, uint64_t seed) {
 
 des_rng *des_rng_new(des_host *h, const char *name) {
   des_rng *r;
+  if (h == NULL)
+    return NULL;
   if (name == NULL)
     name = "default"; /* as des.rng() */
   r = host_realloc(h, NULL, 0, sizeof(*r));
@@ -151,7 +173,7 @@ des_rng *des_rng_new(des_host *h, const char *name) {
 }
 
 void des_rng_free(des_host *h, des_rng *r) {
-  if (r != NULL)
+  if (h != NULL && r != NULL)
     host_realloc(h, r, sizeof(*r), 0);
 }
 

@@ -53,14 +53,18 @@ static void htask_info(lua_State *L, des_task *t, des_task_info *info) {
 }
 
 int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
-  lua_State *L = h->L;
+  lua_State *L;
   rt_global *G;
   htask_ref *refs;
   size_t n = 0, i;
-  int rc = DES_OK, top = lua_gettop(L);
+  int rc = DES_OK, top;
   uint32_t s;
+  HOST_CHECK(h);
+  L = h->L;
+  top = lua_gettop(L);
+  host_clear_error(h);
   if (fn == NULL)
-    return host_fail(h, DES_EINVAL, "tasks: no callback");
+    return host_fail(h, DES_EINVAL, "des_tasks: fn is NULL");
   if (h->rt == NULL || h->rt->closed)
     return DES_OK;
   G = h->rt->G;
@@ -71,7 +75,7 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   /* the raw allocator: a listing must work at the memory limit too */
   refs = h->allocf(h->allocud, NULL, 0, n * sizeof(*refs));
   if (refs == NULL)
-    return host_fail(h, DES_ENOMEM, "tasks: not enough memory");
+    return host_fail(h, DES_ENOMEM, "des_tasks: not enough memory");
   for (s = 0, i = 0; s < G->nslots && i < n; s++) {
     des_task *t = G->slots[s].task;
     if (t != NULL && t->rt == h->rt) {
@@ -93,4 +97,14 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   }
   h->allocf(h->allocud, refs, n * sizeof(*refs), 0);
   return rc;
+}
+
+lua_State *des_task_thread(des_host *h, int idx) {
+  des_task *t;
+  if (h == NULL)
+    return NULL;
+  t = luaL_testudata(h->L, idx, DES_TASK_MT);
+  if (t == NULL || t->co == NULL || t->state > TASK_WAITING)
+    return NULL;
+  return t->co;
 }

@@ -334,6 +334,35 @@ static int l_resource(lua_State *L) {
   return 1;
 }
 
+/* A preemption cause as text, for the interrupt error that carries it:
+** "preempted by task 'x' (#4) at t=2.0 from resource 'm' (held since
+** t=0.0)". Reads its fields raw: no model metamethod runs. */
+static int preempted_tostring(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushliteral(L, "by"); /* 2 */
+  lua_rawget(L, 1);
+  if (luaL_testudata(L, 2, DES_TASK_MT))
+    rt_push_task_label(L, 2); /* 3 */
+  else
+    lua_pushliteral(L, "a task that ended");
+  lua_pushliteral(L, "resource"); /* 4 */
+  lua_rawget(L, 1);
+  if (lua_type(L, 4) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, 4, 2) == LUA_TSTRING) /* 5 */
+    lua_pushfstring(L, " from resource '%s'", lua_tostring(L, 5));
+  else
+    lua_pushliteral(L, "");
+  lua_pushliteral(L, "time");
+  lua_rawget(L, 1);
+  lua_pushliteral(L, "usage_since");
+  lua_rawget(L, 1);
+  lua_pushfstring(L, "preempted by %s at t=%f%s (held since t=%f)",
+                  lua_tostring(L, 3), lua_tonumber(L, -2), lua_tostring(L, -3),
+                  lua_tonumber(L, -1));
+  return 1;
+}
+
 /* Preempt the worst holder if req is strictly more urgent: it is released
 ** and its task interrupted with the cause. Returns 1 if done. */
 static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
@@ -361,8 +390,17 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
     lua_setfield(L, -2, "by");
     lua_pushnumber(L, rt_units(r->rt, worst->granted_at));
     lua_setfield(L, -2, "usage_since");
+    lua_pushnumber(L, rt_units(r->rt, sim_now(r->rt->sim)));
+    lua_setfield(L, -2, "time");
     lua_pushvalue(L, ridx);
     lua_setfield(L, -2, "resource");
+    if (luaL_newmetatable(L, "des.Preempted")) { /* hidden from models */
+      lua_pushcfunction(L, preempted_tostring);
+      lua_setfield(L, -2, "__tostring");
+      lua_pushliteral(L, "des.Preempted");
+      lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
     rt_interrupt(L, t, -2, -1);
     lua_pop(L, 1);
   }
