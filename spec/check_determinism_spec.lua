@@ -9,6 +9,51 @@ local cli
 setup(function() cli = h.cli() end)
 teardown(function() cli:cleanup() end)
 
+describe("des.sorted", function()
+  local des = require "des"
+  it("visits numbers, then strings, then booleans, each in order", function()
+    local t = { b = 1, a = 2, [3] = "x", [1] = "y", [true] = 0, [false] = 1, [2.5] = "z" }
+    local seen = {}
+    for k, v in des.sorted(t) do seen[#seen + 1] = tostring(k) .. "=" .. tostring(v) end
+    assert.same({ "1=y", "2.5=z", "3=x", "a=2", "b=1", "false=1", "true=0" }, seen)
+  end)
+  it("refuses keys whose order cannot repeat, naming them", function()
+    local ok, err = pcall(des.sorted, { [{}] = 1 })
+    assert.is_false(ok)
+    contains(err, "des.sorted: a key is a table", "keep them in an array")
+    assert.is_nil(err:find("0x", 1, true))
+    err = select(2, pcall(des.sorted, 3))
+    contains(err, "expected a table (got number)")
+  end)
+end)
+
+describe("math.random under deshost", function()
+  local m
+  setup(function()
+    m = cli:model([[
+math.randomseed() -- plain Lua would seed from the clock here
+local a = math.random(1000000)
+math.randomseed(7)
+print(a, math.random(1000000))
+]], "mathrandom.lua")
+  end)
+
+  it("follows --seed: the same numbers for the same seed, others for another", function()
+    local _, a = cli:run("--seed", "3", m)
+    local _, b = cli:run("--seed", "3", m)
+    local _, c = cli:run("--seed", "4", m)
+    assert.equal(a, b)
+    assert.are_not.equal(a:match("^%d+"), c:match("^%d+"))
+    assert.equal(a:match("\t(%d+)"), c:match("\t(%d+)")) -- an explicit seed is the model's
+  end)
+
+  it("does the same in the sandbox", function()
+    local _, a = cli:run("--sandbox", "--seed", "3", m)
+    local _, b = cli:run("--seed", "3", m)
+    assert.equal(a, b)
+  end)
+end)
+
 describe("deshost --check-determinism", function()
   it("passes a model that repeats, and counts its events", function()
     local m = cli:model([[

@@ -21,6 +21,8 @@
 
 #include <lualib.h>
 
+#include "rng.h"
+
 #define HOST_HOOK_COUNT 1000 /* instructions between budget checks */
 #define HOST_DEFAULT_RESOLUTION 1000000000
 
@@ -200,6 +202,47 @@ void des_config_init(des_config *cfg) {
 
 /* Protected part of des_host_new: libraries, the des module, and the
 ** default simulation with the configured seed and resolution. */
+/* math.randomseed under a host: with arguments, as Lua's (upvalue 1);
+** without, the seed it had at the start (upvalues 2 and 3), never the
+** clock: scripts written for plain Lua repeat under the same --seed. */
+static int host_randomseed(lua_State *L) {
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  if (n == 0) {
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(3));
+    n = 2;
+  } else
+    lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Seed math.random from the simulation's seed (DESIGN "Determinism"):
+** the stream "math.random" of that seed, as des.rng would name it, and
+** make math.randomseed() with no argument go back to it. */
+static void host_seed_math(lua_State *L, uint64_t seed) {
+  des_rng r;
+  lua_Integer a, b;
+  des_rng_stream(&r, seed, "math.random", sizeof("math.random") - 1);
+  a = (lua_Integer)des_rng_next(&r);
+  b = (lua_Integer)des_rng_next(&r);
+  if (lua_getglobal(L, "math") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "randomseed");
+  lua_pushvalue(L, -1);
+  lua_pushinteger(L, a);
+  lua_pushinteger(L, b);
+  lua_call(L, 2, 0);
+  lua_pushinteger(L, a);
+  lua_pushinteger(L, b);
+  lua_pushcclosure(L, host_randomseed, 3);
+  lua_setfield(L, -2, "randomseed");
+  lua_pop(L, 1);
+}
+
 static int host_open(lua_State *L) {
   des_host *h = lua_touserdata(L, 1);
   const des_config *cfg = lua_touserdata(L, 2);
@@ -216,6 +259,7 @@ static int host_open(lua_State *L) {
       lua_pop(L, 1);
     }
   }
+  host_seed_math(L, cfg->seed);
   luaL_requiref(L, "des", luaopen_des, 0);
   lua_getfield(L, -1, "new");
   lua_createtable(L, 0, 2);
