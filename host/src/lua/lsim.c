@@ -512,6 +512,7 @@ int luaopen_des(lua_State *L) {
   lrng_open(L, mod);
   lcomp_open(L, mod);
   lres_open(L, mod);
+  lstats_open(L, mod);
   open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");

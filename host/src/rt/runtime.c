@@ -1178,8 +1178,10 @@ int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
 
 void rt_close(lua_State *L, des_runtime *rt) {
   (void)L;
-  if (rt->sim != NULL)
+  if (rt->sim != NULL) {
+    rt->closed_at = sim_now(rt->sim);
     sim_free(rt->sim);
+  }
   rt->sim = NULL;
   rt->closed = 1;
 }

@@ -128,7 +128,14 @@ struct des_runtime {
   int error_pending; /* an unhandled error stopped the run */
   int trace;         /* RT_TRACE_* */
   int closed;
+  des_time closed_at; /* the clock when it closed (statistics read it) */
 };
+
+/* The simulated time now in ticks: the clock, or once the simulation is
+** closed the time it closed at (statistics stay readable, frozen). */
+static inline des_time rt_now(const des_runtime *rt) {
+  return rt->sim != NULL ? sim_now(rt->sim) : rt->closed_at;
+}
 
 /* Per lua_State: the registry of task slots, so that a coroutine finds its
 ** task in O(1) through LUA_EXTRASPACE (it holds slot + 1). */
