@@ -59,3 +59,8 @@ if(DES_FUZZ)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
+
+# The statistics core (core/stats.h), without Lua.
+add_executable(test_stats host/tests/test_stats.c)
+target_link_libraries(test_stats PRIVATE deshost_core)
+add_test(NAME stats_unit COMMAND test_stats)

@@ -185,13 +185,19 @@ static uint32_t tally_bin(const stats_tally *t, double x) {
   return lo;
 }
 
-/* Welford's update, then the estimators and the histogram. */
+/* Welford's update (the mean as it always was, M2 on the data shifted by
+** the first observation), then the estimators and the histogram. */
 void stats_tally_add(stats_tally *t, double x) {
-  double d = x - t->mean;
+  double d = x - t->mean, y, ds;
   uint32_t i;
+  if (t->count == 0)
+    t->shift = x;
   t->count++;
   t->mean += d / (double)t->count;
-  t->m2 += d * (x - t->mean);
+  y = x - t->shift;
+  ds = y - t->smean;
+  t->smean += ds / (double)t->count;
+  t->m2 += ds * (y - t->smean);
   if (x < t->min)
     t->min = x;
   if (x > t->max)
@@ -205,7 +211,7 @@ void stats_tally_add(stats_tally *t, double x) {
 void stats_tally_reset(stats_tally *t) {
   uint32_t i;
   t->count = 0;
-  t->mean = t->m2 = 0;
+  t->mean = t->m2 = t->shift = t->smean = 0;
   t->min = HUGE_VAL;
   t->max = -HUGE_VAL;
   for (i = 0; i < t->nquant; i++)
@@ -214,7 +220,8 @@ void stats_tally_reset(stats_tally *t) {
     memset(t->bins, 0, sizeof(uint64_t) * (t->nedges + 1));
 }
 
-/* Chan, Golub and LeVeque's pairwise combination of mean and M2. */
+/* Chan, Golub and LeVeque's pairwise combination of mean and M2; the
+** difference of the means is taken between the shifted means. */
 void stats_tally_merge(stats_tally *into, const stats_tally *from) {
   double na = (double)into->count, nb = (double)from->count, n, d;
   if (from->count == 0)
@@ -222,10 +229,13 @@ void stats_tally_merge(stats_tally *into, const stats_tally *from) {
   if (into->count == 0) {
     into->mean = from->mean;
     into->m2 = from->m2;
+    into->shift = from->shift;
+    into->smean = from->smean;
   } else {
     n = na + nb;
-    d = from->mean - into->mean;
+    d = (from->shift - into->shift) + (from->smean - into->smean);
     into->mean += d * (nb / n);
+    into->smean += d * (nb / n);
     into->m2 += from->m2 + d * d * (na * (nb / n));
   }
   into->count += from->count;

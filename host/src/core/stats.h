@@ -9,7 +9,8 @@
 ** Monitors, resource/store/container statistics and replications are all
 ** bound to these (host/src/lua/lstats.c); the report format lives there.
 **
-** Numerics: tallies use Welford's update (and Chan's formula to merge);
+** Numerics: tallies use Welford's update (on shifted data for the
+** variance) and Chan's formula to merge;
 ** a level integrates value x dt over integer ticks with compensated
 ** (Neumaier) summation, so integer levels are exact below 2^53 ticks; the
 ** time at each value is counted in integer ticks, exactly. Quantiles are
@@ -48,10 +49,13 @@ typedef struct stats_psquare {
 } stats_psquare;
 
 /* A tally: count, mean, M2 (sum of squared deviations), min, max; with
-** optional quantile estimators and histogram bins. */
+** optional quantile estimators and histogram bins. M2 is accumulated on
+** the observations shifted by the first one (smean: their mean), so a
+** large common offset (times near 1e9) costs no precision. */
 typedef struct stats_tally {
   uint64_t count;
   double mean, m2, min, max;
+  double shift, smean;
   stats_psquare *quant; /* nquant estimators, or NULL */
   double *edges;        /* nedges increasing bin edges, or NULL */
   uint64_t *bins;       /* nedges + 1 counts: bin i is [edges[i-1], edges[i]) */
