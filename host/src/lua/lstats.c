@@ -28,11 +28,13 @@
 
 typedef struct lstats_tally {
   stats_tally t;
+  int owned; /* kept by a resource: Lua may read and reset, not add */
 } lstats_tally;
 
 typedef struct lstats_level {
   stats_level l;
   des_runtime *rt; /* its simulation (anchored as user value 2) */
+  int owned;
 } lstats_level;
 
 /* The allocator of the Lua state: statistics count against its limits. */
@@ -100,6 +102,15 @@ static stats_tally *check_tally(lua_State *L, int idx) {
   return &((lstats_tally *)luaL_checkudata(L, idx, LSTATS_TALLY_MT))->t;
 }
 
+/* Refuse to change a statistic its owner keeps (a resource's). */
+static void check_free(lua_State *L, int owned, const char *fname) {
+  if (owned)
+    lstats_error(L,
+                 "%s: statistic '%s' is kept by its resource (read it, "
+                 "reset it, but do not change it)",
+                 fname, lstats_name(L, 1));
+}
+
 /* Read opts[field] as an array of numbers into a buffer userdata pushed on
 ** the stack (so it is anchored while the core copies it); *n its length.
 ** quantiles: each in (0, 1); edges: increasing, not NaN. */
@@ -161,6 +172,7 @@ static int l_tally(lua_State *L) {
     edges = opts_numbers(L, 2, "histogram", &nedges); /* slot 4 */
   }
   u = lua_newuserdatauv(L, sizeof(*u), 1);
+  u->owned = 0;
   stats_tally_init(&u->t, lstats_alloc(L));
   luaL_setmetatable(L, LSTATS_TALLY_MT);
   lua_pushvalue(L, 1);
@@ -170,9 +182,10 @@ static int l_tally(lua_State *L) {
   return 1;
 }
 
-/* Push a new tally named name (NULL: none), for resources and stores. */
+/* Push a new tally named name (NULL: none), kept by C code (a resource). */
 stats_tally *lstats_push_tally(lua_State *L, const char *name) {
   lstats_tally *u = lua_newuserdatauv(L, sizeof(*u), 1);
+  u->owned = 1;
   stats_tally_init(&u->t, lstats_alloc(L));
   luaL_setmetatable(L, LSTATS_TALLY_MT);
   lua_pushstring(L, name);
@@ -182,9 +195,11 @@ stats_tally *lstats_push_tally(lua_State *L, const char *name) {
 
 /* t:observe(x): record a number (not NaN). */
 static int t_observe(lua_State *L) {
-  stats_tally *t = check_tally(L, 1);
+  lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
+  stats_tally *t = &u->t;
   int isnum;
   double x = lua_tonumberx(L, 2, &isnum);
+  check_free(L, u->owned, "observe");
   if (!isnum || x != x)
     return lstats_error(L, "observe: monitor '%s' needs a number (got %s)",
                         lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
@@ -200,7 +215,9 @@ static int t_reset(lua_State *L) {
 
 /* t:merge(other): fold another tally's observations into this one. */
 static int t_merge(lua_State *L) {
-  stats_tally *t = check_tally(L, 1), *o = check_tally(L, 2);
+  lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
+  stats_tally *t = &u->t, *o = check_tally(L, 2);
+  check_free(L, u->owned, "merge");
   if (t != o)
     stats_tally_merge(t, o);
   return 0;
@@ -297,12 +314,14 @@ static lstats_level *check_level(lua_State *L, int idx) {
 }
 
 /* Push a new level of simulation rt named name, at `initial` from now;
-** keep_at: count the time at each value. Raises on no memory. */
+** keep_at: count the time at each value. Kept by C code (a resource)
+** unless l_level makes it a monitor. Raises on no memory. */
 stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
                                double initial, int keep_at) {
   lstats_level *u = lua_newuserdatauv(L, sizeof(*u), 2);
   int rc = stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 0);
   u->rt = rt;
+  u->owned = 1;
   luaL_setmetatable(L, LSTATS_LEVEL_MT);
   lua_pushstring(L, name);
   lua_setiuservalue(L, -2, 1);
@@ -335,6 +354,7 @@ static int l_level(lua_State *L) {
     keep_at = lua_toboolean(L, -1);
   }
   lstats_push_level(L, rt_runtime_of(L), NULL, initial, keep_at);
+  ((lstats_level *)lua_touserdata(L, -1))->owned = 0;
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   return 1;
@@ -352,7 +372,9 @@ static des_time level_clock(lua_State *L, lstats_level *u, const char *fname) {
 /* Set the level to v, failing before any change when out of memory. */
 static int level_set(lua_State *L, lstats_level *u, double v,
                      const char *fname) {
-  des_time now = level_clock(L, u, fname);
+  des_time now;
+  check_free(L, u->owned, fname);
+  now = level_clock(L, u, fname);
   if (v != v)
     return lstats_error(L, "%s: level '%s' needs a number (got nan)", fname,
                         lstats_name(L, 1));
