@@ -266,10 +266,10 @@ double stats_tally_quantile(const stats_tally *t, uint32_t i) {
 ** ===================================================================== */
 
 /* Is v an integer the dense array counts? */
-static int at_dense(double v, uint32_t *idx) {
-  if (v >= 0 && v < STATS_DENSE_MAX && v == floor(v)) {
+static inline int at_dense(double v, uint32_t *idx) {
+  if (v >= 0 && v < STATS_DENSE_MAX) {
     *idx = (uint32_t)v;
-    return 1;
+    return (double)*idx == v;
   }
   return 0;
 }
@@ -324,20 +324,30 @@ static int at_grow_table(stats_level *l) {
   return STATS_OK;
 }
 
+/* The counter of v if it exists (never allocates), else NULL. */
+static inline int64_t *at_lookup(stats_level *l, double v) {
+  uint32_t idx;
+  stats_at_slot *s;
+  if (at_dense(v, &idx))
+    return idx < l->ndense ? &l->dense[idx] : NULL;
+  if (l->nslots == 0)
+    return NULL;
+  s = at_find(l->slots, l->nslots, v);
+  return s->used ? &s->ticks : NULL;
+}
+
 /* The counter of v, made if needed; NULL when it cannot be made. Growing
 ** moves the counters: callers re-find the current one after. */
 static int64_t *at_counter(stats_level *l, double v) {
   uint32_t idx;
   stats_at_slot *s;
+  int64_t *c = at_lookup(l, v);
+  if (c != NULL)
+    return c;
   if (at_dense(v, &idx)) {
-    if (idx >= l->ndense && at_grow_dense(l, idx) != STATS_OK)
+    if (at_grow_dense(l, idx) != STATS_OK)
       return NULL;
     return &l->dense[idx];
-  }
-  if (l->nslots > 0) {
-    s = at_find(l->slots, l->nslots, v);
-    if (s->used)
-      return &s->ticks;
   }
   if (2 * (l->nused + 1) > l->nslots && at_grow_table(l) != STATS_OK)
     return NULL;
@@ -379,8 +389,8 @@ void stats_level_free(stats_level *l) {
   l->keep_at = 0;
 }
 
-int stats_level_reserve(stats_level *l, double v) {
-  if (!l->keep_at)
+int stats_level_reserve_slow(stats_level *l, double v) {
+  if (!l->keep_at || at_lookup(l, v) != NULL)
     return STATS_OK;
   if (at_counter(l, v) == NULL)
     return STATS_ENOMEM;
@@ -391,19 +401,19 @@ int stats_level_reserve(stats_level *l, double v) {
 }
 
 /* Neumaier's compensated sum: area + comp is the exact running total to
-** within one rounding of the final result. */
-static void level_accumulate(stats_level *l, double x) {
+** within one rounding of the final result. With infinite levels comp
+** turns NaN: stats_level_mean then reads the area alone. */
+static inline void level_accumulate(stats_level *l, double x) {
   double s = l->area + x;
-  if (!isfinite(s))
-    l->comp = 0; /* infinite levels: no compensation to keep */
-  else if (fabs(l->area) >= fabs(x))
+  if (fabs(l->area) >= fabs(x))
     l->comp += (l->area - s) + x;
   else
     l->comp += (x - s) + l->area;
   l->area = s;
 }
 
-void stats_level_advance(stats_level *l, int64_t now) {
+/* stats_level_advance, inlined into the hot stats_level_set. */
+static inline void level_advance(stats_level *l, int64_t now) {
   int64_t dt;
   if (now <= l->since)
     return;
@@ -415,16 +425,22 @@ void stats_level_advance(stats_level *l, int64_t now) {
   l->since = now;
 }
 
+void stats_level_advance(stats_level *l, int64_t now) {
+  level_advance(l, now);
+}
+
 int stats_level_set(stats_level *l, int64_t now, double v) {
   int rc = STATS_OK;
-  stats_level_advance(l, now);
+  level_advance(l, now);
   l->value = v;
   if (v > l->max)
     l->max = v;
   if (v < l->min)
     l->min = v;
   if (l->keep_at) {
-    l->cur = at_counter(l, v); /* found without allocating when reserved */
+    l->cur = at_lookup(l, v); /* found without allocating when reserved */
+    if (l->cur == NULL)
+      l->cur = at_counter(l, v);
     if (l->cur == NULL)
       rc = STATS_ENOMEM;
   }
@@ -450,7 +466,9 @@ int64_t stats_level_duration(const stats_level *l) {
 
 double stats_level_mean(const stats_level *l) {
   int64_t d = l->since - l->start;
-  return d > 0 ? (l->area + l->comp) / (double)d : l->value;
+  if (d <= 0)
+    return l->value;
+  return (l->comp == l->comp ? l->area + l->comp : l->area) / (double)d;
 }
 
 void stats_level_each_at(const stats_level *l,

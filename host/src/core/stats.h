@@ -133,8 +133,16 @@ int stats_level_init(stats_level *l, stats_alloc a, int64_t now, double value,
 void stats_level_free(stats_level *l);
 
 /* Make sure the time at value v can be counted without allocating (so a
-** later set to v cannot fail); STATS_ENOMEM leaves l as it was. */
-int stats_level_reserve(stats_level *l, double v);
+** later set to v cannot fail); STATS_ENOMEM leaves l as it was. Inline:
+** resources reserve on every request, nearly always a small count that
+** is already there. */
+int stats_level_reserve_slow(stats_level *l, double v);
+static inline int stats_level_reserve(stats_level *l, double v) {
+  if (!l->keep_at ||
+      (v >= 0 && v < (double)l->ndense && (double)(uint32_t)v == v))
+    return STATS_OK;
+  return stats_level_reserve_slow(l, v);
+}
 
 /* Integrate the current value up to `now` (earlier times are ignored). */
 void stats_level_advance(stats_level *l, int64_t now);
