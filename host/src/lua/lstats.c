@@ -197,10 +197,9 @@ stats_tally *lstats_push_tally(lua_State *L, const char *name) {
 static int t_observe(lua_State *L) {
   lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
   stats_tally *t = &u->t;
-  int isnum;
-  double x = lua_tonumberx(L, 2, &isnum);
+  double x = lua_tonumber(L, 2);
   check_free(L, u->owned, "observe");
-  if (!isnum || x != x)
+  if (lua_type(L, 2) != LUA_TNUMBER || x != x)
     return lstats_error(L, "observe: monitor '%s' needs a number (got %s)",
                         lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
   stats_tally_add(t, x);
@@ -338,11 +337,11 @@ stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
 /* level(name [, initial [, {time_at = true}]]): a new des.level on the
 ** current simulation. */
 static int l_level(lua_State *L) {
-  int isnum, keep_at = 0;
+  int keep_at = 0;
   double initial = 0;
   if (!lua_isnoneornil(L, 2)) {
-    initial = lua_tonumberx(L, 2, &isnum);
-    if (!isnum || initial != initial)
+    initial = lua_tonumber(L, 2);
+    if (lua_type(L, 2) != LUA_TNUMBER || initial != initial)
       return lstats_error(
           L, "monitor.level: initial value must be a number (got %s)",
           luaL_tolstring(L, 2, NULL));
@@ -369,13 +368,22 @@ static des_time level_clock(lua_State *L, lstats_level *u, const char *fname) {
   return rt_now(u->rt);
 }
 
+/* The number argument of set/add (not a string, not NaN). */
+static double check_value(lua_State *L, const char *fname) {
+  double v = lua_tonumber(L, 2);
+  if (lua_type(L, 2) != LUA_TNUMBER || v != v)
+    lstats_error(L, "%s: level '%s' needs a number (got %s)", fname,
+                 lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
+  return v;
+}
+
 /* Set the level to v, failing before any change when out of memory. */
 static int level_set(lua_State *L, lstats_level *u, double v,
                      const char *fname) {
   des_time now;
   check_free(L, u->owned, fname);
   now = level_clock(L, u, fname);
-  if (v != v)
+  if (v != v) /* inf + -inf */
     return lstats_error(L, "%s: level '%s' needs a number (got nan)", fname,
                         lstats_name(L, 1));
   if (stats_level_reserve(&u->l, v) != STATS_OK)
@@ -387,13 +395,13 @@ static int level_set(lua_State *L, lstats_level *u, double v,
 /* l:set(v): the level is v from now on. */
 static int l_set(lua_State *L) {
   lstats_level *u = check_level(L, 1);
-  return level_set(L, u, luaL_checknumber(L, 2), "set");
+  return level_set(L, u, check_value(L, "set"), "set");
 }
 
 /* l:add(dv): the level changes by dv. */
 static int l_add(lua_State *L) {
   lstats_level *u = check_level(L, 1);
-  return level_set(L, u, u->l.value + luaL_checknumber(L, 2), "add");
+  return level_set(L, u, u->l.value + check_value(L, "add"), "add");
 }
 
 /* l:reset(): start afresh from now at the current value. */
