@@ -152,6 +152,36 @@ describe("statistics objects", function()
     h.contains(tostring(l), "des.level 'l'")
   end)
 
+  it("hold the options they checked while finalizers swap them", function()
+    local qs, armed, mt = nil, false, {}
+    mt.__gc = function()
+      if armed and qs then qs[1], qs[2] = "bad", nil end
+      setmetatable({}, mt)
+    end
+    for _ = 1, 50 do setmetatable({}, mt) end
+    collectgarbage("incremental", 10, 1000)
+    for i = 1, 500 do
+      qs = i % 2 == 0 and { 0.5, 0.9, 0.1 } or { 0.1, 0.5, 0.9 }
+      armed = true
+      local ok, t = pcall(des.monitor, "x", { quantiles = qs, histogram = qs })
+      armed = false
+      if ok then
+        t:observe(0.3)
+        local r = t:report()
+        assert.are.equal(0.3, r.quantiles[0.5])
+        assert.are.equal(1, r.histogram[2][3])
+      else
+        h.contains(t, "monitor:")
+      end
+      local junk = {}
+      for j = 1, 20 do junk[j] = {} end
+      assert(#junk == 20) -- garbage that drives the collector
+    end
+    armed = false
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+  end)
+
   it("read their fields as the former Lua monitors did", function()
     local t, l = des.monitor("t"), des.monitor.level("l", 3)
     assert.are.same({ "t", 0 }, { t.name, t.count })
