@@ -182,6 +182,21 @@ describe("statistics objects", function()
     collectgarbage()
   end)
 
+  it("blame the model's line for a bad call", function()
+    local t, l = des.monitor("t"), des.monitor.level("l")
+    for _, f in ipairs{
+      function() des.monitor("x", 5) end,
+      function() des.monitor.tally("x", { quantiles = { 2 } }) end,
+      function() des.monitor.level("x", "y") end,
+      function() t:observe("a") end,
+      function() l:set(0 / 0) end,
+    } do
+      local ok, e = pcall(f)
+      assert.is_false(ok)
+      h.contains(e, "stats_spec.lua:")
+    end
+  end)
+
   it("read their fields as the former Lua monitors did", function()
     local t, l = des.monitor("t"), des.monitor.level("l", 3)
     assert.are.same({ "t", 0 }, { t.name, t.count })

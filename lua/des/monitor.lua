@@ -160,4 +160,4 @@ end
 -- }}==================================================================
 
 -- des.monitor(name [, opts]) is a tally.
-return setmetatable(monitor, { __call = function(_, ...) return monitor.tally(...) end })
+return setmetatable(monitor, { __call = S.tally_call })

@@ -44,11 +44,11 @@ static stats_alloc lstats_alloc(lua_State *L) {
   return a;
 }
 
-/* Raise msg with the position of the caller of the calling function (as
-** error(msg, 2) in Lua: the model's line that made the bad call). */
+/* Raise msg with the position of the caller (as error(msg, 2) in Lua:
+** the model's line that made the bad call). */
 static int lstats_error(lua_State *L, const char *fmt, ...) {
   va_list ap;
-  luaL_where(L, 2);
+  luaL_where(L, 1);
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
@@ -180,6 +180,13 @@ static int l_tally(lua_State *L) {
   if (stats_tally_setup(&u->t, ps, nps, edges, nedges) != STATS_OK)
     return luaL_error(L, "monitor: not enough memory for statistics");
   return 1;
+}
+
+/* des.monitor(name [, opts]): the __call of the monitor module, so that
+** errors name the model's line rather than a Lua wrapper's. */
+static int l_tally_call(lua_State *L) {
+  lua_remove(L, 1);
+  return l_tally(L);
 }
 
 /* Push a new tally named name (NULL: none), kept by C code (a resource). */
@@ -512,8 +519,10 @@ static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
   lua_pop(L, 1);
 }
 
-static const luaL_Reg module_funcs[] = {
-    {"tally", l_tally}, {"level", l_level}, {NULL, NULL}};
+static const luaL_Reg module_funcs[] = {{"tally", l_tally},
+                                        {"tally_call", l_tally_call},
+                                        {"level", l_level},
+                                        {NULL, NULL}};
 
 void lstats_open(lua_State *L, int mod) {
   new_mt(L, LSTATS_TALLY_MT, tally_methods, t_index, t_gc, t_tostring);
