@@ -134,10 +134,8 @@ static double *opts_numbers(lua_State *L, int opts, const char *field,
     lstats_error(L, "monitor: too many %s (%I)", field, len);
   buf = lua_newuserdatauv(L, sizeof(double) * (size_t)(len ? len : 1), 0);
   for (i = 1; i <= len; i++) {
-    int isnum;
-    double x;
-    lua_rawgeti(L, -2, i);
-    x = lua_tonumberx(L, -1, &isnum);
+    int isnum = lua_rawgeti(L, -2, i) == LUA_TNUMBER; /* no strings */
+    double x = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (field[0] == 'q') {
       if (!isnum || !(x > 0 && x < 1)) {
