@@ -323,7 +323,8 @@ static lstats_level *check_level(lua_State *L, int idx) {
 stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
                                double initial, int keep_at) {
   lstats_level *u = lua_newuserdatauv(L, sizeof(*u), 2);
-  int rc = stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 0);
+  /* without time_at it allocates nothing, so it cannot fail */
+  stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 0);
   u->rt = rt;
   u->owned = 1;
   luaL_setmetatable(L, LSTATS_LEVEL_MT);
@@ -331,11 +332,10 @@ stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
   lua_setiuservalue(L, -2, 1);
   rt_push_object(L, rt);
   lua_setiuservalue(L, -2, 2);
-  if (keep_at) { /* with its __gc set: what it allocates is freed */
-    rc = stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1);
-    if (rc != STATS_OK)
-      luaL_error(L, "not enough memory for statistics");
-  }
+  if (keep_at && /* with its __gc set: what it allocates is freed */
+      stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
+          STATS_OK)
+    luaL_error(L, "not enough memory for statistics");
   return &u->l;
 }
 
