@@ -326,9 +326,9 @@ static void test_level_random(void) {
   stats_level_advance(&f, now + 5);
   exact += v * 5;
   fref += (long double)fv * 5;
-  CHECK(l.area + l.comp == (double)exact && l.comp == 0);
+  CHECK(l.iarea == exact && l.area == 0 && l.comp == 0);
   CHECK(stats_level_mean(&l) == (double)exact / (double)(now + 5));
-  CHECK(close_rel(f.area + f.comp, (double)fref, 1e-15));
+  CHECK(close_rel((double)f.iarea + f.area + f.comp, (double)fref, 1e-15));
   {
     at_sum s = {0, 0, 0, 0}, t = {0, -0.0, 0, 0};
     stats_level_each_at(&l, sum_at, &s);
@@ -356,6 +356,19 @@ static void test_level_edges(void) {
   stats_level_set(&l, 101, HUGE_VAL);
   stats_level_advance(&l, 102);
   CHECK(stats_level_mean(&l) == HUGE_VAL);
+  stats_level_free(&l);
+  /* integer products that would overflow int64 go to the double area */
+  CHECK(stats_level_init(&l, A, 0, 4294967296.0, 0) == STATS_OK);
+  CHECK(l.isint && l.ivalue == 4294967296);
+  stats_level_advance(&l, (int64_t)1 << 40);
+  CHECK(l.iarea == 0 && l.area == 0x1p72);
+  CHECK(stats_level_set(&l, ((int64_t)1 << 40) + 1, -3) == STATS_OK);
+  stats_level_advance(&l, ((int64_t)1 << 40) + 3);
+  /* one tick more at 2^32 (fits again), then two at -3 */
+  CHECK(l.iarea == 4294967296 - 6 && l.area == 0x1p72);
+  CHECK(stats_level_mean(&l) ==
+        ((double)(4294967296 - 6) + 0x1p72) / (double)(((int64_t)1 << 40) + 3));
+  CHECK(stats_level_set(&l, 0, 4294967297.0) == STATS_OK && !l.isint);
   stats_level_free(&l);
   /* free leaves a usable, empty level (a finalizer may run it again) */
   CHECK(stats_level_init(&l, A, 0, 0, 1) == STATS_OK);
@@ -394,7 +407,7 @@ static void test_alloc_failure(void) {
   CHECK(stats_level_set(&l, 20, 0.5) == STATS_ENOMEM);
   CHECK(l.value == 0.5 && l.cur == NULL);
   stats_level_advance(&l, 30); /* the time at 0.5 is lost, the area kept */
-  CHECK(l.area == 3 * 10 + 0.5 * 10);
+  CHECK(l.iarea == 3 * 10 && l.area == 0.5 * 10);
   fail_from = -1;
   CHECK(stats_level_set(&l, 30, 2) == STATS_OK);
   stats_level_advance(&l, 40);

@@ -365,11 +365,20 @@ static int64_t *at_counter(stats_level *l, double v) {
 ** Levels
 ** ===================================================================== */
 
+/* Take v as the current value: integers of at most 2^32 in magnitude
+** are integrated in int64 arithmetic (exact and cheaper). */
+static inline void level_value(stats_level *l, double v) {
+  l->value = v;
+  l->isint = v >= -4294967296.0 && v <= 4294967296.0 && (double)(int64_t)v == v;
+  l->ivalue = l->isint ? (int64_t)v : 0;
+}
+
 int stats_level_init(stats_level *l, stats_alloc a, int64_t now, double value,
                      int keep_at) {
   memset(l, 0, sizeof(*l));
   l->a = a;
-  l->value = l->min = l->max = value;
+  level_value(l, value);
+  l->min = l->max = value;
   l->since = l->start = now;
   l->keep_at = keep_at;
   if (keep_at && (l->cur = at_counter(l, value)) == NULL)
@@ -412,13 +421,17 @@ static inline void level_accumulate(stats_level *l, double x) {
   l->area = s;
 }
 
-/* stats_level_advance, inlined into the hot stats_level_set. */
+/* stats_level_advance, inlined into the hot stats_level_set: value x dt
+** into iarea exactly, or (fractions, overflow) into the compensated area. */
 static inline void level_advance(stats_level *l, int64_t now) {
-  int64_t dt;
+  int64_t dt, p, sum;
   if (now <= l->since)
     return;
   dt = now - l->since;
-  if (l->value != 0)
+  if (l->isint && !__builtin_mul_overflow(l->ivalue, dt, &p) &&
+      !__builtin_add_overflow(l->iarea, p, &sum))
+    l->iarea = sum;
+  else
     level_accumulate(l, l->value * (double)dt);
   if (l->cur != NULL)
     *l->cur += dt;
@@ -430,21 +443,19 @@ void stats_level_advance(stats_level *l, int64_t now) {
 }
 
 int stats_level_set(stats_level *l, int64_t now, double v) {
-  int rc = STATS_OK;
   level_advance(l, now);
-  l->value = v;
+  level_value(l, v);
   if (v > l->max)
     l->max = v;
   if (v < l->min)
     l->min = v;
-  if (l->keep_at) {
-    l->cur = at_lookup(l, v); /* found without allocating when reserved */
-    if (l->cur == NULL)
-      l->cur = at_counter(l, v);
-    if (l->cur == NULL)
-      rc = STATS_ENOMEM;
-  }
-  return rc;
+  if (!l->keep_at)
+    return STATS_OK;
+  if (l->isint && l->ivalue >= 0 && l->ivalue < (int64_t)l->ndense)
+    l->cur = &l->dense[l->ivalue];             /* counts: the common case */
+  else if ((l->cur = at_lookup(l, v)) == NULL) /* found when reserved */
+    l->cur = at_counter(l, v);
+  return l->cur != NULL ? STATS_OK : STATS_ENOMEM;
 }
 
 void stats_level_reset(stats_level *l, int64_t now) {
@@ -453,6 +464,7 @@ void stats_level_reset(stats_level *l, int64_t now) {
     l->since = now;
   l->start = l->since;
   l->area = l->comp = 0;
+  l->iarea = 0;
   l->min = l->max = l->value;
   if (l->dense)
     memset(l->dense, 0, sizeof(int64_t) * l->ndense);
@@ -468,7 +480,9 @@ double stats_level_mean(const stats_level *l) {
   int64_t d = l->since - l->start;
   if (d <= 0)
     return l->value;
-  return (l->comp == l->comp ? l->area + l->comp : l->area) / (double)d;
+  return ((double)l->iarea +
+          (l->comp == l->comp ? l->area + l->comp : l->area)) /
+         (double)d;
 }
 
 void stats_level_each_at(const stats_level *l,

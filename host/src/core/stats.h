@@ -10,10 +10,11 @@
 ** bound to these (host/src/lua/lstats.c); the report format lives there.
 **
 ** Numerics: tallies use Welford's update (on shifted data for the
-** variance) and Chan's formula to merge;
-** a level integrates value x dt over integer ticks with compensated
-** (Neumaier) summation, so integer levels are exact below 2^53 ticks; the
-** time at each value is counted in integer ticks, exactly. Quantiles are
+** variance) and Chan's formula to merge. A level integrates value x dt
+** over integer ticks: in int64 arithmetic while the value is an integer
+** (exact, until it would overflow), otherwise with compensated (Neumaier)
+** summation; the time at each value is counted in integer ticks, exactly.
+*Quantiles are
 ** the P-square estimates of Jain and Chlamtac (five markers each, O(1)
 ** memory), exact up to 5 observations.
 **
@@ -113,7 +114,10 @@ typedef struct stats_at_slot {
 
 typedef struct stats_level {
   double value, min, max;
-  double area, comp; /* sum of value x dt (ticks), and its compensation */
+  int64_t iarea;     /* sum of value x dt (ticks) while value is an integer */
+  double area, comp; /* the rest of the sum, and its compensation */
+  int64_t ivalue;    /* value, when isint */
+  int isint;         /* value is an integer of magnitude <= 2^32 */
   int64_t since;     /* integrated up to here */
   int64_t start;     /* the statistics start here (creation or reset) */
   int keep_at;       /* counting the time at each value */
