@@ -31,8 +31,6 @@
 ** 1 its resource. It names its task by id, so a request kept after its
 ** task ended holds nothing of it.
 */
-#include <math.h>
-
 #include "ldes.h"
 
 #define DES_RESOURCE_MT "des.resource"
