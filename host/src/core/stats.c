@@ -368,9 +368,11 @@ static int64_t *at_counter(stats_level *l, double v) {
 /* Take v as the current value: integers of at most 2^32 in magnitude
 ** are integrated in int64 arithmetic (exact and cheaper). */
 static inline void level_value(stats_level *l, double v) {
+  int inrange = (v >= -4294967296.0) & (v <= 4294967296.0); /* not NaN */
+  int64_t iv = (int64_t)(inrange ? v : 0);
   l->value = v;
-  l->isint = v >= -4294967296.0 && v <= 4294967296.0 && (double)(int64_t)v == v;
-  l->ivalue = l->isint ? (int64_t)v : 0;
+  l->isint = inrange & ((double)iv == v);
+  l->ivalue = iv;
 }
 
 int stats_level_init(stats_level *l, stats_alloc a, int64_t now, double value,
