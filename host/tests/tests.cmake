@@ -93,3 +93,7 @@ if(DES_FUZZ)
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
 
+# The statistics core (core/stats.h), without Lua.
+add_executable(test_stats host/tests/test_stats.c)
+target_link_libraries(test_stats PRIVATE deshost_core)
+add_test(NAME stats_unit COMMAND test_stats)

@@ -9,240 +9,30 @@
 --   des.monitor.csv{m, q, res}  /  des.monitor.json{m, q, res}  -- export
 --   m:reset(); q:reset()                  -- forget a warm-up period
 --
--- Means, variances (Welford) and time integrals are exact in the sense of
--- DESIGN: the time-weighted mean integrates level * dt over simulated time.
--- Quantiles are streaming estimates (the P-square algorithm of Jain and
--- Chlamtac: five markers per quantile, O(1) memory), exact up to 5
--- observations; histograms count exactly.
+-- The statistics themselves are the C core's (host/src/core/stats.c, bound
+-- by host/src/lua/lstats.c), shared with the statistics of resources,
+-- stores and containers and with des.replicate: means and variances by
+-- Welford's update, time integrals over integer ticks (exact for integer
+-- levels), the time at each value counted in ticks. Quantiles are streaming
+-- estimates (the P-square algorithm of Jain and Chlamtac: five markers per
+-- quantile, O(1) memory), exact up to 5 observations; histograms count
+-- exactly. Reports stay readable after the simulation closed (frozen at
+-- the time it closed). This file adds the export of reports.
 local des = require "des"
 local io_open = io and io.open -- nil in a sandbox: export to text only
+local S = des._stats
 
 local monitor = {}
-
-local Tally = {}
-Tally.__index = Tally
-
--- {{==================================================================
--- P-square: one streaming quantile estimator
--- ===================================================================
-
-local PSquare = {}
-PSquare.__index = PSquare
-
-local function psquare(p)
-  return setmetatable({ p = p, n = 0, q = {}, pos = { 1, 2, 3, 4, 5 },
-                        want = { 1, 1 + 2 * p, 1 + 4 * p, 3 + 2 * p, 5 },
-                        dwant = { 0, p / 2, p, (1 + p) / 2, 1 } }, PSquare)
-end
-
-function PSquare:add(x)
-  local q, pos = self.q, self.pos
-  self.n = self.n + 1
-  if self.n <= 5 then
-    q[self.n] = x
-    if self.n == 5 then table.sort(q) end
-    return
-  end
-  local k
-  if x < q[1] then q[1], k = x, 1
-  elseif x >= q[5] then q[5], k = x, 4
-  else
-    k = 1
-    while x >= q[k + 1] do k = k + 1 end
-  end
-  for i = k + 1, 5 do pos[i] = pos[i] + 1 end
-  local want, dwant = self.want, self.dwant
-  for i = 1, 5 do want[i] = want[i] + dwant[i] end
-  for i = 2, 4 do -- move the middle markers toward their wanted positions
-    local d = want[i] - pos[i]
-    if (d >= 1 and pos[i + 1] - pos[i] > 1) or (d <= -1 and pos[i - 1] - pos[i] < -1) then
-      d = d >= 0 and 1 or -1
-      local np, pp, ni = pos[i + 1], pos[i - 1], pos[i]
-      local qp = q[i] + d / (np - pp) * ((ni - pp + d) * (q[i + 1] - q[i]) / (np - ni)
-                                        + (np - ni - d) * (q[i] - q[i - 1]) / (ni - pp))
-      if not (q[i - 1] < qp and qp < q[i + 1]) then -- parabolic went out: linear
-        qp = q[i] + d * (q[i + d] - q[i]) / (pos[i + d] - ni)
-      end
-      q[i], pos[i] = qp, ni + d
-    end
-  end
-end
-
--- The estimate: exact (by interpolation of the sorted values) while there
--- are 5 observations or fewer.
-function PSquare:value()
-  local n, q = self.n, self.q
-  if n == 0 then return nil end
-  if n <= 5 then
-    local s = table.move(q, 1, n, 1, {})
-    table.sort(s)
-    local h = (n - 1) * self.p + 1
-    local lo = math.floor(h)
-    return s[lo] + (h - lo) * ((s[lo + 1] or s[lo]) - s[lo])
-  end
-  return q[3]
-end
-
--- }}==================================================================
 
 -- A new tally; `name` is for reports. opts.quantiles: probabilities in
 -- (0, 1) to estimate; opts.histogram: increasing bin edges (observations
 -- below the first or from the last edge on are counted apart).
-function monitor.tally(name, opts)
-  local t = setmetatable({ name = name, count = 0, mean = 0, m2 = 0,
-                           min = math.huge, max = -math.huge }, Tally)
-  if opts == nil then return t end
-  if type(opts) ~= "table" then error("monitor: options must be a table", 2) end
-  if opts.quantiles then
-    t.estimators = {}
-    for i, p in ipairs(opts.quantiles) do
-      if type(p) ~= "number" or not (p > 0 and p < 1) then
-        error(("monitor: quantile %d must be a probability in (0, 1) (got %s)")
-              :format(i, tostring(p)), 2)
-      end
-      t.estimators[i] = psquare(p)
-    end
-  end
-  if opts.histogram then
-    local edges = opts.histogram
-    if type(edges) ~= "table" or #edges < 1 then
-      error("monitor: histogram must be an array of bin edges", 2)
-    end
-    for i, e in ipairs(edges) do
-      if type(e) ~= "number" or e ~= e or (i > 1 and e <= edges[i - 1]) then
-        error(("monitor: histogram edges must be increasing numbers (edge %d)"):format(i), 2)
-      end
-    end
-    t.edges, t.bins = table.move(edges, 1, #edges, 1, {}), {}
-    for i = 0, #edges do t.bins[i] = 0 end
-  end
-  return t
-end
-
--- Record one observation (Welford's update).
-function Tally:observe(x)
-  if type(x) ~= "number" or x ~= x then
-    error(string.format("observe: monitor '%s' needs a number (got %s)",
-                        tostring(self.name), tostring(x)), 2)
-  end
-  local n = self.count + 1
-  local delta = x - self.mean
-  self.count = n
-  self.mean = self.mean + delta / n
-  self.m2 = self.m2 + delta * (x - self.mean)
-  if x < self.min then self.min = x end
-  if x > self.max then self.max = x end
-  local est = self.estimators
-  if est then
-    for i = 1, #est do est[i]:add(x) end
-  end
-  local edges = self.edges
-  if edges then -- bin i holds [edges[i], edges[i+1]); 0 and #edges: the tails
-    local lo, hi = 0, #edges
-    while lo < hi do
-      local mid = (lo + hi + 1) // 2
-      if x >= edges[mid] then lo = mid else hi = mid - 1 end
-    end
-    self.bins[lo] = self.bins[lo] + 1
-  end
-end
-
--- The statistics as a table (nil fields when there is no observation).
--- Forget every observation so far (e.g. after a warm-up period).
-function Tally:reset()
-  self.count, self.mean, self.m2, self.min, self.max = 0, 0, 0, math.huge, -math.huge
-  for i, e in ipairs(self.estimators or {}) do self.estimators[i] = psquare(e.p) end
-  if self.bins then
-    for i = 0, #self.edges do self.bins[i] = 0 end
-  end
-end
-
-function Tally:report()
-  local n = self.count
-  local var = n > 1 and self.m2 / (n - 1) or nil
-  local r = { name = self.name, kind = "tally", count = n,
-              mean = n > 0 and self.mean or nil, variance = var,
-              sd = var and math.sqrt(var) or nil,
-              min = n > 0 and self.min or nil, max = n > 0 and self.max or nil }
-  if self.estimators then
-    r.quantiles = {}
-    for _, e in ipairs(self.estimators) do r.quantiles[e.p] = e:value() end
-  end
-  if self.edges then -- {lo, hi, count} per bin, tails with -inf / inf
-    local edges, h = self.edges, {}
-    for i = 0, #edges do
-      h[#h + 1] = { edges[i] or -math.huge, edges[i + 1] or math.huge, self.bins[i] }
-    end
-    r.histogram = h
-  end
-  return r
-end
-
-local Level = {}
-Level.__index = Level
+monitor.tally = S.tally
 
 -- A new time-weighted level starting at `initial` (0) now, on the current
 -- simulation (whose clock it reads even when reported from outside).
--- opts.time_at: keep the time spent at each value (for levels that take
--- few values, such as queue lengths).
-function monitor.level(name, initial, opts)
-  local sim = des.current()
-  local now = sim:now()
-  if initial ~= nil and (type(initial) ~= "number" or initial ~= initial) then
-    error("monitor.level: initial value must be a number (got " .. tostring(initial) .. ")", 2)
-  end
-  -- sim:clock() is sim:now() frozen at the close time once it is closed
-  return setmetatable({ name = name, sim = sim, sim_now = sim.clock, value = initial or 0,
-                        since = now, start = now, area = 0, max = initial or 0,
-                        min = initial or 0,
-                        time_at = opts and opts.time_at and {} or nil }, Level)
-end
-
--- Integrate the current value up to now.
-function Level:advance()
-  local now = self.sim_now(self.sim)
-  local dt = now - self.since
-  self.area = self.area + self.value * dt
-  local at = self.time_at
-  if at and dt > 0 then at[self.value] = (at[self.value] or 0) + dt end
-  self.since = now
-end
-
--- Set the level to v from now on.
-function Level:set(v)
-  self:advance()
-  self.value = v
-  if v > self.max then self.max = v end
-  if v < self.min then self.min = v end
-end
-
--- Change the level by dv.
--- Start the statistics afresh from now, at the current value (e.g. after
--- a warm-up period).
-function Level:reset()
-  local now = self.sim_now(self.sim)
-  self.since, self.start, self.area = now, now, 0
-  self.max, self.min = self.value, self.value
-  if self.time_at then self.time_at = {} end
-end
-
-function Level:add(dv)
-  self:set(self.value + dv)
-end
-
--- The time-weighted statistics up to now.
-function Level:report()
-  self:advance()
-  local duration = self.since - self.start
-  local r = { name = self.name, kind = "level", value = self.value,
-              mean = duration > 0 and self.area / duration or self.value,
-              max = self.max, min = self.min, duration = duration }
-  if self.time_at then
-    r.time_at = {}
-    for v, t in pairs(self.time_at) do r.time_at[v] = t end
-  end
-  return r
-end
+-- opts.time_at: keep the time spent at each value.
+monitor.level = S.level
 
 -- {{==================================================================
 -- Export: CSV and JSON
@@ -255,7 +45,7 @@ local function reports(list, fname)
   local out = {}
   for i, m in ipairs(list) do
     local t = type(m)
-    if t == "table" and type(m.report) == "function" then
+    if (t == "table" or t == "userdata") and type(m.report) == "function" then
       out[#out + 1] = m:report()
     elseif (t == "table" or t == "userdata") and type(m.stats) == "table" then
       local keys = {}
@@ -375,4 +165,4 @@ end
 -- }}==================================================================
 
 -- des.monitor(name [, opts]) is a tally.
-return setmetatable(monitor, { __call = function(_, ...) return monitor.tally(...) end })
+return setmetatable(monitor, { __call = S.tally_call })

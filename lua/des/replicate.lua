@@ -12,9 +12,11 @@
 --
 -- Replication i runs in des.new{seed = seed + i - 1}: every named stream of
 -- every replication is independent, and the same seed gives the same
--- results. A statistic missing from some run is summarised over the runs
--- that have it.
+-- results. A statistic missing from some run (or NaN in it) is summarised
+-- over the runs that have it. The mean and deviation come from the
+-- statistics core (a des.tally), as every other statistic of deshost.
 local des = require "des"
+local tally = des._stats.tally
 
 -- {{==================================================================
 -- Student t quantiles, from the regularised incomplete beta function
@@ -89,15 +91,13 @@ end
 
 -- Mean, standard deviation and the t interval of the values xs.
 local function summarise(xs, confidence)
-  local n, mean, m2 = #xs, 0, 0
-  for i, x in ipairs(xs) do -- Welford
-    local d = x - mean
-    mean = mean + d / i
-    m2 = m2 + d * (x - mean)
-  end
+  local t = tally()
+  for _, x in ipairs(xs) do t:observe(x) end
+  local r = t:report()
+  local n, mean = r.count, r.mean
   local s = { n = n, mean = mean }
   if n >= 2 then
-    s.sd = math.sqrt(m2 / (n - 1))
+    s.sd = r.sd
     s.half_width = t_quantile((1 + confidence) / 2, n - 1) * s.sd / math.sqrt(n)
     s.lo, s.hi = mean - s.half_width, mean + s.half_width
   end
@@ -134,7 +134,7 @@ local function replicate(n, model, opts)
     end
     runs[i] = result
     for k, v in pairs(result) do
-      if type(v) == "number" then
+      if type(v) == "number" and v == v then
         if not values[k] then values[k], names[#names + 1] = {}, k end
         table.insert(values[k], v)
       end

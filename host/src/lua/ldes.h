@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "runtime.h"
-
+#include "stats.h"
 
 /* Set functions l into the table at t, each with the rt_global as its
 ** upvalue 1 (what rt_current needs). */
@@ -65,6 +65,15 @@ void lwait_open(lua_State *L, int mod);
 /* Replace the coroutine library's resume, close, status and running by
 ** versions that keep a task's coroutine to the runtime (lco.c). */
 void lco_open(lua_State *L);
+
+void lstats_open(lua_State *L, int mod);
+
+/* Push a new des.tally / des.level (lstats.c) named name (NULL: none) and
+** return its statistic, which lives as long as the userdata: a caller that
+** keeps the pointer anchors the userdata. A level reads rt's clock. */
+stats_tally *lstats_push_tally(lua_State *L, const char *name);
+stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
+                               double initial, int keep_at);
 
 /* Register component `id` under `name` in simulation rt, for
 ** des.component(name). */

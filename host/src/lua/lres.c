@@ -17,41 +17,28 @@
 ** interrupts the worst holder (the most recent among equals) with a cause
 ** {kind="preempted", by=, usage_since=, resource=}.
 **
-** Statistics kept without model code, as des.monitor levels and tallies
-** report them: res.stats.queue and res.stats.busy (time-weighted, with
-** the time at each count) and res.stats.wait (waiting times).
+** Statistics kept without model code, by the statistics core as for
+** des.monitor (lstats.c): res.stats.queue and res.stats.busy (des.level,
+** with the time at each count) and res.stats.wait (des.tally of waiting
+** times). They stay readable after the resource and its simulation.
 **
 ** A resource userdata's user values: 1 its anchor table (slot -> request,
 ** for every request its task holds: granted and received, until released;
 ** slots are small integers reused, so the table stays an array that
 ** never grows in steady state), 2 its name, 3 its simulation object (which
-*keeps its tasks),
-** 4 its stats table (made on first use). A request waiting, or granted but
-** not yet received, is held by its task's stack (REQ_SLOT of the acquire
-** that waits), so a task that leaves needs no Lua to let it go. A
-** request's user values: 1 its resource. It names its task by id, so a
-** request kept after its task ended holds nothing of it.
+** keeps its tasks), 4 its stats table (made on first use), 5..7 its
+** queue, busy and wait statistics (anchors the model cannot reach, so the
+** pointers in struct lres stay valid whatever the model does to the stats
+** table). A request waiting, or granted but not yet received, is held by
+** its task's stack (REQ_SLOT of the acquire that waits), so a task that
+** leaves needs no Lua to let it go. A request's user values: 1 its
+** resource. It names its task by id, so a request kept after its task
+** ended holds nothing of it.
 */
-#include <math.h>
-
 #include "ldes.h"
 
 #define DES_RESOURCE_MT "des.resource"
 #define DES_REQUEST_MT "des.request"
-#define DES_RESSTAT_MT "des.resource.stat"
-
-/* A time-weighted level, in model units. */
-typedef struct lres_level {
-  double value, area, max, min; /* area: value x time so far */
-  des_time since, start;
-  double *time_at; /* time spent at each count 0..ntime_at-1 */
-  uint32_t ntime_at;
-} lres_level;
-
-/* A tally of observations (Welford). */
-typedef struct lres_tally {
-  double count, mean, m2, min, max;
-} lres_tally;
 
 typedef struct lres lres;
 
@@ -81,8 +68,8 @@ struct lres {
                                        far; room in free_slots */
   lres_req **users;                 /* holders, in grant order */
   size_t nusers, capusers;
-  lres_level lqueue, lbusy;
-  lres_tally wait;
+  stats_level *lqueue, *lbusy; /* in user values 5 and 6 */
+  stats_tally *wait;           /* in user value 7 */
   rt_global *G;
 };
 
@@ -95,56 +82,50 @@ static void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
   return r->G->allocf(r->G->allocud, p, osize, nsize);
 }
 
-/* Integrate the level up to now. */
-static void level_advance(lres *r, lres_level *lv) {
-  des_time now = rt_now(r->rt);
-  if (now > lv->since) {
-    double dt = rt_units(r->rt, now - lv->since);
-    uint32_t v = (uint32_t)lv->value;
-    lv->area += lv->value * dt;
-    if (v < lv->ntime_at)
-      lv->time_at[v] += dt;
-    lv->since = now;
-  }
+/* Make room to count the time at value v (raises on no memory), so that
+** setting the level to v later cannot fail. */
+static void level_reserve(lua_State *L, stats_level *lv, size_t v) {
+  if (stats_level_reserve(lv, (double)v) != STATS_OK)
+    luaL_error(L, "resource: not enough memory for statistics");
 }
 
-/* Make room to count the time at value v (raises on no memory). */
-static void level_reserve(lua_State *L, lres *r, lres_level *lv, size_t v) {
-  if (v < lv->ntime_at)
+/* Set a level to v from now on. */
+static void level_set(lres *r, stats_level *lv, double v) {
+  stats_level_set(lv, rt_now(r->rt), v);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Statistics: res.stats.queue / busy / wait
+** ===================================================================== */
+
+/* res.stats: {queue=, busy=, wait=}, made once per resource */
+static void push_stats(lua_State *L, int ridx) {
+  static const char *const keys[] = {"queue", "busy", "wait"};
+  int i;
+  if (lua_getiuservalue(L, ridx, 4) == LUA_TTABLE)
     return;
-  {
-    size_t n = lv->ntime_at ? lv->ntime_at : 4;
-    double *p;
-    while (n <= v)
-      n *= 2;
-    p = lres_realloc(r, lv->time_at, lv->ntime_at * sizeof(double),
-                     n * sizeof(double));
-    if (p == NULL)
-      luaL_error(L, "resource: not enough memory for statistics");
-    memset(p + lv->ntime_at, 0, (n - lv->ntime_at) * sizeof(double));
-    lv->time_at = p;
-    lv->ntime_at = (uint32_t)n;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 3);
+  for (i = 0; i < 3; i++) {
+    lua_getiuservalue(L, ridx, 5 + i);
+    lua_setfield(L, -2, keys[i]);
   }
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, ridx, 4);
 }
 
-static void level_set(lres *r, lres_level *lv, double v) {
-  level_advance(r, lv);
-  lv->value = v;
-  if (v > lv->max)
-    lv->max = v;
-  if (v < lv->min)
-    lv->min = v;
-}
-
-static void tally_observe(lres_tally *t, double x) {
-  double d = x - t->mean;
-  t->count += 1;
-  t->mean += d / t->count;
-  t->m2 += d * (x - t->mean);
-  if (x < t->min)
-    t->min = x;
-  if (x > t->max)
-    t->max = x;
+/* The statistics of the new resource r at the top: queue length and busy
+** count (time-weighted, time at each count) and waiting times, anchored
+** in its user values 5..7. */
+static void new_stats(lua_State *L, lres *r) {
+  r->lqueue = lstats_push_level(L, r->rt, "queue length", 0, 1);
+  lua_setiuservalue(L, -2, 5);
+  r->lbusy = lstats_push_level(L, r->rt, "in use", 0, 1);
+  lua_setiuservalue(L, -2, 6);
+  r->wait = lstats_push_tally(L, "waiting time");
+  lua_setiuservalue(L, -2, 7);
 }
 
 /* }==================================================================== */
@@ -174,7 +155,7 @@ static void reserve_users(lua_State *L, lres *r, size_t n) {
     r->users = p;
     r->capusers = n;
   }
-  level_reserve(L, r, &r->lbusy, n);
+  level_reserve(L, r->lbusy, n);
 }
 
 /* Give a server to req now; wakes its task if it waits. Allocates
@@ -184,8 +165,8 @@ static void grant(lres *r, lres_req *req) {
   req->granted_at = rt_now(r->rt);
   r->users[r->nusers++] = req;
   r->count++;
-  level_set(r, &r->lbusy, (double)r->count);
-  tally_observe(&r->wait, rt_units(r->rt, req->granted_at - req->time));
+  level_set(r, r->lbusy, (double)r->count);
+  stats_tally_add(r->wait, rt_units(r->rt, req->granted_at - req->time));
   rt_trigger_tasks(&req->w);
 }
 
@@ -195,7 +176,7 @@ static void grant_waiting(lres *r) {
   while (r->count < r->capacity && (n = wq_first(&r->q)) != NULL) {
     lres_req *req = req_of(n);
     wq_serve(n);
-    level_set(r, &r->lqueue, (double)r->q.len);
+    level_set(r, r->lqueue, (double)r->q.len);
     grant(r, req);
   }
 }
@@ -212,10 +193,10 @@ static void release(lres_req *req) {
   if (req->granted) {
     users_remove(r, req);
     r->count--;
-    level_set(r, &r->lbusy, (double)r->count);
+    level_set(r, r->lbusy, (double)r->count);
     grant_waiting(r);
   } else if (was == WQ_QUEUED)
-    level_set(r, &r->lqueue, (double)r->q.len);
+    level_set(r, r->lqueue, (double)r->q.len);
 }
 
 /* The wait queue's leave hook while a task waits for req: it was cancelled
@@ -308,18 +289,14 @@ static int l_resource(lua_State *L) {
     priority = lua_toboolean(L, -2) || preemptive;
     lua_pop(L, 2);
   }
-  r = lua_newuserdatauv(L, sizeof(*r), 4);
+  r = lua_newuserdatauv(L, sizeof(*r), 7);
   memset(r, 0, sizeof(*r));
   r->rt = rt;
   r->G = rt->G;
   r->capacity = cap;
   r->priority = (uint8_t)priority;
   r->preemptive = (uint8_t)preemptive;
-  r->lqueue.since = r->lqueue.start = rt_now(rt);
-  r->lbusy.since = r->lbusy.start = rt_now(rt);
   wq_init(&r->q, priority);
-  r->wait.min = HUGE_VAL;
-  r->wait.max = -HUGE_VAL;
   ldes_setmetatable(L, RT_MT_RESOURCE);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
@@ -329,8 +306,9 @@ static int l_resource(lua_State *L) {
   }
   rt_push_object(L, rt);
   lua_setiuservalue(L, -2, 3);
+  new_stats(L, r);
   reserve_users(L, r, (size_t)(cap < 16 ? cap : 16));
-  level_reserve(L, r, &r->lqueue, 8);
+  level_reserve(L, r->lqueue, 8);
   return 1;
 }
 
@@ -379,7 +357,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   users_remove(r, worst);
   r->count--;
   worst->released = worst->preempted = 1;
-  level_set(r, &r->lbusy, (double)r->count);
+  level_set(r, r->lbusy, (double)r->count);
   /* the holder's task, if still alive, gets the cause */
   if (rt_push_task_by_id(L, r->rt, worst->task_id)) {
     des_task *t = lua_touserdata(L, -1);
@@ -433,7 +411,7 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
     rt_waiter_unlink(&t->waiter);
     wq_expire(&req->n); /* a grant would have cancelled the deadline */
     req->released = 1;
-    level_set(req->res, &req->res->lqueue, (double)req->res->q.len);
+    level_set(req->res, req->res->lqueue, (double)req->res->q.len);
     lua_pushnil(L);
     lua_pushliteral(L, "timed out");
     return 2;
@@ -494,12 +472,12 @@ static int r_acquire(lua_State *L) {
     return luaL_error(L, "acquire: not inside a task (only a task can wait "
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
-  level_reserve(L, r, &r->lqueue, r->q.len + 1);
+  level_reserve(L, r->lqueue, r->q.len + 1);
   rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   wq_push(&r->q, &req->n, req->priority);
   t->wq = &req->n;
-  level_set(r, &r->lqueue, (double)r->q.len);
+  level_set(r, r->lqueue, (double)r->q.len);
   return lua_yieldk(L, 0, reqidx, acquire_k);
 }
 
@@ -576,121 +554,7 @@ static int r_waiters(lua_State *L) {
 /* }==================================================================== */
 
 /* {====================================================================
-** Statistics objects: res.stats.queue / busy / wait
-** ===================================================================== */
-
-enum { STAT_QUEUE, STAT_BUSY, STAT_WAIT };
-static const char *const stat_keys[] = {"queue", "busy", "wait"};
-static const char *const stat_names[] = {"queue length", "in use",
-                                         "waiting time"};
-
-/* stat:report() --> the table des.monitor's report gives */
-static int s_report(lua_State *L) {
-  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
-  lres *r;
-  lua_getiuservalue(L, 1, 1);
-  r = lua_touserdata(L, -1);
-  lua_newtable(L);
-  lua_pushstring(L, stat_names[*which]);
-  lua_setfield(L, -2, "name");
-  if (*which == STAT_WAIT) {
-    const lres_tally *w = &r->wait;
-    lua_pushliteral(L, "tally");
-    lua_setfield(L, -2, "kind");
-    lua_pushinteger(L, (lua_Integer)w->count);
-    lua_setfield(L, -2, "count");
-    if (w->count > 0) {
-      lua_pushnumber(L, w->mean);
-      lua_setfield(L, -2, "mean");
-      lua_pushnumber(L, w->min);
-      lua_setfield(L, -2, "min");
-      lua_pushnumber(L, w->max);
-      lua_setfield(L, -2, "max");
-    }
-    if (w->count > 1) {
-      lua_pushnumber(L, w->m2 / (w->count - 1));
-      lua_setfield(L, -2, "variance");
-      lua_pushnumber(L, sqrt(w->m2 / (w->count - 1)));
-      lua_setfield(L, -2, "sd");
-    }
-  } else {
-    lres_level *lv = *which == STAT_QUEUE ? &r->lqueue : &r->lbusy;
-    double duration;
-    uint32_t v;
-    level_advance(r, lv);
-    duration = rt_units(r->rt, lv->since - lv->start);
-    lua_pushliteral(L, "level");
-    lua_setfield(L, -2, "kind");
-    lua_pushinteger(L, (lua_Integer)lv->value);
-    lua_setfield(L, -2, "value");
-    lua_pushnumber(L, duration > 0 ? lv->area / duration : lv->value);
-    lua_setfield(L, -2, "mean");
-    lua_pushinteger(L, (lua_Integer)lv->max);
-    lua_setfield(L, -2, "max");
-    lua_pushinteger(L, (lua_Integer)lv->min);
-    lua_setfield(L, -2, "min");
-    lua_pushnumber(L, duration);
-    lua_setfield(L, -2, "duration");
-    lua_newtable(L);
-    for (v = 0; v < lv->ntime_at; v++)
-      if (lv->time_at[v] > 0) {
-        lua_pushnumber(L, lv->time_at[v]);
-        lua_rawseti(L, -2, v);
-      }
-    lua_setfield(L, -2, "time_at");
-  }
-  return 1;
-}
-
-/* stat:reset(): start afresh from now (e.g. after a warm-up period) */
-static int s_reset(lua_State *L) {
-  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
-  lres *r;
-  lua_getiuservalue(L, 1, 1);
-  r = lua_touserdata(L, -1);
-  if (*which == STAT_WAIT) {
-    memset(&r->wait, 0, sizeof(r->wait));
-    r->wait.min = HUGE_VAL;
-    r->wait.max = -HUGE_VAL;
-  } else {
-    lres_level *lv = *which == STAT_QUEUE ? &r->lqueue : &r->lbusy;
-    lv->since = lv->start = rt_now(r->rt);
-    lv->area = 0;
-    lv->max = lv->min = lv->value;
-    if (lv->time_at != NULL)
-      memset(lv->time_at, 0, lv->ntime_at * sizeof(double));
-  }
-  return 0;
-}
-
-static int s_tostring(lua_State *L) {
-  int *which = luaL_checkudata(L, 1, DES_RESSTAT_MT);
-  lua_pushfstring(L, "des.resource stat '%s'", stat_names[*which]);
-  return 1;
-}
-
-/* res.stats: {queue=, busy=, wait=}, made once per resource */
-static void push_stats(lua_State *L, int ridx) {
-  int i;
-  if (lua_getiuservalue(L, ridx, 4) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, 3);
-  for (i = STAT_QUEUE; i <= STAT_WAIT; i++) {
-    int *which = lua_newuserdatauv(L, sizeof(int), 1);
-    *which = i;
-    luaL_setmetatable(L, DES_RESSTAT_MT);
-    lua_pushvalue(L, ridx);
-    lua_setiuservalue(L, -2, 1);
-    lua_setfield(L, -2, stat_keys[i]);
-  }
-  lua_pushvalue(L, -1);
-  lua_setiuservalue(L, ridx, 4);
-}
-
-/* }==================================================================== */
-
-/* {====================================================================
+=======
 ** Properties and metatables
 ** ===================================================================== */
 
@@ -744,12 +608,8 @@ static int r_gc(lua_State *L) {
   lres_realloc(r, r->free_slots, r->capslots * sizeof(*r->free_slots), 0);
   r->free_slots = NULL;
   r->nfree = r->capslots = 0; /* nslots stays: no slot is handed out twice */
-  lres_realloc(r, r->lqueue.time_at, r->lqueue.ntime_at * sizeof(double), 0);
-  lres_realloc(r, r->lbusy.time_at, r->lbusy.ntime_at * sizeof(double), 0);
   r->users = NULL;
-  r->lqueue.time_at = r->lbusy.time_at = NULL;
   r->capusers = r->nusers = 0;
-  r->lqueue.ntime_at = r->lbusy.ntime_at = 0;
   return 0;
 }
 
@@ -823,16 +683,6 @@ void lres_open(lua_State *L, int mod) {
   ldes_setfuncs(L, -1, req_methods);
   lua_setfield(L, -2, "methods");
   ldes_set_index(L, -1, q_index);
-  lua_pop(L, 1);
-  luaL_newmetatable(L, DES_RESSTAT_MT);
-  lua_pushcfunction(L, s_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  lua_pushcfunction(L, s_report);
-  lua_setfield(L, -2, "report");
-  lua_pushcfunction(L, s_reset);
-  lua_setfield(L, -2, "reset");
-  lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);
 }

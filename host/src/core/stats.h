@@ -1,0 +1,175 @@
+/*
+** stats.h -- the one statistics core of deshost: tallies of observations
+** (with streaming quantiles and a histogram), time-weighted levels (with
+** the time spent at each value), reset and merge. No Lua, no clock: time
+** comes in as integer ticks passed by the caller at every call, results
+** go out as doubles in ticks; the caller converts units. So a statistic
+** holds no pointer into a simulation and stays readable after it closed.
+**
+** Monitors, resource/store/container statistics and replications are all
+** bound to these (host/src/lua/lstats.c); the report format lives there.
+**
+** Numerics: tallies use Welford's update (on shifted data for the
+** variance) and Chan's formula to merge. A level integrates value x dt
+** over integer ticks: in int64 arithmetic while the value is an integer
+** (exact, until it would overflow), otherwise with compensated (Neumaier)
+** summation; the time at each value is counted in integer ticks, exactly.
+*Quantiles are
+** the P-square estimates of Jain and Chlamtac (five markers each, O(1)
+** memory), exact up to 5 observations.
+**
+** Functions that allocate do it through a des_allocf and return
+** STATS_ENOMEM on failure, leaving the statistic as it was.
+*/
+#ifndef DES_STATS_H
+#define DES_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dalloc.h"
+
+#define STATS_OK 0
+#define STATS_ENOMEM (-1)
+
+/* The allocator a statistic's arrays come from. */
+typedef struct stats_alloc {
+  des_allocf f;
+  void *ud;
+} stats_alloc;
+
+/* {====================================================================
+** Tallies
+** ===================================================================== */
+
+/* One P-square estimator of the p-quantile. */
+typedef struct stats_psquare {
+  double p;
+  uint64_t n;
+  double q[5], pos[5], want[5], dwant[5];
+} stats_psquare;
+
+/* A tally: count, mean, M2 (sum of squared deviations), min, max; with
+** optional quantile estimators and histogram bins. M2 is accumulated on
+** the observations shifted by the first one (smean: their mean), so a
+** large common offset (times near 1e9) costs no precision. */
+typedef struct stats_tally {
+  uint64_t count;
+  double mean, m2, min, max;
+  double shift, smean;
+  stats_psquare *quant; /* nquant estimators, or NULL */
+  double *edges;        /* nedges increasing bin edges, or NULL */
+  uint64_t *bins;       /* nedges + 1 counts: bin i is [edges[i-1], edges[i]) */
+  uint32_t nquant, nedges;
+  stats_alloc a;
+} stats_tally;
+
+/* An empty tally without quantiles or histogram (never fails). */
+void stats_tally_init(stats_tally *t, stats_alloc a);
+
+/* Add quantile estimators for the probabilities ps[0..n) (each in (0, 1))
+** and a histogram with the edges[0..nedges) (increasing, not NaN); either
+** count may be 0. Call once, on a fresh tally. */
+int stats_tally_setup(stats_tally *t, const double *ps, uint32_t n,
+                      const double *edges, uint32_t nedges);
+
+/* Free the arrays; the tally is then empty and without options. */
+void stats_tally_free(stats_tally *t);
+
+/* Record x (not NaN). */
+void stats_tally_add(stats_tally *t, double x);
+
+/* Forget every observation, keeping the options. */
+void stats_tally_reset(stats_tally *t);
+
+/* Fold `from` into `into` (count, mean, variance, min, max, histogram when
+** both have the same edges). Quantile estimators cannot be merged: the
+** result's are those of `into`. */
+void stats_tally_merge(stats_tally *into, const stats_tally *from);
+
+/* The sample variance M2 / (n - 1); NaN below 2 observations. */
+double stats_tally_variance(const stats_tally *t);
+
+/* The estimate of quantile i; NaN without observations. */
+double stats_tally_quantile(const stats_tally *t, uint32_t i);
+
+/* The P-square estimator on its own (used by the tally). */
+void stats_psquare_init(stats_psquare *e, double p);
+void stats_psquare_add(stats_psquare *e, double x);
+double stats_psquare_value(const stats_psquare *e);
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Time-weighted levels
+** ===================================================================== */
+
+/* The time spent at each value: dense for the integers 0..ndense-1, an
+** open-addressing table of (value, ticks) for the others. */
+typedef struct stats_at_slot {
+  double v;
+  int64_t ticks;
+  int used;
+} stats_at_slot;
+
+typedef struct stats_level {
+  double value, min, max;
+  int64_t iarea;     /* sum of value x dt (ticks) while value is an integer */
+  double area, comp; /* the rest of the sum, and its compensation */
+  int64_t ivalue;    /* value, when isint */
+  int isint;         /* value is an integer of magnitude <= 2^32 */
+  int64_t since;     /* integrated up to here */
+  int64_t start;     /* the statistics start here (creation or reset) */
+  int keep_at;       /* counting the time at each value */
+  int64_t *dense;    /* time at 0, 1, ..., ndense-1 */
+  uint32_t ndense;
+  stats_at_slot *slots; /* nslots (a power of 2) slots, nused used */
+  uint32_t nslots, nused;
+  int64_t *cur; /* where the time at the current value goes, or NULL */
+  stats_alloc a;
+} stats_level;
+
+/* A level at `value` from tick `now`; keep_at: count the time at each
+** value. Fails only when keep_at and the first slot cannot be made. */
+int stats_level_init(stats_level *l, stats_alloc a, int64_t now, double value,
+                     int keep_at);
+
+void stats_level_free(stats_level *l);
+
+/* Make sure the time at value v can be counted without allocating (so a
+** later set to v cannot fail); STATS_ENOMEM leaves l as it was. Inline:
+** resources reserve on every request, nearly always a small count that
+** is already there. */
+int stats_level_reserve_slow(stats_level *l, double v);
+static inline int stats_level_reserve(stats_level *l, double v) {
+  if (!l->keep_at ||
+      (v >= 0 && v < (double)l->ndense && (double)(uint32_t)v == v))
+    return STATS_OK;
+  return stats_level_reserve_slow(l, v);
+}
+
+/* Integrate the current value up to `now` (earlier times are ignored). */
+void stats_level_advance(stats_level *l, int64_t now);
+
+/* Set the level to v (not NaN) from `now` on. Returns STATS_ENOMEM if the
+** time at v cannot be counted (the level is still set; the time at v is
+** then lost): call stats_level_reserve first to fail before changing. */
+int stats_level_set(stats_level *l, int64_t now, double v);
+
+/* Start afresh from `now` at the current value (e.g. after a warm-up). */
+void stats_level_reset(stats_level *l, int64_t now);
+
+/* After stats_level_advance(l, now): the time covered, in ticks, and the
+** time-weighted mean (the current value when no time has passed). */
+int64_t stats_level_duration(const stats_level *l);
+double stats_level_mean(const stats_level *l);
+
+/* Visit the time at each value with nonzero time, in increasing order of
+** value for the dense part, then the others in table order. */
+void stats_level_each_at(const stats_level *l,
+                         void (*f)(void *ctx, double v, int64_t ticks),
+                         void *ctx);
+
+/* }==================================================================== */
+
+#endif

@@ -1,0 +1,531 @@
+/*
+** lstats.c -- the Lua binding of the statistics core (core/stats.h): the
+** one implementation behind des.monitor tallies and levels, the
+** statistics of resources, stores and containers, and des.replicate's
+** summaries. The report table (the format every export reads) is built
+** here and only here.
+**
+**   local S = des._stats                 -- what des.monitor is made of
+**   local t = S.tally(name [, {quantiles = {p...}, histogram = {edges}}])
+**   t:observe(x); t:report(); t:reset(); t:merge(other)
+**   local l = S.level(name [, initial [, {time_at = true}]])
+**   l:set(v); l:add(dv); l:report(); l:reset()
+**
+** A des.tally / des.level userdata holds its statistic by value; its user
+** values are 1 its name and (levels) 2 the simulation object whose clock
+** it reads. It reads that clock at each call (rt_now), so once the
+** simulation is closed it reads the time it closed at: a level reported
+** after des.replicate closed its run is frozen there, never dangling.
+** Times go into the core in ticks; durations come out in model units.
+*/
+#include <math.h>
+#include <stdarg.h>
+
+#include "ldes.h"
+
+#define LSTATS_TALLY_MT "des.tally"
+#define LSTATS_LEVEL_MT "des.level"
+
+typedef struct lstats_tally {
+  stats_tally t;
+  int owned; /* kept by a resource: Lua may read and reset, not add */
+} lstats_tally;
+
+typedef struct lstats_level {
+  stats_level l;
+  des_runtime *rt; /* its simulation (anchored as user value 2) */
+  int owned;
+} lstats_level;
+
+/* The allocator of the Lua state: statistics count against its limits. */
+static stats_alloc lstats_alloc(lua_State *L) {
+  stats_alloc a;
+  a.f = lua_getallocf(L, &a.ud);
+  return a;
+}
+
+/* Raise msg with the position of the caller (as error(msg, 2) in Lua:
+** the model's line that made the bad call). */
+static int lstats_error(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  luaL_where(L, 1);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* Push x, as an integer when it is one (counts, levels of whole items). */
+static void lstats_pushvalue(lua_State *L, double x) {
+  if (x == floor(x) && x >= (double)LUA_MININTEGER &&
+      x < -(double)LUA_MININTEGER)
+    lua_pushinteger(L, (lua_Integer)x);
+  else
+    lua_pushnumber(L, x);
+}
+
+/* Set t[k] = x (a number) on the table at the top. */
+static void setnum(lua_State *L, const char *k, double x) {
+  lua_pushnumber(L, x);
+  lua_setfield(L, -2, k);
+}
+
+static void setvalue(lua_State *L, const char *k, double x) {
+  lstats_pushvalue(L, x);
+  lua_setfield(L, -2, k);
+}
+
+/* Start a report: {name = user value 1, kind = kind}. */
+static void report_head(lua_State *L, int idx, const char *kind) {
+  lua_createtable(L, 0, 10);
+  lua_getiuservalue(L, idx, 1);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+}
+
+/* A name for messages: user value 1 as a string. */
+static const char *lstats_name(lua_State *L, int idx) {
+  const char *s;
+  lua_getiuservalue(L, idx, 1);
+  s = luaL_tolstring(L, -1, NULL);
+  lua_replace(L, -2);
+  return s;
+}
+
+/* {====================================================================
+** Tallies
+** ===================================================================== */
+
+static stats_tally *check_tally(lua_State *L, int idx) {
+  return &((lstats_tally *)luaL_checkudata(L, idx, LSTATS_TALLY_MT))->t;
+}
+
+/* Refuse to change a statistic its owner keeps (a resource's). */
+static void check_free(lua_State *L, int owned, const char *fname) {
+  if (owned)
+    lstats_error(L,
+                 "%s: statistic '%s' is kept by its resource (read it, "
+                 "reset it, but do not change it)",
+                 fname, lstats_name(L, 1));
+}
+
+/* Read opts[field] as an array of numbers into a buffer userdata pushed on
+** the stack (so it is anchored while the core copies it); *n its length.
+** quantiles: each in (0, 1); edges: increasing, not NaN. */
+static double *opts_numbers(lua_State *L, int opts, const char *field,
+                            uint32_t *n) {
+  lua_Integer i, len;
+  double *buf;
+  *n = 0;
+  if (lua_getfield(L, opts, field) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* keeps the stack shape: one slot per field */
+    return NULL;
+  }
+  if (!lua_istable(L, -1))
+    lstats_error(L, "monitor: %s must be an array of %s", field,
+                 field[0] == 'q' ? "probabilities" : "bin edges");
+  len = (lua_Integer)lua_rawlen(L, -1);
+  if (len < 1 && field[0] == 'h')
+    lstats_error(L, "monitor: histogram must be an array of bin edges");
+  if (len > 1000000)
+    lstats_error(L, "monitor: too many %s (%I)", field, len);
+  buf = lua_newuserdatauv(L, sizeof(double) * (size_t)(len ? len : 1), 0);
+  for (i = 1; i <= len; i++) {
+    int isnum = lua_rawgeti(L, -2, i) == LUA_TNUMBER; /* no strings */
+    double x = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (field[0] == 'q') {
+      if (!isnum || !(x > 0 && x < 1)) {
+        lua_rawgeti(L, -2, i);
+        lstats_error(L,
+                     "monitor: quantile %I must be a probability in (0, 1) "
+                     "(got %s)",
+                     i, luaL_tolstring(L, -1, NULL));
+      }
+    } else if (!isnum || x != x || (i > 1 && x <= buf[i - 2]))
+      lstats_error(L,
+                   "monitor: histogram edges must be increasing numbers "
+                   "(edge %I)",
+                   i);
+    buf[i - 1] = x;
+  }
+  lua_replace(L, -2); /* the buffer in the table's slot */
+  *n = (uint32_t)len;
+  return buf;
+}
+
+/* tally(name [, opts]): a new des.tally. */
+static int l_tally(lua_State *L) {
+  lstats_tally *u;
+  double *ps = NULL, *edges = NULL;
+  uint32_t nps = 0, nedges = 0;
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2)) {
+    if (!lua_istable(L, 2))
+      return lstats_error(L, "monitor: options must be a table");
+    ps = opts_numbers(L, 2, "quantiles", &nps);       /* slot 3 */
+    edges = opts_numbers(L, 2, "histogram", &nedges); /* slot 4 */
+  }
+  u = lua_newuserdatauv(L, sizeof(*u), 1);
+  u->owned = 0;
+  stats_tally_init(&u->t, lstats_alloc(L));
+  luaL_setmetatable(L, LSTATS_TALLY_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  if (stats_tally_setup(&u->t, ps, nps, edges, nedges) != STATS_OK)
+    return luaL_error(L, "monitor: not enough memory for statistics");
+  return 1;
+}
+
+/* des.monitor(name [, opts]): the __call of the monitor module, so that
+** errors name the model's line rather than a Lua wrapper's. */
+static int l_tally_call(lua_State *L) {
+  lua_remove(L, 1);
+  return l_tally(L);
+}
+
+/* Push a new tally named name (NULL: none), kept by C code (a resource). */
+stats_tally *lstats_push_tally(lua_State *L, const char *name) {
+  lstats_tally *u = lua_newuserdatauv(L, sizeof(*u), 1);
+  u->owned = 1;
+  stats_tally_init(&u->t, lstats_alloc(L));
+  luaL_setmetatable(L, LSTATS_TALLY_MT);
+  lua_pushstring(L, name);
+  lua_setiuservalue(L, -2, 1);
+  return &u->t;
+}
+
+/* t:observe(x): record a number (not NaN). */
+static int t_observe(lua_State *L) {
+  lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
+  stats_tally *t = &u->t;
+  double x = lua_tonumber(L, 2);
+  check_free(L, u->owned, "observe");
+  if (lua_type(L, 2) != LUA_TNUMBER || x != x)
+    return lstats_error(L, "observe: monitor '%s' needs a number (got %s)",
+                        lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
+  stats_tally_add(t, x);
+  return 0;
+}
+
+/* t:reset(): forget every observation (e.g. a warm-up period). */
+static int t_reset(lua_State *L) {
+  stats_tally_reset(check_tally(L, 1));
+  return 0;
+}
+
+/* t:merge(other): fold another tally's observations into this one. */
+static int t_merge(lua_State *L) {
+  lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
+  stats_tally *t = &u->t, *o = check_tally(L, 2);
+  check_free(L, u->owned, "merge");
+  if (t != o)
+    stats_tally_merge(t, o);
+  return 0;
+}
+
+/* t:report() --> {name, kind="tally", count, mean, variance, sd, min, max
+** [, quantiles = {[p] = estimate}] [, histogram = {{lo, hi, count}...}]};
+** mean/min/max nil without observations, variance/sd below two. */
+static int t_report(lua_State *L) {
+  stats_tally *t = check_tally(L, 1);
+  uint32_t i;
+  report_head(L, 1, "tally");
+  lua_pushinteger(L, (lua_Integer)t->count);
+  lua_setfield(L, -2, "count");
+  if (t->count > 0) {
+    setnum(L, "mean", t->mean);
+    setvalue(L, "min", t->min);
+    setvalue(L, "max", t->max);
+  }
+  if (t->count > 1) {
+    double var = stats_tally_variance(t);
+    setnum(L, "variance", var);
+    setnum(L, "sd", sqrt(var));
+  }
+  if (t->nquant > 0) {
+    lua_createtable(L, 0, (int)t->nquant);
+    for (i = 0; i < t->nquant; i++)
+      if (t->count > 0) {
+        lua_pushnumber(L, t->quant[i].p);
+        lua_pushnumber(L, stats_tally_quantile(t, i));
+        lua_rawset(L, -3);
+      }
+    lua_setfield(L, -2, "quantiles");
+  }
+  if (t->bins != NULL) { /* bin i is [edges[i-1], edges[i]), tails at inf */
+    lua_createtable(L, (int)t->nedges + 1, 0);
+    for (i = 0; i <= t->nedges; i++) {
+      lua_createtable(L, 3, 0);
+      lua_pushnumber(L, i > 0 ? t->edges[i - 1] : -HUGE_VAL);
+      lua_rawseti(L, -2, 1);
+      lua_pushnumber(L, i < t->nedges ? t->edges[i] : HUGE_VAL);
+      lua_rawseti(L, -2, 2);
+      lua_pushinteger(L, (lua_Integer)t->bins[i]);
+      lua_rawseti(L, -2, 3);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "histogram");
+  }
+  return 1;
+}
+
+/* t.name, .count, .mean, .min, .max (nil when empty); methods */
+static int t_index(lua_State *L) {
+  stats_tally *t = check_tally(L, 1);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "name") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else if (strcmp(k, "count") == 0)
+    lua_pushinteger(L, (lua_Integer)t->count);
+  else if (t->count > 0 && strcmp(k, "mean") == 0)
+    lua_pushnumber(L, t->mean);
+  else if (t->count > 0 && strcmp(k, "min") == 0)
+    lstats_pushvalue(L, t->min);
+  else if (t->count > 0 && strcmp(k, "max") == 0)
+    lstats_pushvalue(L, t->max);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int t_gc(lua_State *L) {
+  stats_tally_free(check_tally(L, 1));
+  return 0;
+}
+
+static int t_tostring(lua_State *L) {
+  stats_tally *t = check_tally(L, 1);
+  lua_pushfstring(L, "des.tally '%s': %I observations", lstats_name(L, 1),
+                  (lua_Integer)t->count);
+  return 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Levels
+** ===================================================================== */
+
+static lstats_level *check_level(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, LSTATS_LEVEL_MT);
+}
+
+/* Push a new level of simulation rt named name, at `initial` from now;
+** keep_at: count the time at each value. Kept by C code (a resource)
+** unless l_level makes it a monitor. Raises on no memory. */
+stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
+                               double initial, int keep_at) {
+  lstats_level *u = lua_newuserdatauv(L, sizeof(*u), 2);
+  /* without time_at it allocates nothing, so it cannot fail */
+  stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 0);
+  u->rt = rt;
+  u->owned = 1;
+  luaL_setmetatable(L, LSTATS_LEVEL_MT);
+  lua_pushstring(L, name);
+  lua_setiuservalue(L, -2, 1);
+  rt_push_object(L, rt);
+  lua_setiuservalue(L, -2, 2);
+  if (keep_at && /* with its __gc set: what it allocates is freed */
+      stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
+          STATS_OK)
+    luaL_error(L, "not enough memory for statistics");
+  return &u->l;
+}
+
+/* level(name [, initial [, {time_at = true}]]): a new des.level on the
+** current simulation. */
+static int l_level(lua_State *L) {
+  int keep_at = 0;
+  double initial = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    initial = lua_tonumber(L, 2);
+    if (lua_type(L, 2) != LUA_TNUMBER || initial != initial)
+      return lstats_error(
+          L, "monitor.level: initial value must be a number (got %s)",
+          luaL_tolstring(L, 2, NULL));
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    if (!lua_istable(L, 3))
+      return lstats_error(L, "monitor.level: options must be a table");
+    lua_getfield(L, 3, "time_at");
+    keep_at = lua_toboolean(L, -1);
+  }
+  lstats_push_level(L, rt_runtime_of(L), NULL, initial, keep_at);
+  ((lstats_level *)lua_touserdata(L, -1))->owned = 0;
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+/* The level's clock now, in ticks; raises when `fname` changes a level of
+** a closed simulation (reading it is fine: frozen at the close). */
+static des_time level_clock(lua_State *L, lstats_level *u, const char *fname) {
+  if (fname != NULL && u->rt->closed == RT_CLOSED)
+    luaL_error(L, "%s: level '%s' belongs to a closed simulation", fname,
+               lstats_name(L, 1));
+  return rt_now(u->rt);
+}
+
+/* The number argument of set/add (not a string, not NaN). */
+static double check_value(lua_State *L, const char *fname) {
+  double v = lua_tonumber(L, 2);
+  if (lua_type(L, 2) != LUA_TNUMBER || v != v)
+    lstats_error(L, "%s: level '%s' needs a number (got %s)", fname,
+                 lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
+  return v;
+}
+
+/* Set the level to v, failing before any change when out of memory. */
+static int level_set(lua_State *L, lstats_level *u, double v,
+                     const char *fname) {
+  des_time now;
+  check_free(L, u->owned, fname);
+  now = level_clock(L, u, fname);
+  if (v != v) /* inf + -inf */
+    return lstats_error(L, "%s: level '%s' needs a number (got nan)", fname,
+                        lstats_name(L, 1));
+  if (stats_level_reserve(&u->l, v) != STATS_OK)
+    return luaL_error(L, "%s: not enough memory for statistics", fname);
+  stats_level_set(&u->l, now, v);
+  return 0;
+}
+
+/* l:set(v): the level is v from now on. */
+static int l_set(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  return level_set(L, u, check_value(L, "set"), "set");
+}
+
+/* l:add(dv): the level changes by dv. */
+static int l_add(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  return level_set(L, u, u->l.value + check_value(L, "add"), "add");
+}
+
+/* l:reset(): start afresh from now at the current value. */
+static int l_reset(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  stats_level_reset(&u->l, level_clock(L, u, NULL));
+  return 0;
+}
+
+/* One time_at entry: [v] = time in units (the table at the top). */
+typedef struct at_ctx {
+  lua_State *L;
+  des_runtime *rt;
+} at_ctx;
+
+static void push_at(void *ctx, double v, int64_t ticks) {
+  at_ctx *c = ctx;
+  lstats_pushvalue(c->L, v);
+  lua_pushnumber(c->L, rt_units(c->rt, ticks));
+  lua_rawset(c->L, -3);
+}
+
+/* l:report() --> {name, kind="level", value, mean, min, max, duration
+** [, time_at = {[v] = time}]}, integrated up to now (or the close). */
+static int l_report(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  stats_level *l = &u->l;
+  stats_level_advance(l, level_clock(L, u, NULL));
+  report_head(L, 1, "level");
+  setvalue(L, "value", l->value);
+  setnum(L, "mean", stats_level_mean(l));
+  setvalue(L, "max", l->max);
+  setvalue(L, "min", l->min);
+  setnum(L, "duration", rt_units(u->rt, stats_level_duration(l)));
+  if (l->keep_at) {
+    at_ctx c;
+    c.L = L;
+    c.rt = u->rt;
+    lua_newtable(L);
+    stats_level_each_at(l, push_at, &c);
+    lua_setfield(L, -2, "time_at");
+  }
+  return 1;
+}
+
+/* l.name, .value, .min, .max; methods */
+static int l_index(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  const char *k;
+  if (ldes_method(L))
+    return 1;
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "name") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else if (strcmp(k, "value") == 0)
+    lstats_pushvalue(L, u->l.value);
+  else if (strcmp(k, "min") == 0)
+    lstats_pushvalue(L, u->l.min);
+  else if (strcmp(k, "max") == 0)
+    lstats_pushvalue(L, u->l.max);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int l_gc(lua_State *L) {
+  stats_level_free(&check_level(L, 1)->l);
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  const char *name = lstats_name(L, 1);
+  lstats_pushvalue(L, u->l.value);
+  lua_pushfstring(L, "des.level '%s': %s", name, luaL_tolstring(L, -1, NULL));
+  return 1;
+}
+
+/* }==================================================================== */
+
+static const luaL_Reg tally_methods[] = {{"observe", t_observe},
+                                         {"report", t_report},
+                                         {"reset", t_reset},
+                                         {"merge", t_merge},
+                                         {NULL, NULL}};
+
+static const luaL_Reg level_methods[] = {{"set", l_set},
+                                         {"add", l_add},
+                                         {"report", l_report},
+                                         {"reset", l_reset},
+                                         {NULL, NULL}};
+
+/* A metatable with its methods (behind `index`), __gc and __tostring. */
+static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
+                   lua_CFunction index, lua_CFunction gc,
+                   lua_CFunction tostring) {
+  luaL_newmetatable(L, name);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "methods");
+  ldes_set_index(L, -1, index);
+  lua_pushliteral(L, "des statistics"); /* getmetatable() hides it */
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 1);
+}
+
+static const luaL_Reg module_funcs[] = {{"tally", l_tally},
+                                        {"tally_call", l_tally_call},
+                                        {"level", l_level},
+                                        {NULL, NULL}};
+
+void lstats_open(lua_State *L, int mod) {
+  new_mt(L, LSTATS_TALLY_MT, tally_methods, t_index, t_gc, t_tostring);
+  new_mt(L, LSTATS_LEVEL_MT, level_methods, l_index, l_gc, l_tostring);
+  lua_newtable(L);
+  ldes_setfuncs(L, -1, module_funcs);
+  lua_setfield(L, mod, "_stats");
+}
