@@ -1,0 +1,52 @@
+/*
+** ldes.c -- the helpers every file of the Lua binding uses to make its
+** userdata types: functions with the rt_global as upvalue, __index with a
+** methods table, and protected metatables whose addresses the checks
+** compare (ldes.h). One file, so that no binding file imports another.
+*/
+#include "ldes.h"
+
+/* Set functions l into the table at t, each with the rt_global as its
+** upvalue 1 (what rt_current and ldes_testudata need). */
+void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l) {
+  lua_pushvalue(L, t);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  luaL_setfuncs(L, l, 1);
+  lua_pop(L, 1);
+}
+
+/* Give the metatable at mt the C function `index` as __index, with the
+** rt_global and mt.methods as upvalues: methods are found by one raw
+** lookup, and `index` handles the properties. */
+void ldes_set_index(lua_State *L, int mt, lua_CFunction index) {
+  mt = lua_absindex(L, mt);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+  lua_getfield(L, mt, "methods");
+  lua_pushcclosure(L, index, 2);
+  lua_setfield(L, mt, "__index");
+}
+
+/* For the __index functions: push the method named by the key at 2 and
+** return 1, or return 0 if there is none. */
+int ldes_method(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
+    return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
+const char rt_mt_keys[RT_NMT];
+
+/* The metatables are protected (getmetatable gives their name): a model
+** reaching one could call __gc on a live object (a simulation freed while
+** in use, a task unlinked from its slot). */
+int ldes_newmetatable(lua_State *L, int which, const char *tname) {
+  int created = luaL_newmetatable(L, tname);
+  lua_pushstring(L, tname);
+  lua_setfield(L, -2, "__metatable");
+  rt_global_get(L)->mt[which] = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
+  return created;
+}
