@@ -270,16 +270,45 @@ static void task_wake_now(des_task *t) {
                &t->wake);
 }
 
+/* Stack slots one step of rt_trigger may use: a frame and a notify's
+** temporaries. */
+#define RT_TRIGGER_SLOTS 16
+
+/* The work list is the run of waitable objects on L's stack from `base` up:
+** the top one is being notified; a notify that triggers its owner pushes
+** it (depth first, the order plain recursion gave); a frame whose waiters
+** are all told runs its callbacks and is popped. */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
-  rt_waiter *n;
+  int base;
   src = lua_absindex(L, src);
   w->state = (uint8_t)state;
-  while ((n = w->head) != NULL) {
+  luaL_checkstack(L, RT_TRIGGER_SLOTS, "trigger: no stack space");
+  lua_pushvalue(L, src);
+  base = lua_gettop(L);
+  while (lua_gettop(L) >= base) {
+    int top = lua_gettop(L);
+    rt_waitable *f = lua_touserdata(L, top);
+    rt_waiter *n = f->head;
+    if (n == NULL) { /* all told: its callbacks, then the frame ends */
+      if (f->callbacks) {
+        rt_global *G = rt_global_get(L);
+        f->callbacks = 0;
+        if (G->triggered != NULL)
+          G->triggered(L, top);
+      }
+      lua_settop(L, top - 1);
+      continue;
+    }
+    if (!lua_checkstack(L, RT_TRIGGER_SLOTS))
+      luaL_error(L,
+                 "trigger: des.any/des.all nested too deep to notify "
+                 "(%d levels pending; the Lua stack is full)",
+                 top - base + 1);
     rt_waiter_unlink(n);
-    if (n->notify != NULL)
-      n->notify(L, n, src);
-    else
+    if (n->notify == NULL)
       task_wake_now((des_task *)n->owner);
+    else
+      n->notify(L, n, top); /* may push its owner: a new frame */
   }
 }
 

@@ -63,8 +63,12 @@ enum { RESUME_NORMAL, RESUME_INTERRUPT };
 enum { WAITABLE_PENDING, WAITABLE_OK, WAITABLE_FAILED };
 
 /* A waiter is notified when the waitable it is on triggers. The source
-** object (event or task userdata) is at stack index `src` of L. */
-typedef void (*rt_notify)(lua_State *L, rt_waiter *w, int src);
+** object (event or task userdata) is at stack index `src` of L. A notify
+** whose owner triggers in turn (a composite) sets the owner's state and
+** pushes the owner's object, returning 1: rt_trigger then notifies the
+** owner's waiters before the source's next one (depth first, without C
+** recursion). Otherwise it pushes nothing and returns 0. */
+typedef int (*rt_notify)(lua_State *L, rt_waiter *w, int src);
 
 struct rt_waiter {
   rt_waiter *prev, *next;
@@ -76,7 +80,8 @@ struct rt_waiter {
 
 struct rt_waitable {
   rt_waiter *head, *tail;
-  uint8_t state; /* WAITABLE_* */
+  uint8_t state;     /* WAITABLE_* */
+  uint8_t callbacks; /* has Lua callbacks: rt_global.triggered runs them */
 };
 
 /* The user values of task and event userdata. A task's are: UV_VALUES its
@@ -146,6 +151,9 @@ struct rt_global {
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
   void (*leave)(des_task *t, void *ctx); /* see des_task.leave_ctx */
+  /* Run the Lua callbacks of the waitable whose object is at idx (one
+  ** with `callbacks` set), after its waiters were notified (levent.c). */
+  void (*triggered)(lua_State *L, int idx);
 };
 
 /* Registry keys. */
@@ -203,7 +211,10 @@ int rt_push_result(lua_State *L, int idx);
 
 /* Trigger w (object at stack index src) as OK or FAILED. Its values must
 ** already be stored in the object's UV_VALUES. Notifies every waiter in
-** order, then calls the Lua callbacks. */
+** order, then calls the Lua callbacks; a composite that triggers in turn
+** has its own waiters and callbacks handled first, depth first, through a
+** work list on L's stack rather than C recursion (any nesting depth that
+** fits in a Lua stack; past that, a clear error). */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state);
 
 /* Link / unlink a waiter. */
