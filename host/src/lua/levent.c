@@ -28,6 +28,7 @@ typedef struct des_event {
   des_time when;        /* when it triggered */
   uint32_t n;           /* composites: number of members */
   uint32_t remaining;   /* all: members not yet succeeded */
+  uint32_t depth;       /* composites: 1 + their deepest member's depth */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -348,6 +349,12 @@ static int composite_notify(lua_State *L, rt_waiter *w, int src) {
 /* Most members a composite takes (its nodes live in one userdata). */
 #define COMPOSITE_MAX 0x1000000u
 
+/* How deep composites nest (des.any{des.any{...}}). Notification does not
+** recurse in C, but an any's values hold its member's values, so a chain
+** of depth d costs d*d/2 values: the limit keeps that bounded (half a
+** million values at most) whatever the memory limit. */
+#define COMPOSITE_DEPTH_MAX 1000
+
 /* des.any{...} / des.all{...}: members are events or tasks. Each member is
 ** checked as it is copied into the composite's own members table, and only
 ** that copy is used after: the model's table is never read again once
@@ -356,7 +363,7 @@ static int new_composite(lua_State *L, int kind) {
   const char *fname = event_kinds[kind];
   des_event *ev;
   lua_Unsigned len;
-  uint32_t i, n;
+  uint32_t i, n, depth = 0;
   int obj, copy;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -370,16 +377,25 @@ static int new_composite(lua_State *L, int kind) {
   lua_createtable(L, (int)n, 0); /* the copy (allocates: before reading) */
   copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {
+    des_event *m;
     lua_rawgeti(L, 1, i);
-    if (!ldes_testudata(L, -1, RT_MT_EVENT, DES_EVENT_MT) &&
-        !ldes_testudata(L, -1, RT_MT_TASK, DES_TASK_MT))
+    if ((m = ldes_testudata(L, -1, RT_MT_EVENT, DES_EVENT_MT)) != NULL) {
+      if (m->depth > depth)
+        depth = m->depth;
+    } else if (!ldes_testudata(L, -1, RT_MT_TASK, DES_TASK_MT))
       luaL_error(L, "%s: member %d is a %s, expected an event or a task", fname,
                  (int)i, luaL_typename(L, -1));
     lua_rawseti(L, copy, i); /* within the presized array: no allocation */
   }
+  if (depth >= COMPOSITE_DEPTH_MAX)
+    luaL_error(L,
+               "%s: composites nest too deep (a member is itself %d "
+               "levels of des.any/des.all; at most %d levels)",
+               fname, (int)depth, COMPOSITE_DEPTH_MAX);
   ev = event_new(L, kind, n);
   obj = lua_gettop(L);
   ev->remaining = n;
+  ev->depth = depth + 1;
   lua_pushvalue(L, copy);
   lua_setiuservalue(L, obj, EV_MEMBERS);
   rt_register_object(L, obj, ev);
