@@ -295,35 +295,73 @@ static int s_events(lua_State *L) {
   return 1;
 }
 
-/* Compare two tasks by spawn order, for listings in a stable order. */
-static int task_serial_less(lua_State *L) {
-  des_task *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
-  lua_pushboolean(L, a->serial < b->serial);
-  return 1;
+/* The spawn serial of the task at list[i]. */
+static uint64_t list_serial(lua_State *L, int list, lua_Integer i) {
+  uint64_t serial;
+  lua_rawgeti(L, list, i);
+  serial = ((des_task *)lua_touserdata(L, -1))->serial;
+  lua_pop(L, 1);
+  return serial;
 }
 
-/* sim:tasks() --> the live tasks, in spawn order */
-static int s_tasks(lua_State *L) {
-  int first, n = 0;
-  des_runtime *rt = self_sim(L, &first);
-  lua_newtable(L);
-  rt_push_object(L, rt);
-  lua_getiuservalue(L, -1, 1);
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (luaL_testudata(L, -1, DES_TASK_MT)) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, -6, ++n);
+/* Swap list[i] and list[j] (existing keys: never allocates). */
+static void list_swap(lua_State *L, int list, lua_Integer i, lua_Integer j) {
+  lua_rawgeti(L, list, i);
+  lua_rawgeti(L, list, j);
+  lua_rawseti(L, list, i);
+  lua_rawseti(L, list, j);
+}
+
+/* Sort list[1..n] (tasks) by spawn serial: a heap sort in place, in C. It
+** calls no Lua function (the model's table.sort could be anything) and
+** allocates nothing, so no finalizer runs while it works. */
+static void sort_tasks(lua_State *L, int list, lua_Integer n) {
+  lua_Integer start, end, root, child;
+  for (start = n / 2; start >= 1; start--) /* heapify, then pop maxima */
+    for (root = start; (child = 2 * root) <= n; root = child) {
+      if (child < n &&
+          list_serial(L, list, child) < list_serial(L, list, child + 1))
+        child++;
+      if (list_serial(L, list, root) >= list_serial(L, list, child))
+        break;
+      list_swap(L, list, root, child);
     }
-    lua_pop(L, 1);
+  for (end = n; end > 1; end--) {
+    list_swap(L, list, 1, end);
+    for (root = 1; (child = 2 * root) <= end - 1; root = child) {
+      if (child < end - 1 &&
+          list_serial(L, list, child) < list_serial(L, list, child + 1))
+        child++;
+      if (list_serial(L, list, root) >= list_serial(L, list, child))
+        break;
+      list_swap(L, list, root, child);
+    }
   }
-  lua_pop(L, 2);
-  lua_getglobal(L, "table");
-  lua_getfield(L, -1, "sort");
-  lua_pushvalue(L, -3);
-  lua_pushcfunction(L, task_serial_less);
-  lua_call(L, 2, 0);
-  lua_pop(L, 1);
+}
+
+/* sim:tasks() --> the live tasks, in spawn order. The list is made (and
+** allocated) first, then filled from the task slots, which are read afresh
+** at each step (a finalizer run by a growing list can spawn or end tasks). */
+static int s_tasks(lua_State *L) {
+  int first, list;
+  lua_Integer n = 0;
+  des_runtime *rt = self_sim(L, &first);
+  rt_global *G = rt->G;
+  uint32_t i;
+  lua_createtable(L, (int)rt->alive, 0);
+  list = lua_gettop(L);
+  for (i = 0; i < G->nslots; i++) {
+    des_task *t = G->slots[i].task;
+    if (t == NULL || t->rt != rt)
+      continue;
+    rt_push_task(L, t);
+    if (lua_touserdata(L, -1) != t) { /* not anchored (cannot happen) */
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawseti(L, list, ++n);
+  }
+  sort_tasks(L, list, n);
   return 1;
 }
 
