@@ -96,8 +96,8 @@ function monitor.tally(name, opts)
     t.estimators = {}
     for i, p in ipairs(opts.quantiles) do
       if type(p) ~= "number" or not (p > 0 and p < 1) then
-        error(("monitor: quantile %d must be a probability in (0, 1) (got %s)")
-              :format(i, tostring(p)), 2)
+        error(string.format("monitor: quantile %d must be a probability in (0, 1) (got %s)",
+                           i, tostring(p)), 2)
       end
       t.estimators[i] = psquare(p)
     end
@@ -109,7 +109,7 @@ function monitor.tally(name, opts)
     end
     for i, e in ipairs(edges) do
       if type(e) ~= "number" or e ~= e or (i > 1 and e <= edges[i - 1]) then
-        error(("monitor: histogram edges must be increasing numbers (edge %d)"):format(i), 2)
+        error(string.format("monitor: histogram edges must be increasing numbers (edge %d)", i), 2)
       end
     end
     t.edges, t.bins = table.move(edges, 1, #edges, 1, {}), {}
@@ -265,7 +265,8 @@ local function reports(list, fname)
         out[#out + 1] = r
       end
     else
-      error(("%s: item %d is not a monitor, resource, store or container"):format(fname, i), 3)
+      error(string.format("%s: item %d is not a monitor, resource, store or container",
+                          fname, i), 3)
     end
   end
   return out
@@ -306,7 +307,7 @@ function monitor.csv(list, path)
     for i, f in ipairs(CSV_FIELDS) do
       local v = r[f]
       if type(v) == "string" then
-        row[i] = v:find('[,"\n]') and ('"' .. v:gsub('"', '""') .. '"') or v
+        row[i] = string.find(v, '[,"\n]') and ('"' .. string.gsub(v, '"', '""') .. '"') or v
       else
         row[i] = num(v)
       end
@@ -323,8 +324,8 @@ local function json(v, out)
   if t == "number" then
     out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or num(v)
   elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      return string.format("\\u%04x", c:byte())
+    out[#out + 1] = '"' .. string.gsub(v, '[%c"\\]', function(c)
+      return string.format("\\u%04x", string.byte(c))
     end) .. '"'
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)

@@ -66,7 +66,7 @@ end
 -- Describe one queued event from sim:events().
 local function describe_event(ev)
   if ev.task ~= nil and ev.kind ~= "timeout" then
-    return string.format("%s %s", ev.kind, tostring(ev.task):gsub(": %a+$", ""))
+    return string.format("%s %s", ev.kind, (string.gsub(tostring(ev.task), ": %a+$", "")))
   elseif ev.component ~= nil then
     local who = type(ev.component) == "string" and ("'" .. ev.component .. "'")
                 or tostring(ev.component)
@@ -270,7 +270,7 @@ commands.show = function(self, arg)
 end
 
 commands["break"] = function(self, arg)
-  local kind, rest = arg:match("^(%a+)%s*(.*)$")
+  local kind, rest = string.match(arg, "^(%a+)%s*(.*)$")
   local bp = { id = self.nbreaks + 1, text = arg }
   if kind == "at" and tonumber(rest) then
     bp.kind, bp.time = "at", tonumber(rest)
@@ -359,7 +359,7 @@ end
 -- Drop the frames of the REPL itself from a traceback.
 local function chunk_traceback(msg)
   local tb = debug.traceback(msg, 2)
-  return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
+  return (string.gsub(tb, "\n%s*%[C%]: in function 'xpcall'.*$", ""))
 end
 
 -- Run a Lua chunk typed at the prompt, printing its results like lua.c.
@@ -368,7 +368,7 @@ function Session:eval(src)
   local f, err = load("return " .. src, "=stdin", "t")
   if not f then f, err = load(src, "=stdin", "t") end
   if not f then
-    if err:find("<eof>", 1, true) then return false end
+    if string.find(err, "<eof>", 1, true) then return false end
     self:say(err)
     return true
   end
@@ -389,7 +389,7 @@ function Session:feed(line)
     self.pending = src
     return MORE
   end
-  local word, rest = line:match("^%s*(%S+)%s*(.-)%s*$")
+  local word, rest = string.match(line, "^%s*(%S+)%s*(.-)%s*$")
   if word == nil then return PROMPT end
   if word == "quit" or word == "q" or word == "exit" then return nil end
   local cmd = commands[aliases[word] or word]

@@ -74,6 +74,11 @@ typedef struct ldes_source {
 } ldes_source;
 extern const ldes_source ldes_lualib[];
 
+/* Give the module at mod its Lua library (llib.c): lazy des.store,
+** package.preload loaders, and the library's private environment. Called
+** last in luaopen_des. */
+void llib_open(lua_State *L, int mod);
+
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);
 

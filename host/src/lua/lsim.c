@@ -452,57 +452,6 @@ static int l_default(lua_State *L) {
   return 1;
 }
 
-/* Lazy loading of the Lua library: des.store -> require "des.store" */
-static int l_lazy_index(lua_State *L) {
-  const char *k = luaL_checkstring(L, 2);
-  lua_getglobal(L, "require");
-  lua_pushfstring(L, "des.%s", k);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    /* only "module not found" means the field does not exist */
-    if (msg != NULL && strstr(msg, "not found") != NULL) {
-      lua_pushnil(L);
-      return 1;
-    }
-    return lua_error(L);
-  }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, 1, k); /* cache it in the module */
-  return 1;
-}
-
-/* package.preload loader of an embedded library module (upvalue: its
-** index in ldes_lualib). */
-static int l_preload(lua_State *L) {
-  const ldes_source *s = &ldes_lualib[lua_tointeger(L, lua_upvalueindex(1))];
-  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK)
-    return lua_error(L);
-  lua_pushstring(L, s->module);
-  lua_pushliteral(L, ":preload:");
-  lua_call(L, 2, 1);
-  return 1;
-}
-
-/* Put the embedded library into package.preload, when there is a package
-** library, without replacing loaders the program set itself. */
-static void open_library(lua_State *L) {
-  int i, top = lua_gettop(L);
-  if (lua_getglobal(L, "package") != LUA_TTABLE ||
-      lua_getfield(L, -1, "preload") != LUA_TTABLE) {
-    lua_settop(L, top);
-    return;
-  }
-  for (i = 0; ldes_lualib[i].module != NULL; i++) {
-    if (lua_getfield(L, -1, ldes_lualib[i].module) == LUA_TNIL) {
-      lua_pushinteger(L, i);
-      lua_pushcclosure(L, l_preload, 1);
-      lua_setfield(L, -3, ldes_lualib[i].module);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 2);
-}
-
 static const luaL_Reg sim_methods[] = {
     {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
@@ -550,12 +499,8 @@ int luaopen_des(lua_State *L) {
   lrng_open(L, mod);
   lcomp_open(L, mod);
   lres_open(L, mod);
-  open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, l_lazy_index);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, mod);
+  llib_open(L, mod); /* last: it copies the module for the library */
   return 1;
 }
