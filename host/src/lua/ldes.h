@@ -18,8 +18,11 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
 void ldes_set_index(lua_State *L, int mt, lua_CFunction index);
 int ldes_method(lua_State *L);
 
-/* Create metatable tname (as luaL_newmetatable) and remember its address
-** as G->mt[which]. */
+/* Set __metatable in the metatable at mt: Lua code sees tname instead. */
+void ldes_lockmetatable(lua_State *L, int mt, const char *tname);
+
+/* Create metatable tname (as luaL_newmetatable), locked, and remember its
+** address as G->mt[which]. */
 int ldes_newmetatable(lua_State *L, int which, const char *tname);
 
 /* luaL_testudata for the metatables of rt_global.mt, compared by address

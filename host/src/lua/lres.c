@@ -345,8 +345,10 @@ static int l_resource(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     if (!lua_istable(L, 2))
       return luaL_error(L, "resource: options must be a table");
-    lua_getfield(L, 2, "priority");
-    lua_getfield(L, 2, "preemptive");
+    lua_pushliteral(L, "priority"); /* raw: options are plain data */
+    lua_rawget(L, 2);
+    lua_pushliteral(L, "preemptive");
+    lua_rawget(L, 2);
     preemptive = lua_toboolean(L, -1);
     priority = lua_toboolean(L, -2) || preemptive;
     lua_pop(L, 2);
@@ -358,21 +360,25 @@ static int l_resource(lua_State *L) {
   r->capacity = cap;
   r->priority = (uint8_t)priority;
   r->preemptive = (uint8_t)preemptive;
-  r->lqueue.since = r->lqueue.start = sim_now(rt->sim);
-  r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
   r->wait.min = HUGE_VAL;
   r->wait.max = -HUGE_VAL;
   ldes_setmetatable(L, RT_MT_RESOURCE);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "name");
+    lua_pushliteral(L, "name");
+    lua_rawget(L, 2);
     lua_setiuservalue(L, -2, 2);
   }
   rt_push_object(L, rt);
   lua_setiuservalue(L, -2, 3);
   reserve_users(L, r, (size_t)(cap < 16 ? cap : 16));
   level_reserve(L, r, &r->lqueue, 8);
+  /* the clock is read after every allocation (a finalizer can run it) */
+  if (rt->closed || rt->sim == NULL)
+    return luaL_error(L, "resource: the simulation is closed");
+  r->lqueue.since = r->lqueue.start = sim_now(rt->sim);
+  r->lbusy.since = r->lbusy.start = sim_now(rt->sim);
   return 1;
 }
 
@@ -434,13 +440,17 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   return 1;
 }
 
-/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out" */
+/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out".
+** Everything that allocates through Lua (and so can run finalizers, which
+** can acquire, release or close) happens before the request is timed and
+** the grant decided; the decision is made again after a preemption, which
+** allocates. Arrays grow through the raw allocator (no finalizers). */
 static int r_acquire(lua_State *L) {
   lres *r = check_res(L, 1);
   des_task *t = rt_current(L);
   lres_req *req;
-  des_time deadline = -1;
-  int reqidx;
+  des_time deadline = -1, wait = -1;
+  int reqidx, now_free;
   if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "acquire: priority must be a number (got %s)",
                       luaL_typename(L, 2));
@@ -448,9 +458,7 @@ static int r_acquire(lua_State *L) {
     if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
       return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
                         luaL_tolstring(L, 3, NULL));
-    if (sim_time_after(r->rt->sim, rt_check_duration(L, r->rt, 3, "acquire"),
-                       &deadline) != 0)
-      return luaL_error(L, "acquire: timeout overflows the simulated clock");
+    wait = rt_check_duration(L, r->rt, 3, "acquire");
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
@@ -463,25 +471,44 @@ static int r_acquire(lua_State *L) {
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = luaL_optnumber(L, 2, 0);
   req->seq = ++r->seq;
-  req->time = sim_now(r->rt->sim);
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
+  anchor(L, 1, req, reqidx); /* the last Lua allocation before deciding */
   sweep_stale(L, r, 1);
+  if (r->rt->closed || r->rt->sim == NULL) {
+    anchor(L, 1, req, 0);
+    return luaL_error(L, "acquire: the simulation is closed");
+  }
+  req->time = sim_now(r->rt->sim);
+  if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
+    anchor(L, 1, req, 0);
+    return luaL_error(L, "acquire: timeout overflows the simulated clock");
+  }
   reserve_users(L, r, (size_t)r->count + 1);
-  if ((r->count < r->capacity && r->qlen == 0) ||
-      (r->preemptive && preempt_for(L, r, req, 1))) {
-    anchor(L, 1, req, reqidx);
+  now_free = r->count < r->capacity && r->qlen == 0;
+  if (!now_free && r->preemptive && preempt_for(L, r, req, 1)) {
+    /* preempting allocated: a finalizer may have closed the simulation
+    ** or taken the freed server */
+    if (r->rt->closed || r->rt->sim == NULL)
+      return luaL_error(L, "acquire: the simulation is closed");
+    now_free = r->count < r->capacity;
+  }
+  if (now_free) {
+    reserve_users(L, r, (size_t)r->count + 1);
     grant(r, req);
     req->received = 1;
+    lua_settop(L, reqidx);
     return 1;
   }
-  if (t == NULL)
-    return luaL_error(L, "acquire: not inside a task (only a task can wait "
-                         "for a server; none is free)");
-  rt_check_suspend(L, t, "acquire");
+  if (t == NULL || t->interrupts > 0 || !lua_isyieldable(L)) {
+    anchor(L, 1, req, 0);
+    if (t == NULL)
+      return luaL_error(L, "acquire: not inside a task (only a task can "
+                           "wait for a server; none is free)");
+    rt_check_suspend(L, t, "acquire"); /* raises */
+  }
   level_reserve(L, r, &r->lqueue, r->qlen + 1);
-  anchor(L, 1, req, reqidx);
   queue_insert(L, r, req);
   level_set(r, &r->lqueue, (double)r->qlen);
   rt_suspend(L, t, &req->w, "acquire", deadline);
@@ -808,6 +835,7 @@ void lres_open(lua_State *L, int mod) {
   ldes_set_index(L, -1, q_index);
   lua_pop(L, 1);
   luaL_newmetatable(L, DES_RESSTAT_MT);
+  ldes_lockmetatable(L, -1, DES_RESSTAT_MT);
   lua_pushcfunction(L, s_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_newtable(L);

@@ -369,6 +369,8 @@ static void push_error_mt(lua_State *L, const char *name, lua_CFunction ts) {
   if (luaL_newmetatable(L, name)) {
     lua_pushcfunction(L, ts);
     lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name); /* hidden from Lua: getmetatable gives name */
+    lua_setfield(L, -2, "__metatable");
   }
 }
 
