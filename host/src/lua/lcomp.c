@@ -9,7 +9,8 @@
 **   local v = link:call(KIND, 42, 1) -- sent in 1 unit; waits for the answer
 **
 ** A simulation keeps its components' names in its sim object's user value
-** 4 (name -> id). A component object holds its simulation and id.
+** 4 (name -> id). A component object holds its id, its name (user value
+** 1) and its simulation (user value 2, which keeps c->rt valid).
 */
 #include "ldes.h"
 
@@ -75,11 +76,13 @@ static int l_component(lua_State *L) {
                       "simulation (an embedding program adds them with "
                       "des_component_add)",
                       name);
-  c = lua_newuserdatauv(L, sizeof(*c), 1);
+  c = lua_newuserdatauv(L, sizeof(*c), 2);
   c->rt = rt;
   c->id = (uint32_t)lua_tointeger(L, -2);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, -4); /* its simulation: c->rt lives as long as c */
+  lua_setiuservalue(L, -2, 2);
   luaL_setmetatable(L, DES_COMPONENT_MT);
   return 1;
 }

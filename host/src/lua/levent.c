@@ -288,15 +288,21 @@ int rt_fire_timeout(lua_State *L) {
   return 0;
 }
 
-/* Push member values as a packed table ({n=0} when it has none). */
+/* Push a copy of member values as a packed table ({n=0} when it has
+** none): a copy, so that the model never holds the member's own table. */
 static void push_packed(lua_State *L, int idx) {
-  lua_getiuservalue(L, idx, UV_VALUES);
-  if (lua_type(L, -1) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, 1);
-  lua_pushinteger(L, 0);
-  lua_setfield(L, -2, "n");
+  int n = lua_gettop(L);
+  lua_pushnil(L);         /* the slot of the result */
+  rt_push_result(L, idx); /* OK: never raises */
+  pack_values(L, n + 2);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "n");
+  }
+  lua_replace(L, n + 1);
+  lua_settop(L, n + 1);
 }
 
 /* A member of a composite triggered (member object at src): rt_notify.

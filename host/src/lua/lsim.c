@@ -130,13 +130,15 @@ static int l_new(lua_State *L) {
   lua_Integer seed = 0, res = DEFAULT_RESOLUTION;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
+    lua_pushliteral(L, "seed"); /* raw: options are plain data */
+    if (lua_rawget(L, 1) != LUA_TNIL) {
       if (!lua_isinteger(L, -1))
         luaL_error(L, "new: seed must be an integer (got %s)",
                    luaL_typename(L, -1));
       seed = lua_tointeger(L, -1);
     }
-    if (lua_getfield(L, 1, "resolution") != LUA_TNIL) {
+    lua_pushliteral(L, "resolution");
+    if (lua_rawget(L, 1) != LUA_TNIL) {
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
         luaL_error(L, "new: resolution must be an integer >= 1 (ticks per "
                       "unit)");

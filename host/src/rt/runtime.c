@@ -18,6 +18,7 @@
 */
 #include "runtime.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -321,8 +322,11 @@ void rt_trigger_tasks(rt_waitable *w) {
   }
 }
 
+/* The values table is the runtime's own ({n=, ...}, never handed to Lua),
+** read raw all the same, and n is checked before it sizes anything. */
 int rt_push_result(lua_State *L, int idx) {
   rt_waitable *w = lua_touserdata(L, idx);
+  lua_Integer ln;
   int i, n;
   if (w->state == WAITABLE_FAILED) {
     lua_getiuservalue(L, idx, UV_VALUES);
@@ -332,9 +336,13 @@ int rt_push_result(lua_State *L, int idx) {
     lua_pop(L, 1);
     return 0;
   }
-  lua_getfield(L, -1, "n");
-  n = (int)lua_tointeger(L, -1);
+  lua_pushliteral(L, "n");
+  lua_rawget(L, -2);
+  ln = lua_tointeger(L, -1);
   lua_pop(L, 1);
+  if (ln < 0 || ln > INT_MAX / 2)
+    luaL_error(L, "too many results (%I)", ln);
+  n = (int)ln;
   luaL_checkstack(L, n, "too many results");
   for (i = 1; i <= n; i++)
     lua_rawgeti(L, -i, i);
@@ -621,7 +629,6 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
   t->state = TASK_READY;
-  t->since = sim_now(rt->sim);
   t->what = "start";
   co = thread_get(L, rt->G);
   lua_setiuservalue(L, tidx, UV_AUX);
@@ -636,7 +643,11 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   lua_xmove(L, co, 1);
   lua_rotate(L, -nargs - 1, 1); /* task object below the arguments */
   lua_xmove(L, co, nargs);
-  /* now the task object is on top */
+  /* now the task object is on top; the allocations above can run
+  ** finalizers, which may have closed the simulation */
+  if (rt->closed || rt->sim == NULL)
+    luaL_error(L, "spawn: the simulation is closed");
+  t->since = sim_now(rt->sim);
   slot_alloc(L, rt->G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, task_id(t),
                    &t->wake) != 0) {
@@ -850,6 +861,18 @@ void rt_task_gc(lua_State *L, des_task *t) {
   if (t->co != NULL) {
     slot_free(G, t);
     t->co = NULL;
+  }
+  /* A finalizer can bring the object back: it is then an ended task that
+  ** holds nothing (no wake, no queue) and whose join fails clearly. */
+  t->wake = 0;
+  t->leave_ctx = NULL;
+  if (t->state < TASK_DONE)
+    t->state = TASK_CANCELLED;
+  if (t->done.state == WAITABLE_PENDING) {
+    t->done.state = WAITABLE_FAILED;
+    lua_pushliteral(L, "task: collected with its simulation (its finalizer "
+                       "ran)");
+    lua_setiuservalue(L, 1, UV_VALUES);
   }
 }
 
