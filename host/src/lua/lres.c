@@ -559,13 +559,15 @@ static int r_set_capacity(lua_State *L) {
 }
 
 /* A list of the holders' tasks (LIST_HOLDERS), the waiters' tasks
-** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. */
+** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. The
+** counts are read afresh at each step: an allocation (the list growing)
+** can run a finalizer that releases or queues requests. */
 enum { LIST_HOLDERS, LIST_WAITERS, LIST_QUEUE };
 static int push_list(lua_State *L, lres *r, int which) {
-  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->qlen;
-  lua_createtable(L, (int)n, 0);
+  size_t i;
+  lua_createtable(L, (int)(which == LIST_HOLDERS ? r->nusers : r->qlen), 0);
   lua_getiuservalue(L, 1, 1);
-  for (i = 0; i < n; i++) {
+  for (i = 0; i < (which == LIST_HOLDERS ? r->nusers : r->qlen); i++) {
     lres_req *req =
         which == LIST_HOLDERS ? r->users[i] : r->queue[r->qhead + i];
     if (which == LIST_QUEUE)
