@@ -282,8 +282,8 @@ static void task_wake_now(des_task *t) {
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
   int base;
   src = lua_absindex(L, src);
-  w->state = (uint8_t)state;
   luaL_checkstack(L, RT_TRIGGER_SLOTS, "trigger: no stack space");
+  w->state = (uint8_t)state;
   lua_pushvalue(L, src);
   base = lua_gettop(L);
   while (lua_gettop(L) >= base) {
