@@ -415,6 +415,16 @@ assert(r ~= nil)
     end)
   end
 
+  it("the library still sees the model's global names as data (REPL completions)", function()
+    rawset(_G, "composite_safety_global", true)
+    local found = false
+    for _, k in ipairs(require("des.repl").completions()) do
+      if k == "composite_safety_global" then found = true end
+    end
+    rawset(_G, "composite_safety_global", nil)
+    assert.is_true(found)
+  end)
+
   it("des.store and require 'des.store' are one module", function()
     assert.equal(require("des.store"), des.store)
     assert.equal(require("des.monitor"), des.monitor)

@@ -145,7 +145,9 @@ static void open_preload(lua_State *L) {
   lua_settop(L, top);
 }
 
-/* Build the environment from the globals as they are now. */
+/* Build the environment from the globals as they are now; its _G is the
+** global table itself, which the library only reads as data (the REPL's
+** completions list the model's names). */
 static void push_env(lua_State *L) {
   int i, g;
   lua_pushglobaltable(L);
@@ -164,6 +166,8 @@ static void push_env(lua_State *L) {
     }
     lua_pop(L, 1);
   }
+  lua_pushvalue(L, g); /* _G: the model's globals, as data (completions) */
+  lua_setfield(L, -2, "_G");
   lua_remove(L, g);
 }
 
