@@ -57,7 +57,8 @@ local function reports(list, fname)
         out[#out + 1] = r
       end
     else
-      error(("%s: item %d is not a monitor, resource, store or container"):format(fname, i), 3)
+      error(string.format("%s: item %d is not a monitor, resource, store or container",
+                          fname, i), 3)
     end
   end
   return out
@@ -102,7 +103,7 @@ function monitor.csv(list, path)
     for i, f in ipairs(CSV_FIELDS) do
       local v = r[f]
       if type(v) == "string" then
-        row[i] = v:find('[,"\n]') and ('"' .. v:gsub('"', '""') .. '"') or v
+        row[i] = string.find(v, '[,"\n]') and ('"' .. string.gsub(v, '"', '""') .. '"') or v
       else
         row[i] = num(v)
       end
@@ -119,8 +120,8 @@ local function json(v, out)
   if t == "number" then
     out[#out + 1] = (v ~= v or v == math.huge or v == -math.huge) and "null" or num(v)
   elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      return string.format("\\u%04x", c:byte())
+    out[#out + 1] = '"' .. string.gsub(v, '[%c"\\]', function(c)
+      return string.format("\\u%04x", string.byte(c))
     end) .. '"'
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)

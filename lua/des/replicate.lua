@@ -122,15 +122,17 @@ local function replicate(n, model, opts)
     local sim <close> = des.new{ seed = seed + i - 1 }
     local task = sim:spawn{ name = "replication " .. i, model, i }
     local ok, err = pcall(sim.run, sim, opts["until"])
-    if not ok then error(("replicate: replication %d failed: %s"):format(i, tostring(err)), 2) end
+    if not ok then
+      error(string.format("replicate: replication %d failed: %s", i, tostring(err)), 2)
+    end
     if task.status ~= "done" then
-      error(("replicate: replication %d did not return by the end of its run (its main "
-             .. "task is %s)"):format(i, task.status), 2)
+      error(string.format("replicate: replication %d did not return by the end of its run "
+                         .. "(its main task is %s)", i, task.status), 2)
     end
     local result = task:join()
     if type(result) ~= "table" then
-      error(("replicate: replication %d returned %s, not a table of statistics")
-            :format(i, type(result)), 2)
+      error(string.format("replicate: replication %d returned %s, not a table of statistics",
+                         i, type(result)), 2)
     end
     runs[i] = result
     for k, v in pairs(result) do

@@ -154,6 +154,7 @@ static const luaL_Reg module_funcs[] = {{"component", l_component},
 
 void lcomp_open(lua_State *L, int mod) {
   luaL_newmetatable(L, DES_COMPONENT_MT);
+  ldes_lockmetatable(L, -1, DES_COMPONENT_MT);
   lua_pushcfunction(L, c_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_newtable(L);

@@ -38,13 +38,20 @@ int ldes_method(lua_State *L) {
 
 const char rt_mt_keys[RT_NMT];
 
-/* The metatables are protected (getmetatable gives their name): a model
-** reaching one could call __gc on a live object (a simulation freed while
-** in use, a task unlinked from its slot). */
+/* Hide the metatable at mt from Lua: getmetatable gives its type name, so
+** a model cannot remove a __gc (which keeps C pointers right), replace
+** __index or reach the methods table. */
+void ldes_lockmetatable(lua_State *L, int mt, const char *tname) {
+  mt = lua_absindex(L, mt);
+  lua_pushstring(L, tname);
+  lua_setfield(L, mt, "__metatable");
+}
+
+/* Create metatable tname (locked) and remember its address as
+** G->mt[which], for checks by address (ldes_testudata). */
 int ldes_newmetatable(lua_State *L, int which, const char *tname) {
   int created = luaL_newmetatable(L, tname);
-  lua_pushstring(L, tname);
-  lua_setfield(L, -2, "__metatable");
+  ldes_lockmetatable(L, -1, tname);
   rt_global_get(L)->mt[which] = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);

@@ -18,8 +18,11 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
 void ldes_set_index(lua_State *L, int mt, lua_CFunction index);
 int ldes_method(lua_State *L);
 
-/* Create metatable tname (as luaL_newmetatable) and remember its address
-** as G->mt[which]. */
+/* Set __metatable in the metatable at mt: Lua code sees tname instead. */
+void ldes_lockmetatable(lua_State *L, int mt, const char *tname);
+
+/* Create metatable tname (as luaL_newmetatable), locked, and remember its
+** address as G->mt[which]. */
 int ldes_newmetatable(lua_State *L, int which, const char *tname);
 
 /* luaL_testudata for the metatables of rt_global.mt, compared by address
@@ -87,6 +90,11 @@ typedef struct ldes_source {
   size_t len;
 } ldes_source;
 extern const ldes_source ldes_lualib[];
+
+/* Give the module at mod its Lua library (llib.c): lazy des.store,
+** package.preload loaders, and the library's private environment. Called
+** last in luaopen_des. */
+void llib_open(lua_State *L, int mod);
 
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);

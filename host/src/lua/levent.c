@@ -10,9 +10,11 @@
 */
 #include "ldes.h"
 
-/* User values of an event: values or error, callbacks, name, members (a
-** timeout's simulation, which ev->rt points into). */
+/* User values of an event: values or error, callbacks, name, and members
+** (a composite's own copy of them) or, for a timeout, its simulation
+** object (ev->rt stays valid as long as the timeout does). */
 enum { EV_VALUES = UV_VALUES, EV_CALLBACKS, EV_NAME, EV_MEMBERS, EV_NUV };
+#define EV_SIM EV_MEMBERS
 
 enum { EVK_PLAIN, EVK_TIMEOUT, EVK_ANY, EVK_ALL };
 
@@ -26,6 +28,7 @@ typedef struct des_event {
   des_time when;        /* when it triggered */
   uint32_t n;           /* composites: number of members */
   uint32_t remaining;   /* all: members not yet succeeded */
+  uint32_t depth;       /* composites: 1 + their deepest member's depth */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -64,15 +67,29 @@ static void composite_detach(des_event *ev) {
     rt_waiter_unlink(&ev->members[i]);
 }
 
-/* Trigger the event at idx: its values are already in EV_VALUES. Wakes the
-** waiters, then runs the callbacks (unprotected: an error goes to whoever
-** triggered, which is a task, or a protected call in the runtime). */
-static void event_trigger(lua_State *L, int idx, int state) {
+/* Call fn (at fidx) with the triggered event at idx and its values (or
+** its error). Unprotected: an error goes to whoever triggered. */
+static void call_with_values(lua_State *L, int fidx, int idx) {
   des_event *ev = lua_touserdata(L, idx);
-  int i, n, nv;
+  int nv;
+  lua_pushvalue(L, fidx);
+  lua_pushvalue(L, idx);
+  if (ev->w.state == WAITABLE_OK)
+    nv = rt_push_result(L, idx); /* never raises when OK */
+  else {
+    lua_getiuservalue(L, idx, EV_VALUES);
+    nv = 1;
+  }
+  lua_call(L, 1 + nv, 0);
+}
+
+/* rt_global.triggered: run the callbacks of the event at idx, whose
+** waiters have all been told, in the order they were added (unprotected:
+** an error goes to whoever triggered, which is a task, or a protected call
+** in the runtime). */
+static void event_callbacks(lua_State *L, int idx) {
+  int i, n;
   idx = lua_absindex(L, idx);
-  composite_detach(ev);
-  rt_trigger(L, &ev->w, idx, state);
   if (lua_getiuservalue(L, idx, EV_CALLBACKS) != LUA_TTABLE) {
     lua_pop(L, 1);
     return;
@@ -82,24 +99,25 @@ static void event_trigger(lua_State *L, int idx, int state) {
   n = (int)lua_rawlen(L, -1);
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, -1, i);
-    lua_pushvalue(L, idx);
-    if (state == WAITABLE_OK)
-      nv = rt_push_result(L, idx); /* never raises when OK */
-    else {
-      lua_getiuservalue(L, idx, EV_VALUES);
-      nv = 1;
-    }
-    lua_call(L, 1 + nv, 0);
+    call_with_values(L, lua_gettop(L), idx);
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
 
-/* Store the values at [first, top] as EV_VALUES = {n=..., ...}. */
-static void store_values(lua_State *L, int idx, int first) {
+/* Trigger the event at idx: its values are already in EV_VALUES. Wakes the
+** waiters, then runs the callbacks (rt_trigger, through event_callbacks). */
+static void event_trigger(lua_State *L, int idx, int state) {
+  des_event *ev = lua_touserdata(L, idx);
+  composite_detach(ev);
+  rt_trigger(L, &ev->w, idx, state);
+}
+
+/* Push the values at [first, top] packed as {n=..., ...} (nil if none). */
+static void pack_values(lua_State *L, int first) {
   int i, n = lua_gettop(L) - first + 1;
   if (n <= 0) {
     lua_pushnil(L);
-    lua_setiuservalue(L, idx, EV_VALUES);
     return;
   }
   lua_createtable(L, n, 1);
@@ -109,6 +127,11 @@ static void store_values(lua_State *L, int idx, int first) {
   }
   lua_pushinteger(L, n);
   lua_setfield(L, -2, "n");
+}
+
+/* Store the values at [first, top] as EV_VALUES = {n=..., ...}. */
+static void store_values(lua_State *L, int idx, int first) {
+  pack_values(L, first);
   lua_setiuservalue(L, idx, EV_VALUES);
 }
 
@@ -122,13 +145,16 @@ static void check_pending(lua_State *L, des_event *ev, const char *fname) {
              ev->w.state == WAITABLE_OK ? "succeeded" : "failed");
 }
 
-/* ev:succeed(...) --> ev */
+/* ev:succeed(...) --> ev. The values are packed (which allocates, and can
+** run a finalizer that triggers ev) before the check that ev is pending;
+** nothing allocates from that check to the trigger. */
 static int ev_succeed(lua_State *L) {
   des_event *ev = check_event(L, 1);
-  check_pending(L, ev, "succeed");
   if (ev->kind != EVK_PLAIN)
     luaL_error(L, "succeed: a %s triggers by itself", event_kinds[ev->kind]);
-  store_values(L, 1, 2);
+  pack_values(L, 2);
+  check_pending(L, ev, "succeed");
+  lua_setiuservalue(L, 1, EV_VALUES);
   lua_settop(L, 1);
   event_trigger(L, 1, WAITABLE_OK);
   return 1;
@@ -162,32 +188,27 @@ static int ev_wait(lua_State *L) {
   return rt_wait(L, t, &ev->w, 1, event_kinds[ev->kind]);
 }
 
-/* ev:on(fn): call fn(ev, values...) when it triggers (at once if it has) */
+/* ev:on(fn): call fn(ev, values...) when it triggers (at once if it has).
+** Adding fn allocates, which can run a finalizer that triggers ev before
+** fn is in the list (fn is stored last, with nothing allocated after): so
+** an event found triggered afterwards has not called fn, and calls it now. */
 static int ev_on(lua_State *L) {
   des_event *ev = check_event(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  if (ev->w.state != WAITABLE_PENDING) {
-    int nv;
-    lua_settop(L, 2);
-    lua_pushvalue(L, 1);
-    if (ev->w.state == WAITABLE_OK)
-      nv = rt_push_result(L, 1);
-    else {
-      lua_getiuservalue(L, 1, EV_VALUES);
-      nv = 1;
+  lua_settop(L, 2);
+  if (ev->w.state == WAITABLE_PENDING) {
+    if (lua_getiuservalue(L, 1, EV_CALLBACKS) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 1, 0);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, EV_CALLBACKS);
     }
-    lua_call(L, 1 + nv, 0);
-    lua_settop(L, 1);
-    return 1;
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    ev->w.callbacks = 1;
   }
-  if (lua_getiuservalue(L, 1, EV_CALLBACKS) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 1, 0);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, 1, EV_CALLBACKS);
-  }
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  if (ev->w.state != WAITABLE_PENDING)
+    call_with_values(L, 2, 1);
   lua_settop(L, 1);
   return 1;
 }
@@ -211,20 +232,22 @@ static void push_anchors_of(lua_State *L, des_runtime *rt) {
   lua_remove(L, -2);
 }
 
-/* des.timeout(dt [, value]): succeeds with value after dt */
+/* des.timeout(dt [, value]): succeeds with value after dt. Everything that
+** allocates (and can run finalizers, which may run or close the
+** simulation) comes first; the time is read and the event scheduled with
+** nothing allocated in between. */
 static int l_timeout(lua_State *L) {
   des_runtime *rt = rt_runtime_of(L);
   des_time dt = rt_check_duration(L, rt, 1, "timeout"), when;
+  const char *why = NULL;
   des_event *ev;
   int rc;
   rt_check_live(L, rt);
   lua_settop(L, 2);
-  if (sim_time_after(rt->sim, dt, &when) != 0)
-    return luaL_error(L, "timeout: time overflows the simulated clock");
   ev = event_new(L, EVK_TIMEOUT, 0);
   ev->rt = rt;
-  rt_push_object(L, rt); /* ev->rt lives as long as the timeout */
-  lua_setiuservalue(L, 3, EV_MEMBERS);
+  rt_push_object(L, rt);
+  lua_setiuservalue(L, 3, EV_SIM);
   if (!lua_isnil(L, 2)) { /* the value it succeeds with */
     lua_createtable(L, 1, 1);
     lua_pushvalue(L, 2);
@@ -233,15 +256,22 @@ static int l_timeout(lua_State *L) {
     lua_setfield(L, -2, "n");
     lua_setiuservalue(L, 3, EV_VALUES);
   }
-  rt_check_live(L, rt); /* a finalizer may have closed it meanwhile */
-  rc = sim_schedule(rt->sim, when, rt->comp, RT_TIMEOUT,
-                    (uint64_t)(uintptr_t)ev, &ev->timer);
-  if (rc != 0)
-    return luaL_error(L, "timeout: %s", sim_strerror(rc));
   rt_register_object(L, 3, ev);
   push_anchors_of(L, rt); /* pending timeouts fire even if unreferenced */
   lua_pushvalue(L, 3);
   lua_rawsetp(L, -2, ev);
+  if (rt->closed || rt->sim == NULL)
+    why = "the simulation is closed";
+  else if (sim_time_after(rt->sim, dt, &when) != 0)
+    why = "time overflows the simulated clock";
+  else if ((rc = sim_schedule(rt->sim, when, rt->comp, RT_TIMEOUT,
+                              (uint64_t)(uintptr_t)ev, &ev->timer)) != 0)
+    why = sim_strerror(rc);
+  if (why != NULL) { /* not scheduled: no anchor (removing never allocates) */
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, ev);
+    return luaL_error(L, "timeout: %s", why);
+  }
   lua_pop(L, 1);
   return 1;
 }
@@ -249,6 +279,8 @@ static int l_timeout(lua_State *L) {
 /* Called (protected) by the runtime when a timeout is due: event at 1. */
 int rt_fire_timeout(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
+  if (ev == NULL) /* being finalized (a resurrected simulation ran) */
+    return 0;
   ev->timer = 0;
   ev->when = sim_now(ev->rt->sim);
   push_anchors_of(L, ev->rt);
@@ -259,35 +291,53 @@ int rt_fire_timeout(lua_State *L) {
   return 0;
 }
 
-/* Push member values as a packed table ({n=0} when it has none). */
+/* Push a copy of member values as a packed table ({n=0} when it has
+** none): a copy, so that the model never holds the member's own table. */
 static void push_packed(lua_State *L, int idx) {
-  lua_getiuservalue(L, idx, UV_VALUES);
-  if (lua_type(L, -1) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, 1);
-  lua_pushinteger(L, 0);
-  lua_setfield(L, -2, "n");
+  int n = lua_gettop(L);
+  lua_pushnil(L);         /* the slot of the result */
+  rt_push_result(L, idx); /* OK: never raises */
+  pack_values(L, n + 2);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "n");
+  }
+  lua_replace(L, n + 1);
+  lua_settop(L, n + 1);
 }
 
-/* A member of a composite triggered (member object at src). */
-static void composite_notify(lua_State *L, rt_waiter *w, int src) {
+/* A member of a composite triggered (member object at src): rt_notify.
+** The composite unlinks from its other members before anything allocates
+** (a finalizer run by an allocation could trigger another member), then
+** stores its values, sets its state and pushes itself for rt_trigger to
+** notify its waiters. A composite being finalized (no longer in the
+** objects table) cannot be told: it only detaches. */
+static int composite_notify(lua_State *L, rt_waiter *w, int src) {
   des_event *ev = w->owner;
   rt_waitable *m = lua_touserdata(L, src);
-  int top = lua_gettop(L), obj;
+  int obj, state = m->state;
+  if (ev->w.state != WAITABLE_PENDING)
+    return 0;
+  if (state == WAITABLE_OK && ev->kind == EVK_ALL && --ev->remaining > 0)
+    return 0; /* all: still waiting for others */
+  composite_detach(ev);
   rt_push_object(L, ev);
+  if (lua_touserdata(L, -1) != ev) { /* being finalized */
+    lua_pop(L, 1);
+    return 0;
+  }
   obj = lua_gettop(L);
-  if (m->state == WAITABLE_FAILED) { /* a failing member fails the whole */
+  if (state == WAITABLE_FAILED) { /* a failing member fails the whole */
     lua_getiuservalue(L, src, UV_VALUES);
     lua_setiuservalue(L, obj, EV_VALUES);
-    event_trigger(L, obj, WAITABLE_FAILED);
   } else if (ev->kind == EVK_ANY) { /* any: (member, its values...) */
     lua_pushvalue(L, src);
     rt_push_result(L, src);
     store_values(L, obj, obj + 1);
     lua_settop(L, obj);
-    event_trigger(L, obj, WAITABLE_OK);
-  } else if (--ev->remaining == 0) { /* all: list of packed values */
+  } else { /* all: list of packed values, from its own copy of members */
     uint32_t i;
     lua_createtable(L, (int)ev->n, 0);
     lua_getiuservalue(L, obj, EV_MEMBERS);
@@ -300,52 +350,81 @@ static void composite_notify(lua_State *L, rt_waiter *w, int src) {
     lua_pop(L, 1);
     store_values(L, obj, obj + 1);
     lua_settop(L, obj);
-    event_trigger(L, obj, WAITABLE_OK);
   }
-  lua_settop(L, top);
+  ev->w.state = (uint8_t)state;
+  return 1;
 }
 
-/* des.any{...} / des.all{...}: members are events or tasks. */
+/* Most members a composite takes (its nodes live in one userdata). */
+#define COMPOSITE_MAX 0x1000000u
+
+/* How deep composites nest (des.any{des.any{...}}). Notification does not
+** recurse in C, but an any's values hold its member's values, so a chain
+** of depth d costs d*d/2 values: the limit keeps that bounded (half a
+** million values at most) whatever the memory limit. */
+#define COMPOSITE_DEPTH_MAX 1000
+
+/* des.any{...} / des.all{...}: members are events or tasks. Each member is
+** checked as it is copied into the composite's own members table, and only
+** that copy is used after: the model's table is never read again once
+** anything has allocated (a finalizer can change it). */
 static int new_composite(lua_State *L, int kind) {
   const char *fname = event_kinds[kind];
   des_event *ev;
-  uint32_t i, n;
-  int obj;
+  lua_Unsigned len;
+  uint32_t i, n, depth = 0;
+  int obj, copy;
   luaL_checktype(L, 1, LUA_TTABLE);
-  n = (uint32_t)lua_rawlen(L, 1);
-  if (kind == EVK_ANY && n == 0)
+  lua_settop(L, 1);
+  len = lua_rawlen(L, 1);
+  if (kind == EVK_ANY && len == 0)
     luaL_error(L, "any: needs at least one member");
+  if (len > COMPOSITE_MAX)
+    luaL_error(L, "%s: too many members (%I; at most %d)", fname,
+               (lua_Integer)len, (int)COMPOSITE_MAX);
+  n = (uint32_t)len;
+  lua_createtable(L, (int)n, 0); /* the copy (allocates: before reading) */
+  copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {
+    des_event *m;
     lua_rawgeti(L, 1, i);
-    if (!luaL_testudata(L, -1, DES_EVENT_MT) &&
-        !luaL_testudata(L, -1, DES_TASK_MT))
+    if ((m = ldes_testudata(L, -1, RT_MT_EVENT, DES_EVENT_MT)) != NULL) {
+      if (m->depth > depth)
+        depth = m->depth;
+    } else if (!ldes_testudata(L, -1, RT_MT_TASK, DES_TASK_MT))
       luaL_error(L, "%s: member %d is a %s, expected an event or a task", fname,
                  (int)i, luaL_typename(L, -1));
-    lua_pop(L, 1);
+    lua_rawseti(L, copy, i); /* within the presized array: no allocation */
   }
-  lua_settop(L, 1);
+  if (depth >= COMPOSITE_DEPTH_MAX)
+    luaL_error(L,
+               "%s: composites nest too deep (a member is itself %d "
+               "levels of des.any/des.all; at most %d levels)",
+               fname, (int)depth, COMPOSITE_DEPTH_MAX);
   ev = event_new(L, kind, n);
   obj = lua_gettop(L);
   ev->remaining = n;
-  rt_register_object(L, obj, ev);
-  lua_createtable(L, (int)n, 0);
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, 1, i);
-    lua_rawseti(L, -2, i);
-  }
+  ev->depth = depth + 1;
+  lua_pushvalue(L, copy);
   lua_setiuservalue(L, obj, EV_MEMBERS);
-  for (i = 0; i < n && ev->w.state == WAITABLE_PENDING; i++) {
-    rt_waitable *m;
-    lua_rawgeti(L, 1, (lua_Integer)i + 1);
-    m = lua_touserdata(L, -1);
+  rt_register_object(L, obj, ev);
+  for (i = 0; i < n; i++) {
     ev->members[i].notify = composite_notify;
     ev->members[i].owner = ev;
     ev->members[i].index = i;
+  }
+  /* nothing below allocates until a member is found triggered */
+  for (i = 0; i < n && ev->w.state == WAITABLE_PENDING; i++) {
+    rt_waitable *m;
+    lua_rawgeti(L, copy, (lua_Integer)i + 1);
+    m = lua_touserdata(L, -1);
     if (m->state == WAITABLE_PENDING)
       rt_waiter_link(m, &ev->members[i]);
-    else
-      composite_notify(L, &ev->members[i], lua_gettop(L));
-    lua_pop(L, 1);
+    else if (composite_notify(L, &ev->members[i], lua_gettop(L))) {
+      lua_pop(L, 1); /* itself: it triggered (nothing waits on it yet) */
+      rt_trigger(L, &ev->w, obj, ev->w.state);
+    }
+    lua_settop(L, obj);
   }
   if (kind == EVK_ALL && n == 0) {
     lua_newtable(L);
@@ -409,12 +488,29 @@ static int ev_tostring(lua_State *L) {
   return 1;
 }
 
-/* Collected: nothing may keep pointing into it. */
+/* Collected: nothing may keep pointing into it. A finalized object can
+** come back (a finalizer can store it): a composite or timeout still
+** pending then fails at once with a clear error instead of never
+** triggering (its members no longer tell it; its simulation may be gone). */
 static int ev_gc(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
   composite_detach(ev);
   while (ev->w.head != NULL)
     rt_waiter_unlink(ev->w.head);
+  ev->w.callbacks = 0;
+  if (ev->kind != EVK_PLAIN && ev->w.state == WAITABLE_PENDING) {
+    if (ev->kind == EVK_TIMEOUT && ev->timer != 0 && !ev->rt->closed &&
+        ev->rt->sim != NULL)
+      sim_cancel(ev->rt->sim, ev->timer);
+    ev->w.state = WAITABLE_FAILED;
+    ev->timer = 0;
+    lua_pushfstring(L, "%s: the event was collected (its finalizer ran%s)",
+                    event_kinds[ev->kind],
+                    ev->kind == EVK_TIMEOUT && ev->rt->closed
+                        ? "; closed simulation"
+                        : "");
+    lua_setiuservalue(L, 1, EV_VALUES);
+  }
   return 0;
 }
 
@@ -435,6 +531,7 @@ static const luaL_Reg module_funcs[] = {{"event", l_event},
 
 void levent_open(lua_State *L, int mod) {
   mod = lua_absindex(L, mod);
+  rt_global_get(L)->triggered = event_callbacks;
   ldes_newmetatable(L, RT_MT_EVENT, DES_EVENT_MT);
   ldes_setfuncs(L, -1, event_meta);
   lua_newtable(L);

@@ -283,8 +283,10 @@ static int l_resource(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     if (!lua_istable(L, 2))
       return luaL_error(L, "resource: options must be a table");
-    lua_getfield(L, 2, "priority");
-    lua_getfield(L, 2, "preemptive");
+    lua_pushliteral(L, "priority"); /* raw: options are plain data */
+    lua_rawget(L, 2);
+    lua_pushliteral(L, "preemptive");
+    lua_rawget(L, 2);
     preemptive = lua_toboolean(L, -1);
     priority = lua_toboolean(L, -2) || preemptive;
     lua_pop(L, 2);
@@ -301,7 +303,8 @@ static int l_resource(lua_State *L) {
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "name");
+    lua_pushliteral(L, "name");
+    lua_rawget(L, 2);
     lua_setiuservalue(L, -2, 2);
   }
   rt_push_object(L, rt);
@@ -425,13 +428,17 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   return 1;
 }
 
-/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out" */
+/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out".
+** Everything that allocates through Lua (and so can run finalizers, which
+** can acquire, release or close) happens before the request is timed and
+** the grant decided; the decision is made again after a preemption, which
+** allocates. Arrays grow through the raw allocator (no finalizers). */
 static int r_acquire(lua_State *L) {
   lres *r = check_res(L, 1);
   des_task *t = rt_current(L);
   lres_req *req;
-  des_time deadline = -1;
-  int reqidx;
+  des_time deadline = -1, wait = -1;
+  int reqidx, now_free;
   rt_check_live(L, r->rt);
   if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "acquire: priority must be a number (got %s)",
@@ -440,9 +447,7 @@ static int r_acquire(lua_State *L) {
     if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
       return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
                         luaL_tolstring(L, 3, NULL));
-    if (sim_time_after(r->rt->sim, rt_check_duration(L, r->rt, 3, "acquire"),
-                       &deadline) != 0)
-      return luaL_error(L, "acquire: timeout overflows the simulated clock");
+    wait = rt_check_duration(L, r->rt, 3, "acquire");
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
@@ -455,24 +460,52 @@ static int r_acquire(lua_State *L) {
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = luaL_optnumber(L, 2, 0);
   req->seq = ++r->seq;
-  req->time = rt_now(r->rt);
   ldes_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, reqidx, 1);
-  reserve_users(L, r, (size_t)r->count + 1);
-  if ((r->count < r->capacity && r->q.len == 0) ||
-      (r->preemptive && preempt_for(L, r, req, 1))) {
+  /* Every allocation comes before the decision (an allocation can run a
+  ** finalizer that closes the simulation or takes a server): room for one
+  ** more holder and one more waiter, then the anchor, the last one. A
+  ** request that ends up waiting is held by its task's stack instead. */
+  do {
+    reserve_users(L, r, (size_t)r->count + 1);
+    level_reserve(L, r->lqueue, r->q.len + 1);
     anchor(L, 1, req, reqidx);
+    if (r->capusers > (size_t)r->count)
+      break;
+    unanchor(L, 1, req); /* a finalizer took the room: again */
+  } while (1);
+  if (r->rt->closed != RT_OPEN) {
+    unanchor(L, 1, req);
+    rt_check_live(L, r->rt);
+  }
+  req->time = rt_now(r->rt);
+  if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
+    unanchor(L, 1, req);
+    return luaL_error(L, "acquire: timeout overflows the simulated clock");
+  }
+  now_free = r->count < r->capacity && r->q.len == 0;
+  if (!now_free && r->preemptive && preempt_for(L, r, req, 1)) {
+    /* preempting allocated: a finalizer may have closed the simulation
+    ** or taken the freed server */
+    if (r->rt->closed != RT_OPEN) {
+      unanchor(L, 1, req);
+      rt_check_live(L, r->rt);
+    }
+    now_free = r->count < r->capacity && r->capusers > (size_t)r->count;
+  }
+  if (now_free) {
     grant(r, req);
     req->received = 1;
     req->n.state = WQ_CLAIMED; /* served without queueing */
+    lua_settop(L, reqidx);
     return 1;
   }
+  unanchor(L, 1, req);
   if (t == NULL)
     return luaL_error(L, "acquire: not inside a task (only a task can wait "
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
-  level_reserve(L, r->lqueue, r->q.len + 1);
   rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   wq_push(&r->q, &req->n, req->priority);
@@ -524,15 +557,28 @@ static int r_set_capacity(lua_State *L) {
 }
 
 /* A list of the holders' tasks (LIST_HOLDERS), the waiters' tasks
-** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. */
+** (LIST_WAITERS) or the waiting requests (LIST_QUEUE), in order. The
+** counts are read afresh at each step: an allocation (the list growing)
+** can run a finalizer that releases or queues requests. */
 enum { LIST_HOLDERS, LIST_WAITERS, LIST_QUEUE };
 static int push_list(lua_State *L, lres *r, int which) {
-  size_t i, n = which == LIST_HOLDERS ? r->nusers : r->q.len;
-  wq_node *qn = wq_first(&r->q);
-  lua_createtable(L, (int)n, 0);
+  size_t i;
+  lua_createtable(L, (int)(which == LIST_HOLDERS ? r->nusers : r->q.len), 0);
   lua_getiuservalue(L, 1, 1);
-  for (i = 0; i < n; i++, qn = wq_next(qn)) {
-    lres_req *req = which == LIST_HOLDERS ? r->users[i] : req_of(qn);
+  /* each push may allocate and so run a finalizer that changes the
+  ** resource: the count and the position are read again at every step
+  ** (quadratic in the queue's length, for a listing) */
+  for (i = 0; i < (which == LIST_HOLDERS ? r->nusers : r->q.len); i++) {
+    lres_req *req;
+    if (which == LIST_HOLDERS)
+      req = r->users[i];
+    else {
+      wq_node *qn = wq_first(&r->q);
+      size_t k;
+      for (k = 0; k < i; k++)
+        qn = wq_next(qn);
+      req = req_of(qn);
+    }
     if (which == LIST_QUEUE)
       push_queued(L, req);
     else

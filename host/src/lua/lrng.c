@@ -304,6 +304,7 @@ static const luaL_Reg module_funcs[] = {{"rng", l_rng}, {NULL, NULL}};
 void lrng_open(lua_State *L, int mod) {
   mod = lua_absindex(L, mod);
   luaL_newmetatable(L, DES_RNG_MT);
+  ldes_lockmetatable(L, -1, DES_RNG_MT);
   lua_newtable(L);
   luaL_setfuncs(L, rng_methods, 0);
   lua_setfield(L, -2, "__index");

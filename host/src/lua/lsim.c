@@ -86,13 +86,15 @@ static int l_new(lua_State *L) {
   lua_Integer seed = 0, res = DEFAULT_RESOLUTION;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
+    lua_pushliteral(L, "seed"); /* raw: options are plain data */
+    if (lua_rawget(L, 1) != LUA_TNIL) {
       if (!lua_isinteger(L, -1))
         luaL_error(L, "new: seed must be an integer (got %s)",
                    luaL_typename(L, -1));
       seed = lua_tointeger(L, -1);
     }
-    if (lua_getfield(L, 1, "resolution") != LUA_TNIL) {
+    lua_pushliteral(L, "resolution");
+    if (lua_rawget(L, 1) != LUA_TNIL) {
       if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
         luaL_error(L, "new: resolution must be an integer >= 1 (ticks per "
                       "unit)");
@@ -269,35 +271,73 @@ static int s_events(lua_State *L) {
   return 1;
 }
 
-/* Compare two tasks by spawn order, for listings in a stable order. */
-static int task_serial_less(lua_State *L) {
-  des_task *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
-  lua_pushboolean(L, a->serial < b->serial);
-  return 1;
+/* The spawn serial of the task at list[i]. */
+static uint64_t list_serial(lua_State *L, int list, lua_Integer i) {
+  uint64_t serial;
+  lua_rawgeti(L, list, i);
+  serial = ((des_task *)lua_touserdata(L, -1))->serial;
+  lua_pop(L, 1);
+  return serial;
 }
 
-/* sim:tasks() --> the live tasks, in spawn order */
-static int s_tasks(lua_State *L) {
-  int first, n = 0;
-  des_runtime *rt = self_sim(L, &first);
-  lua_newtable(L);
-  rt_push_object(L, rt);
-  lua_getiuservalue(L, -1, 1);
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (luaL_testudata(L, -1, DES_TASK_MT)) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, -6, ++n);
+/* Swap list[i] and list[j] (existing keys: never allocates). */
+static void list_swap(lua_State *L, int list, lua_Integer i, lua_Integer j) {
+  lua_rawgeti(L, list, i);
+  lua_rawgeti(L, list, j);
+  lua_rawseti(L, list, i);
+  lua_rawseti(L, list, j);
+}
+
+/* Sort list[1..n] (tasks) by spawn serial: a heap sort in place, in C. It
+** calls no Lua function (the model's table.sort could be anything) and
+** allocates nothing, so no finalizer runs while it works. */
+static void sort_tasks(lua_State *L, int list, lua_Integer n) {
+  lua_Integer start, end, root, child;
+  for (start = n / 2; start >= 1; start--) /* heapify, then pop maxima */
+    for (root = start; (child = 2 * root) <= n; root = child) {
+      if (child < n &&
+          list_serial(L, list, child) < list_serial(L, list, child + 1))
+        child++;
+      if (list_serial(L, list, root) >= list_serial(L, list, child))
+        break;
+      list_swap(L, list, root, child);
     }
-    lua_pop(L, 1);
+  for (end = n; end > 1; end--) {
+    list_swap(L, list, 1, end);
+    for (root = 1; (child = 2 * root) <= end - 1; root = child) {
+      if (child < end - 1 &&
+          list_serial(L, list, child) < list_serial(L, list, child + 1))
+        child++;
+      if (list_serial(L, list, root) >= list_serial(L, list, child))
+        break;
+      list_swap(L, list, root, child);
+    }
   }
-  lua_pop(L, 2);
-  lua_getglobal(L, "table");
-  lua_getfield(L, -1, "sort");
-  lua_pushvalue(L, -3);
-  lua_pushcfunction(L, task_serial_less);
-  lua_call(L, 2, 0);
-  lua_pop(L, 1);
+}
+
+/* sim:tasks() --> the live tasks, in spawn order. The list is made (and
+** allocated) first, then filled from the task slots, which are read afresh
+** at each step (a finalizer run by a growing list can spawn or end tasks). */
+static int s_tasks(lua_State *L) {
+  int first, list;
+  lua_Integer n = 0;
+  des_runtime *rt = self_sim(L, &first);
+  rt_global *G = rt->G;
+  uint32_t i;
+  lua_createtable(L, (int)rt->alive, 0);
+  list = lua_gettop(L);
+  for (i = 0; i < G->nslots; i++) {
+    des_task *t = G->slots[i].task;
+    if (t == NULL || t->rt != rt)
+      continue;
+    rt_push_task(L, t);
+    if (lua_touserdata(L, -1) != t) { /* not anchored (cannot happen) */
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawseti(L, list, ++n);
+  }
+  sort_tasks(L, list, n);
   return 1;
 }
 
@@ -402,57 +442,6 @@ static int l_default(lua_State *L) {
   return 1;
 }
 
-/* Lazy loading of the Lua library: des.store -> require "des.store" */
-static int l_lazy_index(lua_State *L) {
-  const char *k = luaL_checkstring(L, 2);
-  lua_getglobal(L, "require");
-  lua_pushfstring(L, "des.%s", k);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    /* only "module not found" means the field does not exist */
-    if (msg != NULL && strstr(msg, "not found") != NULL) {
-      lua_pushnil(L);
-      return 1;
-    }
-    return lua_error(L);
-  }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, 1, k); /* cache it in the module */
-  return 1;
-}
-
-/* package.preload loader of an embedded library module (upvalue: its
-** index in ldes_lualib). */
-static int l_preload(lua_State *L) {
-  const ldes_source *s = &ldes_lualib[lua_tointeger(L, lua_upvalueindex(1))];
-  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK)
-    return lua_error(L);
-  lua_pushstring(L, s->module);
-  lua_pushliteral(L, ":preload:");
-  lua_call(L, 2, 1);
-  return 1;
-}
-
-/* Put the embedded library into package.preload, when there is a package
-** library, without replacing loaders the program set itself. */
-static void open_library(lua_State *L) {
-  int i, top = lua_gettop(L);
-  if (lua_getglobal(L, "package") != LUA_TTABLE ||
-      lua_getfield(L, -1, "preload") != LUA_TTABLE) {
-    lua_settop(L, top);
-    return;
-  }
-  for (i = 0; ldes_lualib[i].module != NULL; i++) {
-    if (lua_getfield(L, -1, ldes_lualib[i].module) == LUA_TNIL) {
-      lua_pushinteger(L, i);
-      lua_pushcclosure(L, l_preload, 1);
-      lua_setfield(L, -3, ldes_lualib[i].module);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 2);
-}
-
 static const luaL_Reg sim_methods[] = {
     {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
@@ -503,12 +492,8 @@ int luaopen_des(lua_State *L) {
   lco_open(L);
   lwait_open(L, mod);
   lstats_open(L, mod);
-  open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
-  lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, l_lazy_index);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, mod);
+  llib_open(L, mod); /* last: it copies the module for the library */
   return 1;
 }

@@ -40,13 +40,15 @@ int ltask_spawn(lua_State *L, des_runtime *rt, int first) {
   if (lua_type(L, first) == LUA_TTABLE) {
     int i, n;
     lua_settop(L, first);
-    if (lua_getfield(L, first, "name") != LUA_TNIL) {
+    lua_pushliteral(L, "name"); /* raw: options are plain data */
+    if (lua_rawget(L, first) != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "spawn: name must be a string (got %s)",
                    luaL_typename(L, -1));
       name_idx = lua_gettop(L);
     }
-    lua_getfield(L, first, "daemon");
+    lua_pushliteral(L, "daemon");
+    lua_rawget(L, first);
     daemon = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (lua_rawgeti(L, first, 1) != LUA_TFUNCTION)
@@ -135,8 +137,10 @@ static int t_traceback(lua_State *L) {
   }
   if (t->co == NULL || t->co == L)
     return 0;
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, UV_AUX); /* holds the thread while it allocates */
   /* luaL_traceback: slower, but names functions as des.sleep */
-  luaL_traceback(L, t->co, luaL_optstring(L, 2, NULL), 0);
+  luaL_traceback(L, lua_tothread(L, 3), luaL_optstring(L, 2, NULL), 0);
   return 1;
 }
 

@@ -25,6 +25,7 @@
 */
 #include "runtime.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,16 +317,45 @@ static void task_wake_now(des_task *t) {
                &t->wake);
 }
 
+/* Stack slots one step of rt_trigger may use: a frame and a notify's
+** temporaries. */
+#define RT_TRIGGER_SLOTS 16
+
+/* The work list is the run of waitable objects on L's stack from `base` up:
+** the top one is being notified; a notify that triggers its owner pushes
+** it (depth first, the order plain recursion gave); a frame whose waiters
+** are all told runs its callbacks and is popped. */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
-  rt_waiter *n;
+  int base;
   src = lua_absindex(L, src);
+  luaL_checkstack(L, RT_TRIGGER_SLOTS, "trigger: no stack space");
   w->state = (uint8_t)state;
-  while ((n = w->head) != NULL) {
+  lua_pushvalue(L, src);
+  base = lua_gettop(L);
+  while (lua_gettop(L) >= base) {
+    int top = lua_gettop(L);
+    rt_waitable *f = lua_touserdata(L, top);
+    rt_waiter *n = f->head;
+    if (n == NULL) { /* all told: its callbacks, then the frame ends */
+      if (f->callbacks) {
+        rt_global *G = rt_global_get(L);
+        f->callbacks = 0;
+        if (G->triggered != NULL)
+          G->triggered(L, top);
+      }
+      lua_settop(L, top - 1);
+      continue;
+    }
+    if (!lua_checkstack(L, RT_TRIGGER_SLOTS))
+      luaL_error(L,
+                 "trigger: des.any/des.all nested too deep to notify "
+                 "(%d levels pending; the Lua stack is full)",
+                 top - base + 1);
     rt_waiter_unlink(n);
-    if (n->notify != NULL)
-      n->notify(L, n, src);
-    else
+    if (n->notify == NULL)
       task_wake_now((des_task *)n->owner);
+    else
+      n->notify(L, n, top); /* may push its owner: a new frame */
   }
 }
 
@@ -338,8 +368,11 @@ void rt_trigger_tasks(rt_waitable *w) {
   }
 }
 
+/* The values table is the runtime's own ({n=, ...}, never handed to Lua),
+** read raw all the same, and n is checked before it sizes anything. */
 int rt_push_result(lua_State *L, int idx) {
   rt_waitable *w = lua_touserdata(L, idx);
+  lua_Integer ln;
   int i, n;
   if (w->state == WAITABLE_FAILED) {
     lua_getiuservalue(L, idx, UV_VALUES);
@@ -349,9 +382,13 @@ int rt_push_result(lua_State *L, int idx) {
     lua_pop(L, 1);
     return 0;
   }
-  lua_getfield(L, -1, "n");
-  n = (int)lua_tointeger(L, -1);
+  lua_pushliteral(L, "n");
+  lua_rawget(L, -2);
+  ln = lua_tointeger(L, -1);
   lua_pop(L, 1);
+  if (ln < 0 || ln > INT_MAX / 2)
+    luaL_error(L, "too many results (%I)", ln);
+  n = (int)ln;
   luaL_checkstack(L, n, "too many results");
   for (i = 1; i <= n; i++)
     lua_rawgeti(L, -i, i);
@@ -552,7 +589,6 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
   t->state = TASK_READY;
-  t->since = sim_now(rt->sim);
   t->what = "start";
   co = thread_get(L, rt->G);
   lua_setiuservalue(L, tidx, UV_AUX);
@@ -570,6 +606,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   /* now the task object is on top; the allocations above may have run a
   ** finalizer that closed the simulation */
   rt_check_live(L, rt);
+  t->since = sim_now(rt->sim);
   slot_alloc(L, rt->G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, task_id(t),
                    &t->wake) != 0) {
@@ -735,6 +772,18 @@ void rt_task_gc(lua_State *L, des_task *t) {
     set_extraspace(t->co, RT_EXTRA_ORPHAN);
     slot_free(G, t);
     t->co = NULL;
+  }
+  /* A finalizer can bring the object back: it is then an ended task that
+  ** holds nothing (no wake, no queue) and whose join fails clearly. */
+  t->wake = 0;
+  t->wq = NULL;
+  if (t->state < TASK_DONE)
+    t->state = TASK_CANCELLED;
+  if (t->done.state == WAITABLE_PENDING) {
+    t->done.state = WAITABLE_FAILED;
+    lua_pushliteral(L, "task: closed simulation (the task was collected "
+                       "with its simulation; its finalizer ran)");
+    lua_setiuservalue(L, 1, UV_VALUES);
   }
 }
 

@@ -64,8 +64,12 @@ enum { RESUME_NORMAL, RESUME_INTERRUPT };
 enum { WAITABLE_PENDING, WAITABLE_OK, WAITABLE_FAILED };
 
 /* A waiter is notified when the waitable it is on triggers. The source
-** object (event or task userdata) is at stack index `src` of L. */
-typedef void (*rt_notify)(lua_State *L, rt_waiter *w, int src);
+** object (event or task userdata) is at stack index `src` of L. A notify
+** whose owner triggers in turn (a composite) sets the owner's state and
+** pushes the owner's object, returning 1: rt_trigger then notifies the
+** owner's waiters before the source's next one (depth first, without C
+** recursion). Otherwise it pushes nothing and returns 0. */
+typedef int (*rt_notify)(lua_State *L, rt_waiter *w, int src);
 
 struct rt_waiter {
   rt_waiter *prev, *next;
@@ -77,7 +81,8 @@ struct rt_waiter {
 
 struct rt_waitable {
   rt_waiter *head, *tail;
-  uint8_t state; /* WAITABLE_* */
+  uint8_t state;     /* WAITABLE_* */
+  uint8_t callbacks; /* has Lua callbacks: rt_global.triggered runs them */
 };
 
 /* The user values of task and event userdata. A task's are: UV_VALUES its
@@ -159,6 +164,9 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
+  /* Run the Lua callbacks of the waitable whose object is at idx (one
+  ** with `callbacks` set), after its waiters were notified (levent.c). */
+  void (*triggered)(lua_State *L, int idx);
 };
 
 /* Registry keys. */
@@ -246,7 +254,10 @@ int rt_push_result(lua_State *L, int idx);
 
 /* Trigger w (object at stack index src) as OK or FAILED. Its values must
 ** already be stored in the object's UV_VALUES. Notifies every waiter in
-** order, then calls the Lua callbacks. */
+** order, then calls the Lua callbacks; a composite that triggers in turn
+** has its own waiters and callbacks handled first, depth first, through a
+** work list on L's stack rather than C recursion (any nesting depth that
+** fits in a Lua stack; past that, a clear error). */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state);
 
 /* Link / unlink a waiter. */
@@ -271,7 +282,7 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
 /* Push the name a C component was added with (lcomp.c), or nil. */
 void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id);
 
-/* Called by a task object's __gc. */
+/* Called by a task object's __gc (the object at index 1); leaves it inert. */
 void rt_task_gc(lua_State *L, des_task *t);
 
 /* component:call -- send an event of `kind` (< RT_CALL_BIT) with `data`
