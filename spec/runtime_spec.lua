@@ -163,7 +163,7 @@ describe("spawn", function()
     local t = sim:spawn{name = "worker", daemon = true, function(a, b) got = a + b end, 2, 3}
     assert.equal("worker", t.name)
     assert.is_true(t.daemon)
-    sim:run()
+    sim:run(1) -- a run without `until` would end at once: only a daemon is left
     assert.equal(5, got)
     local plain = sim:spawn(function() end)
     assert.is_nil(plain.name)

@@ -142,12 +142,15 @@ int des_eval_number(des_host *h, const char *expr, double *out);
 /* Handle exactly one event: DES_OK, or DES_EMPTY when none is left. */
 int des_step(des_host *h);
 
-/* Handle events until none is left: DES_OK, or DES_STOPPED after des_stop. */
+/* Handle events until none is left, or only daemon tasks and their own
+** wakes are (docs/lua-api.md "How a run ends"): DES_OK, or DES_STOPPED
+** after des_stop. Both run the simulation's end hooks (des.at_end). */
 int des_run(des_host *h);
 
 /* Handle the events due before t, then set the clock to t (an event at
 ** exactly t is not handled, as SimPy's run(until=t)): DES_OK or
-** DES_STOPPED (the clock then stays at the last handled event). */
+** DES_STOPPED (the clock then stays at the last handled event). Daemon
+** tasks run on to t. */
 int des_run_until(des_host *h, des_time t);
 
 /* The time of the next event, or DES_EMPTY. */

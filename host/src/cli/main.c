@@ -90,6 +90,27 @@ static void report_stuck(des_host *h) {
   des_tasks(h, report_task, &r);
 }
 
+/* des_tasks callback: count the live tasks that are not daemons. */
+static int count_task(void *ctx, const des_task_info *t) {
+  if (!t->daemon)
+    ++*(size_t *)ctx;
+  return 0;
+}
+
+/* --until stopped the run: say so on stderr when tasks (other than
+** daemons) were still pending, since their work is cut short. */
+static void report_until(des_host *h) {
+  size_t live = 0;
+  char now[40];
+  des_tasks(h, count_task, &live);
+  if (live > 0)
+    fprintf(stderr,
+            "%s: --until stopped the run at t=%s with %zu live task%s "
+            "(not daemons) still pending\n",
+            progname, fmt_units(now, sizeof(now), des_units(h, des_now(h))),
+            live, live == 1 ? "" : "s");
+}
+
 /* `deshost -`: the model is the text on standard input, loaded as the
 ** chunk "stdin" (the model's arguments are in the global `arg`). */
 static int load_stdin(des_host *h) {
@@ -171,7 +192,9 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     rc = des_run(h);
   if (rc < 0)
     return fail(h);
-  if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */
+  if (o->until != NULL)
+    report_until(h);
+  else if (des_pending(h) == 0) /* the queue ran dry */
     report_stuck(h);
   return 0;
 }

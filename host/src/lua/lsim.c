@@ -67,7 +67,7 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 4);
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), RT_UV_NSIM);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */
@@ -393,6 +393,27 @@ static int s_tostring(lua_State *L) {
 /* sim.seed, sim.resolution, sim.closed (true once closed), sim.closed_at
 ** (the close time, what statistics read afterwards; nil while open),
 ** methods */
+/* sim:at_end(fn): fn(sim) runs once, when the next run of the
+** simulation ends for any reason (no event left, only daemons left, its
+** `until`, stop, an error, the host's interrupt), with the clock at the
+** end time. Hooks run in the order they were added. */
+static int s_at_end(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  luaL_checktype(L, first, LUA_TFUNCTION);
+  lua_settop(L, first);
+  rt_push_object(L, rt);
+  if (lua_getiuservalue(L, -1, RT_UV_AT_END) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, -3, RT_UV_AT_END);
+  }
+  lua_pushvalue(L, first);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
 static int s_index(lua_State *L) {
   des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   const char *k;
@@ -501,7 +522,8 @@ static const luaL_Reg sim_methods[] = {
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {"clock", s_clock}, {NULL, NULL}};
+    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end},
+    {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},
@@ -523,6 +545,7 @@ static const luaL_Reg module_funcs[] = {{"new", l_new},
                                         {"trace", s_trace},
                                         {"shuffle_ties", s_shuffle_ties},
                                         {"events", s_events},
+                                        {"at_end", s_at_end},
                                         {NULL, NULL}};
 
 int luaopen_des(lua_State *L) {

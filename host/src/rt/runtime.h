@@ -128,11 +128,19 @@ struct des_runtime {
   uint64_t seed;
   uint64_t serials;   /* last task serial handed out */
   size_t alive;       /* tasks not yet ended */
+  size_t daemons;     /* ... of which daemons */
+  int daemon_end;     /* this run may end when only daemons remain */
+  int daemon_ended;   /* ... and it did */
   int error_pending;  /* an unhandled error stopped the run */
   int trace;          /* RT_TRACE_* */
   int closed;         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
 };
+
+/* The user values of a simulation object (DES_SIM_MT): 1 its anchors
+** (live tasks by slot + 1), 2 the error handler, 3 the trace function, 4
+** the names of C components, 5 the end hooks (sim:at_end). */
+enum { RT_UV_AT_END = 5, RT_UV_NSIM = 5 };
 
 /* des_runtime.closed. While CLOSING (sim:close cancels the live tasks and
 ** their <close> variables run) nothing new may start: no spawn, run, step,
