@@ -91,6 +91,7 @@ end }
 -- A put or get of amount, waiting in order (in the C wait queue).
 function Container:request(kind, amount, timeout)
   local queue = kind == "get" and self.getq or self.putq
+  queue:enter() -- a pending interrupt is raised even if it fits now
   local r = { kind = kind, amount = amount, container = self }
   if #queue == 0 and self:fits(r) then
     self:apply(r, 1)

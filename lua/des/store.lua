@@ -102,6 +102,7 @@ function Store:put(item, timeout)
     error("put: a priority store takes {key, value} items", 2)
   end
   check_timeout("put", timeout)
+  self.putq:enter() -- a pending interrupt is raised even if there is room
   if #self.items < self.capacity and #self.putq == 0 then
     self.items[#self.items + 1] = item
     self:settle()
@@ -119,6 +120,7 @@ function Store:get(filter, timeout)
     error("get: filter must be a function (got " .. type(filter) .. ")", 2)
   end
   check_timeout("get", timeout)
+  self.getq:enter() -- a pending interrupt is raised even if an item is there
   local i = #self.getq == 0 and self:find(filter)
   if i then
     local item = table.remove(self.items, i)

@@ -430,6 +430,7 @@ static int r_acquire(lua_State *L) {
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
+  rt_check_interrupt(L, t); /* before a free server is granted */
   lua_settop(L, REQ_SLOT - 1);
   req = lua_newuserdatauv(L, sizeof(*req), 1);
   reqidx = REQ_SLOT;

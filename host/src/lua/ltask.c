@@ -101,8 +101,10 @@ static int l_now(lua_State *L) {
 static int t_join(lua_State *L) {
   des_task *t = check_task(L, 1);
   des_task *self;
-  if (t->done.state != WAITABLE_PENDING) /* ended: no need to be a task */
+  if (t->done.state != WAITABLE_PENDING) { /* ended: no need to be a task */
+    rt_check_interrupt(L, rt_current(L));
     return rt_push_result(L, 1);
+  }
   rt_check_open(L, t->rt); /* a task detached by a close never ends */
   self = running_task(L, "join");
   if (t == self)

@@ -191,11 +191,18 @@ static int q_tostring(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg queue_methods[] = {{"wait", q_wait},
-                                         {"first", q_first},
-                                         {"next", q_next},
-                                         {"serve", q_serve},
-                                         {NULL, NULL}};
+/* q:enter() -- at the start of every put and get, also one served at
+** once: a pending interrupt of the running task is raised here (an
+** interrupt is never lost to a wait that does not suspend). */
+static int q_enter(lua_State *L) {
+  check_queue(L, 1);
+  rt_check_interrupt(L, rt_current(L));
+  return 0;
+}
+
+static const luaL_Reg queue_methods[] = {{"wait", q_wait},   {"enter", q_enter},
+                                         {"first", q_first}, {"next", q_next},
+                                         {"serve", q_serve}, {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"_waitq", l_waitq}, {NULL, NULL}};
 

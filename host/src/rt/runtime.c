@@ -442,9 +442,16 @@ int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
   return lua_yieldk(L, 0, 0, resume_k);
 }
 
+void rt_check_interrupt(lua_State *L, des_task *t) {
+  if (t != NULL && t->interrupts > 0 && t->co == L && t->state == TASK_RUNNING)
+    rt_raise_interrupt(L, t);
+}
+
 int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
             const char *what) {
   obj = lua_absindex(L, obj);
+  if (t->interrupts > 0) /* even a wait that would return at once */
+    rt_check_suspend(L, t, what);
   if (w->state != WAITABLE_PENDING)
     return rt_push_result(L, obj);
   rt_check_suspend(L, t, what);
@@ -693,11 +700,18 @@ int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_VALUES);
   }
-  lua_pushvalue(L, value);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pushvalue(L, value); /* by count: a nil cause keeps its place */
+  lua_rawseti(L, -2, (lua_Integer)t->interrupts + 1);
   lua_pop(L, 1);
   t->interrupts++;
-  if (t->state == TASK_SLEEPING || t->state == TASK_WAITING) {
+  /* A suspended task is woken with it; so is one already made ready by
+  ** what it waited for (SimPy: the interrupt wins over an event at the
+  ** same instant): leaving its wait hands a grant on, and the event's
+  ** values stay in the event. A task not yet started, or running, gets
+  ** it at its next wait. */
+  if (t->state == TASK_SLEEPING || t->state == TASK_WAITING ||
+      (t->state == TASK_READY && t->co != NULL &&
+       lua_status(t->co) == LUA_YIELD && t->resume != RESUME_INTERRUPT)) {
     task_leave_wait(t);
     t->resume = RESUME_INTERRUPT;
     task_wake_now(t);
@@ -888,6 +902,31 @@ static void end_broken(lua_State *L, des_task *t, int tidx) {
   lua_replace(L, tidx);
 }
 
+/* Task t returned while interrupts were pending, none of them delivered
+** (no wait came after them): that is an error in its report, never
+** silence. Replaces its results (nres on its stack) by the message, with
+** the first cause, and makes *status an error; returns the new nres (1:
+** the message needs no traceback, the coroutine has ended). */
+static int end_interrupted(lua_State *L, des_task *t, int *status, int nres) {
+  lua_State *co = t->co;
+  int top = lua_gettop(L);
+  lua_pop(co, nres);
+  rt_push_task(L, t);
+  lua_getiuservalue(L, -1, UV_VALUES);
+  lua_rawgeti(L, -1, 1);
+  rt_push_error_text(L, -1);
+  lua_pushfstring(L,
+                  "returned with %d interrupt%s never delivered (the first's "
+                  "cause: %s): an interrupt is raised at the task's next "
+                  "wait, and none came",
+                  (int)t->interrupts, t->interrupts == 1 ? "" : "s",
+                  lua_tostring(L, -1));
+  lua_xmove(L, co, 1);
+  lua_settop(L, top);
+  *status = LUA_ERRRUN;
+  return 1;
+}
+
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
 ** the report on rt->L's top. */
 static int task_resume(des_runtime *rt, des_task *t, int nargs) {
@@ -924,6 +963,8 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
     nres = 1; /* tells finish_protected the message has its traceback */
   } else if (status != LUA_OK)
     nres = 0;
+  else if (t->interrupts > 0)
+    nres = end_interrupted(L, t, &status, nres);
   top = lua_gettop(L);
   if (status == LUA_OK && nres == 0 && t->done.head == NULL) {
     /* the common end: no results to keep, nobody waiting to be told.

@@ -244,6 +244,11 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
                des_time deadline);
 int rt_raise_interrupt(lua_State *L, des_task *t);
 
+/* At the start of every wait, also one that returns at once (a triggered
+** event, an ended task, a free server, an item in a store): if t (the
+** running task of L, or NULL) has a pending interrupt, raise it. */
+void rt_check_interrupt(lua_State *L, des_task *t);
+
 /* Trigger w as OK without Lua: wakes its waiting tasks (for waitables that
 ** only tasks wait on, such as resource requests). */
 void rt_trigger_tasks(rt_waitable *w);
