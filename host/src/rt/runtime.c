@@ -1027,7 +1027,7 @@ static int only_daemons_left(des_runtime *rt) {
   for (i = 0; i < n && only; i++) {
     const wheel_payload *p = &evs[i].payload;
     des_task *t;
-    only = p->target == rt->comp && p->kind != RT_TIMEOUT &&
+    only = p->target == rt->comp && p->kind < RT_TIMEOUT &&
            (t = task_from_id(rt->G, p->data)) != NULL && t->rt == rt &&
            t->daemon;
   }
@@ -1051,6 +1051,15 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   des_task *t;
   int rc;
   (void)sim;
+  if (ev->kind == RT_UNHANDLED) {
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, rt_check_unhandled);
+    rt_push_object(L, (void *)(uintptr_t)ev->data);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) == LUA_TSTRING)
+      return RT_STOP_ERROR; /* the report (or what failed) at top + 1 */
+    lua_settop(L, top);
+    return 0;
+  }
   if (ev->kind == RT_TIMEOUT) {
     int top = lua_gettop(L);
     lua_pushcfunction(L, rt_fire_timeout);
@@ -1082,11 +1091,11 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
 ** Tracing: one line per handled event
 ** ===================================================================== */
 
-static const char *const rt_kind_names[] = {"?",    "spawn",    "timer",
-                                            "wake", "external", "timeout"};
+static const char *const rt_kind_names[] = {
+    "?", "spawn", "timer", "wake", "external", "timeout", "unhandled"};
 
 const char *rt_kind_name(uint32_t kind) {
-  return kind <= RT_TIMEOUT ? rt_kind_names[kind] : "?";
+  return kind <= RT_UNHANDLED ? rt_kind_names[kind] : "?";
 }
 
 /* Push what a runtime event is about: its task (nil if none) or, for a
@@ -1094,7 +1103,7 @@ const char *rt_kind_name(uint32_t kind) {
 void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
                            uint64_t data) {
   des_task *t;
-  if (kind == RT_TIMEOUT) {
+  if (kind == RT_TIMEOUT || kind == RT_UNHANDLED) {
     rt_push_object(L, (void *)(uintptr_t)data);
     return;
   }
@@ -1137,8 +1146,8 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
       lua_pushfstring(L, "component %d kind %d data %I", (int)ev->component,
                       (int)ev->kind, (lua_Integer)ev->data);
     lua_remove(L, -2);
-  } else if (ev->kind == RT_TIMEOUT)
-    lua_pushliteral(L, "timeout");
+  } else if (ev->kind == RT_TIMEOUT || ev->kind == RT_UNHANDLED)
+    lua_pushstring(L, rt_kind_name(ev->kind));
   else {
     des_task *t = task_from_id(rt->G, ev->data);
     const char *kind = rt_kind_name(ev->kind);

@@ -44,7 +44,14 @@ typedef struct rt_waitable rt_waitable;
 typedef struct rt_waiter rt_waiter;
 
 /* Runtime event kinds (sim_event.kind for the runtime component). */
-enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT };
+enum {
+  RT_SPAWN = 1,
+  RT_TIMER,
+  RT_WAKE,
+  RT_EXTERNAL,
+  RT_TIMEOUT,
+  RT_UNHANDLED /* a failed event's check: did anything handle it? */
+};
 
 /* Task states, in the order a task goes through them. */
 enum {
@@ -355,6 +362,11 @@ lua_Number rt_units(const des_runtime *rt, des_time ticks);
 
 /* Fire the timeout event at index 1 (levent.c); protected by the caller. */
 int rt_fire_timeout(lua_State *L);
+
+/* The RT_UNHANDLED check of the failed event at index 1 (levent.c),
+** protected by the caller: returns 1 with the report on top if nothing
+** handled its failure (no wait, no callback, no defuse), else 0. */
+int rt_check_unhandled(lua_State *L);
 
 /* The runtime of the running task, or the default simulation's. */
 des_runtime *rt_runtime_of(lua_State *L);
