@@ -338,10 +338,46 @@ void rt_trigger_tasks(rt_waitable *w) {
   }
 }
 
+/* A join in L (a task) is about to re-raise the error of the failed task
+** at idx: remember it and where (the caller's line) in the joiner's
+** UV_CAUSE, so that the joiner's report, if it fails with that same error,
+** shows the chain. */
+static void note_join_failure(lua_State *L, int idx) {
+  rt_global *G = rt_global_get(L);
+  des_task *self = rt_thread_task(G, L);
+  idx = lua_absindex(L, idx);
+  if (self == NULL || !lua_getmetatable(L, idx))
+    return;
+  if (lua_topointer(L, -1) != G->mt[RT_MT_TASK]) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  rt_push_task(L, self);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, 1);
+  {
+    size_t len;
+    const char *where;
+    luaL_where(L, 1); /* the Lua code that called join: "file:line: " */
+    where = lua_tolstring(L, -1, &len);
+    if (len >= 2)
+      lua_pushlstring(L, where, len - 2);
+    else
+      lua_pushliteral(L, "(unknown)");
+    lua_rawseti(L, -3, 2);
+    lua_pop(L, 1);
+  }
+  lua_setiuservalue(L, -2, UV_CAUSE);
+  lua_pop(L, 1);
+}
+
 int rt_push_result(lua_State *L, int idx) {
   rt_waitable *w = lua_touserdata(L, idx);
   int i, n;
   if (w->state == WAITABLE_FAILED) {
+    note_join_failure(L, idx);
     lua_getiuservalue(L, idx, UV_VALUES);
     return lua_error(L);
   }
@@ -760,6 +796,32 @@ void rt_task_gc(lua_State *L, des_task *t) {
 ** The handler: resume a task and see how it stopped
 ** ===================================================================== */
 
+/* The task at tidx fails: its error object on top, its message and
+** traceback below. If that error is the one a join re-raised from a failed
+** task (UV_CAUSE), append that task's report (which carries its own chain):
+** "raised by task 'child' (#2), joined at file:line:". */
+static void chain_cause(lua_State *L, int tidx) {
+  int err = lua_gettop(L);
+  if (lua_getiuservalue(L, tidx, UV_CAUSE) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_rawgeti(L, -1, 1); /* the child */
+  lua_getiuservalue(L, -1, UV_VALUES);
+  if (!lua_rawequal(L, -1, err) ||
+      lua_getiuservalue(L, -2, UV_AUX) != LUA_TSTRING) {
+    lua_settop(L, err);
+    return;
+  }
+  rt_push_task_label(L, err + 2);
+  lua_rawgeti(L, err + 1, 2);
+  lua_pushfstring(L, "%s\n\nraised by %s, joined at %s\n%s",
+                  lua_tostring(L, err - 1), lua_tostring(L, -2),
+                  lua_tostring(L, -1), lua_tostring(L, err + 4));
+  lua_replace(L, err - 1);
+  lua_settop(L, err);
+}
+
 /* Protected part of a task's end (allocates): results, error text,
 ** notification. Stack: task object, then the coroutine's status. */
 static int finish_protected(lua_State *L) {
@@ -821,6 +883,7 @@ static int finish_protected(lua_State *L) {
     task_finish(L, t, 1, TASK_CANCELLED);
     return 0;
   }
+  chain_cause(L, 1);
   lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
   lua_setiuservalue(L, 1, UV_AUX);    /* message + traceback */
   {

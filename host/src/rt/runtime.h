@@ -90,7 +90,10 @@ struct rt_waitable {
 /* The user values of task and event userdata. A task's are: UV_VALUES its
 ** results or error once ended (pending interrupt causes before), UV_AUX its
 ** coroutine while alive (its traceback once failed), UV_NAME, UV_SIM. */
-enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_NTASK = UV_SIM };
+enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_CAUSE, UV_NTASK = UV_CAUSE };
+/* UV_CAUSE: {task, where} of the last failed task whose error a join
+** re-raised in this task: its report chains to that task's (issue 15
+** item 4). */
 
 /* A task. Lives in a full userdata (DES_TASK_MT); its coroutine is its user
 ** value UV_AUX while it runs. */
