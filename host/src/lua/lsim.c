@@ -118,10 +118,77 @@ des_runtime *rt_runtime_of(lua_State *L) {
   return rt;
 }
 
-/* An absolute time in units at idx, as ticks (for run's `until`). */
+/* An absolute time in units at idx, as ticks (for run's `until`): a
+** number (not a string: "3.14" is refused, not converted) at or after
+** the current time, with the messages of docs/bad-inputs.md. */
 static des_time check_time(lua_State *L, des_runtime *rt, int idx,
                            const char *fname) {
+  lua_Number u;
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: until must be a time (a number) or an event (got %s)",
+               fname, luaL_typename(L, idx));
+  u = lua_tonumber(L, idx);
+  if (u != u)
+    luaL_error(L, "%s: until must be a number (got nan)", fname);
+  if (u < 0 || (lua_isinteger(L, idx) && lua_tointeger(L, idx) < 0))
+    luaL_error(L,
+               "%s: until time is before the current time (until %s, now "
+               "%f)",
+               fname, lua_tostring(L, idx), rt_units(rt, sim_now(rt->sim)));
   return rt_check_duration(L, rt, idx, fname);
+}
+
+/* run(ev): a waiter on the event or task that stops the run when it
+** triggers (rt_waiter.notify, owner the runtime). In a userdata, so that
+** an error unwinding through the run leaves no pointer into the C stack;
+** unlinked however the run ends. */
+static void until_notify(lua_State *L, rt_waiter *w, int src) {
+  (void)L;
+  (void)src;
+  sim_stop(((des_runtime *)w->owner)->sim);
+}
+
+/* Protected: run the simulation at 1 until the waitable at 2 triggers
+** (its waiter at 3); unlinked by the caller. */
+static int run_until_event(lua_State *L) {
+  des_runtime *rt = lua_touserdata(L, 1);
+  rt_run(L, rt, -1, 0);
+  return 0;
+}
+
+/* sim:run(ev): run until ev (an event or a task) triggers, then return
+** its values (or raise its error), as SimPy's run(until=event). Raises
+** if the run ends first (no event left, only daemons, stop) with ev still
+** pending. */
+static int run_event(lua_State *L, des_runtime *rt, int idx) {
+  rt_waitable *w = lua_touserdata(L, idx);
+  rt_waiter *n;
+  int status;
+  if (w->state == WAITABLE_PENDING) {
+    rt_check_live(L, rt);
+    n = lua_newuserdatauv(L, sizeof(*n), 0);
+    memset(n, 0, sizeof(*n));
+    n->notify = until_notify;
+    n->owner = rt;
+    rt_waiter_link(w, n);
+    lua_pushlightuserdata(L, rt->G); /* upvalue 1, as every des function */
+    lua_pushcclosure(L, run_until_event, 1);
+    lua_pushlightuserdata(L, rt);
+    status = lua_pcall(L, 1, 0, 0);
+    rt_waiter_unlink(n);
+    if (status != LUA_OK)
+      return lua_error(L);
+    if (w->state == WAITABLE_PENDING) {
+      lua_pushvalue(L, idx);
+      lua_pushfstring(L,
+                      "run: the run ended at t=%f (no event left, only "
+                      "daemons, or a stop) before %s triggered",
+                      rt_units(rt, sim_now(rt->sim)),
+                      luaL_tolstring(L, -1, NULL));
+      return lua_error(L);
+    }
+  }
+  return rt_push_result(L, idx);
 }
 
 /* des.new{seed=, resolution=} */
@@ -164,11 +231,16 @@ static int s_spawn(lua_State *L) {
   return ltask_spawn(L, rt, first);
 }
 
-/* sim:run([until]) */
+/* sim:run([until | event]) */
 static int s_run(lua_State *L) {
   int first;
   des_runtime *rt = self_sim(L, &first);
   des_time limit = -1;
+  if (ldes_testudata(L, first, RT_MT_EVENT, DES_EVENT_MT) ||
+      ldes_testudata(L, first, RT_MT_TASK, DES_TASK_MT)) {
+    lua_settop(L, first);
+    return run_event(L, rt, first);
+  }
   if (!lua_isnoneornil(L, first))
     limit = check_time(L, rt, first, "run");
   rt_run(L, rt, limit, 0);
