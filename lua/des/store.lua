@@ -121,7 +121,10 @@ function Store:get(filter, timeout)
   end
   check_timeout("get", timeout)
   self.getq:enter() -- a pending interrupt is raised even if an item is there
-  local i = #self.getq == 0 and self:find(filter)
+  -- An item here that fits is taken even if other getters wait: their
+  -- filters match none of the items (settle would have served them), so
+  -- nobody is passed over (SimPy's FilterStore does the same).
+  local i = self:find(filter)
   if i then
     local item = table.remove(self.items, i)
     self.stats.wait:observe(0)
