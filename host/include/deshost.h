@@ -218,6 +218,11 @@ typedef struct des_task_info {
   const char *waiting_on; /* what it sleeps or waits on ("sleep", "event",
                              "join", ...), "" when ready or running */
   des_time since;         /* when that sleep or wait began (ticks) */
+  const char *description; /* what it waits on, named for people:
+                              "waiting on event 'a-ready'", "joining task
+                              'parent' (#3)", "queued at resource 'clerk'",
+                              "sleeping", ...; "" when ready or running.
+                              Valid during the callback only. */
 } des_task_info;
 
 /* Called once per task; a non-zero return ends the listing. */

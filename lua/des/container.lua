@@ -66,8 +66,8 @@ local function new(capacity, level, opts)
   end
   local c = setmetatable({ capacity = capacity, resolution = R, steps = steps,
                            cap_steps = cap_steps,
-                           getq = des._waitq("container get"), putq = des._waitq("container put"),
                            stats = { level = monitor.level("level", 0) } }, Container)
+  c.getq, c.putq = des._waitq("container get", c), des._waitq("container put", c)
   c.level = to_units(steps, R)
   c.stats.level:set(c.level)
   return c

@@ -75,9 +75,13 @@ static int report_task(void *ctx, const des_task_info *t) {
              (unsigned long long)t->serial);
   else
     snprintf(label, sizeof(label), "task #%llu", (unsigned long long)t->serial);
-  fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
-          t->waiting_on[0] ? t->waiting_on : "?",
-          fmt_units(since, sizeof(since), des_units(r->h, t->since)));
+  if (t->description[0] != '\0')
+    fprintf(stderr, "  %s: %s since t=%s\n", label, t->description,
+            fmt_units(since, sizeof(since), des_units(r->h, t->since)));
+  else
+    fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
+            t->waiting_on[0] ? t->waiting_on : "?",
+            fmt_units(since, sizeof(since), des_units(r->h, t->since)));
   return 0;
 }
 

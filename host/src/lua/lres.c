@@ -459,6 +459,7 @@ static int r_acquire(lua_State *L) {
   rt_check_suspend(L, t, "acquire");
   level_reserve(L, r, &r->lqueue, r->q.len + 1);
   rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
+  t->wait_obj = 1;          /* the resource (task.waiting_on) */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   wq_push(&r->q, &req->n, req->priority);
   t->wq = &req->n;

@@ -163,7 +163,9 @@ static int t_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)t->serial);
   else if (strcmp(k, "since") == 0)
     lua_pushnumber(L, rt_units(t->rt, t->since));
-  else if (strcmp(k, "waiting_on") == 0) {
+  else if (strcmp(k, "waiting_on") == 0)
+    rt_push_waiting_on(L, t);
+  else if (strcmp(k, "waiting_kind") == 0) {
     if (t->state == TASK_SLEEPING || t->state == TASK_WAITING)
       lua_pushstring(L, t->what);
     else

@@ -464,8 +464,20 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
   t->state = TASK_WAITING;
   t->since = sim_now(rt->sim);
   t->what = what;
+  t->wait_obj = 0; /* the caller names the object, if any */
   t->yielding = 1;
   return 0;
+}
+
+void rt_push_waiting_on(lua_State *L, des_task *t) {
+  if (t->state != TASK_WAITING || t->wait_obj <= 0 || t->co == NULL ||
+      t->co == L || lua_gettop(t->co) < t->wait_obj ||
+      !lua_checkstack(t->co, 1)) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushvalue(t->co, t->wait_obj);
+  lua_xmove(t->co, L, 1);
 }
 
 int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
@@ -493,6 +505,7 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
   rt_check_suspend(L, t, what);
   lua_settop(L, obj); /* keep the waitable at `obj` across the yield */
   rt_suspend(L, t, w, what, -1);
+  t->wait_obj = obj;
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
 }
 

@@ -117,6 +117,8 @@ struct des_task {
   des_time since;      /* when the current sleep or wait began */
   rt_waiter waiter;    /* the node linked into what the task waits on */
   const char *what;    /* what it waits on, for reports (static string) */
+  int wait_obj;        /* the stack index, in co, of the object waited on
+                          (task.waiting_on), 0 if none (a sleep) */
   /* component:call (a request to a C component, answered by rt_answer) */
   union {
     uint64_t data; /* the open call's payload until delivered */
@@ -258,6 +260,11 @@ int rt_raise_interrupt(lua_State *L, des_task *t);
 ** event, an ended task, a free server, an item in a store): if t (the
 ** running task of L, or NULL) has a pending interrupt, raise it. */
 void rt_check_interrupt(lua_State *L, des_task *t);
+
+/* Push the object the suspended task t waits on (task.waiting_on: the
+** event, the task joined, the resource, the store or container), or nil
+** (a sleep, a call, a task not waiting). Runs no Lua code. */
+void rt_push_waiting_on(lua_State *L, des_task *t);
 
 /* Trigger w as OK without Lua: wakes its waiting tasks (for waitables that
 ** only tasks wait on, such as resource requests). */
