@@ -30,7 +30,8 @@ describe("task.waiting_on", function()
       seen.c = tasks.c.waiting_on == c
       seen.any = tasks.any.waiting_on == any
       seen.sleeper = tasks.sleeper.waiting_on == nil and tasks.sleeper.waiting_kind == "sleep"
-      seen.kinds = tasks.res.waiting_kind .. "," .. tasks.st.waiting_kind .. "," .. tasks.join.waiting_kind
+      seen.kinds = tasks.res.waiting_kind .. "," .. tasks.st.waiting_kind .. ","
+                   .. tasks.join.waiting_kind
       ev:succeed()
       held:release()
       st:put(1)

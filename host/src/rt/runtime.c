@@ -316,6 +316,45 @@ static void task_wake_now(des_task *t) {
                &t->wake);
 }
 
+/* A task waiting on the timeout that fires now (rt->firing) resumes in
+** the timeout's own turn, as a sleep of the same length would (issue 15
+** item 5): it is made ready and listed, and rt_handler resumes the list
+** right after the timeout fired, in the order they waited. */
+static void task_wake_inline(des_task *t) {
+  des_runtime *rt = t->rt;
+  if (t->wake != 0) {
+    sim_cancel(rt->sim, t->wake);
+    t->wake = 0;
+  }
+  t->state = TASK_READY;
+  if (t->inlined)
+    return;
+  t->inlined = 1;
+  t->inline_next = NULL;
+  if (rt->inline_tail != NULL)
+    rt->inline_tail->inline_next = t;
+  else
+    rt->inline_head = t;
+  rt->inline_tail = t;
+}
+
+/* Take t out of its runtime's inline list (it ended meanwhile). */
+static void inline_remove(des_task *t) {
+  des_runtime *rt = t->rt;
+  des_task **p = &rt->inline_head, *prev = NULL;
+  while (*p != NULL && *p != t) {
+    prev = *p;
+    p = &(*p)->inline_next;
+  }
+  if (*p == t) {
+    *p = t->inline_next;
+    if (rt->inline_tail == t)
+      rt->inline_tail = prev;
+  }
+  t->inline_next = NULL;
+  t->inlined = 0;
+}
+
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
   rt_waiter *n;
   src = lua_absindex(L, src);
@@ -324,6 +363,8 @@ void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
     rt_waiter_unlink(n);
     if (n->notify != NULL)
       n->notify(L, n, src);
+    else if (((des_task *)n->owner)->rt->firing == w)
+      task_wake_inline((des_task *)n->owner);
     else
       task_wake_now((des_task *)n->owner);
   }
@@ -650,6 +691,8 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   des_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
   task_leave_wait(t);
+  if (t->inlined)
+    inline_remove(t);
   if (t->co != NULL)
     set_extraspace(t->co, 0);
   t->co = NULL;
@@ -793,6 +836,8 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
 ** nothing points into freed memory. */
 void rt_task_gc(lua_State *L, des_task *t) {
   rt_global *G = rt_global_get(L);
+  if (t->inlined)
+    inline_remove(t);
   rt_waiter_unlink(&t->waiter);
   while (t->done.head != NULL)
     rt_waiter_unlink(t->done.head);
@@ -1120,6 +1165,28 @@ static void end_if_only_daemons(des_runtime *rt) {
   }
 }
 
+/* Resume the tasks a timeout woke in its turn (task_wake_inline), in
+** order; once one stops the run (rc != 0, its report on top), the others
+** are scheduled as ordinary wakes instead. Returns rc. */
+static int resume_inline(des_runtime *rt, int rc) {
+  des_task *t;
+  while ((t = rt->inline_head) != NULL) {
+    rt->inline_head = t->inline_next;
+    if (rt->inline_head == NULL)
+      rt->inline_tail = NULL;
+    t->inline_next = NULL;
+    t->inlined = 0;
+    if (t->state != TASK_READY || t->wake != 0)
+      continue; /* interrupted or woken again as usual meanwhile */
+    if (rc == 0)
+      rc = task_resume(rt, t, 0);
+    else
+      sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_WAKE, task_id(t),
+                   &t->wake);
+  }
+  return rc;
+}
+
 /* The runtime's component handler. */
 static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   des_runtime *rt = ctx;
@@ -1137,20 +1204,26 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
     return 0;
   }
   if (ev->kind == RT_TIMEOUT) {
-    int top = lua_gettop(L);
+    int top = lua_gettop(L), status;
     lua_pushcfunction(L, rt_fire_timeout);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    rt->firing = (rt_waitable *)(uintptr_t)ev->data; /* des_event's first */
+    status = lua_pcall(L, 1, 0, 0);
+    rt->firing = NULL;
+    if (status != LUA_OK) {
       rt_push_error_text(L, -1);
       lua_pushfstring(L, "event callback failed at t=%f: %s",
                       rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
       lua_replace(L, top + 1);
       lua_settop(L, top + 1);
+      resume_inline(rt, RT_STOP_ERROR);
       return RT_STOP_ERROR;
     }
     lua_settop(L, top);
-    end_if_only_daemons(rt);
-    return 0;
+    rc = resume_inline(rt, 0);
+    if (rc == 0)
+      end_if_only_daemons(rt);
+    return rc;
   }
   t = task_from_id(rt->G, ev->data);
   if (t == NULL || t->wake != ev->handle)
@@ -1363,6 +1436,8 @@ static void task_detach(des_task *t, int leave) {
     slot_free(rt->G, t);
     t->co = NULL;
   }
+  if (t->inlined)
+    inline_remove(t);
   t->state = TASK_CANCELLED;
   rt->alive--;
   rt->daemons -= t->daemon;
