@@ -278,6 +278,24 @@ print("done")
     assert.equal("", err)
   end)
 
+  it("Ctrl-C stops the run, runs des.at_end hooks and exits 130", function()
+    local flag = dir .. "/started"
+    model(([[
+local des = require "des"
+des.at_end(function() print("at_end ran") end)
+local f = assert(io.open(%q, "w")); f:close() -- the run is under way
+while true do des.sleep(1) end
+]]):format(flag))
+    -- the signal is sent once the model says it runs: no timing involved
+    local cmd = ("cd %s && { %s model.lua >out.txt 2>err.txt & pid=$!; "
+                 .. "while [ ! -f %s ]; do sleep 0.01; done; kill -INT $pid; wait $pid; "
+                 .. "echo $? >code.txt; }"):format(q(dir), q(DESHOST), q(flag))
+    assert(os.execute(cmd))
+    assert.equal("130\n", slurp(dir .. "/code.txt"))
+    assert.equal("at_end ran\n", slurp(dir .. "/out.txt"))
+    contains(slurp(dir .. "/err.txt"), "stopped by Ctrl-C at t=")
+  end)
+
   it("--until says nothing when only daemons were cut short", function()
     model([[
 local des = require "des"

@@ -8,6 +8,7 @@
 ** deshost.h: a host made from the options, the model loaded into it, run.
 */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,47 @@
 #include "repl.h"
 
 static const char *progname = "deshost";
+
+/* Ctrl-C during a run: the first stops the run after the current event
+** (so that the model's des.at_end hooks run and report), the second
+** interrupts the Lua code running, the third kills as usual. Only flags
+** are set (deshost.h: des_stop and des_interrupt are signal-safe). */
+static des_host *volatile main_host;
+static volatile sig_atomic_t main_sigints;
+
+static void main_on_sigint(int sig) {
+  des_host *h = main_host;
+  if (h == NULL || main_sigints >= 2) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  if (main_sigints++ == 0)
+    des_stop(h);
+  else
+    des_interrupt(h);
+}
+
+/* Run (or run until `until`) with Ctrl-C stopping the run. */
+static int run_with_sigint(des_host *h, const char *until) {
+  struct sigaction sa, old;
+  des_time t;
+  int rc;
+  if (until != NULL && des_ticks(h, strtod(until, NULL), &t) != DES_OK)
+    return -1;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = main_on_sigint;
+  sigemptyset(&sa.sa_mask);
+  main_host = h;
+  sigaction(SIGINT, &sa, &old);
+  rc = until != NULL ? des_run_until(h, t) : des_run(h);
+  sigaction(SIGINT, &old, NULL);
+  main_host = NULL;
+  if (rc >= 0 && main_sigints > 0)
+    fprintf(stderr, "%s: stopped by Ctrl-C at t=%g\n", progname,
+            des_units(h, des_now(h)));
+  return rc;
+}
 
 /* --trace: each handled event on stderr. */
 static void trace_to_stderr(void *ctx, const char *line) {
@@ -187,15 +229,11 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     return fail(h);
   if (o->interactive) /* the prompt drives the run */
     return repl_run(h, argv[o->script]);
-  if (o->until != NULL) {
-    des_time t;
-    if (des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
-      return fail(h);
-    rc = des_run_until(h, t);
-  } else
-    rc = des_run(h);
+  rc = run_with_sigint(h, o->until);
   if (rc < 0)
     return fail(h);
+  if (main_sigints > 0)
+    return 130; /* as a shell reports SIGINT */
   if (o->until != NULL)
     report_until(h);
   else if (des_pending(h) == 0) /* the queue ran dry */
