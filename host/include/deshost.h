@@ -210,14 +210,14 @@ enum {
 /* A live task as des_tasks shows it. The strings are valid during the
 ** callback only. */
 typedef struct des_task_info {
-  uint64_t id;            /* as des_caller.task: stale once the task ended */
-  uint64_t serial;        /* spawn order in the simulation, from 1 */
-  const char *name;       /* its name, "" if it has none */
-  int state;              /* DES_TASK_* */
-  int daemon;             /* non-zero: a daemon (left out of deadlocks) */
-  const char *waiting_on; /* what it sleeps or waits on ("sleep", "event",
-                             "join", ...), "" when ready or running */
-  des_time since;         /* when that sleep or wait began (ticks) */
+  uint64_t id;             /* as des_caller.task: stale once the task ended */
+  uint64_t serial;         /* spawn order in the simulation, from 1 */
+  const char *name;        /* its name, "" if it has none */
+  int state;               /* DES_TASK_* */
+  int daemon;              /* non-zero: a daemon (left out of deadlocks) */
+  const char *waiting_on;  /* what it sleeps or waits on ("sleep", "event",
+                              "join", ...), "" when ready or running */
+  des_time since;          /* when that sleep or wait began (ticks) */
   const char *description; /* what it waits on, named for people:
                               "waiting on event 'a-ready'", "joining task
                               'parent' (#3)", "queued at resource 'clerk'",
