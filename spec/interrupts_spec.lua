@@ -97,6 +97,35 @@ describe("interrupts", function()
                "lost")
   end)
 
+  it("sent before a task started are raised at its first wait", function()
+    local sim = des.new{}
+    local got
+    sim:spawn(function()
+      local t = des.spawn(function()
+        local ok, e = pcall(des.sleep, 0)
+        got = ok and "slept" or des.interrupted(e)
+      end)
+      assert.is_true(t:interrupt("early")) -- t is ready, not started
+    end)
+    sim:run()
+    assert.equal("early", got)
+  end)
+
+  it("pending when a task is cancelled are no error: it ends cancelled", function()
+    local sim = des.new{}
+    local t
+    sim:spawn(function()
+      t = des.spawn(function() des.self():interrupt("x") end)
+      t:cancel() -- before it ran
+      t = des.spawn(function() des.sleep(5) end)
+      des.sleep(1)
+      t:interrupt("y")
+      t:cancel()
+    end)
+    sim:run()
+    assert.equal("cancelled", t.status)
+  end)
+
   it("pending at the end of a joined task re-raise in the joiner", function()
     local sim = des.new{}
     local err
