@@ -340,6 +340,16 @@ enum rt_status {
 };
 const char *rt_strerror(int code);
 
+/* How a run ends (rtend.c). rt_only_daemons_left: in a run that may end so
+** (rt->daemon_end), every live task is a daemon and every pending event is
+** one of their own wakes; rt_end_if_only_daemons then stops the run (after
+** each runtime event). rt_run_at_end: a run ended with outcome rc (RT_ERROR
+** with its error on top): call the end hooks, returning the outcome (an
+** error in a hook becomes, or is added to, the run's error). */
+int rt_only_daemons_left(des_runtime *rt);
+void rt_end_if_only_daemons(des_runtime *rt);
+int rt_run_at_end(lua_State *L, des_runtime *rt, int rc);
+
 /* Answer the open call `call` of task `task`: it resumes at `when` (>=
 ** now), its call returning value. RT_ESTALE if that call is no longer
 ** open (answered, interrupted, cancelled, ended); RT_ENOMEM, RT_ERANGE. */
