@@ -255,7 +255,56 @@ end}
     local code, out, err = deshost("--until", "3", "model.lua")
     assert.equal(0, code)
     assert.equal("tick\t1.0\ntick\t2.0\n", out)
-    assert.equal("", err) -- a run cut short is no deadlock
+    -- a run cut short is no deadlock, but the pending task is mentioned
+    assert.equal("deshost: --until stopped the run at t=3.0 with 1 live task "
+                 .. "(not daemons) still pending\n", err)
+  end)
+
+  it("--until runs des.at_end hooks at T and names the tasks it cut short", function()
+    model([[
+local des = require "des"
+des.spawn{daemon = true, function() while true do des.sleep(1) end end}
+des.at_end(function() print("end", des.now()) end)
+des.sleep(2000)
+print("done")
+]])
+    local code, out, err = deshost("--until", "100", "model.lua")
+    assert.equal(0, code)
+    assert.equal("end\t100.0\n", out)
+    contains(err, "--until stopped the run at t=100.0 with 1 live task")
+    code, out, err = deshost("model.lua") -- only the daemon is left at 2000
+    assert.equal(0, code)
+    assert.equal("done\nend\t2000.0\n", out)
+    assert.equal("", err)
+  end)
+
+  it("Ctrl-C stops the run, runs des.at_end hooks and exits 130", function()
+    local flag = dir .. "/started"
+    model(([[
+local des = require "des"
+des.at_end(function() print("at_end ran") end)
+local f = assert(io.open(%q, "w")); f:close() -- the run is under way
+while true do des.sleep(1) end
+]]):format(flag))
+    -- the signal is sent once the model says it runs: no timing involved
+    local cmd = ("cd %s && { %s model.lua >out.txt 2>err.txt & pid=$!; "
+                 .. "while [ ! -f %s ]; do sleep 0.01; done; kill -INT $pid; wait $pid; "
+                 .. "echo $? >code.txt; }"):format(q(dir), q(DESHOST), q(flag))
+    assert(os.execute(cmd))
+    assert.equal("130\n", slurp(dir .. "/code.txt"))
+    assert.equal("at_end ran\n", slurp(dir .. "/out.txt"))
+    contains(slurp(dir .. "/err.txt"), "stopped by Ctrl-C at t=")
+  end)
+
+  it("--until says nothing when only daemons were cut short", function()
+    model([[
+local des = require "des"
+des.spawn{daemon = true, function() while true do des.sleep(1) end end}
+]])
+    local code, out, err = deshost("--until", "5", "model.lua")
+    assert.equal(0, code)
+    assert.equal("", out)
+    assert.equal("", err)
   end)
 
   it("--until accepts a fractional time", function()

@@ -523,7 +523,8 @@ des.spawn{ name = "waiter", function() des.event("never"):wait() end }
     os.remove(path)
     os.remove(out)
     assert.is_true(ok == true, text)
-    contains(text, "ran out of events at t=0.0", "task 'waiter' (#2): waiting on event since t=0.0")
+    contains(text, "ran out of events at t=0.0",
+             "task 'waiter' (#2): waiting on event 'never' since t=0.0")
     assert.is_nil(text:find("model's", 1, true), text)
   end)
 end)

@@ -393,7 +393,7 @@ describe("des.timeout", function()
     end)
   end)
 
-  it("timeout(0) fires now, after what is already due", function()
+  it("timeout(0) fires now, after what is already due; its waiter resumes in its turn", function()
     local log = {}
     local sim = des.new{}
     sim:spawn(function()
@@ -404,7 +404,9 @@ describe("des.timeout", function()
     end)
     sim:spawn(function() push(log, "other") end)
     sim:run()
-    assert.same({ "other", "spawned", "zero", 0 }, log)
+    -- the timeout was made before the spawn: its turn (and its waiter's
+    -- resume, issue 15 item 5) comes before the spawned task starts
+    assert.same({ "other", "zero", 0, "spawned" }, log)
   end)
 
   it("timeouts due at the same time fire in creation order", function()

@@ -155,12 +155,15 @@ int des_eval_number(des_host *h, const char *expr, double *out);
 /* Handle exactly one event: DES_OK, or DES_EMPTY when none is left. */
 int des_step(des_host *h);
 
-/* Handle events until none is left: DES_OK, or DES_STOPPED after des_stop. */
+/* Handle events until none is left, or only daemon tasks and their own
+** wakes are (docs/lua-api.md "How a run ends"): DES_OK, or DES_STOPPED
+** after des_stop. Both run the simulation's end hooks (des.at_end). */
 int des_run(des_host *h);
 
 /* Handle the events due before t, then set the clock to t (an event at
 ** exactly t is not handled, as SimPy's run(until=t)): DES_OK or
-** DES_STOPPED (the clock then stays at the last handled event). */
+** DES_STOPPED (the clock then stays at the last handled event). Daemon
+** tasks run on to t. */
 int des_run_until(des_host *h, des_time t);
 
 /* The time of the next event, or DES_EMPTY. */
@@ -220,15 +223,20 @@ enum {
 /* A live task as des_tasks shows it. The strings are valid during the
 ** callback only. */
 typedef struct des_task_info {
-  uint64_t id;            /* an opaque handle: stale once the task ended */
-  uint64_t serial;        /* spawn order in the simulation, from 1: the
-                             Lua task.id, and des_caller.task */
-  const char *name;       /* its name, "" if it has none */
-  int state;              /* DES_TASK_* */
-  int daemon;             /* non-zero: a daemon (left out of deadlocks) */
-  const char *waiting_on; /* what it sleeps or waits on ("sleep", "event",
-                             "join", ...), "" when ready or running */
-  des_time since;         /* when that sleep or wait began (ticks) */
+  uint64_t id;             /* an opaque handle: stale once the task ended */
+  uint64_t serial;         /* spawn order in the simulation, from 1: the
+                              Lua task.id, and des_caller.task */
+  const char *name;        /* its name, "" if it has none */
+  int state;               /* DES_TASK_* */
+  int daemon;              /* non-zero: a daemon (left out of deadlocks) */
+  const char *waiting_on;  /* what it sleeps or waits on ("sleep", "event",
+                              "join", ...), "" when ready or running */
+  des_time since;          /* when that sleep or wait began (ticks) */
+  const char *description; /* what it waits on, named for people:
+                              "waiting on event 'a-ready'", "joining task
+                              'parent' (#3)", "queued at resource 'clerk'",
+                              "sleeping", ...; "" when ready or running.
+                              Valid during the callback only. */
 } des_task_info;
 
 /* Called once per task; a non-zero return ends the listing. */

@@ -29,11 +29,12 @@ local function new(capacity, opts)
     error("store: capacity must be an integer >= 1 or nil (got " .. tostring(capacity) .. ")", 2)
   end
   opts = opts or {}
-  return setmetatable({ capacity = capacity or math.huge, items = {},
-                        getq = des._waitq("store get"), putq = des._waitq("store put"),
-                        priority = opts.priority or false,
-                        stats = { level = monitor.level("items", 0, { time_at = true }),
-                                  wait = monitor.tally("get waiting time") } }, Store)
+  local st = setmetatable({ capacity = capacity or math.huge, items = {},
+                            priority = opts.priority or false,
+                            stats = { level = monitor.level("items", 0, { time_at = true }),
+                                      wait = monitor.tally("get waiting time") } }, Store)
+  st.getq, st.putq = des._waitq("store get", st), des._waitq("store put", st)
+  return st
 end
 
 -- Index of the item a getter takes (nil if none fits).
@@ -102,6 +103,7 @@ function Store:put(item, timeout)
     error("put: a priority store takes {key, value} items", 2)
   end
   check_timeout("put", timeout)
+  self.putq:enter() -- a pending interrupt is raised even if there is room
   if #self.items < self.capacity and #self.putq == 0 then
     self.items[#self.items + 1] = item
     self:settle()
@@ -119,7 +121,11 @@ function Store:get(filter, timeout)
     error("get: filter must be a function (got " .. type(filter) .. ")", 2)
   end
   check_timeout("get", timeout)
-  local i = #self.getq == 0 and self:find(filter)
+  self.getq:enter() -- a pending interrupt is raised even if an item is there
+  -- An item here that fits is taken even if other getters wait: their
+  -- filters match none of the items (settle would have served them), so
+  -- nobody is passed over (SimPy's FilterStore does the same).
+  local i = self:find(filter)
   if i then
     local item = table.remove(self.items, i)
     self.stats.wait:observe(0)

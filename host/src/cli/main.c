@@ -7,9 +7,11 @@
 ** simulation runs until no event is left or --until T. A thin client of
 ** deshost.h: a host made from the options, the model loaded into it, run.
 **
-** Ctrl-C interrupts the running Lua code (des_interrupt: an error with the
-** task, time and traceback, exit status 130); a second Ctrl-C, for a run
-** that does not stop, ends the process at once with status 130.
+** Ctrl-C stops the run after the current event (the end hooks, des.at_end,
+** run) and deshost exits with status 130; a second Ctrl-C interrupts Lua
+** code that does not get there (an error with the task, time and
+** traceback, even inside a C loop of Lua's libraries); a third ends the
+** process at once (130).
 */
 #include <errno.h>
 #include <signal.h>
@@ -29,20 +31,36 @@ static const char *progname = "deshost";
 static des_host *volatile cli_host;      /* the host, while one exists */
 static volatile sig_atomic_t cli_sigint; /* Ctrl-Cs so far */
 
-/* SIGINT: the first interrupts the Lua code that runs (signal-safe, as
-** deshost.h promises); the second ends the process, as Python does. */
+/* SIGINT, as Python and gdb users expect: the first stops the run after
+** the event under way (the end hooks, des.at_end, then run and report);
+** the second, for a run that does not get there (a loop in Lua or in a C
+** loop of Lua's libraries), interrupts the Lua code running; the third
+** ends the process. des_stop and des_interrupt are signal-safe. */
 static void cli_on_sigint(int sig) {
   static const char msg[] = "\ndeshost: interrupted again, exiting\n";
   des_host *h = cli_host;
   (void)sig;
-  if (cli_sigint++ == 0 && h != NULL) {
-    des_interrupt(h);
+  if (h != NULL && cli_sigint < 2) {
+    if (cli_sigint++ == 0)
+      des_stop(h);
+    else
+      des_interrupt(h);
     return;
   }
   if (write(2, msg, sizeof(msg) - 1) < 0) {
     /* nothing more to do: we exit anyway */
   }
   _exit(130);
+}
+
+/* Run to the end, or until `until` (a time in units, or NULL). */
+static int run_to_end(des_host *h, const char *until) {
+  des_time t;
+  if (until == NULL)
+    return des_run(h);
+  if (des_ticks(h, strtod(until, NULL), &t) != DES_OK)
+    return -1;
+  return des_run_until(h, t);
 }
 
 /* --trace: each handled event on stderr. */
@@ -99,9 +117,13 @@ static int report_task(void *ctx, const des_task_info *t) {
              (unsigned long long)t->serial);
   else
     snprintf(label, sizeof(label), "task #%llu", (unsigned long long)t->serial);
-  fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
-          t->waiting_on[0] ? t->waiting_on : "?",
-          fmt_units(since, sizeof(since), des_units(r->h, t->since)));
+  if (t->description[0] != '\0')
+    fprintf(stderr, "  %s: %s since t=%s\n", label, t->description,
+            fmt_units(since, sizeof(since), des_units(r->h, t->since)));
+  else
+    fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
+            t->waiting_on[0] ? t->waiting_on : "?",
+            fmt_units(since, sizeof(since), des_units(r->h, t->since)));
   return 0;
 }
 
@@ -112,6 +134,27 @@ static void report_stuck(des_host *h) {
   r.h = h;
   r.shown = 0;
   des_tasks(h, report_task, &r);
+}
+
+/* des_tasks callback: count the live tasks that are not daemons. */
+static int count_task(void *ctx, const des_task_info *t) {
+  if (!t->daemon)
+    ++*(size_t *)ctx;
+  return 0;
+}
+
+/* --until stopped the run: say so on stderr when tasks (other than
+** daemons) were still pending, since their work is cut short. */
+static void report_until(des_host *h) {
+  size_t live = 0;
+  char now[40];
+  des_tasks(h, count_task, &live);
+  if (live > 0)
+    fprintf(stderr,
+            "%s: --until stopped the run at t=%s with %zu live task%s "
+            "(not daemons) still pending\n",
+            progname, fmt_units(now, sizeof(now), des_units(h, des_now(h))),
+            live, live == 1 ? "" : "s");
 }
 
 /* `deshost -`: the model is the text on standard input, loaded as the
@@ -186,20 +229,21 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     return fail(h);
   if (o->interactive) /* the prompt drives the run */
     return repl_run(h, argv[o->script]);
-  if (o->until != NULL) {
-    des_time t;
-    if (des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
-      return fail(h);
-    rc = des_run_until(h, t);
-  } else
-    rc = des_run(h);
-  if (rc == DES_EINTERRUPT) {
-    fail(h);
-    return 130;
+  rc = run_to_end(h, o->until);
+  if (cli_sigint > 0) { /* Ctrl-C: the run stopped, its end hooks ran */
+    if (rc < 0 && rc != DES_EINTERRUPT)
+      fail(h);
+    else if (rc == DES_EINTERRUPT)
+      fprintf(stderr, "%s: %s\n", progname, des_last_error(h));
+    fprintf(stderr, "%s: stopped by Ctrl-C at t=%g\n", progname,
+            des_units(h, des_now(h)));
+    return 130; /* as a shell reports SIGINT */
   }
   if (rc < 0)
     return fail(h);
-  if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */
+  if (o->until != NULL)
+    report_until(h);
+  else if (des_pending(h) == 0) /* the queue ran dry */
     report_stuck(h);
   return 0;
 }

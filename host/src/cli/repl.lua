@@ -246,7 +246,7 @@ function Session:report_stuck()
       end
       shown = shown + 1
       self:say(string.format("  %s: %s on %s since t=%s", frames.label(t), t.status,
-                             t.waiting_on or "?", fmt_time(t.since)))
+                             t.waiting_kind or "?", fmt_time(t.since)))
     end
   end
 end
@@ -355,7 +355,7 @@ commands.tasks = function(self)
                          "wakes at", "waits on", "since"))
   for _, t in ipairs(list) do
     self:say(string.format("%5d  %-16s %-9s %-12s %-10s %s", t.id, t.name or "-", t.status,
-                           fmt_time(t.wake_at), t.waiting_on or "-", fmt_time(t.since)))
+                           fmt_time(t.wake_at), t.waiting_kind or "-", fmt_time(t.since)))
   end
 end
 

@@ -6,6 +6,7 @@
 */
 #include "hostint.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* A task found in the slot table: its slot and generation name it even
@@ -27,6 +28,67 @@ static des_task *htask_get(rt_global *G, const htask_ref *r) {
   if (r->slot >= G->nslots || G->slots[r->slot].gen != r->gen)
     return NULL;
   return G->slots[r->slot].task;
+}
+
+/* The string user value uv of the userdata on top, or NULL. */
+static const char *htask_uv_string(lua_State *L, int uv) {
+  const char *s = NULL;
+  if (lua_getiuservalue(L, -1, uv) == LUA_TSTRING)
+    s = lua_tostring(L, -1);
+  lua_pop(L, 1); /* (anchored by the object, itself on the stack) */
+  return s;
+}
+
+/* Describe what t waits on into buf, from the object (task.waiting_on)
+** found by metatable address, reading names from user values and raw
+** fields only: no Lua code runs. */
+static void htask_describe(lua_State *L, des_task *t, char *buf, size_t size) {
+  rt_global *G = t->rt->G;
+  const void *mt = NULL;
+  const char *name;
+  buf[0] = '\0';
+  if (t->state == TASK_SLEEPING) {
+    snprintf(buf, size, "sleeping");
+    return;
+  }
+  if (t->state != TASK_WAITING || !lua_checkstack(L, 4))
+    return;
+  rt_push_waiting_on(L, t);
+  if (lua_getmetatable(L, -1)) {
+    mt = lua_topointer(L, -1);
+    lua_pop(L, 1);
+  }
+  if (mt != NULL && mt == G->mt[RT_MT_TASK]) {
+    des_task *j = lua_touserdata(L, -1);
+    name = htask_uv_string(L, UV_NAME);
+    if (name != NULL)
+      snprintf(buf, size, "joining task '%s' (#%llu)", name,
+               (unsigned long long)j->serial);
+    else
+      snprintf(buf, size, "joining task #%llu", (unsigned long long)j->serial);
+  } else if (mt != NULL && mt == G->mt[RT_MT_EVENT]) {
+    name = htask_uv_string(L, 3); /* levent.c EV_NAME */
+    if (name != NULL)
+      snprintf(buf, size, "waiting on %s '%s'", t->what, name);
+    else
+      snprintf(buf, size, "waiting on %s", t->what);
+  } else if (mt != NULL && mt == G->mt[RT_MT_RESOURCE]) {
+    name = htask_uv_string(L, 2); /* lres.c: its name */
+    if (name != NULL)
+      snprintf(buf, size, "queued at resource '%s'", name);
+    else
+      snprintf(buf, size, "queued at a resource");
+  } else if (lua_type(L, -1) == LUA_TTABLE) { /* a store or container */
+    lua_pushliteral(L, "name");
+    name = lua_rawget(L, -2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (name != NULL)
+      snprintf(buf, size, "queued for %s at '%s'", t->what, name);
+    else
+      snprintf(buf, size, "queued for %s", t->what);
+    lua_pop(L, 1);
+  } else
+    snprintf(buf, size, "waiting on %s", t->what ? t->what : "?");
+  lua_pop(L, 1);
 }
 
 /* Fill *info from t; its name comes from the task object's user value
@@ -89,9 +151,12 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   for (i = 0; i < n && rc == DES_OK; i++) {
     des_task *t = htask_get(G, &refs[i]);
     des_task_info info;
+    char desc[256];
     if (t == NULL)
       continue; /* ended during the listing */
     htask_info(L, t, &info);
+    htask_describe(L, t, desc, sizeof(desc));
+    info.description = desc;
     rc = fn(ctx, &info);
     lua_settop(L, top);
   }

@@ -29,6 +29,9 @@ typedef struct des_event {
   uint32_t n;           /* composites: number of members */
   uint32_t remaining;   /* all: members not yet succeeded */
   uint32_t depth;       /* composites: 1 + their deepest member's depth */
+  uint8_t handled;      /* failed: waited on, had a callback, or defused */
+  des_runtime *check;   /* failed unhandled: the simulation whose
+                           RT_UNHANDLED event checks it again */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -105,10 +108,111 @@ static void event_callbacks(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
+/* Push the anchor table of the simulation whose object is at idx. */
+static void push_anchors_of(lua_State *L, des_runtime *rt) {
+  rt_push_object(L, rt);
+  lua_getiuservalue(L, -1, 1);
+  lua_remove(L, -2);
+}
+
+/* {====================================================================
+** Failures nobody handles (issue 15 item 3)
+** ===================================================================== */
+
+/* The event at idx failed with no waiter and no callback: something may
+** still handle it in this instant (a wait, ev:on, ev:defuse, a composite
+** made of it, also from a task spawned or woken in this instant), so an
+** RT_UNHANDLED event looks again once nothing else is due at this time
+** (SimPy checks "defused" when the event is processed).
+** Anchored in the simulation meanwhile; a plain event keeps where it
+** failed (EV_MEMBERS is free) for the report. */
+static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
+  rt_global *G = rt_global_get(L);
+  des_task *t = rt_thread_task(G, L);
+  des_runtime *rt = ev->rt;
+  wheel_handle h;
+  if (rt == NULL) /* the simulation where it failed */
+    rt = t != NULL                ? t->rt
+         : G->dispatching != NULL ? G->dispatching
+                                  : rt_runtime_of(L);
+  if (rt->closed != RT_OPEN)
+    return;
+  if (ev->kind == EVK_PLAIN) {
+    luaL_traceback(L, L, NULL, 1);
+    lua_setiuservalue(L, idx, EV_MEMBERS);
+  }
+  push_anchors_of(L, rt);
+  lua_pushvalue(L, idx);
+  lua_rawsetp(L, -2, ev);
+  lua_pop(L, 1);
+  if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_UNHANDLED,
+                   (uint64_t)(uintptr_t)ev, &h) != 0) {
+    push_anchors_of(L, rt);
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, ev);
+    luaL_error(L, "fail: not enough memory");
+  }
+  ev->check = rt;
+}
+
+int rt_check_unhandled(lua_State *L) {
+  des_event *ev = lua_touserdata(L, 1);
+  des_runtime *rt = ev->check;
+  des_time next;
+  wheel_handle h;
+  if (!ev->handled && sim_peek(rt->sim, &next) == SIM_OK &&
+      next == sim_now(rt->sim) &&
+      sim_schedule(rt->sim, next, rt->comp, RT_UNHANDLED,
+                   (uint64_t)(uintptr_t)ev, &h) == SIM_OK)
+    return 0; /* more is due in this instant: look again after it */
+  ev->check = NULL;
+  push_anchors_of(L, rt);
+  lua_pushnil(L);
+  lua_rawsetp(L, -2, ev);
+  lua_pop(L, 1);
+  if (ev->handled)
+    return 0;
+  ev->handled = 1; /* reported once */
+  push_event_label(L, 1);
+  lua_getiuservalue(L, 1, EV_VALUES);
+  rt_push_error_text(L, -1);
+  lua_replace(L, -2);
+  lua_pushfstring(L,
+                  "%s failed at t=%f and nothing handled it: %s\n(wait on "
+                  "it, give it a callback with ev:on, or mark it handled "
+                  "with ev:defuse())",
+                  lua_tostring(L, -2), rt_units(rt, sim_now(rt->sim)),
+                  lua_tostring(L, -1));
+  if (ev->kind == EVK_PLAIN) { /* where it failed */
+    if (lua_getiuservalue(L, 1, EV_MEMBERS) == LUA_TSTRING) {
+      lua_pushliteral(L, "\nwhere it failed: ");
+      lua_insert(L, -2);
+      lua_concat(L, 3);
+    } else
+      lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* Mark the event at idx handled (a wait, a callback, a composite). */
+static void mark_handled(des_event *ev) {
+  ev->handled = 1;
+}
+
+/* }==================================================================== */
+
 /* Trigger the event at idx: its values are already in EV_VALUES. Wakes the
-** waiters, then runs the callbacks (rt_trigger, through event_callbacks). */
+** waiters, then runs the callbacks (rt_trigger, through event_callbacks).
+** A failure with neither waiters nor callbacks is checked again later. */
 static void event_trigger(lua_State *L, int idx, int state) {
   des_event *ev = lua_touserdata(L, idx);
+  idx = lua_absindex(L, idx);
+  if (state == WAITABLE_FAILED && !ev->handled) {
+    if (ev->w.head != NULL || ev->w.callbacks)
+      mark_handled(ev);
+    else
+      arm_unhandled(L, idx, ev);
+  }
   composite_detach(ev);
   rt_trigger(L, &ev->w, idx, state);
 }
@@ -177,6 +281,8 @@ static int ev_fail(lua_State *L) {
 static int ev_wait(lua_State *L) {
   des_event *ev = check_event(L, 1);
   des_task *t = rt_current(L);
+  if (ev->w.state == WAITABLE_FAILED)
+    mark_handled(ev); /* its failure is raised here */
   if (ev->kind == EVK_TIMEOUT && ev->w.state == WAITABLE_PENDING)
     rt_check_open(L, ev->rt); /* it would never fire */
   if (t == NULL) {
@@ -207,8 +313,11 @@ static int ev_on(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
     ev->w.callbacks = 1;
   }
-  if (ev->w.state != WAITABLE_PENDING)
+  if (ev->w.state != WAITABLE_PENDING) {
+    if (ev->w.state == WAITABLE_FAILED)
+      mark_handled(ev); /* the callback gets its failure */
     call_with_values(L, 2, 1);
+  }
   lua_settop(L, 1);
   return 1;
 }
@@ -223,13 +332,6 @@ static int l_event(lua_State *L) {
   }
   rt_register_object(L, -1, lua_touserdata(L, -1));
   return 1;
-}
-
-/* Push the anchor table of the simulation whose object is at idx. */
-static void push_anchors_of(lua_State *L, des_runtime *rt) {
-  rt_push_object(L, rt);
-  lua_getiuservalue(L, -1, 1);
-  lua_remove(L, -2);
 }
 
 /* des.timeout(dt [, value]): succeeds with value after dt. Everything that
@@ -318,6 +420,8 @@ static int composite_notify(lua_State *L, rt_waiter *w, int src) {
   des_event *ev = w->owner;
   rt_waitable *m = lua_touserdata(L, src);
   int obj, state = m->state;
+  if (state == WAITABLE_FAILED && luaL_testudata(L, src, DES_EVENT_MT))
+    mark_handled((des_event *)m); /* the composite carries it on */
   if (ev->w.state != WAITABLE_PENDING)
     return 0;
   if (state == WAITABLE_OK && ev->kind == EVK_ALL && --ev->remaining > 0)
@@ -352,6 +456,14 @@ static int composite_notify(lua_State *L, rt_waiter *w, int src) {
     lua_settop(L, obj);
   }
   ev->w.state = (uint8_t)state;
+  if (state == WAITABLE_FAILED && !ev->handled) { /* as event_trigger */
+    if (ev->w.head != NULL || ev->w.callbacks)
+      mark_handled(ev);
+    else {
+      arm_unhandled(L, obj, ev);
+      lua_settop(L, obj);
+    }
+  }
   return 1;
 }
 
@@ -460,6 +572,8 @@ static int ev_index(lua_State *L) {
       lua_pushboolean(L, ev->w.state == WAITABLE_OK);
   } else if (strcmp(k, "name") == 0)
     lua_getiuservalue(L, 1, EV_NAME);
+  else if (strcmp(k, "defused") == 0)
+    lua_pushboolean(L, ev->handled);
   else if (strcmp(k, "kind") == 0)
     lua_pushstring(L, event_kinds[ev->kind]);
   else if (strcmp(k, "value") == 0) {
@@ -504,21 +618,26 @@ static int ev_gc(lua_State *L) {
       sim_cancel(ev->rt->sim, ev->timer);
     ev->w.state = WAITABLE_FAILED;
     ev->timer = 0;
-    lua_pushfstring(L, "%s: the event was collected (its finalizer ran%s)",
-                    event_kinds[ev->kind],
-                    ev->kind == EVK_TIMEOUT && ev->rt->closed
-                        ? "; closed simulation"
-                        : "");
+    lua_pushfstring(
+        L, "%s: the event was collected (its finalizer ran%s)",
+        event_kinds[ev->kind],
+        ev->kind == EVK_TIMEOUT && ev->rt->closed ? "; closed simulation" : "");
     lua_setiuservalue(L, 1, EV_VALUES);
   }
   return 0;
 }
 
-static const luaL_Reg event_methods[] = {{"succeed", ev_succeed},
-                                         {"fail", ev_fail},
-                                         {"wait", ev_wait},
-                                         {"on", ev_on},
-                                         {NULL, NULL}};
+/* ev:defuse() --> ev: its failure (now or later) is handled: it does not
+** stop the run (SimPy's `defused`); waiting on it still raises. */
+static int ev_defuse(lua_State *L) {
+  mark_handled(check_event(L, 1));
+  lua_settop(L, 1);
+  return 1;
+}
+
+static const luaL_Reg event_methods[] = {
+    {"succeed", ev_succeed}, {"defuse", ev_defuse}, {"fail", ev_fail},
+    {"wait", ev_wait},       {"on", ev_on},         {NULL, NULL}};
 
 static const luaL_Reg event_meta[] = {
     {"__tostring", ev_tostring}, {"__gc", ev_gc}, {NULL, NULL}};

@@ -451,6 +451,7 @@ static int r_acquire(lua_State *L) {
   }
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
+  rt_check_interrupt(L, t); /* before a free server is granted */
   lua_settop(L, REQ_SLOT - 1);
   req = lua_newuserdatauv(L, sizeof(*req), 1);
   reqidx = REQ_SLOT;
@@ -507,6 +508,7 @@ static int r_acquire(lua_State *L) {
                          "for a server; none is free)");
   rt_check_suspend(L, t, "acquire");
   rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
+  t->wait_obj = 1;          /* the resource (task.waiting_on) */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   wq_push(&r->q, &req->n, req->priority);
   t->wq = &req->n;

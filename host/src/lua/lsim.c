@@ -24,7 +24,7 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 4);
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), RT_UV_NSIM);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */
@@ -75,10 +75,78 @@ des_runtime *rt_runtime_of(lua_State *L) {
   return rt;
 }
 
-/* An absolute time in units at idx, as ticks (for run's `until`). */
+/* An absolute time in units at idx, as ticks (for run's `until`): a
+** number (not a string: "3.14" is refused, not converted) at or after
+** the current time, with the messages of docs/bad-inputs.md. */
 static des_time check_time(lua_State *L, des_runtime *rt, int idx,
                            const char *fname) {
+  lua_Number u;
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: until must be a time (a number) or an event (got %s)",
+               fname, luaL_typename(L, idx));
+  u = lua_tonumber(L, idx);
+  if (u != u)
+    luaL_error(L, "%s: until must be a number (got nan)", fname);
+  if (u < 0 || (lua_isinteger(L, idx) && lua_tointeger(L, idx) < 0))
+    luaL_error(L,
+               "%s: until time is before the current time (until %s, now "
+               "%f)",
+               fname, lua_tostring(L, idx), rt_units(rt, sim_now(rt->sim)));
   return rt_check_duration(L, rt, idx, fname);
+}
+
+/* run(ev): a waiter on the event or task that stops the run when it
+** triggers (rt_waiter.notify, owner the runtime). In a userdata, so that
+** an error unwinding through the run leaves no pointer into the C stack;
+** unlinked however the run ends. */
+static int until_notify(lua_State *L, rt_waiter *w, int src) {
+  (void)L;
+  (void)src;
+  sim_stop(((des_runtime *)w->owner)->sim);
+  return 0;
+}
+
+/* Protected: run the simulation at 1 until the waitable at 2 triggers
+** (its waiter at 3); unlinked by the caller. */
+static int run_until_event(lua_State *L) {
+  des_runtime *rt = lua_touserdata(L, 1);
+  rt_run(L, rt, -1, 0);
+  return 0;
+}
+
+/* sim:run(ev): run until ev (an event or a task) triggers, then return
+** its values (or raise its error), as SimPy's run(until=event). Raises
+** if the run ends first (no event left, only daemons, stop) with ev still
+** pending. */
+static int run_event(lua_State *L, des_runtime *rt, int idx) {
+  rt_waitable *w = lua_touserdata(L, idx);
+  rt_waiter *n;
+  int status;
+  if (w->state == WAITABLE_PENDING) {
+    rt_check_live(L, rt);
+    n = lua_newuserdatauv(L, sizeof(*n), 0);
+    memset(n, 0, sizeof(*n));
+    n->notify = until_notify;
+    n->owner = rt;
+    rt_waiter_link(w, n);
+    lua_pushlightuserdata(L, rt->G); /* upvalue 1, as every des function */
+    lua_pushcclosure(L, run_until_event, 1);
+    lua_pushlightuserdata(L, rt);
+    status = lua_pcall(L, 1, 0, 0);
+    rt_waiter_unlink(n);
+    if (status != LUA_OK)
+      return lua_error(L);
+    if (w->state == WAITABLE_PENDING) {
+      lua_pushvalue(L, idx);
+      lua_pushfstring(L,
+                      "run: the run ended at t=%f (no event left, only "
+                      "daemons, or a stop) before %s triggered",
+                      rt_units(rt, sim_now(rt->sim)),
+                      luaL_tolstring(L, -1, NULL));
+      return lua_error(L);
+    }
+  }
+  return rt_push_result(L, idx);
 }
 
 /* des.new{seed=, resolution=} */
@@ -123,11 +191,16 @@ static int s_spawn(lua_State *L) {
   return ltask_spawn(L, rt, first);
 }
 
-/* sim:run([until]) */
+/* sim:run([until | event]) */
 static int s_run(lua_State *L) {
   int first;
   des_runtime *rt = self_sim(L, &first);
   des_time limit = -1;
+  if (ldes_testudata(L, first, RT_MT_EVENT, DES_EVENT_MT) ||
+      ldes_testudata(L, first, RT_MT_TASK, DES_TASK_MT)) {
+    lua_settop(L, first);
+    return run_event(L, rt, first);
+  }
   if (!lua_isnoneornil(L, first))
     limit = check_time(L, rt, first, "run");
   rt_run(L, rt, limit, 0);
@@ -390,6 +463,27 @@ static int s_tostring(lua_State *L) {
 /* sim.seed, sim.resolution, sim.closed (true once closed), sim.closed_at
 ** (the close time, what statistics read afterwards; nil while open),
 ** methods */
+/* sim:at_end(fn): fn(sim) runs once, when the next run of the
+** simulation ends for any reason (no event left, only daemons left, its
+** `until`, stop, an error, the host's interrupt), with the clock at the
+** end time. Hooks run in the order they were added. */
+static int s_at_end(lua_State *L) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  luaL_checktype(L, first, LUA_TFUNCTION);
+  lua_settop(L, first);
+  rt_push_object(L, rt);
+  if (lua_getiuservalue(L, -1, RT_UV_AT_END) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, -3, RT_UV_AT_END);
+  }
+  lua_pushvalue(L, first);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
 static int s_index(lua_State *L) {
   des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   const char *k;
@@ -447,7 +541,8 @@ static const luaL_Reg sim_methods[] = {
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {"clock", s_clock}, {NULL, NULL}};
+    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end},
+    {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},
@@ -469,6 +564,7 @@ static const luaL_Reg module_funcs[] = {{"new", l_new},
                                         {"trace", s_trace},
                                         {"shuffle_ties", s_shuffle_ties},
                                         {"events", s_events},
+                                        {"at_end", s_at_end},
                                         {NULL, NULL}};
 
 int luaopen_des(lua_State *L) {

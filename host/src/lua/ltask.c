@@ -103,8 +103,10 @@ static int l_now(lua_State *L) {
 static int t_join(lua_State *L) {
   des_task *t = check_task(L, 1);
   des_task *self;
-  if (t->done.state != WAITABLE_PENDING) /* ended: no need to be a task */
+  if (t->done.state != WAITABLE_PENDING) { /* ended: no need to be a task */
+    rt_check_interrupt(L, rt_current(L));
     return rt_push_result(L, 1);
+  }
   rt_check_open(L, t->rt); /* a task detached by a close never ends */
   self = running_task(L, "join");
   if (t == self)
@@ -165,7 +167,9 @@ static int t_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)t->serial);
   else if (strcmp(k, "since") == 0)
     lua_pushnumber(L, rt_units(t->rt, t->since));
-  else if (strcmp(k, "waiting_on") == 0) {
+  else if (strcmp(k, "waiting_on") == 0)
+    rt_push_waiting_on(L, t);
+  else if (strcmp(k, "waiting_kind") == 0) {
     if (t->state == TASK_SLEEPING || t->state == TASK_WAITING)
       lua_pushstring(L, t->what);
     else

@@ -55,16 +55,20 @@ static lwait_queue *check_queue(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, LWAIT_QUEUE_MT);
 }
 
-/* des._waitq(what): a queue belongs to no simulation (a store is made
+/* des._waitq(what [, owner]): owner (a store or container) is what a
+** task waiting in the queue shows as task.waiting_on. A queue belongs to no
+*simulation (a store is made
 ** before anyone knows which will use it): each waiter's deadline and wake
 ** are its own task's, as a task waiting on an event another simulation
 ** triggers. */
 static int l_waitq(lua_State *L) {
   int what = luaL_checkoption(L, 1, NULL, lwait_whats);
-  lwait_queue *q = lua_newuserdatauv(L, sizeof(*q), 0);
+  lwait_queue *q = lua_newuserdatauv(L, sizeof(*q), 1);
   wq_init(&q->q, 0);
   q->what = lwait_whats[what];
   luaL_setmetatable(L, LWAIT_QUEUE_MT);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 1);
   return 1;
 }
 
@@ -118,6 +122,11 @@ static int q_wait(lua_State *L) {
   lua_setiuservalue(L, 3, 2);
   rt_register_object(L, 3, w);
   rt_suspend(L, t, &w->w, q->what, deadline); /* raises before queueing */
+  t->wait_obj = 1; /* the queue's owner, else the queue (task.waiting_on) */
+  if (lua_getiuservalue(L, 1, 1) != LUA_TNIL)
+    lua_replace(L, 1);
+  else
+    lua_pop(L, 1);
   w->n.leave = node_leave;
   wq_push(&q->q, &w->n, 0);
   t->wq = &w->n;
@@ -191,11 +200,18 @@ static int q_tostring(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg queue_methods[] = {{"wait", q_wait},
-                                         {"first", q_first},
-                                         {"next", q_next},
-                                         {"serve", q_serve},
-                                         {NULL, NULL}};
+/* q:enter() -- at the start of every put and get, also one served at
+** once: a pending interrupt of the running task is raised here (an
+** interrupt is never lost to a wait that does not suspend). */
+static int q_enter(lua_State *L) {
+  check_queue(L, 1);
+  rt_check_interrupt(L, rt_current(L));
+  return 0;
+}
+
+static const luaL_Reg queue_methods[] = {{"wait", q_wait},   {"enter", q_enter},
+                                         {"first", q_first}, {"next", q_next},
+                                         {"serve", q_serve}, {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"_waitq", l_waitq}, {NULL, NULL}};
 

@@ -133,7 +133,7 @@ int rt_raise_interrupt(lua_State *L, des_task *t) {
   lua_setfield(L, -4, "cause");
   /* shift the queue down */
   {
-    lua_Integer i, n = (lua_Integer)lua_rawlen(L, -1);
+    lua_Integer i, n = (lua_Integer)t->interrupts;
     for (i = 1; i < n; i++) {
       lua_rawgeti(L, -1, i + 1);
       lua_rawseti(L, -2, i);

@@ -317,6 +317,45 @@ static void task_wake_now(des_task *t) {
                &t->wake);
 }
 
+/* A task waiting on the timeout that fires now (rt->firing) resumes in
+** the timeout's own turn, as a sleep of the same length would (issue 15
+** item 5): it is made ready and listed, and rt_handler resumes the list
+** right after the timeout fired, in the order they waited. */
+static void task_wake_inline(des_task *t) {
+  des_runtime *rt = t->rt;
+  if (t->wake != 0) {
+    sim_cancel(rt->sim, t->wake);
+    t->wake = 0;
+  }
+  t->state = TASK_READY;
+  if (t->inlined)
+    return;
+  t->inlined = 1;
+  t->inline_next = NULL;
+  if (rt->inline_tail != NULL)
+    rt->inline_tail->inline_next = t;
+  else
+    rt->inline_head = t;
+  rt->inline_tail = t;
+}
+
+/* Take t out of its runtime's inline list (it ended meanwhile). */
+static void inline_remove(des_task *t) {
+  des_runtime *rt = t->rt;
+  des_task **p = &rt->inline_head, *prev = NULL;
+  while (*p != NULL && *p != t) {
+    prev = *p;
+    p = &(*p)->inline_next;
+  }
+  if (*p == t) {
+    *p = t->inline_next;
+    if (rt->inline_tail == t)
+      rt->inline_tail = prev;
+  }
+  t->inline_next = NULL;
+  t->inlined = 0;
+}
+
 /* Stack slots one step of rt_trigger may use: a frame and a notify's
 ** temporaries. */
 #define RT_TRIGGER_SLOTS 16
@@ -352,9 +391,13 @@ void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
                  "(%d levels pending; the Lua stack is full)",
                  top - base + 1);
     rt_waiter_unlink(n);
-    if (n->notify == NULL)
-      task_wake_now((des_task *)n->owner);
-    else
+    if (n->notify == NULL) {
+      des_task *t = (des_task *)n->owner;
+      if (t->rt->firing == f) /* waits on the timeout firing now */
+        task_wake_inline(t);
+      else
+        task_wake_now(t);
+    } else
       n->notify(L, n, top); /* may push its owner: a new frame */
   }
 }
@@ -368,6 +411,41 @@ void rt_trigger_tasks(rt_waitable *w) {
   }
 }
 
+/* A join in L (a task) is about to re-raise the error of the failed task
+** at idx: remember it and where (the caller's line) in the joiner's
+** UV_CAUSE, so that the joiner's report, if it fails with that same error,
+** shows the chain. */
+static void note_join_failure(lua_State *L, int idx) {
+  rt_global *G = rt_global_get(L);
+  des_task *self = rt_thread_task(G, L);
+  idx = lua_absindex(L, idx);
+  if (self == NULL || !lua_getmetatable(L, idx))
+    return;
+  if (lua_topointer(L, -1) != G->mt[RT_MT_TASK]) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  rt_push_task(L, self);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, 1);
+  {
+    size_t len;
+    const char *where;
+    luaL_where(L, 1); /* the Lua code that called join: "file:line: " */
+    where = lua_tolstring(L, -1, &len);
+    if (len >= 2)
+      lua_pushlstring(L, where, len - 2);
+    else
+      lua_pushliteral(L, "(unknown)");
+    lua_rawseti(L, -3, 2);
+    lua_pop(L, 1);
+  }
+  lua_setiuservalue(L, -2, UV_CAUSE);
+  lua_pop(L, 1);
+}
+
 /* The values table is the runtime's own ({n=, ...}, never handed to Lua),
 ** read raw all the same, and n is checked before it sizes anything. */
 int rt_push_result(lua_State *L, int idx) {
@@ -375,6 +453,7 @@ int rt_push_result(lua_State *L, int idx) {
   lua_Integer ln;
   int i, n;
   if (w->state == WAITABLE_FAILED) {
+    note_join_failure(L, idx);
     lua_getiuservalue(L, idx, UV_VALUES);
     return lua_error(L);
   }
@@ -465,8 +544,20 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
   t->state = TASK_WAITING;
   t->since = sim_now(rt->sim);
   t->what = what;
+  t->wait_obj = 0; /* the caller names the object, if any */
   t->yielding = 1;
   return 0;
+}
+
+void rt_push_waiting_on(lua_State *L, des_task *t) {
+  if (t->state != TASK_WAITING || t->wait_obj <= 0 || t->co == NULL ||
+      t->co == L || lua_gettop(t->co) < t->wait_obj ||
+      !lua_checkstack(t->co, 1)) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushvalue(t->co, t->wait_obj);
+  lua_xmove(t->co, L, 1);
 }
 
 int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
@@ -479,14 +570,22 @@ int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
   return lua_yieldk(L, 0, 0, resume_k);
 }
 
+void rt_check_interrupt(lua_State *L, des_task *t) {
+  if (t != NULL && t->interrupts > 0 && t->co == L && t->state == TASK_RUNNING)
+    rt_raise_interrupt(L, t);
+}
+
 int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
             const char *what) {
   obj = lua_absindex(L, obj);
+  if (t->interrupts > 0) /* even a wait that would return at once */
+    rt_check_suspend(L, t, what);
   if (w->state != WAITABLE_PENDING)
     return rt_push_result(L, obj);
   rt_check_suspend(L, t, what);
   lua_settop(L, obj); /* keep the waitable at `obj` across the yield */
   rt_suspend(L, t, w, what, -1);
+  t->wait_obj = obj;
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
 }
 
@@ -620,6 +719,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
   lua_pop(L, 1);
   rt->alive++;
+  rt->daemons += t->daemon;
   return t;
 }
 
@@ -630,6 +730,8 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   des_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
   task_leave_wait(t);
+  if (t->inlined)
+    inline_remove(t);
   if (t->co != NULL)
     set_extraspace(t->co, 0);
   t->co = NULL;
@@ -647,6 +749,7 @@ static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   lua_pop(L, 1);
   slot_free(rt->G, t);
   rt->alive--;
+  rt->daemons -= t->daemon;
   rt_trigger(L, &t->done, idx,
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
 }
@@ -728,11 +831,18 @@ int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_VALUES);
   }
-  lua_pushvalue(L, value);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pushvalue(L, value); /* by count: a nil cause keeps its place */
+  lua_rawseti(L, -2, (lua_Integer)t->interrupts + 1);
   lua_pop(L, 1);
   t->interrupts++;
-  if (t->state == TASK_SLEEPING || t->state == TASK_WAITING) {
+  /* A suspended task is woken with it; so is one already made ready by
+  ** what it waited for (SimPy: the interrupt wins over an event at the
+  ** same instant): leaving its wait hands a grant on, and the event's
+  ** values stay in the event. A task not yet started, or running, gets
+  ** it at its next wait. */
+  if (t->state == TASK_SLEEPING || t->state == TASK_WAITING ||
+      (t->state == TASK_READY && t->co != NULL &&
+       lua_status(t->co) == LUA_YIELD && t->resume != RESUME_INTERRUPT)) {
     task_leave_wait(t);
     t->resume = RESUME_INTERRUPT;
     task_wake_now(t);
@@ -765,6 +875,8 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
 ** nothing points into freed memory. */
 void rt_task_gc(lua_State *L, des_task *t) {
   rt_global *G = rt_global_get(L);
+  if (t->inlined)
+    inline_remove(t);
   rt_waiter_unlink(&t->waiter);
   while (t->done.head != NULL)
     rt_waiter_unlink(t->done.head);
@@ -792,6 +904,32 @@ void rt_task_gc(lua_State *L, des_task *t) {
 /* {====================================================================
 ** The handler: resume a task and see how it stopped
 ** ===================================================================== */
+
+/* The task at tidx fails: its error object on top, its message and
+** traceback below. If that error is the one a join re-raised from a failed
+** task (UV_CAUSE), append that task's report (which carries its own chain):
+** "raised by task 'child' (#2), joined at file:line:". */
+static void chain_cause(lua_State *L, int tidx) {
+  int err = lua_gettop(L);
+  if (lua_getiuservalue(L, tidx, UV_CAUSE) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_rawgeti(L, -1, 1); /* the child */
+  lua_getiuservalue(L, -1, UV_VALUES);
+  if (!lua_rawequal(L, -1, err) ||
+      lua_getiuservalue(L, -2, UV_AUX) != LUA_TSTRING) {
+    lua_settop(L, err);
+    return;
+  }
+  rt_push_task_label(L, err + 2);
+  lua_rawgeti(L, err + 1, 2);
+  lua_pushfstring(L, "%s\n\nraised by %s, joined at %s\n%s",
+                  lua_tostring(L, err - 1), lua_tostring(L, -2),
+                  lua_tostring(L, -1), lua_tostring(L, err + 4));
+  lua_replace(L, err - 1);
+  lua_settop(L, err);
+}
 
 /* Protected part of a task's end (allocates): results, error text,
 ** notification. Stack: task object, then the coroutine's status. */
@@ -854,6 +992,7 @@ static int finish_protected(lua_State *L) {
     task_finish(L, t, 1, TASK_CANCELLED);
     return 0;
   }
+  chain_cause(L, 1);
   lua_setiuservalue(L, 1, UV_VALUES); /* the original error object */
   lua_setiuservalue(L, 1, UV_AUX);    /* message + traceback */
   {
@@ -935,6 +1074,31 @@ static void end_broken(lua_State *L, des_task *t, int tidx) {
   lua_replace(L, tidx);
 }
 
+/* Task t returned while interrupts were pending, none of them delivered
+** (no wait came after them): that is an error in its report, never
+** silence. Replaces its results (nres on its stack) by the message, with
+** the first cause, and makes *status an error; returns the new nres (1:
+** the message needs no traceback, the coroutine has ended). */
+static int end_interrupted(lua_State *L, des_task *t, int *status, int nres) {
+  lua_State *co = t->co;
+  int top = lua_gettop(L);
+  lua_pop(co, nres);
+  rt_push_task(L, t);
+  lua_getiuservalue(L, -1, UV_VALUES);
+  lua_rawgeti(L, -1, 1);
+  rt_push_error_text(L, -1);
+  lua_pushfstring(L,
+                  "returned with %d interrupt%s never delivered (the first's "
+                  "cause: %s): an interrupt is raised at the task's next "
+                  "wait, and none came",
+                  (int)t->interrupts, t->interrupts == 1 ? "" : "s",
+                  lua_tostring(L, -1));
+  lua_xmove(L, co, 1);
+  lua_settop(L, top);
+  *status = LUA_ERRRUN;
+  return 1;
+}
+
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
 ** the report on rt->L's top. */
 static int task_resume(des_runtime *rt, des_task *t, int nargs) {
@@ -971,6 +1135,8 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
     nres = 1; /* tells finish_protected the message has its traceback */
   } else if (status != LUA_OK)
     nres = 0;
+  else if (t->interrupts > 0)
+    nres = end_interrupted(L, t, &status, nres);
   top = lua_gettop(L);
   if (status == LUA_OK && nres == 0 && t->done.head == NULL) {
     /* the common end: no results to keep, nobody waiting to be told.
@@ -1010,31 +1176,73 @@ static int task_resume(des_runtime *rt, des_task *t, int nargs) {
   return 0;
 }
 
+/* Resume the tasks a timeout woke in its turn (task_wake_inline), in
+** order; once one stops the run (rc != 0, its report on top), the others
+** are scheduled as ordinary wakes instead. Returns rc. */
+static int resume_inline(des_runtime *rt, int rc) {
+  des_task *t;
+  while ((t = rt->inline_head) != NULL) {
+    rt->inline_head = t->inline_next;
+    if (rt->inline_head == NULL)
+      rt->inline_tail = NULL;
+    t->inline_next = NULL;
+    t->inlined = 0;
+    if (t->state != TASK_READY || t->wake != 0)
+      continue; /* interrupted or woken again as usual meanwhile */
+    if (rc == 0)
+      rc = task_resume(rt, t, 0);
+    else
+      sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_WAKE, task_id(t),
+                   &t->wake);
+  }
+  return rc;
+}
+
 /* The runtime's component handler. */
 static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   des_runtime *rt = ctx;
   lua_State *L = rt->L;
   des_task *t;
+  int rc;
   (void)sim;
-  if (ev->kind == RT_TIMEOUT) {
+  if (ev->kind == RT_UNHANDLED) {
     int top = lua_gettop(L);
+    lua_pushcfunction(L, rt_check_unhandled);
+    rt_push_object(L, (void *)(uintptr_t)ev->data);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) == LUA_TSTRING)
+      return RT_STOP_ERROR; /* the report (or what failed) at top + 1 */
+    lua_settop(L, top);
+    return 0;
+  }
+  if (ev->kind == RT_TIMEOUT) {
+    int top = lua_gettop(L), status;
     lua_pushcfunction(L, rt_fire_timeout);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    rt->firing = (rt_waitable *)(uintptr_t)ev->data; /* des_event's first */
+    status = lua_pcall(L, 1, 0, 0);
+    rt->firing = NULL;
+    if (status != LUA_OK) {
       rt_push_error_text(L, -1);
       lua_pushfstring(L, "event callback failed at t=%f: %s",
                       rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
       lua_replace(L, top + 1);
       lua_settop(L, top + 1);
+      resume_inline(rt, RT_STOP_ERROR);
       return RT_STOP_ERROR;
     }
     lua_settop(L, top);
-    return 0;
+    rc = resume_inline(rt, 0);
+    if (rc == 0)
+      rt_end_if_only_daemons(rt);
+    return rc;
   }
   t = task_from_id(rt->G, ev->data);
   if (t == NULL || t->wake != ev->handle)
     return 0; /* cannot happen: ended tasks' wakes are cancelled */
-  return task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
+  rc = task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
+  if (rc == 0)
+    rt_end_if_only_daemons(rt);
+  return rc;
 }
 
 /* }==================================================================== */
@@ -1043,11 +1251,11 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
 ** Tracing: one line per handled event
 ** ===================================================================== */
 
-static const char *const rt_kind_names[] = {"?",    "spawn",    "timer",
-                                            "wake", "external", "timeout"};
+static const char *const rt_kind_names[] = {
+    "?", "spawn", "timer", "wake", "external", "timeout", "unhandled"};
 
 const char *rt_kind_name(uint32_t kind) {
-  return kind <= RT_TIMEOUT ? rt_kind_names[kind] : "?";
+  return kind <= RT_UNHANDLED ? rt_kind_names[kind] : "?";
 }
 
 /* Push what a runtime event is about: its task (nil if none) or, for a
@@ -1055,7 +1263,7 @@ const char *rt_kind_name(uint32_t kind) {
 void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
                            uint64_t data) {
   des_task *t;
-  if (kind == RT_TIMEOUT) {
+  if (kind == RT_TIMEOUT || kind == RT_UNHANDLED) {
     rt_push_object(L, (void *)(uintptr_t)data);
     return;
   }
@@ -1098,8 +1306,8 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
       lua_pushfstring(L, "component %d kind %d data %I", (int)ev->component,
                       (int)ev->kind, (lua_Integer)ev->data);
     lua_remove(L, -2);
-  } else if (ev->kind == RT_TIMEOUT)
-    lua_pushliteral(L, "timeout");
+  } else if (ev->kind == RT_TIMEOUT || ev->kind == RT_UNHANDLED)
+    lua_pushstring(L, rt_kind_name(ev->kind));
   else {
     des_task *t = task_from_id(rt->G, ev->data);
     const char *kind = rt_kind_name(ev->kind);
@@ -1239,8 +1447,11 @@ static void task_detach(des_task *t, int leave) {
     slot_free(rt->G, t);
     t->co = NULL;
   }
+  if (t->inlined)
+    inline_remove(t);
   t->state = TASK_CANCELLED;
   rt->alive--;
+  rt->daemons -= t->daemon;
 }
 
 /* Detach the live tasks of the simulation whose object is at obj; when
@@ -1449,11 +1660,15 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   lua_State *saved = rt->L;
   des_runtime *prev = rt->G->dispatching;
   rt_run_args a;
-  int status;
+  int status, rc;
   a.rt = rt;
   a.limit = limit;
   a.step = step;
   a.rc = 0;
+  rt->daemon_end = limit < 0 && !step;
+  rt->daemon_ended = 0;
+  if (rt_only_daemons_left(rt)) /* nothing to run */
+    return rt_run_at_end(L, rt, RT_OK);
   rt->L = L;
   rt->G->dispatching = rt;
   lua_pushcfunction(L, run_protected);
@@ -1461,11 +1676,16 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   status = lua_pcall(L, 1, 0, 0);
   rt->L = saved;
   rt->G->dispatching = prev;
+  rt->daemon_end = 0;
   if (status != LUA_OK) {
     sim_abandon_run(rt->sim);
-    return RT_ERROR;
-  }
-  return rt_from_sim(a.rc);
+    rc = RT_ERROR;
+  } else if (a.rc == SIM_STOPPED && rt->daemon_ended)
+    rc = RT_OK; /* only daemons were left: the run is over */
+  else
+    rc = rt_from_sim(a.rc);
+  rt->daemon_ended = 0;
+  return step ? rc : rt_run_at_end(L, rt, rc);
 }
 
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {

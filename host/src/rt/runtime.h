@@ -44,7 +44,14 @@ typedef struct rt_waitable rt_waitable;
 typedef struct rt_waiter rt_waiter;
 
 /* Runtime event kinds (sim_event.kind for the runtime component). */
-enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT };
+enum {
+  RT_SPAWN = 1,
+  RT_TIMER,
+  RT_WAKE,
+  RT_EXTERNAL,
+  RT_TIMEOUT,
+  RT_UNHANDLED /* a failed event's check: did anything handle it? */
+};
 
 /* Task states, in the order a task goes through them. */
 enum {
@@ -88,30 +95,37 @@ struct rt_waitable {
 /* The user values of task and event userdata. A task's are: UV_VALUES its
 ** results or error once ended (pending interrupt causes before), UV_AUX its
 ** coroutine while alive (its traceback once failed), UV_NAME, UV_SIM. */
-enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_NTASK = UV_SIM };
+enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_CAUSE, UV_NTASK = UV_CAUSE };
+/* UV_CAUSE: {task, where} of the last failed task whose error a join
+** re-raised in this task: its report chains to that task's (issue 15
+** item 4). */
 
 /* A task. Lives in a full userdata (DES_TASK_MT); its coroutine is its user
 ** value UV_AUX while it runs. */
 struct des_task {
   rt_waitable done; /* triggers when the task ends: what join waits on */
   des_runtime *rt;
-  lua_State *co;       /* NULL once ended */
-  uint64_t serial;     /* spawn order within the simulation, from 1 */
-  uint32_t slot;       /* index in the global task slots */
-  uint32_t gen;        /* generation of that slot for this task */
-  uint8_t state;       /* TASK_* */
-  uint8_t resume;      /* RESUME_* for the next resume */
-  uint8_t daemon;      /* not listed in deadlock reports */
-  uint8_t yielding;    /* set by des before it yields: foreign yields show */
-  uint8_t escaped;     /* coroutine.running handed its thread to Lua: the
-                          thread is never pooled for another task */
-  uint32_t interrupts; /* pending interrupts not yet delivered */
-  uint32_t call_seq;   /* component:call's made so far: names the open one */
-  wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event (or the event of a
-                          call not yet delivered to its component), or 0 */
-  des_time since;      /* when the current sleep or wait began */
-  rt_waiter waiter;    /* the node linked into what the task waits on */
-  const char *what;    /* what it waits on, for reports (static string) */
+  lua_State *co;         /* NULL once ended */
+  uint64_t serial;       /* spawn order within the simulation, from 1 */
+  uint32_t slot;         /* index in the global task slots */
+  uint32_t gen;          /* generation of that slot for this task */
+  uint8_t state;         /* TASK_* */
+  uint8_t resume;        /* RESUME_* for the next resume */
+  uint8_t daemon;        /* not listed in deadlock reports */
+  uint8_t yielding;      /* set by des before it yields: foreign yields show */
+  uint8_t escaped;       /* coroutine.running handed its thread to Lua: the
+                            thread is never pooled for another task */
+  uint32_t interrupts;   /* pending interrupts not yet delivered */
+  uint32_t call_seq;     /* component:call's made so far: names the open one */
+  wheel_handle wake;     /* pending SPAWN/TIMER/WAKE event (or the event of a
+                            call not yet delivered to its component), or 0 */
+  des_time since;        /* when the current sleep or wait began */
+  rt_waiter waiter;      /* the node linked into what the task waits on */
+  const char *what;      /* what it waits on, for reports (static string) */
+  des_task *inline_next; /* in rt->inline_head's list (see rt_handler) */
+  uint8_t inlined;       /* ... is in that list */
+  int wait_obj;          /* the stack index, in co, of the object waited on
+                            (task.waiting_on), 0 if none (a sleep) */
   /* component:call (a request to a C component, answered by rt_answer) */
   union {
     uint64_t data; /* the open call's payload until delivered */
@@ -131,13 +145,23 @@ struct des_runtime {
   uint32_t comp;      /* the runtime's component id */
   int64_t resolution; /* ticks per unit */
   uint64_t seed;
-  uint64_t serials;   /* last task serial handed out */
-  size_t alive;       /* tasks not yet ended */
-  int error_pending;  /* an unhandled error stopped the run */
-  int trace;          /* RT_TRACE_* */
-  int closed;         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
+  uint64_t serials;    /* last task serial handed out */
+  size_t alive;        /* tasks not yet ended */
+  size_t daemons;      /* ... of which daemons */
+  int daemon_end;      /* this run may end when only daemons remain */
+  rt_waitable *firing; /* the timeout firing now, if any */
+  des_task *inline_head, *inline_tail; /* its waiters, resumed in its turn */
+  int daemon_ended;                    /* ... and it did */
+  int error_pending;                   /* an unhandled error stopped the run */
+  int trace;                           /* RT_TRACE_* */
+  int closed;                          /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
 };
+
+/* The user values of a simulation object (DES_SIM_MT): 1 its anchors
+** (live tasks by slot + 1), 2 the error handler, 3 the trace function, 4
+** the names of C components, 5 the end hooks (sim:at_end). */
+enum { RT_UV_AT_END = 5, RT_UV_NSIM = 5 };
 
 /* des_runtime.closed. While CLOSING (sim:close cancels the live tasks and
 ** their <close> variables run) nothing new may start: no spawn, run, step,
@@ -244,6 +268,16 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
                des_time deadline);
 int rt_raise_interrupt(lua_State *L, des_task *t);
 
+/* At the start of every wait, also one that returns at once (a triggered
+** event, an ended task, a free server, an item in a store): if t (the
+** running task of L, or NULL) has a pending interrupt, raise it. */
+void rt_check_interrupt(lua_State *L, des_task *t);
+
+/* Push the object the suspended task t waits on (task.waiting_on: the
+** event, the task joined, the resource, the store or container), or nil
+** (a sleep, a call, a task not waiting). Runs no Lua code. */
+void rt_push_waiting_on(lua_State *L, des_task *t);
+
 /* Trigger w as OK without Lua: wakes its waiting tasks (for waitables that
 ** only tasks wait on, such as resource requests). */
 void rt_trigger_tasks(rt_waitable *w);
@@ -317,6 +351,16 @@ enum rt_status {
 };
 const char *rt_strerror(int code);
 
+/* How a run ends (rtend.c). rt_only_daemons_left: in a run that may end so
+** (rt->daemon_end), every live task is a daemon and every pending event is
+** one of their own wakes; rt_end_if_only_daemons then stops the run (after
+** each runtime event). rt_run_at_end: a run ended with outcome rc (RT_ERROR
+** with its error on top): call the end hooks, returning the outcome (an
+** error in a hook becomes, or is added to, the run's error). */
+int rt_only_daemons_left(des_runtime *rt);
+void rt_end_if_only_daemons(des_runtime *rt);
+int rt_run_at_end(lua_State *L, des_runtime *rt, int rc);
+
 /* Answer the open call `call` of task `task`: it resumes at `when` (>=
 ** now), its call returning value. RT_ESTALE if that call is no longer
 ** open (answered, interrupted, cancelled, ended); RT_ENOMEM, RT_ERANGE. */
@@ -353,6 +397,11 @@ lua_Number rt_units(const des_runtime *rt, des_time ticks);
 
 /* Fire the timeout event at index 1 (levent.c); protected by the caller. */
 int rt_fire_timeout(lua_State *L);
+
+/* The RT_UNHANDLED check of the failed event at index 1 (levent.c),
+** protected by the caller: returns 1 with the report on top if nothing
+** handled its failure (no wait, no callback, no defuse), else 0. */
+int rt_check_unhandled(lua_State *L);
 
 /* The runtime of the running task, or the default simulation's. */
 des_runtime *rt_runtime_of(lua_State *L);
