@@ -40,7 +40,7 @@ if(DES_FUZZ)
     target_link_libraries(${name} PRIVATE ${LUA_STATIC_LIB} m dl)
     file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
     add_test(NAME ${corpus}_fuzz_smoke
-             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048
+             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048 -timeout=60
                      ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus
                      ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/${corpus}
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
@@ -56,6 +56,11 @@ if(DES_FUZZ)
   des_add_fuzzer(fuzz_loader loader host/tests/fuzz_loader.c)
   # the embedding API: the bytes choose limits and a sequence of host calls
   des_add_fuzzer(fuzz_host host host/tests/fuzz_host.c)
+  # the sandbox: the bytes become a model from a grammar over the des API,
+  # run by a sandboxed host with a memory limit and an instruction budget
+  des_add_fuzzer(fuzz_sandbox sandbox host/tests/fuzz_sandbox.c
+                 host/tests/fuzz_sandbox_grammar.c)
+  target_include_directories(fuzz_sandbox PRIVATE host/include)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
