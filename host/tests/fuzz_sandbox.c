@@ -16,6 +16,10 @@
 **                                   a saved find
 **   FUZZ_SANDBOX_PRINT=1            print each program on stderr (run one
 **                                   input to turn a crash into a .lua repro)
+**   FUZZ_SANDBOX_FILE=model.lua     run this model instead of the bytes' one,
+**                                   exactly as the harness runs its programs
+**                                   (to minimise a repro by hand):
+**                                   FUZZ_SANDBOX_FILE=x.lua fuzz_sandbox -runs=1
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned skip_mask;
 static int print_programs;
+static char *file_program; /* FUZZ_SANDBOX_FILE's text */
 
 typedef struct alloc_count {
   long long bytes;
@@ -62,12 +67,30 @@ static int known_code(int rc) {
   return rc >= DES_ENOTFOUND && rc <= DES_STOPPED;
 }
 
+/* The whole text of a file (malloc'ed), or abort. */
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *text;
+  long len = -1;
+  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0)
+    sandbox_fail("cannot read", path);
+  text = malloc((size_t)len + 1);
+  if (text == NULL || fread(text, 1, (size_t)len, f) != (size_t)len)
+    sandbox_fail("cannot read", path);
+  text[len] = '\0';
+  fclose(f);
+  return text;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   int i;
   (void)argc;
   (void)argv;
   skip_mask = fsg_parse_skip(getenv("FUZZ_SANDBOX_SKIP"));
   print_programs = getenv("FUZZ_SANDBOX_PRINT") != NULL;
+  if (getenv("FUZZ_SANDBOX_FILE") != NULL)
+    file_program = read_file(getenv("FUZZ_SANDBOX_FILE"));
   if (skip_mask != 0) {
     fprintf(stderr, "fuzz_sandbox: leaving out");
     for (i = 0; i < FSG_NCLASSES; i++)
@@ -96,7 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   des_config cfg;
   des_host *h = NULL;
   des_time last = 0;
-  char *program = fsg_program(data, size, skip_mask);
+  char *program = file_program != NULL ? strdup(file_program)
+                                        : fsg_program(data, size, skip_mask);
   int rc, i;
   if (program == NULL)
     return 0;
