@@ -19,7 +19,8 @@
 **   FUZZ_SANDBOX_FILE=model.lua     run this model instead of the bytes' one,
 **                                   exactly as the harness runs its programs
 **                                   (to minimise a repro by hand):
-**                                   FUZZ_SANDBOX_FILE=x.lua fuzz_sandbox -runs=1
+**                                   FUZZ_SANDBOX_FILE=x.lua fuzz_sandbox
+*-runs=1
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -120,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   des_host *h = NULL;
   des_time last = 0;
   char *program = file_program != NULL ? strdup(file_program)
-                                        : fsg_program(data, size, skip_mask);
+                                       : fsg_program(data, size, skip_mask);
   int rc, i;
   if (program == NULL)
     return 0;

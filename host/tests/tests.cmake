@@ -1,4 +1,5 @@
-# C tests: the event queue's unit and differential tests, and (DES_FUZZ)
+# C tests: the event queue's unit and differential tests, the simulation's
+# and the random streams' unit tests, and (DES_FUZZ)
 # the libFuzzer harnesses of the wheel, the runtime, the model loader, the
 # embedding API and the CLI option parser.
 
@@ -13,6 +14,16 @@ if(DES_SANITIZE)
   target_compile_definitions(test_wheel_diff PRIVATE WHEEL_DIFF_OPS=200000)
 endif()
 add_test(NAME wheel_differential COMMAND test_wheel_diff)
+
+# The simulation (clock, components, dispatch) and the random streams,
+# through core/ headers only.
+add_executable(test_sim host/tests/test_sim.c)
+target_link_libraries(test_sim PRIVATE deshost_core)
+add_test(NAME sim_unit COMMAND test_sim)
+
+add_executable(test_rng host/tests/test_rng.c)
+target_link_libraries(test_rng PRIVATE deshost_core m)
+add_test(NAME rng_unit COMMAND test_rng)
 
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
