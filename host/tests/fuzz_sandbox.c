@@ -34,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SANDBOX_MEM_LIMIT (16u << 20)
-#define SANDBOX_MAX_STEPS 400000
+#define SANDBOX_MAX_STEPS 200000
 
 static unsigned skip_mask;
 static int print_programs;

@@ -304,7 +304,7 @@ static void p_events(fsg *g) {
     emit(g, ":wait()");
     break;
   case 8: {
-    static const char *const n[] = {"3", "50", "2000", "200000"};
+    static const char *const n[] = {"3", "50", "2000", "20000"};
     emit(g,
          "do local e = E[%d] for _ = 1, %s do e = des.%s{e} end E[%d] = e end",
          i, PICK(g, n), u8(g) & 1 ? "all" : "any", j);
