@@ -1,4 +1,5 @@
-# C tests: the event queue's unit and differential tests, and (DES_FUZZ)
+# C tests: the event queue's unit and differential tests, the simulation's
+# and the random streams' unit tests, and (DES_FUZZ)
 # the libFuzzer harnesses of the wheel, the runtime, the model loader, the
 # embedding API and the CLI option parser.
 
@@ -27,6 +28,16 @@ if(DES_SANITIZE)
   target_compile_definitions(test_waitq PRIVATE WAITQ_DIFF_OPS=30000)
 endif()
 add_test(NAME waitq_unit_differential COMMAND test_waitq)
+
+# The simulation (clock, components, dispatch) and the random streams,
+# through core/ headers only.
+add_executable(test_sim host/tests/test_sim.c)
+target_link_libraries(test_sim PRIVATE deshost_core)
+add_test(NAME sim_unit COMMAND test_sim)
+
+add_executable(test_rng host/tests/test_rng.c)
+target_link_libraries(test_rng PRIVATE deshost_core m)
+add_test(NAME rng_unit COMMAND test_rng)
 
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
@@ -73,7 +84,7 @@ if(DES_FUZZ)
     target_link_libraries(${name} PRIVATE ${DES_LUA_LIBS} m dl)
     file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
     add_test(NAME ${corpus}_fuzz_smoke
-             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048
+             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048 -timeout=60
                      ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus
                      ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/${corpus}
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
@@ -89,6 +100,11 @@ if(DES_FUZZ)
   des_add_fuzzer(fuzz_loader loader host/tests/fuzz_loader.c)
   # the embedding API: the bytes choose limits and a sequence of host calls
   des_add_fuzzer(fuzz_host host host/tests/fuzz_host.c)
+  # the sandbox: the bytes become a model from a grammar over the des API,
+  # run by a sandboxed host with a memory limit and an instruction budget
+  des_add_fuzzer(fuzz_sandbox sandbox host/tests/fuzz_sandbox.c
+                 host/tests/fuzz_sandbox_grammar.c)
+  target_include_directories(fuzz_sandbox PRIVATE host/include)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
