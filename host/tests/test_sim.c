@@ -199,7 +199,8 @@ static void test_run_until(void) {
 }
 
 /* sim_stop ends the run after the current event; a handler's own code
-** ends it too and comes back unchanged; both leave the rest pending. */
+** ends it too (SIM_FAILED, its value kept for sim_failure); both leave
+** the rest pending. */
 static void test_stop_and_codes(void) {
   des_sim *sim = new_sim();
   seen s;
@@ -209,18 +210,18 @@ static void test_stop_and_codes(void) {
   for (i = 1; i <= 10; i++)
     CHECK(sim_schedule(sim, i, (uint32_t)c, 0, (uint64_t)i, NULL) == 0);
   s.stop_at = 3;
-  CHECK(sim_run(sim) == 1);
+  CHECK(sim_run(sim) == SIM_STOPPED);
   CHECK(s.n == 3 && sim_now(sim) == 3 && sim_pending(sim) == 7);
   s.stop_at = 5;
-  CHECK(sim_run_until(sim, 100) == 1);
+  CHECK(sim_run_until(sim, 100) == SIM_STOPPED);
   CHECK(s.n == 5 && sim_now(sim) == 5); /* stays at the last handled event */
   s.fail_at = 6;
   s.fail_code = 42;
-  CHECK(sim_run(sim) == 42);
+  CHECK(sim_run(sim) == SIM_FAILED && sim_failure(sim, NULL) == 42);
   CHECK(s.n == 6 && sim_now(sim) == 6 && sim_pending(sim) == 4);
   s.fail_at = 7;
   s.fail_code = 7;
-  CHECK(sim_step(sim) == 7);
+  CHECK(sim_step(sim) == SIM_FAILED && sim_failure(sim, NULL) == 7);
   CHECK(sim_run(sim) == 0 && s.n == 10);
   /* a stop asked outside a run does not end the next one early forever */
   sim_stop(sim);
