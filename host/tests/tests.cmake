@@ -20,6 +20,12 @@ target_include_directories(test_dtime PRIVATE host/src/core)
 target_link_libraries(test_dtime PRIVATE deshost_core m)
 add_test(NAME dtime_unit COMMAND test_dtime)
 
+# The seeds of an experiment's runs (core/seedmix.c), core only.
+add_executable(test_seedmix host/tests/test_seedmix.c)
+target_include_directories(test_seedmix PRIVATE host/src/core)
+target_link_libraries(test_seedmix PRIVATE deshost_core)
+add_test(NAME seedmix_unit COMMAND test_seedmix)
+
 # The wait queue's invariants, and a policy over it against a reference.
 add_executable(test_waitq host/tests/test_waitq.c host/src/rt/waitq.c)
 target_include_directories(test_waitq PRIVATE host/src/rt)
