@@ -545,6 +545,7 @@ int luaopen_des(lua_State *L) {
   lres_open(L, mod);
   lco_open(L);
   lwait_open(L, mod);
+  lparam_open(L, mod);
   open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
