@@ -96,6 +96,7 @@ if(DES_FUZZ)
   # the embedding API: the bytes choose limits and a sequence of host calls
   des_add_fuzzer(fuzz_host host host/tests/fuzz_host.c)
   # the CLI's option parser: the bytes are argv, split at NULs
-  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
+  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c
+                  host/src/cli/expopts.c)
 endif()
 

@@ -5,7 +5,8 @@
 ** Two tables in the registry, shared with the host layer (ldes.h):
 ** LDES_PARAMS maps a name to the text the host gave; LDES_PARAMS_ASKED
 ** lists the parameters the model asked for, in the order first asked, as
-** {name, default as text} pairs (so that the host can list them and find
+** {name, default as text} pairs (a string default in double quotes) (so that
+*the host can list them and find
 ** names given but never asked for, without running the model's code).
 ** Under a stock lua5.4 (des.so) nobody sets any: des.param gives defaults.
 */
@@ -44,9 +45,11 @@ static void lparam_remember(lua_State *L) {
   lua_rawseti(L, -2, n + 1);
   switch (lua_type(L, 2)) {
   case LUA_TNUMBER:
-  case LUA_TSTRING:
     lua_pushvalue(L, 2);
-    lua_tostring(L, -1); /* numbers as Lua prints them */
+    lua_tostring(L, -1); /* as Lua prints it */
+    break;
+  case LUA_TSTRING: /* quoted: "5" is text, 5 a number */
+    lua_pushfstring(L, "\"%s\"", lua_tostring(L, 2));
     break;
   case LUA_TBOOLEAN:
     lua_pushstring(L, lua_toboolean(L, 2) ? "true" : "false");
