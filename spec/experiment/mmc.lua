@@ -13,7 +13,7 @@ local waits, total, served = {}, 0, 0
 
 local function customer()
   local arrive = des.now()
-  local req <close> = counter:acquire()
+  local req <close> = counter:acquire() -- luacheck: no unused
   local w = des.now() - arrive
   total = total + w
   served = served + 1

@@ -20,6 +20,12 @@
 
 static volatile sig_atomic_t exp_sigint; /* Ctrl-Cs so far */
 
+/* Test only: after this many rows are written, the coordinator sends
+** itself SIGKILL / SIGINT (DESHOST_TEST_KILL_AFTER, DESHOST_TEST_SIGINT_AFTER),
+** so that the specs interrupt an experiment at a known point, not after a
+** guessed time. 0: never. */
+static long exp_kill_after, exp_int_after;
+
 /* Ctrl-C: the first stops handing out runs (those in progress finish and
 ** are written), the second ends at once. */
 static void exp_on_sigint(int sig) {
@@ -407,6 +413,14 @@ static void report_failure(const exp_plan *pl, const exp_result *r) {
           "replication %ld, seed %llu) failed: %s\n  rerun it: "
           "deshost --seed %llu",
           r->run % pl->reps, seed, r->full ? r->full : r->message, seed);
+  if (pl->o->sandbox)
+    fprintf(stderr, " --sandbox");
+  if (pl->o->mem_limit)
+    fprintf(stderr, " --mem-limit %zu", pl->o->mem_limit);
+  if (pl->o->max_steps)
+    fprintf(stderr, " --max-steps %llu", pl->o->max_steps);
+  if (pl->o->until)
+    fprintf(stderr, " --until %s", pl->o->until);
   for (k = 0; k < pl->nnames; k++)
     fprintf(stderr, " --param %s=%s", pl->name[k], vals[k]);
   fprintf(stderr, " %s\n", pl->model);
@@ -431,6 +445,10 @@ void exp_deliver(void *ctx, exp_result *r) {
     exp_result_free(w);
     c->have[c->written % c->cap] = 0;
     c->written++;
+    if (c->written == exp_kill_after)
+      raise(SIGKILL);
+    if (c->written == exp_int_after)
+      raise(SIGINT);
   }
   progress(c, 0);
 }
@@ -562,6 +580,10 @@ int experiment_main(const cli_options *o, int argc, char **argv) {
   rc = plan_build(&pl, o, argc, argv);
   if (rc != 0)
     return rc;
+  if (getenv("DESHOST_TEST_KILL_AFTER") != NULL)
+    exp_kill_after = atol(getenv("DESHOST_TEST_KILL_AFTER"));
+  if (getenv("DESHOST_TEST_SIGINT_AFTER") != NULL)
+    exp_int_after = atol(getenv("DESHOST_TEST_SIGINT_AFTER"));
   rc = exp_mpi_start(&pl, &remote);
   if (rc >= 0) /* an MPI rank other than 0: it ran runs, all done */
     return rc;
