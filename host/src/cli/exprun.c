@@ -87,12 +87,21 @@ static void sanitize(char *s, int name) {
   }
 }
 
-/* A number as results carry it: integers exactly, floats with 17 digits. */
+/* A number as results carry it: integers exactly, floats in the fewest
+** digits (15 to 17) that read back as the same double. */
 static void fmt_number(lua_State *L, int idx, char *out, size_t size) {
-  if (lua_isinteger(L, idx))
+  double d;
+  int prec;
+  if (lua_isinteger(L, idx)) {
     snprintf(out, size, "%lld", (long long)lua_tointeger(L, idx));
-  else
-    snprintf(out, size, "%.17g", (double)lua_tonumber(L, idx));
+    return;
+  }
+  d = (double)lua_tonumber(L, idx);
+  for (prec = 15; prec <= 17; prec++) {
+    snprintf(out, size, "%.*g", prec, d);
+    if (strtod(out, NULL) == d)
+      return;
+  }
 }
 
 /* The flattening's state: the pairs found so far, in a buffer. */
