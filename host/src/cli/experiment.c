@@ -45,13 +45,6 @@ static void exp_on_sigint(int sig) {
 ** The plan
 ** ===================================================================== */
 
-/* Split "name=..." into a malloc'd name; *value points after '='. */
-static char *split_assign(const char *a, const char **value) {
-  const char *eq = strchr(a, '=');
-  *value = eq + 1;
-  return strndup(a, (size_t)(eq - a));
-}
-
 /* The plan from the options (already checked by expopts.c). */
 static int plan_build(exp_plan *pl, const cli_options *o, int argc,
                       char **argv) {
@@ -66,7 +59,7 @@ static int plan_build(exp_plan *pl, const cli_options *o, int argc,
   pl->npoints = 1;
   for (k = 0; k < o->nparams; k++) {
     const char *v;
-    pl->name[pl->nnames++] = split_assign(o->params[k], &v);
+    pl->name[pl->nnames++] = exp_split_assign(o->params[k], &v);
     pl->fixed_value[k] = (char *)v;
   }
   pl->nfixed = o->nparams;
@@ -74,7 +67,7 @@ static int plan_build(exp_plan *pl, const cli_options *o, int argc,
     const char *v;
     char *list, *tok, *save;
     int n = 0;
-    pl->name[pl->nnames++] = split_assign(o->sweeps[k], &v);
+    pl->name[pl->nnames++] = exp_split_assign(o->sweeps[k], &v);
     list = strdup(v);
     pl->sweep_values[k] = calloc(strlen(v) + 2, sizeof(char *));
     for (tok = strtok_r(list, ",", &save); tok != NULL;
@@ -148,62 +141,6 @@ uint64_t exp_seed(const exp_plan *pl, long run) {
 ** Parameters: the probe's check, --params, single runs
 ** ===================================================================== */
 
-/* "name=default, ..." of the model's parameters, on stderr. */
-static void list_known(char **names, char **dflts, int n) {
-  int k;
-  fprintf(stderr, "deshost: the model's parameters: ");
-  for (k = 0; k < n; k++)
-    fprintf(stderr, "%s%s=%s", k ? ", " : "", names[k], dflts[k]);
-  fprintf(stderr, "%s\n", n ? "" : "none (it calls no des.param at time 0)");
-}
-
-/* Does s read as a number (as des.param converts it)? */
-static int is_number(const char *s) {
-  char *end;
-  strtod(s, &end);
-  return *s != '\0' && *end == '\0';
-}
-
-/* Can value v be given to a parameter whose default is dflt (as des_params
-** shows it: a number, true/false, "quoted text" or nil)? */
-static int value_fits(const char *dflt, const char *v) {
-  if (strcmp(dflt, "true") == 0 || strcmp(dflt, "false") == 0)
-    return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
-  if (is_number(dflt))
-    return is_number(v);
-  return 1;
-}
-
-/* Every given parameter is the model's, with a value of its default's
-** type: 0, or 2 after a usage error. */
-static int check_given(const exp_plan *pl, char **names, char **dflts, int n) {
-  int k, j, s;
-  for (k = 0; k < pl->nnames; k++) {
-    for (j = 0; j < n && strcmp(names[j], pl->name[k]) != 0; j++)
-      ;
-    if (j == n) {
-      fprintf(stderr, "deshost: unknown parameter '%s'\n", pl->name[k]);
-      list_known(names, dflts, n);
-      return 2;
-    }
-    for (s = 0;; s++) { /* each value given for it */
-      const char *v = k < pl->nfixed ? (s ? NULL : pl->fixed_value[k])
-                                     : pl->sweep_values[k - pl->nfixed][s];
-      if (v == NULL)
-        break;
-      if (!value_fits(dflts[j], v)) {
-        fprintf(stderr,
-                "deshost: bad value '%s' for parameter '%s' (it needs %s, "
-                "as its default %s)\n",
-                v, pl->name[k],
-                is_number(dflts[j]) ? "a number" : "true or false", dflts[j]);
-        return 2;
-      }
-    }
-  }
-  return 0;
-}
-
 int experiment_list_params(const cli_options *o, int argc, char **argv) {
   exp_plan pl;
   char **names, **dflts;
@@ -215,62 +152,7 @@ int experiment_list_params(const cli_options *o, int argc, char **argv) {
     return 1;
   for (k = 0; k < n; k++)
     printf("%s = %s\n", names[k], dflts[k]);
-  return check_given(&pl, names, dflts, n);
-}
-
-int exp_set_params(des_host *h, const cli_options *o) {
-  int k;
-  for (k = 0; k < o->nparams; k++) {
-    const char *v;
-    char *name = split_assign(o->params[k], &v);
-    int rc = des_set_param(h, name, v);
-    free(name);
-    if (rc != DES_OK)
-      return rc;
-  }
-  return DES_OK;
-}
-
-/* des_params callback: collect names and defaults. */
-typedef struct known {
-  char **names, **dflts;
-  int n;
-} known;
-static int collect(void *ctx, const char *name, const char *dflt) {
-  known *kn = ctx;
-  kn->names = realloc(kn->names, (size_t)(kn->n + 1) * sizeof(char *));
-  kn->dflts = realloc(kn->dflts, (size_t)(kn->n + 1) * sizeof(char *));
-  if (kn->names == NULL || kn->dflts == NULL)
-    return 1;
-  kn->names[kn->n] = strdup(name);
-  kn->dflts[kn->n++] = strdup(dflt);
-  return 0;
-}
-
-int exp_check_unknown(des_host *h, const cli_options *o) {
-  known kn = {NULL, NULL, 0};
-  exp_plan pl;
-  int rc, k;
-  if (o->nparams == 0)
-    return 0;
-  memset(&pl, 0, sizeof(pl));
-  for (k = 0; k < o->nparams; k++) {
-    const char *v;
-    pl.name[k] = split_assign(o->params[k], &v);
-    pl.fixed_value[k] = (char *)v;
-  }
-  pl.nnames = pl.nfixed = o->nparams;
-  des_params(h, collect, &kn);
-  rc = check_given(&pl, kn.names, kn.dflts, kn.n);
-  for (k = 0; k < kn.n; k++) {
-    free(kn.names[k]);
-    free(kn.dflts[k]);
-  }
-  for (k = 0; k < o->nparams; k++)
-    free((char *)pl.name[k]);
-  free(kn.names);
-  free(kn.dflts);
-  return rc;
+  return exp_check_given(&pl, names, dflts, n);
 }
 
 /* }==================================================================== */
@@ -400,8 +282,13 @@ static void progress(coord *c, int last) {
           rate > 0 ? (double)todo / rate : 0.0);
 }
 
-/* A failed run on stderr: its message and how to rerun it alone. */
+/* A failed run on stderr: its message and how to rerun it alone. The
+** first EXP_FULL_REPORTS failures show their whole message (traceback);
+** later ones its first line, so a model that always fails does not bury
+** the terminal. */
+#define EXP_FULL_REPORTS 10
 static void report_failure(const exp_plan *pl, const exp_result *r) {
+  static long reported;
   const char *vals[2 * CLI_MAX_PARAMS];
   unsigned long long seed = (unsigned long long)exp_seed(pl, r->run);
   int k;
@@ -412,7 +299,9 @@ static void report_failure(const exp_plan *pl, const exp_result *r) {
   fprintf(stderr,
           "replication %ld, seed %llu) failed: %s\n  rerun it: "
           "deshost --seed %llu",
-          r->run % pl->reps, seed, r->full ? r->full : r->message, seed);
+          r->run % pl->reps, seed,
+          r->full && reported < EXP_FULL_REPORTS ? r->full : r->message, seed);
+  reported++;
   if (pl->o->sandbox)
     fprintf(stderr, " --sandbox");
   if (pl->o->mem_limit)
@@ -590,7 +479,7 @@ int experiment_main(const cli_options *o, int argc, char **argv) {
   n = exp_probe(&pl, &names, &dflts);
   if (n < 0)
     return exp_mpi_finish(remote, 1);
-  if ((rc = check_given(&pl, names, dflts, n)) != 0)
+  if ((rc = exp_check_given(&pl, names, dflts, n)) != 0)
     return exp_mpi_finish(remote, rc);
   memset(&c, 0, sizeof(c));
   c.pl = &pl;

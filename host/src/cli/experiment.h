@@ -4,6 +4,7 @@
 ** their number (docs/experiments.md). A client of deshost.h only.
 **
 **   experiment.c  the command: the plan, the coordinator, the summary
+**   expparam.c    the parameters given against the model's
 **   exprun.c      one run in a fresh host, in a forked process; the probe
 **   expfile.c     the results file: rows, CSV / JSON Lines, --resume
 **   expstat.c     mean, sd, Student t intervals
@@ -99,6 +100,12 @@ int exp_probe(const exp_plan *pl, char ***names, char ***dflts);
 ** never asked for, with the model's parameters, on stderr: 2 if any. */
 int exp_set_params(des_host *h, const cli_options *o);
 int exp_check_unknown(des_host *h, const cli_options *o);
+
+/* expparam.c: split "name=value" (a malloc'd name; *value after '=');
+** check the plan's parameters against the model's n (names, defaults as
+** des_params gives them): 0, or 2 after a usage error on stderr. */
+char *exp_split_assign(const char *a, const char **value);
+int exp_check_given(const exp_plan *pl, char **names, char **dflts, int n);
 
 /* expstat.c */
 typedef struct exp_stat {
