@@ -13,6 +13,16 @@ local cli
 setup(function() cli = h.cli() end)
 teardown(function() cli:cleanup() end)
 
+-- No sanitizer report may show on stderr, from the coordinator or a worker.
+local function clean(code, out, err)
+  for _, bad in ipairs{ "AddressSanitizer", "runtime error:", "LeakSanitizer" } do
+    assert(not err:find(bad, 1, true), "sanitizer report: " .. err)
+  end
+  return code, out, err
+end
+
+local function run(...) return clean(cli:run(...)) end
+
 -- Run deshost with the environment assignment env (a string, may be "").
 local function run_env(env, ...)
   local words = {}
@@ -22,7 +32,7 @@ local function run_env(env, ...)
     cli.q(os.getenv("DESHOST")), table.concat(words, " "), cli.q(out), cli.q(err))
   local _, how, code = os.execute(cmd)
   if how == "signal" then code = 128 + code end
-  return code, cli.slurp(out), cli.slurp(err)
+  return clean(code, cli.slurp(out), cli.slurp(err))
 end
 
 local function file(name) return cli.slurp(cli.dir .. "/" .. name) end
@@ -46,8 +56,8 @@ end
 describe("an experiment", function()
   it("gives byte-identical results and summaries for --jobs 1 and 3", function()
     for _, ext in ipairs{ "csv", "jsonl" } do
-      local c1, o1 = cli:run(exp_args("--jobs", "1", "--results", "j1." .. ext))
-      local c3, o3 = cli:run(exp_args("--jobs", "3", "--results", "j3." .. ext))
+      local c1, o1 = run(exp_args("--jobs", "1", "--results", "j1." .. ext))
+      local c3, o3 = run(exp_args("--jobs", "3", "--results", "j3." .. ext))
       assert.equal(0, c1)
       assert.equal(0, c3)
       assert.equal(file("j1." .. ext), file("j3." .. ext))
@@ -68,7 +78,7 @@ describe("an experiment", function()
       pending("deshost is built without MPI")
       return
     end
-    cli:run(exp_args("--jobs", "2", "--results", "local.csv"))
+    run(exp_args("--jobs", "2", "--results", "local.csv"))
     local code = run_env(cli.q(mpirun) .. " --oversubscribe --allow-run-as-root -n 3",
                          exp_args("--results", "mpi.csv"))
     -- run_env puts the command first: mpirun ... deshost args
@@ -77,7 +87,7 @@ describe("an experiment", function()
   end)
 
   it("derives a different seed for every run, and a run reruns alone by its seed", function()
-    cli:run(exp_args("--jobs", "2", "--results", "s.csv"))
+    run(exp_args("--jobs", "2", "--results", "s.csv"))
     local seen = {}
     for i, row in ipairs(lines(file("s.csv"))) do
       if i > 1 then
@@ -94,7 +104,7 @@ describe("an experiment", function()
     -- the same model as a single run with that seed and those parameters
     local single = cli:model(([[local r = loadfile(%q)()
 print(("%%d %%.17g"):format(r.served, r.wait.mean))]]):format(MMC), "single.lua")
-    local code, out = cli:run("--seed", seed, "--param", "servers=3", "--param", "customers=200",
+    local code, out = run("--seed", seed, "--param", "servers=3", "--param", "customers=200",
                               single)
     assert.equal(0, code)
     assert.equal(served .. " " .. wait .. "\n", out)
@@ -109,40 +119,40 @@ print(("%%d %%.17g"):format(r.served, r.wait.mean))]]):format(MMC), "single.lua"
       t[#t + 1] = MMC
       return table.unpack(t)
     end
-    local _, full_out = cli:run(with("--results", "full.csv"))
+    local _, full_out = run(with("--results", "full.csv"))
     -- the coordinator SIGKILLs itself after 17 rows (a test-only hook)
     local code = run_env("DESHOST_TEST_KILL_AFTER=17", with("--results", "part.csv"))
     assert.equal(137, code)
     assert.equal(18, #lines(file("part.csv")))
     local out
-    code, out = cli:run(with("--results", "part.csv", "--resume"))
+    code, out = run(with("--results", "part.csv", "--resume"))
     assert.equal(0, code)
     assert.equal(file("full.csv"), file("part.csv"))
     assert.equal(full_out, out)
     -- resuming a finished file runs nothing and says the same
-    code, out = cli:run(with("--results", "part.csv", "--resume"))
+    code, out = run(with("--results", "part.csv", "--resume"))
     assert.equal(0, code)
     assert.equal(full_out, out)
   end)
 
   it("drops a row cut short, and refuses a file of another experiment", function()
-    cli:run(exp_args("--results", "cut.jsonl"))
+    run(exp_args("--results", "cut.jsonl"))
     local whole = file("cut.jsonl")
     local f = assert(io.open(cli.dir .. "/cut.jsonl", "wb"))
     f:write(whole:sub(1, #whole // 2)) -- ends inside a row
     f:close()
-    local code = cli:run(exp_args("--results", "cut.jsonl", "--resume"))
+    local code = run(exp_args("--results", "cut.jsonl", "--resume"))
     assert.equal(0, code)
     assert.equal(whole, file("cut.jsonl"))
     local _, err
-    code, _, err = cli:run("--replications", "4", "--sweep", "servers=1,2,3", "--param",
+    code, _, err = run("--replications", "4", "--sweep", "servers=1,2,3", "--param",
                            "customers=200", "--seed", "12", "--results", "cut.jsonl", "--resume",
                            MMC)
     assert.equal(1, code)
     contains(err, "cut.jsonl line 1: seed is", "another experiment")
     assert.equal(whole, file("cut.jsonl"))
-    cli:run(exp_args("--results", "j.csv"))
-    code, _, err = cli:run("--replications", "4", "--sweep", "lambda=0.5", "--results",
+    run(exp_args("--results", "j.csv"))
+    code, _, err = run("--replications", "4", "--sweep", "lambda=0.5", "--results",
                            "j.csv", "--resume", MMC)
     assert.equal(1, code)
     contains(err, "its column 1 is 'customers'")
@@ -164,12 +174,12 @@ print(("%%d %%.17g"):format(r.served, r.wait.mean))]]):format(MMC), "single.lua"
     for i = 5, 13 do contains(rows[i], ",failed,") end
     -- the crash helper exists only under the environment variable
     local _
-    code, _, err = cli:run("--replications", "1", "--sweep", "mode=crash", MODES)
+    code, _, err = run("--replications", "1", "--sweep", "mode=crash", MODES)
     assert.equal(1, code)
     contains(err, "deshost_test_crash")
     -- a failed run reruns alone with the printed command
     local seed = err:match("rerun it: deshost %-%-seed (%d+)")
-    local code1, _, err1 = cli:run("--seed", seed, "--param", "mode=crash", MODES)
+    local code1, _, err1 = run("--seed", seed, "--param", "mode=crash", MODES)
     assert.equal(1, code1)
     contains(err1, "deshost_test_crash")
   end)
@@ -178,7 +188,7 @@ print(("%%d %%.17g"):format(r.served, r.wait.mean))]]):format(MMC), "single.lua"
     local m = cli:model([[local des = require 'des'
 if des.rng():uniform(0, 1) < 0.5 then error("unlucky") end
 return { x = 1, y = { z = "text, with a comma" } }]])
-    local code, _, err = cli:run("--replications", "12", "--jobs", "2", "--results", "u.csv", m)
+    local code, _, err = run("--replications", "12", "--jobs", "2", "--results", "u.csv", m)
     assert.equal(1, code)
     contains(err, "unlucky")
     local rows = lines(file("u.csv"))
@@ -204,7 +214,7 @@ return { x = 1, y = { z = "text, with a comma" } }]])
     }
     for i, c in ipairs(cases) do
       local m = cli:model("local des = require 'des'\n" .. c[1], "r" .. i .. ".lua")
-      local _, _, err = cli:run("--replications", "1", "--results", "r.jsonl", m)
+      local _, _, err = run("--replications", "1", "--results", "r.jsonl", m)
       local text = file("r.jsonl") .. err
       contains(text, c[2])
     end
@@ -225,7 +235,7 @@ end)
 
 describe("experiment usage errors", function()
   local function usage(expect, ...)
-    local code, out, err = cli:run(...)
+    local code, out, err = run(...)
     assert.equal(2, code, err)
     assert.equal("", out)
     contains(err, expect)
@@ -265,22 +275,22 @@ describe("des.param", function()
     local m = cli:model([[local des = require 'des'
 print(des.param("n", 1), math.type(des.param("n", 1)), des.param("s", "a"),
       des.param("b", false), des.param("x"), des.param("f", 0.5))]])
-    local code, out = cli:run(m)
+    local code, out = run(m)
     assert.equal(0, code)
     assert.equal("1\tinteger\ta\tfalse\tnil\t0.5\n", out)
-    code, out = cli:run("--param", "n=7", "--param", "s=12", "--param", "b=true",
+    code, out = run("--param", "n=7", "--param", "s=12", "--param", "b=true",
                         "--param", "x=2.5", "--param", "f=3", m)
     assert.equal(0, code)
     assert.equal("7\tinteger\t12\ttrue\t2.5\t3\n", out)
-    local _, _, err = cli:run("--param", "n=seven", m)
+    local _, _, err = run("--param", "n=seven", m)
     contains(err, "des.param: parameter 'n' needs a number (got 'seven')")
   end)
 
   it("lists the model's parameters with --params", function()
-    local code, out = cli:run("--params", MMC)
+    local code, out = run("--params", MMC)
     assert.equal(0, code)
     assert.equal("servers = 1\nlambda = 0.9\nmu = 1.0\ncustomers = 1000\n", out)
-    code, out = cli:run("--params", MODES)
+    code, out = run("--params", MODES)
     assert.equal(0, code)
     assert.equal('mode = "ok"\n', out)
   end)

@@ -286,7 +286,8 @@ static void child_run(const exp_plan *pl, long run, int fd) {
       goto out;
     }
   }
-  qsort(f.kv, (size_t)f.n, sizeof(*f.kv), kv_cmp);
+  if (f.n > 1)
+    qsort(f.kv, (size_t)f.n, sizeof(*f.kv), kv_cmp);
   buf_str(&b, "ok\n");
   for (k = 0; k < f.n; k++) {
     if (k > 0 && strcmp(f.kv[k].name, f.kv[k - 1].name) == 0)
@@ -305,7 +306,8 @@ out:
     b.oom = 0;
     buf_str(&b, "fail\nEnot enough memory for the results\n");
   }
-  write_all(fd, b.p, b.len);
+  if (b.len > 0)
+    write_all(fd, b.p, b.len);
   /* no des_host_free, no exit handlers: the process ends now */
   _exit(0);
 }
@@ -380,7 +382,8 @@ static void child_probe(const exp_plan *pl, long run, int fd) {
   buf_str(&b, "ok\n");
   des_params(h, probe_entry, &b);
 out:
-  write_all(fd, b.p ? b.p : "", b.len);
+  if (b.len > 0)
+    write_all(fd, b.p, b.len);
   _exit(0);
 }
 
