@@ -26,6 +26,13 @@ target_include_directories(test_seedmix PRIVATE host/src/core)
 target_link_libraries(test_seedmix PRIVATE deshost_core)
 add_test(NAME seedmix_unit COMMAND test_seedmix)
 
+# The statistics of an experiment's summary (host/src/cli/expstat.c).
+add_executable(test_expstat host/tests/test_expstat.c host/src/cli/expstat.c)
+target_include_directories(test_expstat PRIVATE host/src/cli host/include
+                                                ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_expstat PRIVATE m)
+add_test(NAME expstat_unit COMMAND test_expstat)
+
 # The wait queue's invariants, and a policy over it against a reference.
 add_executable(test_waitq host/tests/test_waitq.c host/src/rt/waitq.c)
 target_include_directories(test_waitq PRIVATE host/src/rt)
