@@ -366,8 +366,11 @@ static void child_probe(const exp_plan *pl, long run, int fd) {
   des_host *h;
   des_time when;
   int rc;
+  const char *vals[2 * CLI_MAX_PARAMS];
   (void)run;
-  h = new_host(pl, pl->seed, NULL, &b);
+  exp_point(pl, 0, vals); /* the first point's values: a model that asks
+                             for a parameter only given another's value */
+  h = new_host(pl, pl->seed, vals, &b);
   if (h == NULL)
     goto out;
   rc = des_load_file(h, pl->model, pl->argc - pl->o->script - 1,
