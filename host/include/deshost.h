@@ -334,6 +334,32 @@ int64_t des_rng_poisson(des_rng *r, double mean); /* mean <= 1e15 */
 double des_rng_empirical(des_rng *r, const double *x, size_t n,
                          int interpolate); /* x sorted if interpolate */
 
+/* ---- Experiments -------------------------------------------------------*/
+
+/* Set the model's parameter `name` to the text `value`, which des.param
+** converts to its default's type (a number when it reads as one). Set
+** before des_load_file: the model reads it when it runs. */
+int des_set_param(des_host *h, const char *name, const char *value);
+
+/* The parameters the model asked for with des.param so far, in the order
+** first asked: fn gets each name and its default as text ("nil" for none).
+** Runs no Lua code. Returns DES_OK or the callback's non-zero value. */
+typedef int (*des_param_fn)(void *ctx, const char *name, const char *dflt);
+int des_params(des_host *h, des_param_fn fn, void *ctx);
+
+/* Push onto des_lua(h)'s stack the first value the main chunk of the model
+** loaded last returned (a run's results; nil if it returned nothing).
+** DES_ENOTFOUND, pushing nothing, if no model was loaded or its main task
+** has not returned (still running, failed, cancelled). */
+int des_results(des_host *h);
+
+/* The seed of replication i (from 0) at the sweep point whose canonical
+** encoding (docs/experiments.md: "name=value\n" per parameter, sorted by
+** name) is point[0..len-1], in an experiment of seed `seed`: splitmix64
+** over the encoding, always < 2^63. Runs never share seeds by accident. */
+uint64_t des_seed_mix(uint64_t seed, const char *point, size_t len,
+                      uint64_t i);
+
 /* ---- Lua ---------------------------------------------------------------*/
 
 /* The host's Lua state, for anything the API above does not cover. */

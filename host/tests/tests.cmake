@@ -21,6 +21,19 @@ target_include_directories(test_dtime PRIVATE host/src/core)
 target_link_libraries(test_dtime PRIVATE deshost_core m)
 add_test(NAME dtime_unit COMMAND test_dtime)
 
+# The seeds of an experiment's runs (core/seedmix.c), core only.
+add_executable(test_seedmix host/tests/test_seedmix.c)
+target_include_directories(test_seedmix PRIVATE host/src/core)
+target_link_libraries(test_seedmix PRIVATE deshost_core)
+add_test(NAME seedmix_unit COMMAND test_seedmix)
+
+# The statistics of an experiment's summary (host/src/cli/expstat.c).
+add_executable(test_expstat host/tests/test_expstat.c host/src/cli/expstat.c)
+target_include_directories(test_expstat PRIVATE host/src/cli host/include
+                                                ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_expstat PRIVATE m)
+add_test(NAME expstat_unit COMMAND test_expstat)
+
 # The wait queue's invariants, and a policy over it against a reference.
 add_executable(test_waitq host/tests/test_waitq.c host/src/rt/waitq.c)
 target_include_directories(test_waitq PRIVATE host/src/rt)
@@ -106,7 +119,8 @@ if(DES_FUZZ)
                  host/tests/fuzz_sandbox_grammar.c)
   target_include_directories(fuzz_sandbox PRIVATE host/include)
   # the CLI's option parser: the bytes are argv, split at NULs
-  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
+  des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c
+                  host/src/cli/expopts.c)
 endif()
 
 # The statistics core (core/stats.h), without Lua.

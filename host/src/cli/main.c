@@ -24,6 +24,7 @@
 
 #include "checkdet.h"
 #include "deshost.h"
+#include "experiment.h"
 #include "options.h"
 #include "repl.h"
 
@@ -214,6 +215,8 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     des_set_trace(h, trace_to_stderr, NULL);
   if (o->shuffle != NULL)
     des_shuffle_ties(h, 1, (uint64_t)strtoll(o->shuffle, NULL, 10));
+  if (exp_set_params(h, o) != DES_OK) /* --param, for des.param */
+    return fail(h);
   for (i = 0; i < o->nchunks; i++) {
     if (des_dostring(h, o->chunks[i], 0) != DES_OK)
       return fail(h);
@@ -241,6 +244,8 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   }
   if (rc < 0)
     return fail(h);
+  if (exp_check_unknown(h, o) != 0) /* --param names the model lacks */
+    return 2;
   if (o->until != NULL)
     report_until(h);
   else if (des_pending(h) == 0) /* the queue ran dry */
@@ -257,6 +262,10 @@ int main(int argc, char **argv) {
     return rc < 0 ? 0 : rc;
   if (o.check_determinism)
     return checkdet_main(argc, argv, &o, stdout);
+  if (o.list_params)
+    return experiment_list_params(&o, argc, argv);
+  if (o.replications > 0)
+    return experiment_main(&o, argc, argv);
   des_config_init(&cfg);
   cfg.seed = (uint64_t)o.seed;
   cfg.sandbox = o.sandbox;

@@ -48,6 +48,17 @@ static const char usage_text[] =
     "                environment; exit 0 when every run handles the same\n"
     "                events and prints the same output, else 1 with the\n"
     "                first event where they part and each run's tracebacks\n"
+    "  --param NAME=VALUE  set the model's parameter NAME (des.param)\n"
+    "  --params      list the model's parameters and their defaults\n"
+    "  --replications N  run an experiment: N runs at each sweep point, each\n"
+    "                in a fresh host with its own seed; prints each result's\n"
+    "                mean, sd and confidence interval (docs/experiments.md)\n"
+    "  --sweep NAME=V1,V2,...  a parameter's values (points: every\n"
+    "                combination of the sweeps)\n"
+    "  --jobs K      worker processes (default: the number of cores)\n"
+    "  --results FILE  one row per run, CSV (or JSON Lines for .jsonl)\n"
+    "  --resume      skip the runs already in the results file\n"
+    "  --confidence C  level of the intervals (default 0.95)\n"
     "  --version     print the version and exit\n"
     "  -h, --help    print this help and exit\n"
     "  --            end of options\n"
@@ -135,7 +146,8 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     if (inline_value != NULL &&
         (strcmp(a, "--until") && strcmp(a, "--seed") &&
          strcmp(a, "--mem-limit") && strcmp(a, "--max-steps") &&
-         strcmp(a, "--shuffle-ties") && strcmp(a, "--runs"))) {
+         strcmp(a, "--shuffle-ties") && strcmp(a, "--runs") &&
+         !expopts_takes_value(a))) {
       usage_error(err, "option '%s' takes no value", argv[i]);
       return 2;
     }
@@ -224,12 +236,23 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         o->seed = (int64_t)s;
       }
     } else {
+      int rc = expopts_parse(a,
+                             expopts_takes_value(a)
+                                 ? option_value(argc, argv, &i, inline_value)
+                                 : NULL,
+                             o, err);
+      if (rc >= 0) {
+        if (rc != 0)
+          return rc;
+        continue;
+      }
       usage_error(err, "unknown option '%s'", a);
       return 2;
     }
   }
   if (i >= argc) {
-    if (o->nchunks > 0 || o->interactive) {
+    if ((o->nchunks > 0 || o->interactive) &&
+        !(o->replications || o->list_params)) {
       o->script = 0;
       return 0;
     }
@@ -237,6 +260,9 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     return 2;
   }
   o->script = i;
+  o->argv_model = argv[i];
+  if (expopts_check(o, err) != 0)
+    return 2;
   if (o->runs != 0 && !o->check_determinism) {
     usage_error(err, "%s", "--runs goes with --check-determinism");
     return 2;

@@ -367,6 +367,7 @@ static int host_load(lua_State *L) {
   for (i = 0; i < a->argc; i++)
     lua_pushstring(L, a->argv[i]);
   rt_spawn(L, h->rt, -a->argc - 2, a->argc, -a->argc - 1, 0);
+  lua_setfield(L, LUA_REGISTRYINDEX, HOST_MAIN_KEY); /* for des_results */
   return 0;
 }
 

@@ -10,6 +10,7 @@
 **   hcomp.c    C components: schedule, cancel, wake, trigger
 **   hsandbox.c the sandbox's libraries (the allow-list)
 **   htasks.c   des_tasks: the listing of live tasks; des_task_thread
+**   hexper.c   experiments: parameters, a run's results, run seeds
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H
@@ -89,6 +90,10 @@ void host_enter(des_host *h);
 ** (a model cannot close it; C code holding the Lua state could). */
 int host_check_open(des_host *h, const char *fname);
 void host_leave(des_host *h);
+
+/* The registry field holding the task of the model loaded last (its main
+** chunk), whose returned table des_results gives (hexper.c). */
+#define HOST_MAIN_KEY "deshost.main"
 
 /* hsandbox.c: open the sandbox's libraries (inside a protected call) */
 void host_open_sandbox(lua_State *L);

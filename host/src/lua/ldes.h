@@ -64,6 +64,12 @@ void lrng_open(lua_State *L, int mod);
 void lcomp_open(lua_State *L, int mod);
 void lres_open(lua_State *L, int mod);
 void lwait_open(lua_State *L, int mod);
+void lparam_open(lua_State *L, int mod);
+
+/* des.param's registry tables (lparam.c), which the host fills and reads:
+** name -> the text given; and {name, default text, ...} in asked order. */
+#define LDES_PARAMS "des.params"
+#define LDES_PARAMS_ASKED "des.params.asked"
 
 /* Replace the coroutine library's resume, close, status and running by
 ** versions that keep a task's coroutine to the runtime (lco.c). */
