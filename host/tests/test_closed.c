@@ -70,8 +70,8 @@ static void test_model_cannot_close(int sandbox) {
       "local _ <close> = require('des').default()",
       "local s = require('des').default(); getmetatable(s).__gc(s)",
       "local s = require('des').default(); getmetatable(s).__close(s)",
-      "local d = require('des'); d.spawn(function() d.default():close() end); "
-      "d.run()",
+      ("local d = require('des'); d.spawn(function() d.default():close() "
+       "end); d.run()"),
   };
   size_t i;
   for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
