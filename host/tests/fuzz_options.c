@@ -23,7 +23,9 @@ static void fuzz_fail(const char *what) {
 static int in_argv(const char *p, int argc, char **argv) {
   int i;
   for (i = 0; i < argc; i++)
-    if (p == argv[i])
+    if (p == argv[i] || /* or the value of a --name=value argument */
+        (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=') != NULL &&
+         p == strchr(argv[i], '=') + 1))
       return 1;
   return 0;
 }
@@ -60,8 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == -1 && outlen == 0)
     fuzz_fail("help or version printed nothing");
   if (rc == 0) {
-    if (o.script < 0 || o.script >= argc || (o.script == 0 && o.nchunks == 0))
-      fuzz_fail("no model and no chunk, or a model index out of argv");
+    if (o.script < 0 || o.script >= argc ||
+        (o.script == 0 && o.nchunks == 0 && !o.interactive))
+      fuzz_fail("no model, no chunk and no -i, or a model index out of argv");
     if (o.nchunks < 0 || o.nchunks > CLI_MAX_CHUNKS)
       fuzz_fail("chunk count out of range");
     for (k = 0; k < o.nchunks; k++)

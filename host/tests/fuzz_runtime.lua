@@ -269,7 +269,7 @@ local function op(me)
     if not e.triggered then e:succeed(me) end
   elseif k == 3 then
     local e = events[b % #events + 1]
-    if not e.triggered then e:fail("f" .. me) end
+    if not e.triggered then e:defuse():fail("f" .. me) end -- (unhandled failures stop a run)
   elseif k == 4 then pcall(function() events[b % #events + 1]:wait() end)
   elseif k == 5 then
     pcall(function() des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:wait() end)
@@ -332,6 +332,10 @@ assert(not violation, violation)
 if not closed then
   assert(res.count == 0 and #res:holders() == 0,
          fmt("%d acquisitions never released", res.count))
+end
+-- (hostile classes cancel, interrupt and collect tasks in the middle of a
+-- get or put: the store/container accounting holds for plain runs only)
+if not closed and not hostile then
   for _, item in ipairs(st.items) do
     assert(not got[item], "an item both in the store and handed out")
     got[item] = true

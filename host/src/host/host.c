@@ -323,7 +323,9 @@ void des_host_free(des_host *h) {
   if (h == NULL)
     return;
   if (h->rt != NULL && h->rt->sim != NULL && sim_running(h->rt->sim))
-    return;        /* from inside a handler: refused (see deshost.h) */
+    return; /* from inside a handler: refused (see deshost.h) */
+  /* finalizers that lua_close runs cannot make objects holding C memory */
+  rt_global_get(h->L)->closing = 1;
   lua_close(h->L); /* collects every simulation and task */
   host_free_components(h);
   if (h->err != NULL)

@@ -276,6 +276,7 @@ static int l_resource(lua_State *L) {
   lua_Integer cap;
   des_runtime *rt = rt_runtime_of(L);
   lres *r;
+  rt_check_state(L, "resource");
   int priority = 0, preemptive = 0;
   if (!lua_isinteger(L, 1) || (cap = lua_tointeger(L, 1)) < 1)
     return luaL_error(L, "resource: capacity must be an integer >= 1 (got %s)",

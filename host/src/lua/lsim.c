@@ -24,7 +24,9 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), RT_UV_NSIM);
+  des_runtime *rt;
+  rt_check_state(L, "new");
+  rt = lua_newuserdatauv(L, sizeof(*rt), RT_UV_NSIM);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */

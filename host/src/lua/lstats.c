@@ -169,6 +169,7 @@ static int l_tally(lua_State *L) {
     ps = opts_numbers(L, 2, "quantiles", &nps);       /* slot 3 */
     edges = opts_numbers(L, 2, "histogram", &nedges); /* slot 4 */
   }
+  rt_check_state(L, "monitor");
   u = lua_newuserdatauv(L, sizeof(*u), 1);
   u->owned = 0;
   stats_tally_init(&u->t, lstats_alloc(L));
@@ -189,7 +190,9 @@ static int l_tally_call(lua_State *L) {
 
 /* Push a new tally named name (NULL: none), kept by C code (a resource). */
 stats_tally *lstats_push_tally(lua_State *L, const char *name) {
-  lstats_tally *u = lua_newuserdatauv(L, sizeof(*u), 1);
+  lstats_tally *u;
+  rt_check_state(L, "monitor");
+  u = lua_newuserdatauv(L, sizeof(*u), 1);
   u->owned = 1;
   stats_tally_init(&u->t, lstats_alloc(L));
   luaL_setmetatable(L, LSTATS_TALLY_MT);
@@ -322,7 +325,9 @@ static lstats_level *check_level(lua_State *L, int idx) {
 ** unless l_level makes it a monitor. Raises on no memory. */
 stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
                                double initial, int keep_at) {
-  lstats_level *u = lua_newuserdatauv(L, sizeof(*u), 2);
+  lstats_level *u;
+  rt_check_state(L, "monitor");
+  u = lua_newuserdatauv(L, sizeof(*u), 2);
   /* without time_at it allocates nothing, so it cannot fail */
   stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 0);
   u->rt = rt;

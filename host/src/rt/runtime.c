@@ -104,6 +104,14 @@ rt_global *rt_global_get(lua_State *L) {
   return G;
 }
 
+void rt_check_state(lua_State *L, const char *what) {
+  if (rt_global_get(L)->closing)
+    luaL_error(L,
+               "%s: the Lua state is closing (a finalizer cannot make "
+               "new des objects then)",
+               what);
+}
+
 /* Take a free slot for t (growing the table by doubling). */
 static uint32_t slot_alloc(lua_State *L, rt_global *G, des_task *t) {
   uint32_t i;
@@ -680,6 +688,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
+  rt_check_state(L, "spawn");
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);

@@ -188,6 +188,9 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
+  int closing; /* the state is closing: finalizers then run once and what
+                  they create is never finalized, so nothing that holds C
+                  memory may be made (rt_check_state) */
   /* Run the Lua callbacks of the waitable whose object is at idx (one
   ** with `callbacks` set), after its waiters were notified (levent.c). */
   void (*triggered)(lua_State *L, int idx);
@@ -205,6 +208,11 @@ static inline void ldes_setmetatable(lua_State *L, int which) {
 }
 
 rt_global *rt_global_get(lua_State *L);
+
+/* Raise "<what>: the Lua state is closing" once rt_global.closing is set
+** (des_host_free sets it before lua_close): every constructor of an object
+** that holds C memory calls it, so a finalizer cannot leak such memory. */
+void rt_check_state(lua_State *L, const char *what);
 
 /* Create a runtime inside a DES_SIM_MT userdata at stack top. */
 int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution);
