@@ -357,8 +357,7 @@ int des_results(des_host *h);
 ** encoding (docs/experiments.md: "name=value\n" per parameter, sorted by
 ** name) is point[0..len-1], in an experiment of seed `seed`: splitmix64
 ** over the encoding, always < 2^63. Runs never share seeds by accident. */
-uint64_t des_seed_mix(uint64_t seed, const char *point, size_t len,
-                      uint64_t i);
+uint64_t des_seed_mix(uint64_t seed, const char *point, size_t len, uint64_t i);
 
 /* ---- Lua ---------------------------------------------------------------*/
 
