@@ -85,7 +85,8 @@ if(DES_FUZZ)
     message(FATAL_ERROR "DES_FUZZ needs clang (CC=clang)")
   endif()
   # des_add_fuzzer(NAME corpus-dir sources...): a libFuzzer harness built
-  # with the core sources and Lua, and a 10 s smoke ctest `<corpus>_fuzz_smoke`
+  # with the core sources and Lua, and a 10 s smoke ctest `<corpus>_fuzz_smoke` (seed 1: CI
+  # replays the same mutations; scripts/fuzz runs random seeds for long)
   # reading host/tests/corpus/<corpus> and writing new inputs to the build.
   function(des_add_fuzzer name corpus)
     add_executable(${name} ${ARGN} ${DES_ALL_SOURCES})
@@ -97,7 +98,7 @@ if(DES_FUZZ)
     target_link_libraries(${name} PRIVATE ${DES_LUA_LIBS} m dl)
     file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
     add_test(NAME ${corpus}_fuzz_smoke
-             COMMAND ${name} -max_total_time=10 -rss_limit_mb=2048 -timeout=60
+             COMMAND ${name} -seed=1 -max_total_time=10 -rss_limit_mb=2048 -timeout=60
                      ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus
                      ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/${corpus}
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
