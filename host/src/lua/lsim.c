@@ -67,7 +67,7 @@ static des_runtime *check_sim(lua_State *L, int idx) {
 /* Create a simulation object and push it. */
 static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
                                  int64_t resolution) {
-  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 4);
+  des_runtime *rt = lua_newuserdatauv(L, sizeof(*rt), 5);
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */
@@ -546,6 +546,7 @@ int luaopen_des(lua_State *L) {
   lco_open(L);
   lwait_open(L, mod);
   lstats_open(L, mod);
+  lsched_open(L, mod);
   open_library(L);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");

@@ -184,7 +184,10 @@ des_task *rt_thread_task(rt_global *G, lua_State *co) {
 }
 
 des_task *rt_current(lua_State *L) {
-  return rt_thread_task(lua_touserdata(L, lua_upvalueindex(1)), L);
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  if (G != NULL && G->sched != NULL && rt_sched_calling(G, L))
+    return NULL; /* a scheduled function runs outside any task */
+  return rt_thread_task(G, L);
 }
 
 /* Whether co is a thread the runtime retired: an orphan (its task was
@@ -967,6 +970,8 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   lua_State *L = rt->L;
   des_task *t;
   (void)sim;
+  if (ev->kind == RT_SCHED)
+    return rt_fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
   if (ev->kind == RT_TIMEOUT) {
     int top = lua_gettop(L);
     lua_pushcfunction(L, rt_fire_timeout);
@@ -994,11 +999,11 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
 ** Tracing: one line per handled event
 ** ===================================================================== */
 
-static const char *const rt_kind_names[] = {"?",    "spawn",    "timer",
-                                            "wake", "external", "timeout"};
+static const char *const rt_kind_names[] = {
+    "?", "spawn", "timer", "wake", "external", "timeout", "scheduled"};
 
 const char *rt_kind_name(uint32_t kind) {
-  return kind <= RT_TIMEOUT ? rt_kind_names[kind] : "?";
+  return kind <= RT_SCHED ? rt_kind_names[kind] : "?";
 }
 
 /* Push what a runtime event is about: its task (nil if none) or, for a
@@ -1008,6 +1013,10 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
   des_task *t;
   if (kind == RT_TIMEOUT) {
     rt_push_object(L, (void *)(uintptr_t)data);
+    return;
+  }
+  if (kind == RT_SCHED) { /* no task */
+    lua_pushnil(L);
     return;
   }
   t = task_from_id(rt->G, data);
@@ -1051,6 +1060,8 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
     lua_remove(L, -2);
   } else if (ev->kind == RT_TIMEOUT)
     lua_pushliteral(L, "timeout");
+  else if (ev->kind == RT_SCHED)
+    lua_pushliteral(L, "scheduled function");
   else {
     des_task *t = task_from_id(rt->G, ev->data);
     const char *kind = rt_kind_name(ev->kind);
@@ -1294,6 +1305,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   detach_all(L, rt, obj, 1); /* what a cancel could not end */
   rt->closed_at = sim_now(rt->sim);
   rt->closed = RT_CLOSED;
+  rt_sched_forget(L, rt, obj);
   free_queue(L, rt);
   if (err) {
     lua_pushvalue(L, list + 2);
@@ -1313,6 +1325,7 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
     rt->closed_at = sim_now(rt->sim);
     rt->closed = RT_CLOSED;
   }
+  rt_sched_forget(L, rt, obj);
   sim_free(rt->sim);
   rt->sim = NULL;
 }

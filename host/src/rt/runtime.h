@@ -44,7 +44,7 @@ typedef struct rt_waitable rt_waitable;
 typedef struct rt_waiter rt_waiter;
 
 /* Runtime event kinds (sim_event.kind for the runtime component). */
-enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT };
+enum { RT_SPAWN = 1, RT_TIMER, RT_WAKE, RT_EXTERNAL, RT_TIMEOUT, RT_SCHED };
 
 /* Task states, in the order a task goes through them. */
 enum {
@@ -159,6 +159,7 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
+  void *sched; /* lsched.c's slots of scheduled calls (des.schedule) */
 };
 
 /* Registry keys. */
@@ -342,6 +343,15 @@ lua_Number rt_units(const des_runtime *rt, des_time ticks);
 
 /* Fire the timeout event at index 1 (levent.c); protected by the caller. */
 int rt_fire_timeout(lua_State *L);
+
+/* Scheduled calls (lsched.c, des.schedule / des.at): call the function of
+** the RT_SCHED event ev outside any task; 0, or non-zero with the error
+** report on rt->L's top. rt_sched_calling: is L running one now (it is
+** then in no task). rt_sched_forget: drop rt's pending calls when it
+** closes or is freed (never raises; obj: the sim object). */
+int rt_fire_scheduled(des_runtime *rt, const sim_event *ev);
+int rt_sched_calling(rt_global *G, lua_State *L);
+void rt_sched_forget(lua_State *L, des_runtime *rt, int obj);
 
 /* The runtime of the running task, or the default simulation's. */
 des_runtime *rt_runtime_of(lua_State *L);
