@@ -214,20 +214,9 @@ static int l_at(lua_State *L) {
   return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1, "at");
 }
 
-/* handle:cancel() --> true if it was pending (it will not be called),
-** false if it fired or was cancelled already */
-static int h_cancel(lua_State *L) {
-  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  sched_store *S = G->sched;
-  uint32_t i;
-  des_runtime *rt;
-  luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
-  i = handle_slot(L, S, 1);
-  if (i == 0) {
-    lua_pushboolean(L, 0);
-    return 1;
-  }
-  rt = S->slots[i - 1].rt;
+/* Cancel the pending call of slot i. */
+static void sched_cancel(lua_State *L, sched_store *S, uint32_t i) {
+  des_runtime *rt = S->slots[i - 1].rt;
   sim_cancel(rt->sim, S->slots[i - 1].ev); /* stale once closed: fine */
   slot_free(S, i);
   rt_push_object(L, rt);
@@ -235,8 +224,32 @@ static int h_cancel(lua_State *L) {
     lua_pushnil(L);
     lua_rawseti(L, -2, i);
   }
-  lua_pushboolean(L, 1);
+  lua_pop(L, 2);
+}
+
+/* handle:cancel() --> true if it was pending (it will not be called),
+** false if it fired or was cancelled already */
+static int h_cancel(lua_State *L) {
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  sched_store *S = G->sched;
+  uint32_t i;
+  luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
+  i = handle_slot(L, S, 1);
+  if (i != 0)
+    sched_cancel(L, S, i);
+  lua_pushboolean(L, i != 0);
   return 1;
+}
+
+int lsched_cancel(lua_State *L, uint64_t handle) {
+  sched_store *S = rt_global_get(L)->sched;
+  uint32_t i;
+  lua_pushlightuserdata(L, (void *)(uintptr_t)handle);
+  i = handle_slot(L, S, -1);
+  lua_pop(L, 1);
+  if (i != 0)
+    sched_cancel(L, S, i);
+  return i != 0;
 }
 
 /* handle.time (when it is due; nil once it fired or was cancelled),
@@ -340,16 +353,18 @@ void rt_sched_forget(lua_State *L, des_runtime *rt, int obj) {
   lua_setiuservalue(L, obj, SIM_UV_CALLS);
 }
 
-/* des_call_at's protected part: (ticks, fn, args...) on the current
-** simulation. */
+/* des_call_at's protected part: (sim, ticks, fn, args...). */
 int lsched_at_ticks(lua_State *L) {
-  des_runtime *rt = rt_runtime_of(L);
-  des_time when = (des_time)luaL_checkinteger(L, 1);
+  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  des_time when = (des_time)luaL_checkinteger(L, 2);
   rt_check_open(L, rt);
   if (when < sim_now(rt->sim))
     return luaL_error(L, "des_call_at: time %I is before the current time %I",
                       (lua_Integer)when, (lua_Integer)sim_now(rt->sim));
-  return sched_push(L, rt, when, 2, lua_gettop(L) - 2, "des_call_at");
+  if (lua_type(L, 3) != LUA_TFUNCTION)
+    return luaL_error(L, "des_call_at: no function below the %d arguments",
+                      lua_gettop(L) - 3);
+  return sched_push(L, rt, when, 3, lua_gettop(L) - 3, "des_call_at");
 }
 
 static const luaL_Reg sched_funcs[] = {
