@@ -36,6 +36,9 @@ typedef struct sched_store {
   sched_slot *slots;
   uint32_t n, cap, free_head; /* free_head: index + 1, 0 if none */
   lua_State *firing;          /* thread calling a scheduled function */
+  des_runtime *cache_rt;      /* whose call table registry[cache_ref][1]
+                                 holds (weakly), or NULL */
+  int cache_ref;
 } sched_store;
 
 static const char sched_key = 's';       /* registry: the store */
@@ -49,6 +52,12 @@ static sched_store *store_get(lua_State *L, rt_global *G) {
   S = lua_newuserdatauv(L, sizeof(*S), 0);
   memset(S, 0, sizeof(*S));
   lua_rawsetp(L, LUA_REGISTRYINDEX, &sched_key);
+  lua_createtable(L, 1, 0); /* the cache: weak, so that it holds no sim */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  S->cache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   G->sched = S;
   return S;
 }
@@ -103,8 +112,18 @@ static void slot_free(sched_store *S, uint32_t i) {
   S->free_head = i;
 }
 
-/* Push rt's call table (the sim object's user value 5), creating it. */
-static void push_calls(lua_State *L, des_runtime *rt) {
+/* Push rt's call table (the sim object's user value 5), creating it. The
+** last one used is also in a weak cache reached by integer keys: finding
+** the sim object by its pointer costs two hashed lookups per call. */
+static void push_calls(lua_State *L, sched_store *S, des_runtime *rt) {
+  if (S->cache_rt == rt) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref);
+    if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, SIM_UV_CALLS) != LUA_TTABLE) {
     lua_pop(L, 1);
@@ -113,6 +132,11 @@ static void push_calls(lua_State *L, des_runtime *rt) {
     lua_setiuservalue(L, -3, SIM_UV_CALLS);
   }
   lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1); /* an existing array slot: no allocation */
+  lua_pop(L, 1);
+  S->cache_rt = rt;
 }
 
 /* The handle of slot i: a light userdata, never NULL (gen >= 1). */
@@ -142,7 +166,7 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
   int rc;
   luaL_checktype(L, fidx, LUA_TFUNCTION);
   rt_check_live(L, rt);
-  push_calls(L, rt);
+  push_calls(L, S, rt);
   if (nargs == 0)
     lua_pushvalue(L, fidx);
   else { /* {fn, n, args...} */
@@ -168,7 +192,7 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
                     ((uint64_t)S->slots[i - 1].gen << 32) | i,
                     &S->slots[i - 1].ev);
   if (rc != 0) {
-    push_calls(L, rt);
+    push_calls(L, S, rt);
     lua_pushnil(L);
     lua_rawseti(L, -2, i);
     slot_free(S, i);
@@ -182,7 +206,8 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
 /* The simulation at 1 (sim:schedule) or the current one (des.schedule);
 ** *first gets the index of the first argument. */
 static des_runtime *self_sim(lua_State *L, int *first) {
-  if (ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT)) {
+  if (lua_type(L, 1) == LUA_TUSERDATA &&
+      ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT)) {
     *first = 2;
     return lua_touserdata(L, 1);
   }
@@ -304,7 +329,7 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
       S->slots[i - 1].rt != rt)
     return 0; /* cannot happen: cancel cancels the event */
   lua_pushcfunction(L, fire_msgh);
-  push_calls(L, rt);
+  push_calls(L, S, rt);
   lua_rawgeti(L, -1, i);
   lua_pushnil(L);
   lua_rawseti(L, -3, i);
@@ -349,6 +374,8 @@ void rt_sched_forget(lua_State *L, des_runtime *rt, int obj) {
   for (i = 1; i <= S->n; i++)
     if (S->slots[i - 1].rt == rt)
       slot_free(S, i);
+  if (S->cache_rt == rt)
+    S->cache_rt = NULL;
   lua_pushnil(L); /* drop the call table: no allocation */
   lua_setiuservalue(L, obj, SIM_UV_CALLS);
 }
