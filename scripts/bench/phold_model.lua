@@ -11,23 +11,23 @@ local events = 0
 
 if style == "event" then
   -- one closure per entity: a call with no extra argument allocates nothing
-  local generate = {}
+  local generate, schedule = {}, des.schedule
   for i = 0, N - 1 do
     generate[i] = function()
       events = events + 1
-      des.schedule(-log(random()) + LOOKAHEAD, generate[random(0, N - 1)])
+      schedule(-log(random()) + LOOKAHEAD, generate[random(0, N - 1)])
     end
   end
-  for i = 0, N - 1 do des.schedule(0, generate[i]) end
+  for i = 0, N - 1 do schedule(0, generate[i]) end
 elseif style == "timeout" then
-  local generate = {}
+  local generate, timeout = {}, des.timeout
   for i = 0, N - 1 do
     generate[i] = function()
       events = events + 1
-      des.timeout(-log(random()) + LOOKAHEAD):on(generate[random(0, N - 1)])
+      timeout(-log(random()) + LOOKAHEAD):on(generate[random(0, N - 1)])
     end
   end
-  for i = 0, N - 1 do des.timeout(0):on(generate[i]) end
+  for i = 0, N - 1 do timeout(0):on(generate[i]) end
 elseif style == "process" then
   -- each of the N tokens is a task; its entity is only a number
   for _ = 1, N do

@@ -113,16 +113,25 @@ static void slot_free(sched_store *S, uint32_t i) {
 }
 
 /* Push rt's call table (the sim object's user value 5), creating it. The
-** last one used is also in a weak cache reached by integer keys: finding
-** the sim object by its pointer costs two hashed lookups per call. */
-static void push_calls(lua_State *L, sched_store *S, des_runtime *rt) {
+** last one used is also in a weak cache reached by integer keys (finding
+** the sim object by its pointer costs two hashed lookups): `cache` is its
+** stack index (des.schedule's upvalue), or 0 to take it from the
+** registry. */
+static void push_calls(lua_State *L, sched_store *S, des_runtime *rt,
+                       int cache) {
   if (S->cache_rt == rt) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref);
-    if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
-      lua_remove(L, -2);
-      return;
+    if (cache != 0) {
+      if (lua_rawgeti(L, cache, 1) == LUA_TTABLE)
+        return;
+      lua_pop(L, 1);
+    } else {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref);
+      if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return;
+      }
+      lua_pop(L, 2);
     }
-    lua_pop(L, 2);
   }
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, SIM_UV_CALLS) != LUA_TTABLE) {
@@ -160,13 +169,17 @@ static uint32_t handle_slot(lua_State *L, sched_store *S, int idx) {
 ** pushes the handle. */
 static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
                       int nargs, const char *fname) {
+  int cache = lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE
+                  ? lua_upvalueindex(2)
+                  : 0; /* des.schedule, des.at: the cache is upvalue 2 */
   rt_global *G = rt->G;
   sched_store *S = store_get(L, G);
   uint32_t i;
   int rc;
-  luaL_checktype(L, fidx, LUA_TFUNCTION);
+  if (lua_type(L, fidx) != LUA_TFUNCTION)
+    luaL_checktype(L, fidx, LUA_TFUNCTION);
   rt_check_live(L, rt);
-  push_calls(L, S, rt);
+  push_calls(L, S, rt, cache);
   if (nargs == 0)
     lua_pushvalue(L, fidx);
   else { /* {fn, n, args...} */
@@ -192,7 +205,7 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
                     ((uint64_t)S->slots[i - 1].gen << 32) | i,
                     &S->slots[i - 1].ev);
   if (rc != 0) {
-    push_calls(L, S, rt);
+    push_calls(L, S, rt, 0);
     lua_pushnil(L);
     lua_rawseti(L, -2, i);
     slot_free(S, i);
@@ -329,13 +342,12 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
       S->slots[i - 1].rt != rt)
     return 0; /* cannot happen: cancel cancels the event */
   lua_pushcfunction(L, fire_msgh);
-  push_calls(L, S, rt);
-  lua_rawgeti(L, -1, i);
+  push_calls(L, S, rt, 0); /* top + 2 */
+  lua_rawgeti(L, top + 2, i); /* the function, or {fn, n, args...} */
   lua_pushnil(L);
-  lua_rawseti(L, -3, i);
-  lua_remove(L, -2);
+  lua_rawseti(L, top + 2, i); /* the call is gone before it runs */
   slot_free(S, i);
-  if (lua_type(L, -1) == LUA_TTABLE) { /* {fn, n, args...} */
+  if (lua_type(L, -1) == LUA_TTABLE) {
     int t = lua_gettop(L), k;
     lua_rawgeti(L, t, 2);
     nargs = (int)lua_tointeger(L, -1);
@@ -401,12 +413,19 @@ static const luaL_Reg sched_funcs[] = {
 ** (the metatable of light userdata: handles are the only light userdata
 ** a model sees). */
 void lsched_open(lua_State *L, int mod) {
+  sched_store *S = store_get(L, rt_global_get(L));
+  const luaL_Reg *f;
   mod = lua_absindex(L, mod);
-  store_get(L, rt_global_get(L));
-  ldes_setfuncs(L, mod, sched_funcs);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[RT_MT_SIM]);
   lua_getfield(L, -1, "methods");
-  ldes_setfuncs(L, -1, sched_funcs);
+  for (f = sched_funcs; f->name != NULL; f++) {
+    lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref);
+    lua_pushcclosure(L, f->func, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, mod, f->name);
+    lua_setfield(L, -2, f->name);
+  }
   lua_pop(L, 2);
   lua_createtable(L, 0, 3);
   lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
