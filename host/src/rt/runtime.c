@@ -95,6 +95,13 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   G->ref_objects = luaL_ref(L, LUA_REGISTRYINDEX);
+  /* the anchor table cache: one array slot, weak (it holds no sim) */
+  lua_createtable(L, 1, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  G->ref_anchors = luaL_ref(L, LUA_REGISTRYINDEX);
   /* Threads copy the main thread's extra space when created: start it at
   ** "no task" (Lua leaves it uninitialised). des owns LUA_EXTRASPACE. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -243,11 +250,27 @@ static void push_sim(lua_State *L, des_runtime *rt) {
   lua_remove(L, -2);
 }
 
-/* Push the anchor table of rt's simulation. */
+/* Push the anchor table of rt's simulation: from the cache when rt was
+** the last one asked (the spawn, resume and end of every task ask). Never
+** allocates: the cache's slot exists. */
 static void push_anchors(lua_State *L, des_runtime *rt) {
+  rt_global *G = rt->G;
+  if (G->anchors_rt == rt) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+    if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   push_sim(L, rt);
   lua_getiuservalue(L, -1, 1);
   lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  lua_pop(L, 1);
+  G->anchors_rt = rt;
 }
 
 void rt_push_task(lua_State *L, des_task *t) {
@@ -1326,6 +1349,8 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
     rt->closed = RT_CLOSED;
   }
   rt_sched_forget(L, rt, obj);
+  if (rt->G->anchors_rt == rt)
+    rt->G->anchors_rt = NULL; /* its memory may hold another sim later */
   sim_free(rt->sim);
   rt->sim = NULL;
 }

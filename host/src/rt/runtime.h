@@ -160,6 +160,11 @@ struct rt_global {
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
   void *sched; /* lsched.c's slots of scheduled calls (des.schedule) */
+  /* The anchor table of anchors_rt (the last simulation that spawned or
+  ** ended a task) at [1] of the weak table registry[ref_anchors]: found
+  ** by integer keys instead of the sim object's pointer (two hashes). */
+  des_runtime *anchors_rt;
+  int ref_anchors;
 };
 
 /* Registry keys. */
