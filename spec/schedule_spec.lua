@@ -104,6 +104,22 @@ describe("des.schedule / des.at", function()
   end)
 end)
 
+describe("scheduled calls in listings", function()
+  it("show in sim:events() and in the trace as scheduled functions", function()
+    local sim, lines = des.new(), {}
+    sim:schedule(1, function() end)
+    local evs = sim:events()
+    assert.equal(1, #evs)
+    assert.equal("scheduled", evs[1].kind)
+    assert.equal(1, evs[1].time)
+    assert.is_nil(evs[1].task)
+    sim:trace(function(line) lines[#lines + 1] = line end)
+    sim:run()
+    assert.equal(1, #lines)
+    contains(lines[1], "t=1.0", "scheduled function")
+  end)
+end)
+
 describe("schedule handles", function()
   it("tell time and pending, cancel once, and go stale when fired", function()
     local sim, log = des.new(), {}
