@@ -1,6 +1,7 @@
 -- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
 -- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
--- waits, any/all, joins, cancels, interrupts and resource acquisitions over
+-- waits, any/all, joins, cancels, interrupts, resource acquisitions and
+-- scheduled calls (des.schedule, handle:cancel) over
 -- a small pool, plus coroutine.resume/close/status on the tasks' own threads
 -- (which must be refused), runs the simulation, and checks the invariants: the clock
 -- never goes back (on the trace), sleeps due at the same time end in the
@@ -32,6 +33,7 @@ local res = des.resource(2)
 local st, put_ok, got, nitems = des.store(2), {}, {}, 0
 local tank, tank_moved = des.container(10, 5), 0
 local shuffled = false
+local calls, calls_cancelled = {}, {} -- des.schedule handles, by number
 local violation -- the first broken invariant (the ops' pcall would hide an error)
 local function check(cond, msg)
   if not cond then violation = violation or msg end
@@ -104,6 +106,19 @@ local function op(me)
   elseif k == 8 then
     local t = tasks[b % 8 + 1]
     if t then t:interrupt(me) end
+  elseif (b // 11) % 3 == 1 then -- a call scheduled outside any task, or a cancel
+    if (b // 33) % 2 == 0 then
+      local id = #calls + 1
+      calls[id] = des.schedule((b % 4) / 2, function()
+        check(des.self() == nil, "a scheduled call ran inside a task")
+        check(not calls_cancelled[id], "a cancelled call ran")
+        local e = events[id % #events + 1]
+        if not e.triggered then e:succeed(-id) end
+      end)
+    else
+      local id = b % 8 + 1
+      if calls[id] and calls[id]:cancel() then calls_cancelled[id] = true end
+    end
   elseif (b // 11) % 3 == 0 then -- drive a task's thread by hand: refused
     local co = threads[b % 8 + 1]
     if co then
