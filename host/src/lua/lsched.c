@@ -225,6 +225,13 @@ static des_runtime *self_sim(lua_State *L, int *first) {
     return lua_touserdata(L, 1);
   }
   *first = 1;
+  { /* inside a scheduled function: the simulation calling it (what
+    ** rt_runtime_of finds, without looking for a task) */
+    rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+    sched_store *S = G != NULL ? G->sched : NULL;
+    if (S != NULL && S->firing == L && G->dispatching != NULL)
+      return G->dispatching;
+  }
   return rt_runtime_of(L);
 }
 
@@ -342,7 +349,7 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
       S->slots[i - 1].rt != rt)
     return 0; /* cannot happen: cancel cancels the event */
   lua_pushcfunction(L, fire_msgh);
-  push_calls(L, S, rt, 0); /* top + 2 */
+  push_calls(L, S, rt, 0);    /* top + 2 */
   lua_rawgeti(L, top + 2, i); /* the function, or {fn, n, args...} */
   lua_pushnil(L);
   lua_rawseti(L, top + 2, i); /* the call is gone before it runs */
