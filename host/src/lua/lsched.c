@@ -35,7 +35,6 @@ typedef struct sched_slot {
 typedef struct sched_store {
   sched_slot *slots;
   uint32_t n, cap, free_head; /* free_head: index + 1, 0 if none */
-  lua_State *firing;          /* thread calling a scheduled function */
   des_runtime *cache_rt;      /* whose call table registry[cache_ref][1]
                                  holds (weakly), or NULL */
   int cache_ref;
@@ -228,8 +227,7 @@ static des_runtime *self_sim(lua_State *L, int *first) {
   { /* inside a scheduled function: the simulation calling it (what
     ** rt_runtime_of finds, without looking for a task) */
     rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-    sched_store *S = G != NULL ? G->sched : NULL;
-    if (S != NULL && S->firing == L && G->dispatching != NULL)
+    if (G != NULL && G->sched_firing == L && G->dispatching != NULL)
       return G->dispatching;
   }
   return rt_runtime_of(L);
@@ -366,10 +364,10 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
         lua_rawgeti(L, t, k);
     lua_remove(L, t);
   }
-  outer = S->firing;
-  S->firing = L;
+  outer = rt->G->sched_firing;
+  rt->G->sched_firing = L;
   status = lua_pcall(L, nargs, 0, top + 1);
-  S->firing = outer;
+  rt->G->sched_firing = outer;
   if (status != LUA_OK) {
     lua_pushfstring(L, "scheduled function failed at t=%f: %s",
                     rt_units(rt, sim_now(rt->sim)), lua_tostring(L, -1));
@@ -382,7 +380,7 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
 }
 
 int rt_sched_calling(rt_global *G, lua_State *L) {
-  return G->sched != NULL && ((sched_store *)G->sched)->firing == L;
+  return G->sched_firing == L;
 }
 
 void rt_sched_forget(lua_State *L, des_runtime *rt, int obj) {

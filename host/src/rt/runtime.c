@@ -192,7 +192,7 @@ des_task *rt_thread_task(rt_global *G, lua_State *co) {
 
 des_task *rt_current(lua_State *L) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  if (G != NULL && G->sched != NULL && rt_sched_calling(G, L))
+  if (G != NULL && G->sched_firing == L)
     return NULL; /* a scheduled function runs outside any task */
   return rt_thread_task(G, L);
 }

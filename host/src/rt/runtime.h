@@ -160,6 +160,8 @@ struct rt_global {
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
   void *sched; /* lsched.c's slots of scheduled calls (des.schedule) */
+  lua_State *sched_firing; /* the thread running a scheduled call: in no
+                              task (rt_current), or NULL */
   /* The anchor table of anchors_rt (the last simulation that spawned or
   ** ended a task) at [1] of the weak table registry[ref_anchors]: found
   ** by integer keys instead of the sim object's pointer (two hashes). */
