@@ -302,6 +302,17 @@ int des_cancel(des_host *h, des_handle handle);
 ** the task was interrupted, cancelled or ended meanwhile. */
 int des_wake(des_host *h, des_caller caller, des_time when, int64_t value);
 
+/* Call a Lua function at time `when` (>= now), outside any task, as
+** des.at does: the function is below the nargs arguments on top of the
+** stack (all popped). *out (if not NULL) gets its handle for
+** des_call_cancel. An error inside the function stops the run that calls
+** it (DES_EMODEL, with its message and traceback). */
+int des_call_at(des_host *h, des_time when, int nargs, des_handle *out);
+
+/* Cancel a call made by des_call_at: DES_OK, or DES_ESTALE if it was
+** called or cancelled already (harmless). */
+int des_call_cancel(des_host *h, des_handle handle);
+
 /* Trigger the des.event at index idx of the Lua stack: it succeeds with the
 ** nvalues values on top of the stack (popped), at the current time. */
 int des_trigger(des_host *h, int idx, int nvalues);

@@ -1,7 +1,8 @@
 -- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
 -- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
--- waits, any/all, joins, cancels, interrupts and resource acquisitions over
--- a small pool, runs the simulation, and checks the invariants: the clock
+-- waits, any/all, joins, cancels, interrupts, resource acquisitions and
+-- scheduled calls (des.schedule, handle:cancel) over a small pool, runs the
+-- simulation, and checks the invariants: the clock
 -- never goes back (on the trace), sleeps due at the same time end in the
 -- order they began unless ties are shuffled, no task runs after it ended,
 -- a resource never has more holders than servers, and every acquisition is
@@ -93,6 +94,7 @@ local loaded, lib = pcall(require, "des")
 if not loaded then return end
 des = lib
 
+local calls, calls_cancelled = {}, {} -- des.schedule handles, by number
 local violation -- the first broken invariant (the ops' pcall would hide an error)
 local function check(cond, msg)
   if not cond then violation = violation or msg end
@@ -100,10 +102,10 @@ end
 
 -- the simulation and the shared objects (only the globals class may break
 -- their set-up, through the globals the library captured)
-local ok, sim, res, st, tank = pcall(function()
+local set_up, sim, res, st, tank = pcall(function()
   return des.new{ seed = 1 }, des.resource(2), des.store(2), des.container(10, 5)
 end)
-if not ok then
+if not set_up then
   if not on.globals then error("set-up failed without swapped globals: " .. tostring(sim)) end
   return
 end
@@ -283,7 +285,10 @@ local function op(me)
     if not e.triggered then e:defuse():fail("f" .. me) end -- (unhandled failures stop a run)
   elseif k == 4 then pcall(function() events[b % #events + 1]:wait() end)
   elseif k == 5 then
-    pcall(function() des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:wait() end)
+    -- (defused: a task that leaves its wait no longer handles a later failure)
+    pcall(function()
+      des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:defuse():wait()
+    end)
   elseif k == 6 then
     local t = tasks[b % 8 + 1]
     if t and t ~= des.self() then pcall(t.join, t) end
@@ -293,6 +298,19 @@ local function op(me)
   elseif k == 8 then
     local t = tasks[b % 8 + 1]
     if t then t:interrupt(me) end
+  elseif (b // 11) % 3 == 1 then -- a call scheduled outside any task, or a cancel
+    if (b // 33) % 2 == 0 then
+      local id = #calls + 1
+      calls[id] = des.schedule((b % 4) / 2, function()
+        check(des.self() == nil, "a scheduled call ran inside a task")
+        check(not calls_cancelled[id], "a cancelled call ran")
+        local e = events[id % #events + 1]
+        if not e.triggered then e:succeed(-id) end
+      end)
+    else
+      local id = b % 8 + 1
+      if calls[id] and calls[id]:cancel() then calls_cancelled[id] = true end
+    end
   else
     local i = b % #events + 1
     if events[i].triggered then events[i] = des.event("e" .. i) end

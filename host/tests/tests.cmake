@@ -58,7 +58,7 @@ find_package(Threads REQUIRED)
 # interrupt) and the memory cap after a caught error; test_host_api: every
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
-          test_host_cloops test_host_api)
+          test_host_cloops test_host_api test_host_sched)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -72,6 +72,7 @@ add_test(NAME host_api_args COMMAND test_host_api)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
+add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
 # Closing simulations, through deshost.h only: the host's cannot be closed
 # by a model, and every host function refuses a closed one.

@@ -3,7 +3,7 @@
 -- automatic statistics on). Prints customers/s and the mean wait.
 local des = require "des"
 
-local N, LAMBDA, MU = 200000, 1.8, 1.0
+local N, LAMBDA, MU = tonumber(arg and arg[1]) or 200000, 1.8, 1.0
 local x = 88172645463325252
 local function uniform()
   x = x ~ (x << 13)

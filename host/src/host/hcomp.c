@@ -236,6 +236,40 @@ int des_trigger(des_host *h, int idx, int nvalues) {
 
 /* }==================================================================== */
 
+int des_call_at(des_host *h, des_time when, int nargs, des_handle *out) {
+  lua_State *L;
+  int rc;
+  HOST_CHECK(h);
+  L = h->L;
+  host_enter(h);
+  if (out != NULL)
+    *out = 0;
+  if (nargs < 0 || lua_gettop(L) < nargs + 1)
+    return host_fail(h, DES_EINVAL,
+                     "des_call_at: nargs is %d but the stack holds %d values",
+                     nargs, lua_gettop(L));
+  lua_pushcfunction(L, lsched_at_ticks);
+  rt_push_object(L, h->rt);
+  lua_pushinteger(L, (lua_Integer)when);
+  lua_rotate(L, -nargs - 4, 3); /* f, sim, when below fn and its args */
+  rc = host_pcall(h, nargs + 3, 1);
+  if (rc == DES_EMODEL)
+    rc = DES_EINVAL; /* a past time, no function: the message says */
+  if (rc == DES_OK) {
+    if (out != NULL)
+      *out = (des_handle)(uintptr_t)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+  }
+  host_leave(h);
+  return rc;
+}
+
+int des_call_cancel(des_host *h, des_handle handle) {
+  HOST_CHECK(h);
+  host_clear_error(h);
+  return lsched_cancel(h->L, handle) ? DES_OK : DES_ESTALE;
+}
+
 /* Free the component records (after lua_close: nothing calls them). */
 void host_free_components(des_host *h) {
   int i;

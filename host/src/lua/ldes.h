@@ -77,6 +77,14 @@ void lco_open(lua_State *L);
 
 void lstats_open(lua_State *L, int mod);
 
+/* des.schedule / des.at and sim:schedule / sim:at (lsched.c);
+** lsched_at_ticks(sim, ticks, fn, ...) is des_call_at's protected part. */
+void lsched_open(lua_State *L, int mod);
+int lsched_at_ticks(lua_State *L);
+/* Cancel the call of a des_call_at handle: 1, or 0 if it is not pending.
+** Never raises. */
+int lsched_cancel(lua_State *L, uint64_t handle);
+
 /* Push a new des.tally / des.level (lstats.c) named name (NULL: none) and
 ** return its statistic, which lives as long as the userdata: a caller that
 ** keeps the pointer anchors the userdata. A level reads rt's clock. */

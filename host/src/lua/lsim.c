@@ -591,6 +591,7 @@ int luaopen_des(lua_State *L) {
   lwait_open(L, mod);
   lstats_open(L, mod);
   lparam_open(L, mod);
+  lsched_open(L, mod);
   lua_pushliteral(L, "deshost " DES_VERSION);
   lua_setfield(L, mod, "_VERSION");
   llib_open(L, mod); /* last: it copies the module for the library */

@@ -18,6 +18,13 @@ static des_task *check_task(lua_State *L, int idx) {
 static des_task *running_task(lua_State *L, const char *fname) {
   des_task *t = rt_current(L);
   if (t == NULL) {
+    rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+    if (G != NULL && rt_sched_calling(G, L))
+      luaL_error(L,
+                 "%s: not inside a task (a function scheduled with "
+                 "des.schedule or des.at runs outside any task and cannot "
+                 "suspend; spawn a task from it)",
+                 fname);
     if (lua_pushthread(L)) /* the main thread */
       luaL_error(L,
                  "%s: not inside a task (call it from a function started "

@@ -96,6 +96,13 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   G->ref_objects = luaL_ref(L, LUA_REGISTRYINDEX);
+  /* the anchor table cache: one array slot, weak (it holds no sim) */
+  lua_createtable(L, 1, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  G->ref_anchors = luaL_ref(L, LUA_REGISTRYINDEX);
   /* Threads copy the main thread's extra space when created: start it at
   ** "no task" (Lua leaves it uninitialised). des owns LUA_EXTRASPACE. */
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -193,7 +200,10 @@ des_task *rt_thread_task(rt_global *G, lua_State *co) {
 }
 
 des_task *rt_current(lua_State *L) {
-  return rt_thread_task(lua_touserdata(L, lua_upvalueindex(1)), L);
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
+  if (G != NULL && G->sched_firing == L)
+    return NULL; /* a scheduled function runs outside any task */
+  return rt_thread_task(G, L);
 }
 
 /* Whether co is a thread the runtime retired: an orphan (its task was
@@ -249,11 +259,27 @@ static void push_sim(lua_State *L, des_runtime *rt) {
   lua_remove(L, -2);
 }
 
-/* Push the anchor table of rt's simulation. */
+/* Push the anchor table of rt's simulation: from the cache when rt was
+** the last one asked (the spawn, resume and end of every task ask). Never
+** allocates: the cache's slot exists. */
 static void push_anchors(lua_State *L, des_runtime *rt) {
+  rt_global *G = rt->G;
+  if (G->anchors_rt == rt) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+    if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   push_sim(L, rt);
   lua_getiuservalue(L, -1, 1);
   lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  lua_pop(L, 1);
+  G->anchors_rt = rt;
 }
 
 void rt_push_task(lua_State *L, des_task *t) {
@@ -1214,6 +1240,8 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   des_task *t;
   int rc;
   (void)sim;
+  if (ev->kind == RT_SCHED)
+    return rt_fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
   if (ev->kind == RT_UNHANDLED) {
     int top = lua_gettop(L);
     lua_pushcfunction(L, rt_check_unhandled);
@@ -1261,10 +1289,11 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
 ** ===================================================================== */
 
 static const char *const rt_kind_names[] = {
-    "?", "spawn", "timer", "wake", "external", "timeout", "unhandled"};
+    "?",       "spawn",   "timer",    "wake",
+    "external", "timeout", "unhandled", "scheduled"};
 
 const char *rt_kind_name(uint32_t kind) {
-  return kind <= RT_UNHANDLED ? rt_kind_names[kind] : "?";
+  return kind <= RT_SCHED ? rt_kind_names[kind] : "?";
 }
 
 /* Push what a runtime event is about: its task (nil if none) or, for a
@@ -1274,6 +1303,10 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
   des_task *t;
   if (kind == RT_TIMEOUT || kind == RT_UNHANDLED) {
     rt_push_object(L, (void *)(uintptr_t)data);
+    return;
+  }
+  if (kind == RT_SCHED) { /* no task */
+    lua_pushnil(L);
     return;
   }
   t = task_from_id(rt->G, data);
@@ -1317,6 +1350,8 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
     lua_remove(L, -2);
   } else if (ev->kind == RT_TIMEOUT || ev->kind == RT_UNHANDLED)
     lua_pushstring(L, rt_kind_name(ev->kind));
+  else if (ev->kind == RT_SCHED)
+    lua_pushliteral(L, "scheduled function");
   else {
     des_task *t = task_from_id(rt->G, ev->data);
     const char *kind = rt_kind_name(ev->kind);
@@ -1563,6 +1598,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   detach_all(L, rt, obj, 1); /* what a cancel could not end */
   rt->closed_at = sim_now(rt->sim);
   rt->closed = RT_CLOSED;
+  rt_sched_forget(L, rt, obj);
   free_queue(L, rt);
   if (err) {
     lua_pushvalue(L, list + 2);
@@ -1582,6 +1618,9 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
     rt->closed_at = sim_now(rt->sim);
     rt->closed = RT_CLOSED;
   }
+  rt_sched_forget(L, rt, obj);
+  if (rt->G->anchors_rt == rt)
+    rt->G->anchors_rt = NULL; /* its memory may hold another sim later */
   sim_free(rt->sim);
   rt->sim = NULL;
 }

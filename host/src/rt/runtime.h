@@ -50,7 +50,8 @@ enum {
   RT_WAKE,
   RT_EXTERNAL,
   RT_TIMEOUT,
-  RT_UNHANDLED /* a failed event's check: did anything handle it? */
+  RT_UNHANDLED, /* a failed event's check: did anything handle it? */
+  RT_SCHED      /* a scheduled call (des.schedule / des.at) */
 };
 
 /* Task states, in the order a task goes through them. */
@@ -160,8 +161,9 @@ struct des_runtime {
 
 /* The user values of a simulation object (DES_SIM_MT): 1 its anchors
 ** (live tasks by slot + 1), 2 the error handler, 3 the trace function, 4
-** the names of C components, 5 the end hooks (sim:at_end). */
-enum { RT_UV_AT_END = 5, RT_UV_NSIM = 5 };
+** the names of C components, 5 the end hooks (sim:at_end), 6 the
+** scheduled calls (des.schedule, lsched.c). */
+enum { RT_UV_AT_END = 5, RT_UV_CALLS = 6, RT_UV_NSIM = 6 };
 
 /* des_runtime.closed. While CLOSING (sim:close cancels the live tasks and
 ** their <close> variables run) nothing new may start: no spawn, run, step,
@@ -194,6 +196,14 @@ struct rt_global {
   /* Run the Lua callbacks of the waitable whose object is at idx (one
   ** with `callbacks` set), after its waiters were notified (levent.c). */
   void (*triggered)(lua_State *L, int idx);
+  void *sched; /* lsched.c's slots of scheduled calls (des.schedule) */
+  lua_State *sched_firing; /* the thread running a scheduled call: in no
+                              task (rt_current), or NULL */
+  /* The anchor table of anchors_rt (the last simulation that spawned or
+  ** ended a task) at [1] of the weak table registry[ref_anchors]: found
+  ** by integer keys instead of the sim object's pointer (two hashes). */
+  des_runtime *anchors_rt;
+  int ref_anchors;
 };
 
 /* Registry keys. */
@@ -410,6 +420,14 @@ int rt_fire_timeout(lua_State *L);
 ** protected by the caller: returns 1 with the report on top if nothing
 ** handled its failure (no wait, no callback, no defuse), else 0. */
 int rt_check_unhandled(lua_State *L);
+/* Scheduled calls (lsched.c, des.schedule / des.at): call the function of
+** the RT_SCHED event ev outside any task; 0, or non-zero with the error
+** report on rt->L's top. rt_sched_calling: is L running one now (it is
+** then in no task). rt_sched_forget: drop rt's pending calls when it
+** closes or is freed (never raises; obj: the sim object). */
+int rt_fire_scheduled(des_runtime *rt, const sim_event *ev);
+int rt_sched_calling(rt_global *G, lua_State *L);
+void rt_sched_forget(lua_State *L, des_runtime *rt, int obj);
 
 /* The runtime of the running task, or the default simulation's. */
 des_runtime *rt_runtime_of(lua_State *L);
