@@ -30,9 +30,11 @@ local function new(capacity, level)
   if type(level) ~= "number" or level < 0 or level > capacity then
     error("container: initial level must be in [0, capacity] (got " .. tostring(level) .. ")", 2)
   end
-  return setmetatable({ capacity = capacity, level = level,
+  local c = setmetatable({ capacity = capacity, level = level,
                         getq = des._waitq("container get"), putq = des._waitq("container put"),
                         stats = { level = monitor.level("level", level) } }, Container)
+  des._stats.register(c) -- its statistics in the simulation's report
+  return c
 end
 
 local function check(self, fname, amount, timeout)

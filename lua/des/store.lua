@@ -29,11 +29,13 @@ local function new(capacity, opts)
     error("store: capacity must be an integer >= 1 or nil (got " .. tostring(capacity) .. ")", 2)
   end
   opts = opts or {}
-  return setmetatable({ capacity = capacity or math.huge, items = {},
+  local st = setmetatable({ capacity = capacity or math.huge, items = {}, name = opts.name,
                         getq = des._waitq("store get"), putq = des._waitq("store put"),
                         priority = opts.priority or false,
                         stats = { level = monitor.level("items", 0, { time_at = true }),
                                   wait = monitor.tally("get waiting time") } }, Store)
+  des._stats.register(st) -- its statistics in the simulation's report
+  return st
 end
 
 -- Index of the item a getter takes (nil if none fits).

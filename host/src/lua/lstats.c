@@ -9,7 +9,8 @@
 **   local t = S.tally(name [, {quantiles = {p...}, histogram = {edges}}])
 **   t:observe(x); t:report(); t:reset(); t:merge(other)
 **   local l = S.level(name [, initial [, {time_at = true}]])
-**   l:set(v); l:add(dv); l:report(); l:reset()
+**   l:set(v); l:add(dv); l:report(); l:reset(); l:series()
+**   S.register(obj); S.registered([sim])  -- what a report shows
 **
 ** A des.tally / des.level userdata holds its statistic by value; its user
 ** values are 1 its name and (levels) 2 the simulation object whose clock
@@ -17,6 +18,13 @@
 ** simulation is closed it reads the time it closed at: a level reported
 ** after des.replicate closed its run is frozen there, never dangling.
 ** Times go into the core in ticks; durations come out in model units.
+**
+** Every level keeps its bounded time series (core/series.c). The
+** registry of a simulation lists what its report shows: the monitors
+** made on it and the objects that own statistics (resources, stores,
+** containers), in creation order, at most LSTATS_REGISTRY_MAX of them
+** (a model making monitors in a loop keeps bounded memory; the rest are
+** counted, not kept).
 */
 #include <math.h>
 #include <stdarg.h>
@@ -25,6 +33,9 @@
 
 #define LSTATS_TALLY_MT "des.tally"
 #define LSTATS_LEVEL_MT "des.level"
+#define LSTATS_REGISTRY_MAX 10000
+
+static const char lstats_registry_key = 'R'; /* {[sim object] = list} */
 
 typedef struct lstats_tally {
   stats_tally t;
@@ -93,6 +104,91 @@ static const char *lstats_name(lua_State *L, int idx) {
   lua_replace(L, -2);
   return s;
 }
+
+/* {====================================================================
+** The registry of statistics per simulation
+** ===================================================================== */
+
+/* Push the registry list of simulation rt ({n = kept, dropped = count}),
+** made on first use; the table of lists has weak keys, so a simulation
+** that is gone takes its list with it. */
+static void registry_list(lua_State *L, des_runtime *rt) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lstats_registry_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &lstats_registry_key);
+  }
+  rt_push_object(L, rt);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    rt_push_object(L, rt);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_remove(L, -2);
+}
+
+/* Add the value at idx to the registry of rt (kept until the simulation
+** goes, so a report made after the model's tasks ended still sees it). */
+void lstats_register(lua_State *L, int idx, des_runtime *rt) {
+  lua_Integer n;
+  idx = lua_absindex(L, idx);
+  registry_list(L, rt);
+  n = (lua_Integer)lua_rawlen(L, -1);
+  if (n < LSTATS_REGISTRY_MAX) {
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, n + 1);
+  } else {
+    lua_pushliteral(L, "dropped");
+    lua_pushliteral(L, "dropped");
+    lua_rawget(L, -3);
+    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+    lua_replace(L, -2);
+    lua_rawset(L, -3);
+  }
+  lua_pop(L, 1);
+}
+
+/* register(obj): list a resource, store or container (anything with a
+** `stats` table of statistics) in the current simulation's report. */
+static int l_register(lua_State *L) {
+  luaL_checkany(L, 1);
+  lstats_register(L, 1, rt_runtime_of(L));
+  return 0;
+}
+
+/* registered([sim]) --> a copy of the registry list of sim (a simulation
+** object; default: the current one), and how many were not kept. */
+static int l_registered(lua_State *L) {
+  lua_Integer i, n;
+  des_runtime *rt = rt_runtime_of(L);
+  if (!lua_isnoneornil(L, 1)) {
+    rt = ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+    if (rt == NULL)
+      return lstats_error(L, "statistics: expected a simulation (got %s)",
+                          luaL_typename(L, 1));
+  }
+  registry_list(L, rt);
+  n = (lua_Integer)lua_rawlen(L, -1);
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushliteral(L, "dropped");
+  lua_rawget(L, -3);
+  lua_pushinteger(L, lua_tointeger(L, -1));
+  lua_replace(L, -2);
+  return 2;
+}
+
+/* }==================================================================== */
 
 /* {====================================================================
 ** Tallies
@@ -177,6 +273,7 @@ static int l_tally(lua_State *L) {
   lua_setiuservalue(L, -2, 1);
   if (stats_tally_setup(&u->t, ps, nps, edges, nedges) != STATS_OK)
     return luaL_error(L, "monitor: not enough memory for statistics");
+  lstats_register(L, -1, rt_runtime_of(L));
   return 1;
 }
 
@@ -332,9 +429,10 @@ stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
   lua_setiuservalue(L, -2, 1);
   rt_push_object(L, rt);
   lua_setiuservalue(L, -2, 2);
-  if (keep_at && /* with its __gc set: what it allocates is freed */
-      stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
-          STATS_OK)
+  if ((keep_at && /* with its __gc set: what it allocates is freed */
+       stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
+           STATS_OK) ||
+      stats_level_keep_series(&u->l, STATS_SERIES_BUCKETS) != STATS_OK)
     luaL_error(L, "not enough memory for statistics");
   return &u->l;
 }
@@ -361,6 +459,7 @@ static int l_level(lua_State *L) {
   ((lstats_level *)lua_touserdata(L, -1))->owned = 0;
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  lstats_register(L, -1, rt_runtime_of(L));
   return 1;
 }
 
@@ -452,6 +551,35 @@ static int l_report(lua_State *L) {
   return 1;
 }
 
+/* One bucket as a row {t, t_end, min, max, mean, last} (times in units). */
+static void push_point(lua_State *L, des_runtime *rt, const stats_point *p) {
+  lua_createtable(L, 0, 6);
+  setnum(L, "t", rt_units(rt, p->t0));
+  setnum(L, "t_end", rt_units(rt, p->t1));
+  setvalue(L, "min", p->min);
+  setvalue(L, "max", p->max);
+  setnum(L, "mean", p->mean);
+  setvalue(L, "last", p->last);
+}
+
+/* l:series() --> {{t=, t_end=, min=, max=, mean=, last=}...}: the level's
+** history up to now (or the close) in at most STATS_SERIES_BUCKETS rows
+** of equal width (the last one up to now); min/max are exact (every value
+** set, even for no time), the rows' time-weighted mean is the level's. */
+static int l_series(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  uint32_t i, n;
+  stats_level_advance(&u->l, level_clock(L, u, NULL));
+  n = stats_level_series_len(&u->l);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    stats_point p = stats_level_series_at(&u->l, i);
+    push_point(L, u->rt, &p);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* l.name, .value, .min, .max; methods */
 static int l_index(lua_State *L) {
   lstats_level *u = check_level(L, 1);
@@ -493,11 +621,9 @@ static const luaL_Reg tally_methods[] = {{"observe", t_observe},
                                          {"merge", t_merge},
                                          {NULL, NULL}};
 
-static const luaL_Reg level_methods[] = {{"set", l_set},
-                                         {"add", l_add},
-                                         {"report", l_report},
-                                         {"reset", l_reset},
-                                         {NULL, NULL}};
+static const luaL_Reg level_methods[] = {
+    {"set", l_set},     {"add", l_add},       {"report", l_report},
+    {"reset", l_reset}, {"series", l_series}, {NULL, NULL}};
 
 /* A metatable with its methods (behind `index`), __gc and __tostring. */
 static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -517,10 +643,9 @@ static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
   lua_pop(L, 1);
 }
 
-static const luaL_Reg module_funcs[] = {{"tally", l_tally},
-                                        {"tally_call", l_tally_call},
-                                        {"level", l_level},
-                                        {NULL, NULL}};
+static const luaL_Reg module_funcs[] = {
+    {"tally", l_tally},       {"tally_call", l_tally_call}, {"level", l_level},
+    {"register", l_register}, {"registered", l_registered}, {NULL, NULL}};
 
 void lstats_open(lua_State *L, int mod) {
   new_mt(L, LSTATS_TALLY_MT, tally_methods, t_index, t_gc, t_tostring);
