@@ -34,7 +34,7 @@ find_package(Threads REQUIRED)
 # interrupt) and the memory cap after a caught error; test_host_api: every
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
-          test_host_cloops test_host_api)
+          test_host_cloops test_host_api test_host_stats)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -45,6 +45,7 @@ add_test(NAME host_api COMMAND test_host
 add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 add_test(NAME host_api_args COMMAND test_host_api)
+add_test(NAME host_statistics COMMAND test_host_stats)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)

@@ -8,7 +8,7 @@
 --   q:set(n); q:report() --> {mean=, max=, min=, duration=, time_at={[n]=t}}
 --   q:series() --> {{t=, t_end=, min=, max=, mean=, last=}, ...} -- its history
 --   des.monitor.csv{m, q, res}  /  des.monitor.json{m, q, res}  -- export
---   des.monitor.gather([sim]) --> every report of a simulation (a report)
+--   des.monitor.gather([sim]) --> every report of a simulation, and how many dropped
 --   m:reset(); q:reset()                  -- forget a warm-up period
 --
 -- The statistics themselves are the C core's (host/src/core/stats.c, bound
@@ -223,12 +223,12 @@ function monitor.json(list, path)
   return emit(table.concat(out) .. "\n", path, "json")
 end
 
--- gather([sim]) --> {reports..., dropped = n}: the report of every
+-- gather([sim]) --> {reports...}, dropped: the report of every
 -- statistic of a simulation (default: the current one), as the HTML report
 -- shows them: the monitors made on it and the statistics of its resources,
 -- stores and containers (a store's own monitors once, under its name), in
--- creation order, with their series. `dropped`: statistics beyond the
--- registry's bound, not shown.
+-- creation order, with their series; dropped: how many statistics were
+-- beyond the registry's bound (not shown).
 function monitor.gather(sim)
   local list, dropped = S.registered(sim)
   local owned, keep = {}, {}
@@ -240,9 +240,16 @@ function monitor.gather(sim)
   for _, m in ipairs(list) do
     if not owned[m] then keep[#keep + 1] = m end
   end
-  local out = reports(keep, "gather")
-  out.dropped = dropped
-  return out
+  return reports(keep, "gather"), dropped
+end
+
+-- report_json([sim]) --> the JSON text {"dropped": n, "statistics": [...]}
+-- of gather(sim): what des_statistics (deshost.h) gives reports.
+function monitor.report_json(sim)
+  local list, dropped = monitor.gather(sim)
+  local out = {}
+  json({ dropped = dropped, statistics = list }, out)
+  return table.concat(out)
 end
 
 -- }}==================================================================
