@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -23,7 +24,9 @@
 #include "checkdet.h"
 #include "deshost.h"
 #include "options.h"
+#include "progress.h"
 #include "repl.h"
+#include "report.h"
 
 static const char *progname = "deshost";
 static des_host *volatile cli_host;      /* the host, while one exists */
@@ -149,6 +152,35 @@ static int fail(des_host *h) {
   return 1;
 }
 
+/* --report: write the HTML report of the run that ended with rc after
+** `wall` seconds. Returns 0, or 1 after saying why it could not. */
+static int write_report(des_host *h, const cli_options *o, int argc,
+                        char **argv, int rc, double wall) {
+  report_info in;
+  char err[512];
+  memset(&in, 0, sizeof(in));
+  in.model = strcmp(argv[o->script], "-") == 0 ? "stdin" : argv[o->script];
+  in.seed = (uint64_t)o->seed;
+  in.nargs = argc - o->script - 1;
+  in.args = (const char *const *)argv + o->script + 1;
+  in.until = o->until;
+  in.wall_seconds = wall;
+  in.outcome = rc == DES_OK || rc == DES_EMPTY ? "completed"
+               : rc == DES_STOPPED             ? "stopped by the model"
+                                               : des_last_error(h);
+  if (report_write(h, o->report, &in, NULL, 0, err, sizeof(err)) == 0)
+    return 0;
+  fprintf(stderr, "%s: --report: %s\n", progname, err);
+  return 1;
+}
+
+/* Seconds on a monotonic clock (the report's wall time). */
+static double wall_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Everything after the options: make the host, load, run. */
 static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   lua_State *L = des_lua(h);
@@ -186,13 +218,17 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     return fail(h);
   if (o->interactive) /* the prompt drives the run */
     return repl_run(h, argv[o->script]);
-  if (o->until != NULL) {
-    des_time t;
-    if (des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
+  {
+    des_time t = -1;
+    double started = wall_clock();
+    if (o->until != NULL && des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
       return fail(h);
-    rc = des_run_until(h, t);
-  } else
-    rc = des_run(h);
+    rc = progress_run(h, t, o->progress);
+    if (o->report != NULL &&
+        write_report(h, o, argc, argv, rc, wall_clock() - started) != 0 &&
+        rc >= 0)
+      return 1;
+  }
   if (rc == DES_EINTERRUPT) {
     fail(h);
     return 130;

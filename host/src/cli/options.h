@@ -23,6 +23,8 @@ typedef struct cli_options {
   int check_determinism; /* --check-determinism */
   int runs;              /* --runs N (0: the default) */
   int script;            /* index of the model in argv, 0 if none */
+  const char *report;    /* --report FILE.html, or NULL */
+  int progress;          /* --progress 1, --no-progress 0, default -1 */
 } cli_options;
 
 /* Parse argv into o. Returns 0; or 2 after writing a usage error to err;
