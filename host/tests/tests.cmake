@@ -101,3 +101,11 @@ add_test(NAME stats_unit COMMAND test_stats)
 add_executable(test_series host/tests/test_series.c)
 target_link_libraries(test_series PRIVATE deshost_core)
 add_test(NAME series_unit COMMAND test_series)
+
+# The HTML report's writer (host/src/cli/report.c); the pages it writes are
+# opened in a browser by spec/report_spec.lua.
+add_executable(test_report host/tests/test_report.c)
+target_include_directories(test_report PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_report PRIVATE deshost_report deshost_core ${DES_LUA_LIBS}
+                                          m dl Threads::Threads)
+add_test(NAME report_writer COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR})

@@ -155,7 +155,7 @@ static int fail(des_host *h) {
 /* --report: write the HTML report of the run that ended with rc after
 ** `wall` seconds. Returns 0, or 1 after saying why it could not. */
 static int write_report(des_host *h, const cli_options *o, int argc,
-                        char **argv, int rc, double wall) {
+                        char **argv, int rc, double wall, const char *msg) {
   report_info in;
   char err[512];
   memset(&in, 0, sizeof(in));
@@ -167,7 +167,7 @@ static int write_report(des_host *h, const cli_options *o, int argc,
   in.wall_seconds = wall;
   in.outcome = rc == DES_OK || rc == DES_EMPTY ? "completed"
                : rc == DES_STOPPED             ? "stopped by the model"
-                                               : des_last_error(h);
+                                               : msg;
   if (report_write(h, o->report, &in, NULL, 0, err, sizeof(err)) == 0)
     return 0;
   fprintf(stderr, "%s: --report: %s\n", progname, err);
@@ -224,10 +224,18 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     if (o->until != NULL && des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
       return fail(h);
     rc = progress_run(h, t, o->progress);
-    if (o->report != NULL &&
-        write_report(h, o, argc, argv, rc, wall_clock() - started) != 0 &&
-        rc >= 0)
-      return 1;
+    if (o->report != NULL) { /* the run's message: writing clears it */
+      char *msg = strdup(des_last_error(h));
+      int bad = write_report(h, o, argc, argv, rc, wall_clock() - started,
+                             msg != NULL ? msg : "(no memory for the message)");
+      if (rc < 0)
+        fprintf(stderr, "%s: %s\n", progname, msg != NULL ? msg : "?");
+      free(msg);
+      if (rc < 0)
+        return rc == DES_EINTERRUPT ? 130 : 1;
+      if (bad)
+        return 1;
+    }
   }
   if (rc == DES_EINTERRUPT) {
     fail(h);
