@@ -19,7 +19,7 @@ local function customer()
   inside:add(1)
   local start = des.now()
   do
-    local req <close> = tellers:acquire()
+    local _req <close> = tellers:acquire()
     waits:observe(des.now() - start)
     des.sleep(service:exponential(4)) -- four minutes on average
   end
