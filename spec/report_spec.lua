@@ -28,14 +28,14 @@ local function open(path, shot)
     .. "--disable-component-update --disable-sync --no-first-run --user-data-dir=" .. profile
     .. " --window-size=1200,2400"
   local log = os.tmpname()
-  local dom = sh(string.format("timeout 120 chromium %s --enable-logging=stderr --v=0 "
+  local dom = sh(string.format("env -u LD_PRELOAD -u ASAN_OPTIONS timeout 120 chromium %s --enable-logging=stderr --v=0 "
                                .. "--dump-dom 'file://%s' 2>%s", flags, path, log))
   local f = io.open(log)
   local logged = f:read("a")
   f:close()
   os.remove(log)
   if shot then
-    sh(string.format("timeout 120 chromium %s --screenshot=%s 'file://%s' 2>/dev/null",
+    sh(string.format("env -u LD_PRELOAD -u ASAN_OPTIONS timeout 120 chromium %s --screenshot=%s 'file://%s' 2>/dev/null",
                      flags, shot, path))
   end
   sh("rm -rf " .. profile)

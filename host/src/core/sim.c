@@ -81,6 +81,7 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   sim->ncomps = sim->capcomps = 0;
   sim->running = 0;
   atomic_init(&sim->stop, 0);
+  sim->handled = 0;
   sim->failure = 0;
   sim->failed = 0;
   sim->trace = NULL;
