@@ -27,16 +27,17 @@ local function open(path, shot)
   local flags = "--headless --no-sandbox --disable-gpu --disable-background-networking "
     .. "--disable-component-update --disable-sync --no-first-run --user-data-dir=" .. profile
     .. " --window-size=1200,2400"
+  -- not under the sanitized build's preload (a stock Chromium)
+  local chromium = "env -u LD_PRELOAD -u ASAN_OPTIONS timeout 120 chromium "
   local log = os.tmpname()
-  local dom = sh(string.format("env -u LD_PRELOAD -u ASAN_OPTIONS timeout 120 chromium %s --enable-logging=stderr --v=0 "
-                               .. "--dump-dom 'file://%s' 2>%s", flags, path, log))
+  local dom = sh(string.format("%s %s --enable-logging=stderr --v=0 --dump-dom 'file://%s' 2>%s",
+                               chromium, flags, path, log))
   local f = io.open(log)
   local logged = f:read("a")
   f:close()
   os.remove(log)
   if shot then
-    sh(string.format("env -u LD_PRELOAD -u ASAN_OPTIONS timeout 120 chromium %s --screenshot=%s 'file://%s' 2>/dev/null",
-                     flags, shot, path))
+    sh(string.format("%s %s --screenshot=%s 'file://%s' 2>/dev/null", chromium, flags, shot, path))
   end
   sh("rm -rf " .. profile)
   return dom, logged
