@@ -134,3 +134,26 @@ describe("des.monitor.gather", function()
     h.contains(h.err_of(des.monitor.gather, {}), "expected a simulation")
   end)
 end)
+
+describe("des.monitor.gather with what a model registers", function()
+  it("shows a broken object as an error row and keeps the rest", function()
+    local sim = des.new{}
+    sim:spawn(function()
+      des.monitor("before")
+      des._stats.register(42)
+      des._stats.register(setmetatable({}, { __index = function() error("no!") end }))
+      des._stats.register({ stats = { x = 5 } })
+      des.container(3); des.container(4)
+      des.monitor("after")
+    end)
+    sim:run()
+    local names, kinds = {}, {}
+    for _, r in ipairs(des.monitor.gather(sim)) do
+      names[#names + 1], kinds[#kinds + 1] = r.name, r.kind
+    end
+    assert.are.same({ "before", "item #2", "item #3", "item #4", "container #1.level",
+                      "container #2.level", "after" }, names)
+    assert.are.same({ "tally", "error", "error", "error", "level", "level", "tally" }, kinds)
+    h.contains(des.monitor.report_json(sim), '"kind":"error"')
+  end)
+end)

@@ -59,9 +59,10 @@ end
 -- The reports of a list of monitors, resources, stores and containers (a
 -- resource contributes its stats, named "<its name>.<stat>", with `owner`
 -- and `stat` set).
-local function reports(list, fname)
+local function reports(list, fname, counts)
   if type(list) ~= "table" then error(fname .. ": expected a list of monitors", 3) end
-  local out, counts = {}, {}
+  local out = {}
+  counts = counts or {} -- per kind, for default names
   for i, m in ipairs(list) do
     local t = type(m)
     if (t == "table" or t == "userdata") and type(m.report) == "function" then
@@ -231,16 +232,28 @@ end
 -- beyond the registry's bound (not shown).
 function monitor.gather(sim)
   local list, dropped = S.registered(sim)
-  local owned, keep = {}, {}
+  local owned, out, counts = {}, {}, {}
   for _, m in ipairs(list) do
-    if type(m) ~= "userdata" or type(m.report) ~= "function" then
-      for _, st in pairs(m.stats) do owned[st] = true end
+    local stats = type(m) == "table" and rawget(m, "stats")
+    if type(stats) == "table" then
+      for _, st in pairs(stats) do owned[st] = true end
     end
   end
-  for _, m in ipairs(list) do
-    if not owned[m] then keep[#keep + 1] = m end
+  -- one object at a time: an object the model broke (des._stats.register
+  -- is reachable) shows as an error row instead of losing the report
+  for i, m in ipairs(list) do
+    if not owned[m] then
+      local before = {}
+      for k, v in pairs(counts) do before[k] = v end
+      local ok, rs = pcall(reports, { m }, "gather", counts)
+      if not ok then
+        counts = before -- a broken object takes no default name
+        rs = { { name = "item #" .. i, kind = "error", error = tostring(rs) } }
+      end
+      for _, r in ipairs(rs) do out[#out + 1] = r end
+    end
   end
-  return reports(keep, "gather"), dropped
+  return out, dropped
 end
 
 -- report_json([sim]) --> the JSON text {"dropped": n, "statistics": [...]}
