@@ -64,6 +64,42 @@ local function check_page(path, charts, shot)
   return dom
 end
 
+describe("deshost --report", function()
+  it("refuses a missing file name, and says when it cannot write", function()
+    local _, out, rc
+    out, rc = sh(string.format("%q --report 2>&1", DESHOST))
+    assert.are.equal(2, rc)
+    assert.is_truthy(out:find("--report needs a file name", 1, true), out)
+    local clock = SRC .. "/scripts/models/clock.lua"
+    _, rc = sh(string.format("%q --report= %s 2>&1", DESHOST, clock))
+    assert.are.equal(2, rc)
+    out, rc = sh(string.format("%q --report /nonexistent-dir/r.html %s 2>&1", DESHOST, clock))
+    assert.are.equal(1, rc)
+    local said = "deshost: --report: cannot write '/nonexistent-dir/r.html'"
+    assert.is_truthy(out:find(said, 1, true), out)
+    assert.is_truthy(out:find("client ticked 100 times", 1, true), out) -- the run itself went on
+  end)
+
+  it("writes the page without a browser: data inlined, no network", function()
+    local path = os.tmpname()
+    local _, rc = sh(string.format("%q --seed 9 --until 300 --report %q %s a b", DESHOST, path,
+                                   SRC .. "/scripts/models/bank.lua"))
+    assert.are.equal(0, rc)
+    local f = assert(io.open(path))
+    local page = f:read("a")
+    f:close()
+    os.remove(path)
+    assert.is_truthy(page:find('"seed":"9"', 1, true))
+    assert.is_truthy(page:find('"args":["a","b"]', 1, true))
+    assert.is_truthy(page:find('"until":"300"', 1, true))
+    assert.is_truthy(page:find('"time":300', 1, true))
+    assert.is_truthy(page:find("uPlot v1.6.32", 1, true) or page:find("(v1.6.32)", 1, true))
+    assert.is_nil(page:find("https?://[^\"]*%.js"))    -- no script from the network
+    assert.is_nil(page:find("<script[^>]*src="))
+    assert.is_nil(page:find("<link[^>]*href="))
+  end)
+end)
+
 describe("the HTML report in Chromium", function()
   it("draws a model with resources, a store-less classic and a failed run", function()
     if not have_chromium() then pending("chromium is not installed") return end
