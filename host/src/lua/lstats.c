@@ -19,12 +19,8 @@
 ** after des.replicate closed its run is frozen there, never dangling.
 ** Times go into the core in ticks; durations come out in model units.
 **
-** Every level keeps its bounded time series (core/series.c). The
-** registry of a simulation lists what its report shows: the monitors
-** made on it and the objects that own statistics (resources, stores,
-** containers), in creation order, at most LSTATS_REGISTRY_MAX of them
-** (a model making monitors in a loop keeps bounded memory; the rest are
-** counted, not kept).
+** Every level keeps its bounded time series (core/series.c). Monitors
+** are listed in their simulation's registry (lstatreg.c) for reports.
 */
 #include <math.h>
 #include <stdarg.h>
@@ -33,9 +29,6 @@
 
 #define LSTATS_TALLY_MT "des.tally"
 #define LSTATS_LEVEL_MT "des.level"
-#define LSTATS_REGISTRY_MAX 10000
-
-static const char lstats_registry_key = 'R'; /* {[sim object] = list} */
 
 typedef struct lstats_tally {
   stats_tally t;
@@ -104,91 +97,6 @@ static const char *lstats_name(lua_State *L, int idx) {
   lua_replace(L, -2);
   return s;
 }
-
-/* {====================================================================
-** The registry of statistics per simulation
-** ===================================================================== */
-
-/* Push the registry list of simulation rt ({n = kept, dropped = count}),
-** made on first use; the table of lists has weak keys, so a simulation
-** that is gone takes its list with it. */
-static void registry_list(lua_State *L, des_runtime *rt) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lstats_registry_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &lstats_registry_key);
-  }
-  rt_push_object(L, rt);
-  if (lua_rawget(L, -2) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    rt_push_object(L, rt);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, -4);
-  }
-  lua_remove(L, -2);
-}
-
-/* Add the value at idx to the registry of rt (kept until the simulation
-** goes, so a report made after the model's tasks ended still sees it). */
-void lstats_register(lua_State *L, int idx, des_runtime *rt) {
-  lua_Integer n;
-  idx = lua_absindex(L, idx);
-  registry_list(L, rt);
-  n = (lua_Integer)lua_rawlen(L, -1);
-  if (n < LSTATS_REGISTRY_MAX) {
-    lua_pushvalue(L, idx);
-    lua_rawseti(L, -2, n + 1);
-  } else {
-    lua_pushliteral(L, "dropped");
-    lua_pushliteral(L, "dropped");
-    lua_rawget(L, -3);
-    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
-    lua_replace(L, -2);
-    lua_rawset(L, -3);
-  }
-  lua_pop(L, 1);
-}
-
-/* register(obj): list a resource, store or container (anything with a
-** `stats` table of statistics) in the current simulation's report. */
-static int l_register(lua_State *L) {
-  luaL_checkany(L, 1);
-  lstats_register(L, 1, rt_runtime_of(L));
-  return 0;
-}
-
-/* registered([sim]) --> a copy of the registry list of sim (a simulation
-** object; default: the current one), and how many were not kept. */
-static int l_registered(lua_State *L) {
-  lua_Integer i, n;
-  des_runtime *rt = rt_runtime_of(L);
-  if (!lua_isnoneornil(L, 1)) {
-    rt = ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT);
-    if (rt == NULL)
-      return lstats_error(L, "statistics: expected a simulation (got %s)",
-                          luaL_typename(L, 1));
-  }
-  registry_list(L, rt);
-  n = (lua_Integer)lua_rawlen(L, -1);
-  lua_createtable(L, (int)n, 0);
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, -2, i);
-    lua_rawseti(L, -2, i);
-  }
-  lua_pushliteral(L, "dropped");
-  lua_rawget(L, -3);
-  lua_pushinteger(L, lua_tointeger(L, -1));
-  lua_replace(L, -2);
-  return 2;
-}
-
-/* }==================================================================== */
 
 /* {====================================================================
 ** Tallies
@@ -643,14 +551,16 @@ static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
   lua_pop(L, 1);
 }
 
-static const luaL_Reg module_funcs[] = {
-    {"tally", l_tally},       {"tally_call", l_tally_call}, {"level", l_level},
-    {"register", l_register}, {"registered", l_registered}, {NULL, NULL}};
+static const luaL_Reg module_funcs[] = {{"tally", l_tally},
+                                        {"tally_call", l_tally_call},
+                                        {"level", l_level},
+                                        {NULL, NULL}};
 
 void lstats_open(lua_State *L, int mod) {
   new_mt(L, LSTATS_TALLY_MT, tally_methods, t_index, t_gc, t_tostring);
   new_mt(L, LSTATS_LEVEL_MT, level_methods, l_index, l_gc, l_tostring);
   lua_newtable(L);
   ldes_setfuncs(L, -1, module_funcs);
+  lstatreg_setfuncs(L, -1);
   lua_setfield(L, mod, "_stats");
 }
