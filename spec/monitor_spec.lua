@@ -158,22 +158,34 @@ describe("des.monitor export", function()
     return { w, res }
   end
 
-  it("writes CSV with a header and one row per statistic", function()
-    local sim = des.new{}
-    local m, l
+  it("writes CSV in long format: one row per statistic and part", function()
+    local sim = des.new{ resolution = 1 }
+    local m, l, t
     sim:spawn(function()
       m, l = des.monitor("a,b"), des.monitor.level("lvl")
-      m:observe(1); m:observe(3)
+      t = des.monitor("t", { quantiles = { 0.5 }, histogram = { 2 } })
+      m:observe(1); m:observe(3); t:observe(1)
       l:set(4); des.sleep(2)
     end)
     sim:run()
-    assert.are.equal("name,kind,count,mean,sd,variance,min,max,value,duration\n"
-                     .. '"a,b",tally,2,2,1.4142135623730951,2,1,3,,\n'
-                     .. "lvl,level,,4,,,0,4,4,2\n", des.monitor.csv{ m, l })
+    assert.are.equal("name,kind,stat,at,to,value\n"
+                     .. '"a,b",tally,count,,,2\n"a,b",tally,mean,,,2\n'
+                     .. '"a,b",tally,sd,,,1.4142135623730951\n"a,b",tally,variance,,,2\n'
+                     .. '"a,b",tally,min,,,1\n"a,b",tally,max,,,3\n'
+                     .. "lvl,level,mean,,,4\nlvl,level,min,,,0\nlvl,level,max,,,4\n"
+                     .. "lvl,level,value,,,4\nlvl,level,duration,,,2\n"
+                     .. "lvl,level,series_min,0,1,0\nlvl,level,series_min,1,2,4\n"
+                     .. "lvl,level,series_max,0,1,4\nlvl,level,series_max,1,2,4\n"
+                     .. "lvl,level,series_mean,0,1,4\nlvl,level,series_mean,1,2,4\n"
+                     .. "lvl,level,series_last,0,1,4\nlvl,level,series_last,1,2,4\n"
+                     .. "t,tally,count,,,1\nt,tally,mean,,,1\nt,tally,min,,,1\nt,tally,max,,,1\n"
+                     .. "t,tally,quantile,0.5,,1\n"
+                     .. "t,tally,bin,-inf,2,1\nt,tally,bin,2,inf,0\n",
+                     des.monitor.csv{ m, l, t })
   end)
 
   it("writes JSON with sorted keys and objects for maps such as time_at", function()
-    local sim, l = des.new{}, nil
+    local sim, l = des.new{ resolution = 1 }, nil
     sim:spawn(function()
       l = des.monitor.level("q", 0, { time_at = true })
       des.sleep(1); l:set(1); des.sleep(1)
@@ -181,6 +193,8 @@ describe("des.monitor export", function()
     sim:run()
     local m = des.monitor("e")
     assert.are.equal('[{"duration":2,"kind":"level","max":1,"mean":0.5,"min":0,"name":"q",'
+                     .. '"series":[{"last":0,"max":0,"mean":0,"min":0,"t":0,"t_end":1},'
+                     .. '{"last":1,"max":1,"mean":1,"min":1,"t":1,"t_end":2}],'
                      .. '"time_at":{"0":1,"1":1},"value":1},'
                      .. '{"count":0,"kind":"tally","name":"e"}]\n',
                      des.monitor.json{ l, m })
@@ -196,7 +210,8 @@ describe("des.monitor export", function()
     local text = f:read("a")
     f:close()
     os.remove(path)
-    h.contains(text, "\nwait,tally,50,", "\nclerk.busy,level,", "\nclerk.wait,tally,50,")
+    h.contains(text, "\nwait,tally,count,,,50\n", "\nclerk.busy,level,mean,",
+               "\nclerk.wait,tally,count,,,50\n", "\nclerk.queue,level,series_max,")
   end)
 
   it("refuses what is not a monitor", function()

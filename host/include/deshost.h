@@ -171,6 +171,17 @@ int des_peek(des_host *h, des_time *when);
 
 des_time des_now(const des_host *h);
 size_t des_pending(const des_host *h);
+
+/* The number of events the simulation has handled so far (0 once it is
+** closed): with des_now, what a progress line or a report shows. */
+uint64_t des_events_handled(const des_host *h);
+
+/* Push onto des_lua(h)'s stack one JSON text: {"dropped": n, "statistics":
+** [...]}, the report of every statistic of the host's simulation (its
+** monitors, the statistics of its resources, stores and containers, with
+** the time series of levels), as des.monitor.report_json gives it. What
+** the CLI's --report draws; nothing is pushed on failure. */
+int des_statistics(des_host *h);
 int64_t des_resolution(const des_host *h);
 
 /* Model units <-> ticks, with the rounding of the Lua API: whole units

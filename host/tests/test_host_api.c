@@ -270,6 +270,8 @@ static void test_null_arguments(void) {
   CHECK(des_peek(NULL, &t) == DES_EINVAL && t == 7);
   CHECK(des_now(NULL) == 0);
   CHECK(des_pending(NULL) == 0);
+  CHECK(des_events_handled(NULL) == 0);
+  CHECK(des_statistics(NULL) == DES_EINVAL);
   CHECK(des_resolution(NULL) == 0);
   CHECK(des_units(NULL, 5) == 0.0);
   CHECK(des_ticks(NULL, 1.0, &t) == DES_EINVAL && t == 7);

@@ -58,7 +58,7 @@ find_package(Threads REQUIRED)
 # interrupt) and the memory cap after a caught error; test_host_api: every
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
-          test_host_cloops test_host_api test_host_sched)
+          test_host_cloops test_host_api test_host_sched test_host_stats)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -69,6 +69,7 @@ add_test(NAME host_api COMMAND test_host
 add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 add_test(NAME host_api_args COMMAND test_host_api)
+add_test(NAME host_statistics COMMAND test_host_stats)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
@@ -129,3 +130,14 @@ endif()
 add_executable(test_stats host/tests/test_stats.c)
 target_link_libraries(test_stats PRIVATE deshost_core)
 add_test(NAME stats_unit COMMAND test_stats)
+add_executable(test_series host/tests/test_series.c)
+target_link_libraries(test_series PRIVATE deshost_core)
+add_test(NAME series_unit COMMAND test_series)
+
+# The HTML report's writer (host/src/cli/report.c); the pages it writes are
+# opened in a browser by spec/report_spec.lua.
+add_executable(test_report host/tests/test_report.c)
+target_include_directories(test_report PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_report PRIVATE deshost_report deshost_core ${DES_LUA_LIBS}
+                                          m dl Threads::Threads)
+add_test(NAME report_writer COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR})

@@ -69,6 +69,7 @@ local function new(capacity, level, opts)
                            cap_steps = cap_steps, level = units,
                            stats = { level = monitor.level("level", units) } }, Container)
   c.getq, c.putq = des._waitq("container get", c), des._waitq("container put", c)
+  des._stats.register(c) -- its statistics in the simulation's report
   return c
 end
 

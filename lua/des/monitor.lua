@@ -6,7 +6,9 @@
 --   w:report().quantiles[0.95]; w:report().histogram --> {{lo, hi, count}, ...}
 --   local q = des.monitor.level("queue")  -- a level integrated over time
 --   q:set(n); q:report() --> {mean=, max=, min=, duration=, time_at={[n]=t}}
+--   q:series() --> {{t=, t_end=, min=, max=, mean=, last=}, ...} -- its history
 --   des.monitor.csv{m, q, res}  /  des.monitor.json{m, q, res}  -- export
+--   des.monitor.gather([sim]) --> every report of a simulation, and how many dropped
 --   m:reset(); q:reset()                  -- forget a warm-up period
 --
 -- The statistics themselves are the C core's (host/src/core/stats.c, bound
@@ -17,7 +19,10 @@
 -- estimates (the P-square algorithm of Jain and Chlamtac: five markers per
 -- quantile, O(1) memory), exact up to 5 observations; histograms count
 -- exactly. Reports stay readable after the simulation closed (frozen at
--- the time it closed). This file adds the export of reports.
+-- the time it closed). A level keeps its history in bounded memory (at
+-- most 512 buckets of equal width that merge pairwise as time grows, each
+-- with the exact min and max, the time-weighted mean and the last value).
+-- This file adds the export of reports.
 local des = require "des"
 local io_open = io and io.open -- nil in a sandbox: export to text only
 local S = des._stats
@@ -38,22 +43,42 @@ monitor.level = S.level
 -- Export: CSV and JSON
 -- ===================================================================
 
+-- The report of one statistic, with its history when it keeps one.
+local function report_of(m)
+  local r = m:report()
+  if type(m.series) == "function" then r.series = m:series() end
+  return r
+end
+
+-- What an owner of statistics is, for its default name.
+local function kind_of(m)
+  if type(m) == "userdata" then return "resource" end
+  return rawget(m, "items") ~= nil and "store" or "container"
+end
+
 -- The reports of a list of monitors, resources, stores and containers (a
--- resource contributes its stats, named "<its name>.<stat>").
-local function reports(list, fname)
+-- resource contributes its stats, named "<its name>.<stat>", with `owner`
+-- and `stat` set).
+local function reports(list, fname, counts)
   if type(list) ~= "table" then error(fname .. ": expected a list of monitors", 3) end
   local out = {}
+  counts = counts or {} -- per kind, for default names
   for i, m in ipairs(list) do
     local t = type(m)
     if (t == "table" or t == "userdata") and type(m.report) == "function" then
-      out[#out + 1] = m:report()
+      local r = report_of(m)
+      if r.name == nil then r.name = "monitor #" .. i end
+      out[#out + 1] = r
     elseif (t == "table" or t == "userdata") and type(m.stats) == "table" then
+      local kind = kind_of(m)
+      counts[kind] = (counts[kind] or 0) + 1
+      local owner = m.name ~= nil and tostring(m.name) or (kind .. " #" .. counts[kind])
       local keys = {}
       for k in pairs(m.stats) do keys[#keys + 1] = k end
       table.sort(keys)
       for _, k in ipairs(keys) do
-        local r = m.stats[k]:report()
-        r.name = (m.name or "resource" .. i) .. "." .. k
+        local r = report_of(m.stats[k])
+        r.name, r.owner, r.stat = owner .. "." .. k, owner, k
         out[#out + 1] = r
       end
     else
@@ -91,24 +116,61 @@ local function num(x)
   return string.format("%.17g", x)
 end
 
-local CSV_FIELDS = { "name", "kind", "count", "mean", "sd", "variance", "min", "max",
-                     "value", "duration" }
+-- The summary fields of a report, in the order CSV gives them.
+local CSV_FIELDS = { "count", "mean", "sd", "variance", "min", "max", "value", "duration" }
 
--- csv(list [, path]) --> text: one row per statistic, the columns of
--- CSV_FIELDS (empty where a kind has no such field).
-function monitor.csv(list, path)
-  local lines = { table.concat(CSV_FIELDS, ",") }
-  for _, r in ipairs(reports(list, "csv")) do
-    local row = {}
-    for i, f in ipairs(CSV_FIELDS) do
-      local v = r[f]
-      if type(v) == "string" then
-        row[i] = string.find(v, '[,"\n]') and ('"' .. string.gsub(v, '"', '""') .. '"') or v
-      else
-        row[i] = num(v)
-      end
+-- A CSV field: quoted when it holds a comma, quote or line break.
+local function csv_field(v)
+  if type(v) ~= "string" then return num(v) end
+  return v:find('[,"\r\n]') and ('"' .. v:gsub('"', '""') .. '"') or v
+end
+
+-- The keys of t in increasing order.
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks)
+  return ks
+end
+
+-- The long rows {stat, at, to, value} of one report: its summary fields,
+-- then quantiles (at = p), histogram bins (at = lo, to = hi), the time at
+-- each value (at = value) and the series buckets (at = t, to = t_end; one
+-- row per part: series_min, series_max, series_mean, series_last).
+local function csv_rows(r, rows)
+  for _, f in ipairs(CSV_FIELDS) do
+    if r[f] ~= nil then rows[#rows + 1] = { f, nil, nil, r[f] } end
+  end
+  for _, p in ipairs(sorted_keys(r.quantiles or {})) do
+    rows[#rows + 1] = { "quantile", p, nil, r.quantiles[p] }
+  end
+  for _, b in ipairs(r.histogram or {}) do
+    rows[#rows + 1] = { "bin", b[1], b[2], b[3] }
+  end
+  for _, v in ipairs(sorted_keys(r.time_at or {})) do
+    rows[#rows + 1] = { "time_at", v, nil, r.time_at[v] }
+  end
+  for _, part in ipairs { "min", "max", "mean", "last" } do
+    for _, b in ipairs(r.series or {}) do
+      rows[#rows + 1] = { "series_" .. part, b.t, b.t_end, b[part] }
     end
-    lines[#lines + 1] = table.concat(row, ",")
+  end
+end
+
+-- csv(list [, path]) --> text in long format, the columns
+-- name,kind,stat,at,to,value: one row per statistic and part (summary
+-- fields, quantiles, histogram bins, time at each value, time series), so
+-- a spreadsheet gets everything JSON has. Empty where a part has no such
+-- column.
+function monitor.csv(list, path)
+  local lines = { "name,kind,stat,at,to,value" }
+  for _, r in ipairs(reports(list, "csv")) do
+    local rows, head = {}, csv_field(r.name) .. "," .. csv_field(r.kind) .. ","
+    csv_rows(r, rows)
+    for _, row in ipairs(rows) do
+      lines[#lines + 1] = head .. row[1] .. "," .. csv_field(row[2]) .. "," ..
+        csv_field(row[3]) .. "," .. csv_field(row[4])
+    end
   end
   return emit(table.concat(lines, "\n") .. "\n", path, "csv")
 end
@@ -161,6 +223,47 @@ function monitor.json(list, path)
   local out = {}
   json(reports(list, "json"), out)
   return emit(table.concat(out) .. "\n", path, "json")
+end
+
+-- gather([sim]) --> {reports...}, dropped: the report of every
+-- statistic of a simulation (default: the current one), as the HTML report
+-- shows them: the monitors made on it and the statistics of its resources,
+-- stores and containers (a store's own monitors once, under its name), in
+-- creation order, with their series; dropped: how many statistics were
+-- beyond the registry's bound (not shown).
+function monitor.gather(sim)
+  local list, dropped = S.registered(sim)
+  local owned, out, counts = {}, {}, {}
+  for _, m in ipairs(list) do
+    local stats = type(m) == "table" and rawget(m, "stats")
+    if type(stats) == "table" then
+      for _, st in pairs(stats) do owned[st] = true end
+    end
+  end
+  -- one object at a time: an object the model broke (des._stats.register
+  -- is reachable) shows as an error row instead of losing the report
+  for i, m in ipairs(list) do
+    if not owned[m] then
+      local before = {}
+      for k, v in pairs(counts) do before[k] = v end
+      local ok, rs = pcall(reports, { m }, "gather", counts)
+      if not ok then
+        counts = before -- a broken object takes no default name
+        rs = { { name = "item #" .. i, kind = "error", error = tostring(rs) } }
+      end
+      for _, r in ipairs(rs) do out[#out + 1] = r end
+    end
+  end
+  return out, dropped
+end
+
+-- report_json([sim]) --> the JSON text {"dropped": n, "statistics": [...]}
+-- of gather(sim): what des_statistics (deshost.h) gives reports.
+function monitor.report_json(sim)
+  local list, dropped = monitor.gather(sim)
+  local out = {}
+  json({ dropped = dropped, statistics = list }, out)
+  return table.concat(out)
 end
 
 -- }}==================================================================

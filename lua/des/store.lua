@@ -29,11 +29,12 @@ local function new(capacity, opts)
     error("store: capacity must be an integer >= 1 or nil (got " .. tostring(capacity) .. ")", 2)
   end
   opts = opts or {}
-  local st = setmetatable({ capacity = capacity or math.huge, items = {},
+  local st = setmetatable({ capacity = capacity or math.huge, items = {}, name = opts.name,
                             priority = opts.priority or false,
                             stats = { level = monitor.level("items", 0, { time_at = true }),
                                       wait = monitor.tally("get waiting time") } }, Store)
   st.getq, st.putq = des._waitq("store get", st), des._waitq("store put", st)
+  des._stats.register(st) -- its statistics in the simulation's report
   return st
 end
 

@@ -10,7 +10,7 @@ DES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # against the headers of the stock lua5.4 that loads it) and for
 # -DDESHOST_SYSTEM_LUA=ON builds, lua5.4 for busted.
 DES_BUILD_PACKAGES="gcc make cmake pkg-config liblua5.4-dev lua5.4 libedit-dev"
-DES_TEST_PACKAGES="lua-busted lua-check clang libclang-rt-14-dev valgrind tmux patch libopenmpi-dev openmpi-bin"
+DES_TEST_PACKAGES="lua-busted lua-check clang libclang-rt-14-dev valgrind tmux patch libopenmpi-dev openmpi-bin chromium chromium-driver"
 
 des_log() { printf '%s\n' "$*" >&2; }
 

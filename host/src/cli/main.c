@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -26,7 +27,9 @@
 #include "deshost.h"
 #include "experiment.h"
 #include "options.h"
+#include "progress.h"
 #include "repl.h"
+#include "report.h"
 
 static const char *progname = "deshost";
 static des_host *volatile cli_host;      /* the host, while one exists */
@@ -52,16 +55,6 @@ static void cli_on_sigint(int sig) {
     /* nothing more to do: we exit anyway */
   }
   _exit(130);
-}
-
-/* Run to the end, or until `until` (a time in units, or NULL). */
-static int run_to_end(des_host *h, const char *until) {
-  des_time t;
-  if (until == NULL)
-    return des_run(h);
-  if (des_ticks(h, strtod(until, NULL), &t) != DES_OK)
-    return -1;
-  return des_run_until(h, t);
 }
 
 /* --trace: each handled event on stderr. */
@@ -193,6 +186,35 @@ static int fail(des_host *h) {
   return 1;
 }
 
+/* --report: write the HTML report of the run that ended with rc after
+** `wall` seconds. Returns 0, or 1 after saying why it could not. */
+static int write_report(des_host *h, const cli_options *o, int argc,
+                        char **argv, int rc, double wall, const char *msg) {
+  report_info in;
+  char err[512];
+  memset(&in, 0, sizeof(in));
+  in.model = strcmp(argv[o->script], "-") == 0 ? "stdin" : argv[o->script];
+  in.seed = (uint64_t)o->seed;
+  in.nargs = argc - o->script - 1;
+  in.args = (const char *const *)argv + o->script + 1;
+  in.until = o->until;
+  in.wall_seconds = wall;
+  in.outcome = rc == DES_OK || rc == DES_EMPTY ? "completed"
+               : rc == DES_STOPPED             ? "stopped by the model"
+                                               : msg;
+  if (report_write(h, o->report, &in, NULL, 0, err, sizeof(err)) == 0)
+    return 0;
+  fprintf(stderr, "%s: --report: %s\n", progname, err);
+  return 1;
+}
+
+/* Seconds on a monotonic clock (the report's wall time). */
+static double wall_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Everything after the options: make the host, load, run. */
 static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   lua_State *L = des_lua(h);
@@ -232,7 +254,25 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     return fail(h);
   if (o->interactive) /* the prompt drives the run */
     return repl_run(h, argv[o->script]);
-  rc = run_to_end(h, o->until);
+  {
+    des_time t = -1;
+    double started = wall_clock();
+    if (o->until != NULL && des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
+      return fail(h);
+    rc = progress_run(h, t, o->progress);
+    if (o->report != NULL) { /* the run's message: writing clears it */
+      char *msg = strdup(des_last_error(h));
+      int bad = write_report(h, o, argc, argv, rc, wall_clock() - started,
+                             msg != NULL ? msg : "(no memory for the message)");
+      if (rc < 0)
+        fprintf(stderr, "%s: %s\n", progname, msg != NULL ? msg : "?");
+      free(msg);
+      if (rc < 0)
+        return rc == DES_EINTERRUPT || cli_sigint > 0 ? 130 : 1;
+      if (bad)
+        return 1;
+    }
+  }
   if (cli_sigint > 0) { /* Ctrl-C: the run stopped, its end hooks ran */
     if (rc < 0 && rc != DES_EINTERRUPT)
       fail(h);

@@ -43,6 +43,12 @@ static const char usage_text[] =
     "                K, M or G): past it, allocations fail with a memory "
     "error\n"
     "  --max-steps N stop the model after N Lua VM instructions\n"
+    "  --report FILE  write FILE: one self-contained HTML page with the run's\n"
+    "                statistics, time series and histograms (opens offline)\n"
+    "  --progress    show a progress line on stderr even when it is not a\n"
+    "                terminal (one line a second); on a terminal it shows\n"
+    "                itself for runs longer than a second\n"
+    "  --no-progress never show the progress line\n"
     "  --check-determinism  run the model several times (--runs N, default\n"
     "                2) in processes that differ in address layout and\n"
     "                environment; exit 0 when every run handles the same\n"
@@ -75,7 +81,8 @@ static const char usage_text[] =
     "  deshost -e 'SEED_NOTE=1' --until=30 scripts/models/reneging.lua\n"
     "  deshost --check-determinism scripts/models/machineshop.lua\n"
     "  deshost -i scripts/models/clerk.lua\n"
-    "  deshost --trace --shuffle-ties 3 scripts/models/pingpong.lua\n";
+    "  deshost --trace --shuffle-ties 3 scripts/models/pingpong.lua\n"
+    "  deshost --report out.html scripts/models/machineshop.lua\n";
 
 /* Print a usage error naming arg to err. */
 static void usage_error(FILE *err, const char *fmt, const char *arg) {
@@ -123,6 +130,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
   int i;
   char name[32];
   memset(o, 0, sizeof(*o));
+  o->progress = -1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i], *inline_value = NULL, *eq;
     if (strcmp(a, "--") == 0) {
@@ -147,7 +155,7 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         (strcmp(a, "--until") && strcmp(a, "--seed") &&
          strcmp(a, "--mem-limit") && strcmp(a, "--max-steps") &&
          strcmp(a, "--shuffle-ties") && strcmp(a, "--runs") &&
-         !expopts_takes_value(a))) {
+         strcmp(a, "--report") && !expopts_takes_value(a))) {
       usage_error(err, "option '%s' takes no value", argv[i]);
       return 2;
     }
@@ -158,6 +166,15 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
       o->interactive = 1;
     } else if (strcmp(a, "--trace") == 0) {
       o->trace = 1;
+    } else if (strcmp(a, "--progress") == 0 ||
+               strcmp(a, "--no-progress") == 0) {
+      o->progress = a[2] == 'p';
+    } else if (strcmp(a, "--report") == 0) {
+      if ((o->report = option_value(argc, argv, &i, inline_value)) == NULL ||
+          o->report[0] == '\0') {
+        usage_error(err, "%s needs a file name", a);
+        return 2;
+      }
     } else if (strcmp(a, "--sandbox") == 0) {
       o->sandbox = 1;
     } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--max-steps") == 0) {

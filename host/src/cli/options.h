@@ -27,6 +27,8 @@ typedef struct cli_options {
   int runs;               /* --runs N (0: the default) */
   int script;             /* index of the model in argv, 0 if none */
   const char *argv_model; /* argv[script], or NULL */
+  const char *report;     /* --report FILE.html, or NULL */
+  int progress;           /* --progress 1, --no-progress 0, default -1 */
   /* experiments (expopts.c, experiment.c) */
   const char *params[CLI_MAX_PARAMS]; /* --param name=value */
   int nparams;

@@ -29,10 +29,11 @@ struct des_sim {
   void *ud;
   sim_component *comps;
   uint32_t ncomps, capcomps;
-  int running;     /* inside sim_step / sim_run* */
-  atomic_int stop; /* sim_stop was called */
-  int failure;     /* the value of the handler that stopped the last run */
-  uint32_t failed; /* and its component */
+  int running;      /* inside sim_step / sim_run* */
+  atomic_int stop;  /* sim_stop was called */
+  uint64_t handled; /* events handed to their components so far */
+  int failure;      /* the value of the handler that stopped the last run */
+  uint32_t failed;  /* and its component */
   sim_trace_fn trace;
   void *trace_ctx;
   /* tie shuffling */
@@ -80,6 +81,7 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   sim->ncomps = sim->capcomps = 0;
   sim->running = 0;
   atomic_init(&sim->stop, 0);
+  sim->handled = 0;
   sim->failure = 0;
   sim->failed = 0;
   sim->trace = NULL;
@@ -113,6 +115,10 @@ static size_t batch_live(const des_sim *sim) {
 
 size_t sim_pending(const des_sim *sim) {
   return wheel_count(sim->queue) + batch_live(sim);
+}
+
+uint64_t sim_handled(const des_sim *sim) {
+  return sim->handled;
 }
 
 int sim_running(const des_sim *sim) {
@@ -266,6 +272,7 @@ static int sim_dispatch(des_sim *sim, des_time limit) {
   ev.kind = we.payload.kind;
   ev.data = we.payload.data;
   c = &sim->comps[ev.component];
+  sim->handled++;
   if (sim->trace != NULL)
     sim->trace(sim->trace_ctx, &ev);
   rc = c->fn(sim, c->ctx, &ev);

@@ -51,6 +51,10 @@ void sim_free(des_sim *sim);
 
 des_time sim_now(const des_sim *sim);
 size_t sim_pending(const des_sim *sim);
+
+/* The number of events handed to their components so far (a progress
+** counter: one increment per event). */
+uint64_t sim_handled(const des_sim *sim);
 int sim_running(const des_sim *sim);
 
 /* Register a component; returns its id (>= 0) or SIM_ENOMEM. */

@@ -398,6 +398,7 @@ void stats_level_free(stats_level *l) {
   l->ndense = l->nslots = l->nused = 0;
   l->cur = NULL;
   l->keep_at = 0;
+  stats_series_free(l);
 }
 
 int stats_level_reserve_slow(stats_level *l, double v) {
@@ -437,6 +438,8 @@ static inline void level_advance(stats_level *l, int64_t now) {
     level_accumulate(l, l->value * (double)dt);
   if (l->cur != NULL)
     *l->cur += dt;
+  if (l->series != NULL)
+    stats_series_hold(l->series, l->since, now, l->value);
   l->since = now;
 }
 
@@ -447,6 +450,8 @@ void stats_level_advance(stats_level *l, int64_t now) {
 int stats_level_set(stats_level *l, int64_t now, double v) {
   level_advance(l, now);
   level_value(l, v);
+  if (l->series != NULL)
+    stats_series_set(l->series, now > l->since ? now : l->since, v);
   if (v > l->max)
     l->max = v;
   if (v < l->min)
@@ -472,6 +477,8 @@ void stats_level_reset(stats_level *l, int64_t now) {
     memset(l->dense, 0, sizeof(int64_t) * l->ndense);
   for (i = 0; i < l->nslots; i++)
     l->slots[i].ticks = 0;
+  if (l->series != NULL)
+    stats_series_reset(l->series, l->since, l->value);
 }
 
 int64_t stats_level_duration(const stats_level *l) {

@@ -126,6 +126,7 @@ typedef struct stats_level {
   stats_at_slot *slots; /* nslots (a power of 2) slots, nused used */
   uint32_t nslots, nused;
   int64_t *cur; /* where the time at the current value goes, or NULL */
+  struct stats_series *series; /* the bounded history, or NULL */
   stats_alloc a;
 } stats_level;
 
@@ -169,6 +170,57 @@ double stats_level_mean(const stats_level *l);
 void stats_level_each_at(const stats_level *l,
                          void (*f)(void *ctx, double v, int64_t ticks),
                          void *ctx);
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Time series of a level: its history in bounded memory
+** =====================================================================
+** The time since the series' origin is cut into at most `cap` buckets
+** of 2^shift ticks each; when the clock passes the last one, neighbours
+** merge pairwise and the width doubles. A bucket keeps the min and max of
+** every value the level held in it (even for no time: peaks are never
+** lost), the integral of value x dt (so its time-weighted mean), and the
+** last value. Fed by stats_level_advance / stats_level_set; allocated
+** once (stats_level_keep_series), so it never makes a set fail. */
+
+typedef struct stats_bucket {
+  double min, max, last, area;
+} stats_bucket;
+
+typedef struct stats_series {
+  stats_bucket *b;
+  uint32_t cap, n; /* buckets allocated, in use (b[n-1]: the current one) */
+  int shift;       /* bucket width: 2^shift ticks */
+  int64_t origin;  /* start of b[0] */
+} stats_series;
+
+#define STATS_SERIES_BUCKETS 512 /* default number of buckets */
+
+/* Keep the history of l from its current time on, in at most `cap`
+** (>= 2, even) buckets. Call once; STATS_ENOMEM leaves l without one. */
+int stats_level_keep_series(stats_level *l, uint32_t cap);
+
+/* One bucket as read: [t0, t1) in ticks (t1: the level's clock for the
+** last bucket), min, max, time-weighted mean (the last value when t1 ==
+** t0) and last value. */
+typedef struct stats_point {
+  int64_t t0, t1;
+  double min, max, mean, last;
+} stats_point;
+
+/* After stats_level_advance(l, now): the number of buckets (0 without a
+** series) and bucket i of them. */
+uint32_t stats_level_series_len(const stats_level *l);
+stats_point stats_level_series_at(const stats_level *l, uint32_t i);
+
+/* Internal to the core (stats.c calls them, series.c has them): the value
+** x was held over [since, now); the level becomes v at now; restart the
+** series at now (a reset); free it. */
+void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x);
+void stats_series_set(stats_series *s, int64_t now, double v);
+void stats_series_reset(stats_series *s, int64_t now, double v);
+void stats_series_free(stats_level *l);
 
 /* }==================================================================== */
 

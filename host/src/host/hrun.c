@@ -93,6 +93,12 @@ size_t des_pending(const des_host *h) {
   return h->rt->closed == RT_OPEN ? sim_pending(h->rt->sim) : 0;
 }
 
+uint64_t des_events_handled(const des_host *h) {
+  if (h == NULL)
+    return 0;
+  return h->rt->closed == RT_OPEN ? sim_handled(h->rt->sim) : 0;
+}
+
 int64_t des_resolution(const des_host *h) {
   return h != NULL ? h->rt->resolution : 0;
 }

@@ -89,6 +89,10 @@ int lsched_cancel(lua_State *L, uint64_t handle);
 ** return its statistic, which lives as long as the userdata: a caller that
 ** keeps the pointer anchors the userdata. A level reads rt's clock. */
 stats_tally *lstats_push_tally(lua_State *L, const char *name);
+/* List the value at idx in simulation rt's report; add des._stats.register
+** and .registered to the table at t (lstatreg.c). */
+void lstats_register(lua_State *L, int idx, des_runtime *rt);
+void lstatreg_setfuncs(lua_State *L, int t);
 stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
                                double initial, int keep_at);
 

@@ -313,6 +313,7 @@ static int l_resource(lua_State *L) {
   new_stats(L, r);
   reserve_users(L, r, (size_t)(cap < 16 ? cap : 16));
   level_reserve(L, r->lqueue, 8);
+  lstats_register(L, -1, rt); /* its statistics in the report */
   return 1;
 }
 

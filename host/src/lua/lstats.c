@@ -9,7 +9,8 @@
 **   local t = S.tally(name [, {quantiles = {p...}, histogram = {edges}}])
 **   t:observe(x); t:report(); t:reset(); t:merge(other)
 **   local l = S.level(name [, initial [, {time_at = true}]])
-**   l:set(v); l:add(dv); l:report(); l:reset()
+**   l:set(v); l:add(dv); l:report(); l:reset(); l:series()
+**   S.register(obj); S.registered([sim])  -- what a report shows
 **
 ** A des.tally / des.level userdata holds its statistic by value; its user
 ** values are 1 its name and (levels) 2 the simulation object whose clock
@@ -17,6 +18,9 @@
 ** simulation is closed it reads the time it closed at: a level reported
 ** after des.replicate closed its run is frozen there, never dangling.
 ** Times go into the core in ticks; durations come out in model units.
+**
+** Every level keeps its bounded time series (core/series.c). Monitors
+** are listed in their simulation's registry (lstatreg.c) for reports.
 */
 #include <math.h>
 #include <stdarg.h>
@@ -178,6 +182,7 @@ static int l_tally(lua_State *L) {
   lua_setiuservalue(L, -2, 1);
   if (stats_tally_setup(&u->t, ps, nps, edges, nedges) != STATS_OK)
     return luaL_error(L, "monitor: not enough memory for statistics");
+  lstats_register(L, -1, rt_runtime_of(L));
   return 1;
 }
 
@@ -337,9 +342,10 @@ stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
   lua_setiuservalue(L, -2, 1);
   rt_push_object(L, rt);
   lua_setiuservalue(L, -2, 2);
-  if (keep_at && /* with its __gc set: what it allocates is freed */
-      stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
-          STATS_OK)
+  if ((keep_at && /* with its __gc set: what it allocates is freed */
+       stats_level_init(&u->l, lstats_alloc(L), rt_now(rt), initial, 1) !=
+           STATS_OK) ||
+      stats_level_keep_series(&u->l, STATS_SERIES_BUCKETS) != STATS_OK)
     luaL_error(L, "not enough memory for statistics");
   return &u->l;
 }
@@ -366,6 +372,7 @@ static int l_level(lua_State *L) {
   ((lstats_level *)lua_touserdata(L, -1))->owned = 0;
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
+  lstats_register(L, -1, rt_runtime_of(L));
   return 1;
 }
 
@@ -457,6 +464,35 @@ static int l_report(lua_State *L) {
   return 1;
 }
 
+/* One bucket as a row {t, t_end, min, max, mean, last} (times in units). */
+static void push_point(lua_State *L, des_runtime *rt, const stats_point *p) {
+  lua_createtable(L, 0, 6);
+  setnum(L, "t", rt_units(rt, p->t0));
+  setnum(L, "t_end", rt_units(rt, p->t1));
+  setvalue(L, "min", p->min);
+  setvalue(L, "max", p->max);
+  setnum(L, "mean", p->mean);
+  setvalue(L, "last", p->last);
+}
+
+/* l:series() --> {{t=, t_end=, min=, max=, mean=, last=}...}: the level's
+** history up to now (or the close) in at most STATS_SERIES_BUCKETS rows
+** of equal width (the last one up to now); min/max are exact (every value
+** set, even for no time), the rows' time-weighted mean is the level's. */
+static int l_series(lua_State *L) {
+  lstats_level *u = check_level(L, 1);
+  uint32_t i, n;
+  stats_level_advance(&u->l, level_clock(L, u, NULL));
+  n = stats_level_series_len(&u->l);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    stats_point p = stats_level_series_at(&u->l, i);
+    push_point(L, u->rt, &p);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* l.name, .value, .min, .max; methods */
 static int l_index(lua_State *L) {
   lstats_level *u = check_level(L, 1);
@@ -498,11 +534,9 @@ static const luaL_Reg tally_methods[] = {{"observe", t_observe},
                                          {"merge", t_merge},
                                          {NULL, NULL}};
 
-static const luaL_Reg level_methods[] = {{"set", l_set},
-                                         {"add", l_add},
-                                         {"report", l_report},
-                                         {"reset", l_reset},
-                                         {NULL, NULL}};
+static const luaL_Reg level_methods[] = {
+    {"set", l_set},     {"add", l_add},       {"report", l_report},
+    {"reset", l_reset}, {"series", l_series}, {NULL, NULL}};
 
 /* A metatable with its methods (behind `index`), __gc and __tostring. */
 static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -532,5 +566,6 @@ void lstats_open(lua_State *L, int mod) {
   new_mt(L, LSTATS_LEVEL_MT, level_methods, l_index, l_gc, l_tostring);
   lua_newtable(L);
   ldes_setfuncs(L, -1, module_funcs);
+  lstatreg_setfuncs(L, -1);
   lua_setfield(L, mod, "_stats");
 }
