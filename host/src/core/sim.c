@@ -316,6 +316,10 @@ int sim_run_until(des_sim *sim, des_time t) {
   return rc;
 }
 
+int sim_run_through(des_sim *sim, des_time t) {
+  return sim_loop(sim, t);
+}
+
 int sim_run(des_sim *sim) {
   return sim_loop(sim, DES_TIME_MAX);
 }

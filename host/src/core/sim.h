@@ -79,6 +79,10 @@ int sim_step(des_sim *sim);
 ** then stays at the last handled event). */
 int sim_run_until(des_sim *sim, des_time t);
 
+/* Handle the events due at times <= t, leaving the clock at the last one
+** handled (a paced run's batch): SIM_OK, SIM_FAILED or SIM_STOPPED. */
+int sim_run_through(des_sim *sim, des_time t);
+
 /* Handle events until none is left (SIM_OK), a handler stops the run
 ** (SIM_FAILED), or sim_stop (SIM_STOPPED). */
 int sim_run(des_sim *sim);

@@ -123,6 +123,12 @@ const char *des_strerror(int code) {
     return "interrupted by the host";
   case DES_ENOTFOUND:
     return "not found";
+  case DES_EFULL:
+    return "the post queue is full";
+  case DES_ECLOSED:
+    return "the host takes no more posts";
+  case DES_ELATE:
+    return "a strict paced run fell behind the wall clock";
   default:
     return "unknown error code";
   }

@@ -122,6 +122,7 @@ void des_interrupt(des_host *h) {
   h->interrupt = 1;
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
+  host_post_wake(h, 1); /* a paced run's sleep */
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }
@@ -129,6 +130,7 @@ void des_interrupt(des_host *h) {
 void des_stop(des_host *h) {
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
+  host_post_wake(h, 1); /* a paced run's sleep */
 }
 
 /* }==================================================================== */
@@ -212,6 +214,8 @@ int des_host_new(des_host **out, const des_config *cfg) {
   }
   if (cfg->max_steps != 0)
     des_set_budget(h, cfg->max_steps);
+  host_post_init(h, cfg);
+  host_pace_init(h, cfg);
   *out = h;
   return DES_OK;
 }
@@ -221,8 +225,9 @@ void des_host_free(des_host *h) {
   if (h == NULL)
     return;
   if (h->rt != NULL && h->rt->sim != NULL && sim_running(h->rt->sim))
-    return;        /* from inside a handler: refused (see deshost.h) */
-  lua_close(h->L); /* collects every simulation and task */
+    return;          /* from inside a handler: refused (see deshost.h) */
+  host_post_free(h); /* refuses posts, waits for those in progress */
+  lua_close(h->L);   /* collects every simulation and task */
   host_free_components(h);
   if (h->err != NULL)
     h->allocf(h->allocud, h->err, h->errcap, 0);

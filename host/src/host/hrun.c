@@ -11,6 +11,48 @@
 ** Running
 ** ===================================================================== */
 
+/* Run while looking at the outside world between batches of events
+** (those due at one time): schedule the posts that came (hpost.c), and in
+** a paced run sleep until the next batch is due on the wall clock
+** (hpace.c). Returns an RT_* outcome, or RT_ERROR with h->run_code set and
+** the message kept (a post that could not be delivered, a strict paced run
+** that fell behind). */
+static int host_run_batches(des_host *h, des_time limit, int step) {
+  des_runtime *rt = h->rt;
+  int paced = h->pace_factor > 0, rc;
+  des_time t;
+  if (paced)
+    host_pace_start(h);
+  for (;;) {
+    rc = host_post_schedule(h);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
+    }
+    if (atomic_load(&h->stop_req))
+      return RT_STOPPED;
+    if (sim_peek(rt->sim, &t) != SIM_OK || (limit >= 0 && t >= limit)) {
+      if (limit < 0) /* nothing left to do */
+        return step ? RT_EMPTY : RT_OK;
+      if (paced && host_pace_wait(h, limit))
+        continue;                            /* a post or a stop: look again */
+      return rt_run_raw(h->L, rt, limit, 0); /* sets the clock to limit */
+    }
+    if (paced) {
+      if (host_pace_wait(h, t))
+        continue;
+      rc = host_pace_check(h, t);
+      if (rc != DES_OK) {
+        h->run_code = rc;
+        return RT_ERROR;
+      }
+    }
+    rc = rt_run_raw(h->L, rt, step ? -1 : t, step ? 1 : RT_RUN_THROUGH);
+    if (step || rc != RT_OK)
+      return rc;
+  }
+}
+
 /* Step or run (limit < 0: no limit); map the outcome to a DES code. */
 static int host_run(des_host *h, des_time limit, int step) {
   des_runtime *rt = h->rt;
@@ -24,8 +66,15 @@ static int host_run(des_host *h, des_time limit, int step) {
     return host_fail(h, DES_EPAST,
                      "run_until: time %lld is before the current time %lld",
                      (long long)limit, (long long)sim_now(rt->sim));
-  rc = rt_run_raw(h->L, rt, limit, step);
-  if (rc == RT_ERROR)
+  h->run_code = DES_OK;
+  atomic_store(&h->stop_req, 0);
+  if (h->pace_factor > 0 || host_post_active(h))
+    rc = host_run_batches(h, limit, step);
+  else
+    rc = rt_run_raw(h->L, rt, limit, step);
+  if (h->run_code != DES_OK)
+    rc = h->run_code; /* the message is kept */
+  else if (rc == RT_ERROR)
     rc = host_lua_fail(h, LUA_ERRRUN);
   else if (rc == RT_HANDLER) {
     uint32_t comp;

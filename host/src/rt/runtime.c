@@ -1385,7 +1385,9 @@ typedef struct rt_run_args {
 static int run_protected(lua_State *L) {
   rt_run_args *a = lua_touserdata(L, 1);
   des_sim *sim = a->rt->sim;
-  if (a->step)
+  if (a->step == RT_RUN_THROUGH)
+    a->rc = sim_run_through(sim, a->limit);
+  else if (a->step)
     a->rc = sim_step(sim);
   else if (a->limit >= 0)
     a->rc = sim_run_until(sim, a->limit);

@@ -320,7 +320,10 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 /* The same without the checks and without raising: returns an RT_*
 ** outcome; RT_ERROR with the error (a task's failure report, with its
 ** name, the time and a traceback) on L's top. The caller checks that the
-** simulation is open and not running. */
+** simulation is open and not running. step == RT_RUN_THROUGH handles the
+** events due at times <= limit and leaves the clock at the last one (a
+** paced run's batch, host/src/host/hpace.c). */
+#define RT_RUN_THROUGH 2
 int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
 
 /* A task's generation-checked id (stale once it ended), and pushing the

@@ -1,0 +1,137 @@
+/*
+** hpace.c -- paced runs: simulated time tied to the wall clock.
+**
+** A paced run maps model time to wall time from an anchor (wall0, sim0)
+** taken at its first paced run: model time t is due at wall0 + (t - sim0)
+** / (resolution * factor) seconds. The run loop (hrun.c) sleeps until an
+** event's wall time with ppoll on the wake fd (hpost.c), so that a post
+** or des_stop wakes it at once, then measures how late it is. Pacing
+** decides when events are handled, never which or in what order: a paced
+** run handles the same events as an unpaced one with the same inputs.
+*/
+#define _GNU_SOURCE /* ppoll */
+#include "hostint.h"
+
+#include <math.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#define HPACE_LATE_NS 1000000 /* later than this counts as late (1 ms) */
+
+int64_t host_clock_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void host_pace_init(des_host *h, const des_config *cfg) {
+  h->pace_factor = cfg->realtime > 0 ? cfg->realtime : 0;
+  h->pace_strict = cfg->realtime_strict > 0 ? cfg->realtime_strict : 0;
+  memset(&h->pace_stats, 0, sizeof(h->pace_stats));
+  h->pace_stats.factor = h->pace_factor;
+}
+
+int des_set_realtime(des_host *h, double factor, double strict) {
+  host_enter(h);
+  if (!(factor >= 0) || isinf(factor) || !(strict >= 0))
+    return host_fail(h, DES_EINVAL,
+                     "set_realtime: factor %g and strictness %g must be "
+                     "finite numbers >= 0",
+                     factor, strict);
+  if (h->rt->sim != NULL && sim_running(h->rt->sim))
+    return host_fail(h, DES_EBUSY, "set_realtime: called from a handler");
+  h->pace_factor = factor;
+  h->pace_strict = strict;
+  h->pace_anchored = 0;
+  memset(&h->pace_stats, 0, sizeof(h->pace_stats));
+  h->pace_stats.factor = factor;
+  return DES_OK;
+}
+
+void des_realtime_stats(const des_host *h, des_realtime_info *out) {
+  *out = h->pace_stats;
+}
+
+/* Anchor the wall clock to the simulated clock on the first paced run
+** after des_set_realtime (later runs keep the anchor: the clock stays tied
+** to the wall clock across des_run_until calls). Makes the wake fd, so
+** that des_stop can wake the sleep. */
+void host_pace_start(des_host *h) {
+  if (!h->pace_anchored) {
+    h->pace_wall0 = host_clock_ns();
+    h->pace_sim0 = sim_now(h->rt->sim);
+    h->pace_anchored = 1;
+  }
+  (void)des_fd(h);
+}
+
+/* Model ticks -> wall nanoseconds since the anchor, and back. */
+static double hpace_ns_per_tick(des_host *h) {
+  return 1e9 / ((double)h->rt->resolution * h->pace_factor);
+}
+
+static int64_t hpace_deadline(des_host *h, des_time t) {
+  return h->pace_wall0 +
+         (int64_t)((double)(t - h->pace_sim0) * hpace_ns_per_tick(h));
+}
+
+/* The simulated time matching wall time wall_ns (for a post's arrival). */
+des_time host_pace_sim_time(des_host *h, int64_t wall_ns) {
+  double t;
+  if (!h->pace_anchored || wall_ns <= h->pace_wall0)
+    return sim_now(h->rt->sim);
+  t = (double)h->pace_sim0 +
+      (double)(wall_ns - h->pace_wall0) / hpace_ns_per_tick(h);
+  return t >= (double)DES_TIME_MAX ? DES_TIME_MAX : (des_time)t;
+}
+
+/* Sleep until simulated time t is due on the wall clock. Returns 0 when it
+** is, 1 when woken before by a post or des_stop (the caller looks and
+** calls again). Sleeps with ppoll on the wake fd: no spinning. */
+int host_pace_wait(des_host *h, des_time t) {
+  int64_t deadline = hpace_deadline(h, t);
+  int fd = host_post_fd(h);
+  for (;;) {
+    int64_t now = host_clock_ns(), left;
+    struct pollfd p;
+    struct timespec ts;
+    if (now >= deadline)
+      return 0;
+    if (atomic_load(&h->stop_req) || host_post_ready(h))
+      return 1;
+    left = deadline - now;
+    ts.tv_sec = (time_t)(left / 1000000000);
+    ts.tv_nsec = (long)(left % 1000000000);
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (ppoll(&p, fd >= 0 ? 1 : 0, &ts, NULL) > 0 && (p.revents & POLLIN))
+      return 1;
+  }
+}
+
+/* Measure how late the batch at t starts; in strict mode, fail past the
+** tolerance, naming the time and how late it is. */
+int host_pace_check(des_host *h, des_time t) {
+  des_realtime_info *st = &h->pace_stats;
+  int64_t late = host_clock_ns() - hpace_deadline(h, t);
+  double s = late > 0 ? (double)late / 1e9 : 0;
+  st->batches++;
+  st->total += s;
+  if (late > HPACE_LATE_NS)
+    st->late++;
+  if (s > st->worst) {
+    st->worst = s;
+    st->worst_when = t;
+  }
+  if (h->pace_strict > 0 && s > h->pace_strict)
+    return host_fail(h, DES_ELATE,
+                     "realtime: the events at t=%g [%lld] are %.3f ms late "
+                     "on the wall clock (strict tolerance %.3f ms, factor "
+                     "%g, %zu events pending)",
+                     rt_units(h->rt, t), (long long)t, s * 1e3,
+                     h->pace_strict * 1e3, h->pace_factor,
+                     sim_pending(h->rt->sim));
+  return DES_OK;
+}
