@@ -50,6 +50,20 @@ static const char *fmt_units(char *buf, size_t size, double u) {
   return buf;
 }
 
+/* --realtime: how the paced run kept up with the wall clock (lag is never
+** silent). */
+static void report_lateness(des_host *h) {
+  des_realtime_info st;
+  des_realtime_stats(h, &st);
+  fprintf(stderr,
+          "%s: realtime x%g: %llu event times, %llu late by more than 1 ms, "
+          "worst %.3f ms (at t=%g), mean %.3f ms\n",
+          progname, st.factor, (unsigned long long)st.batches,
+          (unsigned long long)st.late, st.worst * 1e3,
+          des_units(h, st.worst_when),
+          st.batches ? st.total * 1e3 / (double)st.batches : 0.0);
+}
+
 /* What report_stuck needs while listing. */
 typedef struct stuck_report {
   des_host *h;
@@ -169,6 +183,8 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     rc = des_run_until(h, t);
   } else
     rc = des_run(h);
+  if (o->realtime > 0)
+    report_lateness(h);
   if (rc < 0)
     return fail(h);
   if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */
@@ -190,6 +206,8 @@ int main(int argc, char **argv) {
   cfg.sandbox = o.sandbox;
   cfg.mem_limit = o.mem_limit;
   cfg.max_steps = o.max_steps;
+  cfg.realtime = o.realtime;
+  cfg.realtime_strict = o.realtime_strict;
   rc = des_host_new(&h, &cfg);
   if (rc != DES_OK) {
     fprintf(stderr, "%s: cannot create the host: %s\n", progname,

@@ -20,9 +20,11 @@ typedef struct cli_options {
   int64_t seed;
   const char *chunks[CLI_MAX_CHUNKS]; /* -e chunks, in order */
   int nchunks;
-  int check_determinism; /* --check-determinism */
-  int runs;              /* --runs N (0: the default) */
-  int script;            /* index of the model in argv, 0 if none */
+  int check_determinism;  /* --check-determinism */
+  int runs;               /* --runs N (0: the default) */
+  int script;             /* index of the model in argv, 0 if none */
+  double realtime;        /* --realtime: model units per wall second, 0: no */
+  double realtime_strict; /* --realtime-strict: tolerance in wall seconds */
 } cli_options;
 
 /* Parse argv into o. Returns 0; or 2 after writing a usage error to err;
