@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "test_host.h"
@@ -519,6 +521,135 @@ static void test_paced_same_trace(void) {
         memcmp(t[0].text, t[1].text, t[0].len) == 0);
 }
 
+/* ---- Signal handlers ------------------------------------------------- */
+
+static des_host *sig_host;
+static int sig_inbox, sig_interrupt;
+
+static void on_alarm(int sig) {
+  (void)sig;
+  if (sig_interrupt)
+    des_interrupt(sig_host); /* as a CLI's Ctrl-C handler does */
+  else
+    des_post(sig_host, sig_inbox, 9, "sig", 3);
+}
+
+static void alarm_in_ms(int ms) {
+  struct itimerval it;
+  memset(&it, 0, sizeof(it));
+  it.it_value.tv_usec = ms * 1000;
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* From a signal handler: a post wakes a paced run asleep for 100 s, and
+** des_interrupt (Ctrl-C) stops it with DES_EINTERRUPT, at once. */
+static void test_signals(void) {
+  des_host *h = post_host(0, 0, 1.0, 0);
+  struct sigaction sa;
+  double t0;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  sig_host = h;
+  sig_inbox = des_inbox(h, "in");
+  sig_interrupt = 0;
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "des.spawn(function() des.sleep(100) end)\n"
+                           "local m = des.inbox('in'):get()\n"
+                           "data = m.data\n"
+                           "des.default():stop()\n",
+                           "=sig"),
+           DES_OK);
+  t0 = wall();
+  alarm_in_ms(50);
+  CHECK_RC(h, des_run(h), DES_STOPPED);
+  CHECK(global_number(h, "#data") == 3);
+  sig_interrupt = 1;
+  alarm_in_ms(50);
+  CHECK_RC(h, des_run(h), DES_EINTERRUPT);
+  CHECK(CONTAINS(des_last_error(h), "interrupted"));
+  CHECK(wall() - t0 < 50);
+  CHECK(des_now(h) < 100000000000);
+  signal(SIGALRM, SIG_DFL);
+  des_host_free(h);
+}
+
+/* ---- Hostile models ------------------------------------------------------ */
+
+/* A model that breaks its inbox makes the delivery fail with a clear
+** message (the post, the inbox, the time), and the host stays usable. */
+static void test_hostile(void) {
+  static const char *breakers[] = {
+      "require('des').inbox('in').put = 42\n",
+      "require('des').inbox('in').put = function() coroutine.yield() end\n",
+      "package.loaded['des.inbox'] = { deliver = function() error('fake') "
+      "end }\n",
+      "setmetatable(require('des').inbox('in'), nil)\n",
+  };
+  size_t i;
+  for (i = 0; i < sizeof(breakers) / sizeof(*breakers); i++) {
+    des_host *h = post_host(0, 0, 0, 0);
+    int in = des_inbox(h, "in");
+    CHECK_RC(h, des_load_string(h, breakers[i], "=breaker"), DES_OK);
+    CHECK_RC(h, des_run(h), DES_OK);
+    CHECK(des_post(h, in, 1, "x", 1) == DES_OK);
+    CHECK(des_post(h, in, 2, "y", 1) == DES_OK);
+    CHECK_RC(h, des_run(h), DES_EMODEL);
+    CHECK(CONTAINS(des_last_error(h), "post: cannot deliver post 1 to inbox "
+                                      "'in' at t=0 (it is dropped)"));
+    CHECK_RC(h, des_run(h), DES_EMODEL); /* the next one, then done */
+    CHECK(CONTAINS(des_last_error(h), "post 2"));
+    CHECK_RC(h, des_run(h), DES_OK);
+    des_host_free(h);
+  }
+}
+
+/* A flood of posts nobody takes reaches the memory limit: a clear error,
+** never a crash; the host goes on. */
+static void test_flood_memory(void) {
+  des_config cfg;
+  des_host *h = NULL;
+  char data[200];
+  int in, i, rc = DES_OK;
+  des_config_init(&cfg);
+  cfg.mem_limit = 2 << 20;
+  cfg.sandbox = 1;
+  CHECK(des_host_new(&h, &cfg) == DES_OK);
+  in = des_inbox(h, "in");
+  memset(data, 'd', sizeof(data));
+  CHECK_RC(h, des_load_string(h, "x = require('des').inbox('in')", "=m"),
+           DES_OK);
+  for (i = 0; i < 100000 && rc == DES_OK; i++) {
+    CHECK(des_post(h, in, 1, data, sizeof(data)) == DES_OK);
+    rc = des_run(h);
+  }
+  CHECK_RC(h, rc, DES_EMEMLIMIT);
+  CHECK(CONTAINS(des_last_error(h), "post: cannot deliver post"));
+  CHECK(CONTAINS(des_last_error(h), "memory"));
+  CHECK_RC(h, des_dostring(h, "x.items = {} collectgarbage()", 0), DES_OK);
+  CHECK(des_post(h, in, 1, data, sizeof(data)) == DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  des_host_free(h);
+}
+
+/* With ties shuffled, posts still reach the inbox in post order. */
+static void test_shuffled_ties(void) {
+  des_host *h = post_host(0, 0, 0, 0);
+  int in = des_inbox(h, "in"), i;
+  des_shuffle_ties(h, 1, 42);
+  CHECK_RC(h, des_load_string(h, ORDERED, "=ordered"), DES_OK);
+  for (i = 0; i < 100; i++) {
+    char d[8];
+    snprintf(d, sizeof(d), "%d", i);
+    CHECK(des_post(h, in, 0, d, strlen(d)) == DES_OK);
+  }
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK(global_number(h, "total") == 100);
+  des_host_free(h);
+}
+
 int main(void) {
   test_basic();
   test_refusals();
@@ -530,5 +661,9 @@ int main(void) {
   test_paced_wake();
   test_paced_strict();
   test_paced_same_trace();
+  test_signals();
+  test_hostile();
+  test_flood_memory();
+  test_shuffled_ties();
   return test_host_report("test_host_post");
 }

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -403,7 +404,7 @@ static int hpost_dispatch(des_sim *sim, void *ctx, const sim_event *ev) {
   des_host *h = ctx;
   host_mailbox *mb = atomic_load(&h->mb);
   hpost_slot *s;
-  int rc;
+  int rc, inbox;
   (void)sim;
   if (mb == NULL || mb->tail == mb->sched)
     return 0; /* cannot happen: one event per scheduled post */
@@ -413,10 +414,17 @@ static int hpost_dispatch(des_sim *sim, void *ctx, const sim_event *ev) {
   rc = host_pcall(h, 1, 0);
   if (rc == DES_OK && h->post_log != NULL)
     h->post_log(h->post_log_ctx, ev->when, s->inbox, s->kind, s + 1, s->len);
+  inbox = s->inbox; /* the slot is a producer's again after this: */
   atomic_store_explicit(&s->seq, mb->tail + mb->cap, memory_order_release);
   mb->tail++;
   if (rc != DES_OK) {
-    h->run_code = rc;
+    char why[400];
+    snprintf(why, sizeof(why), "%s", des_last_error(h));
+    h->run_code =
+        host_fail(h, rc,
+                  "post: cannot deliver post %zu to inbox '%s' at "
+                  "t=%g (it is dropped): %s",
+                  mb->tail, mb->names[inbox], rt_units(h->rt, ev->when), why);
     return 1;
   }
   return 0;
