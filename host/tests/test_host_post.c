@@ -475,14 +475,14 @@ static void test_paced_wake(void) {
 static const char *BURN = "local des = require 'des'\n"
                           "local x = 0\n"
                           "local t = os.clock()\n"
-                          "while os.clock() - t < 0.05 do x = x + 1 end\n"
+                          "while os.clock() - t < 0.2 do x = x + 1 end\n"
                           "des.sleep(0.001)\n"
                           "done = true\n";
 
 /* Strict mode fails with DES_ELATE naming how late and when; the default
 ** mode catches up and records the lateness. */
 static void test_paced_strict(void) {
-  des_host *h = post_host(0, 0, 1.0, 0.001);
+  des_host *h = post_host(0, 0, 1.0, 0.05);
   des_realtime_info st;
   CHECK_RC(h, des_load_string(h, BURN, "=burn"), DES_OK);
   CHECK_RC(h, des_run(h), DES_ELATE);
@@ -496,7 +496,7 @@ static void test_paced_strict(void) {
   CHECK_RC(h, des_run(h), DES_OK);
   CHECK(global_number(h, "done and 1 or 0") == 1);
   des_realtime_stats(h, &st);
-  CHECK(st.late >= 1 && st.worst >= 0.02 && st.worst_when == 1000000);
+  CHECK(st.late >= 1 && st.worst >= 0.1 && st.worst_when == 1000000);
   des_host_free(h);
 }
 

@@ -88,3 +88,30 @@ if(DES_FUZZ)
   # the CLI's option parser: the bytes are argv, split at NULs
   des_add_fuzzer(fuzz_options options host/tests/fuzz_options.c host/src/cli/options.c)
 endif()
+
+# The post queue under ThreadSanitizer (producers in several threads, the
+# host's thread consuming, signal handlers): every source again with
+# -fsanitize=thread, in the builds without ASan (they do not mix).
+if(NOT DES_SANITIZE AND NOT DES_FUZZ)
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS -fsanitize=thread)
+  set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=thread)
+  check_c_source_compiles("int main(void) { return 0; }" DES_HAVE_TSAN)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(DES_HAVE_TSAN)
+    add_executable(test_host_post_tsan host/tests/test_host_post.c
+                                       ${DES_ALL_SOURCES})
+    target_include_directories(test_host_post_tsan PRIVATE ${DES_ALL_INCLUDES}
+                                                           ${LUA_INCLUDE_DIRS})
+    target_compile_definitions(test_host_post_tsan
+                               PRIVATE DES_VERSION="${PROJECT_VERSION}")
+    target_compile_options(test_host_post_tsan PRIVATE -fsanitize=thread -O1 -g)
+    target_link_options(test_host_post_tsan PRIVATE -fsanitize=thread)
+    target_link_libraries(test_host_post_tsan PRIVATE ${LUA_STATIC_LIB} m dl
+                                                      Threads::Threads)
+    add_test(NAME host_post_tsan COMMAND test_host_post_tsan)
+    set_tests_properties(host_post_tsan PROPERTIES
+                         ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
+  endif()
+endif()
