@@ -268,6 +268,40 @@ static void test_close_race(void) {
   des_host_free(h);
 }
 
+typedef struct poster {
+  des_host *h;
+  int inbox;
+  int stop; /* des_stop instead of posting */
+} poster;
+
+static void *post_later(void *arg);
+
+/* A post during a long unpaced run is delivered while that run goes on:
+** des_post yields it, the host schedules the post and runs on. */
+static void test_post_mid_run(void) {
+  des_host *h = post_host(0, 0, 0, 0);
+  pthread_t th;
+  poster p;
+  p.h = h;
+  p.inbox = des_inbox(h, "in");
+  p.stop = 0;
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "des.spawn(function()\n"
+                           "  for i = 1, 1e8 do des.sleep(1) end end)\n"
+                           "local m = des.inbox('in'):get()\n"
+                           "at = des.now()\n"
+                           "des.default():stop()\n",
+                           "=midrun"),
+           DES_OK);
+  pthread_create(&th, NULL, post_later, &p);
+  CHECK_RC(h, des_run(h), DES_STOPPED);
+  pthread_join(th, NULL);
+  CHECK(global_number(h, "at") > 0 && global_number(h, "at") < 1e8);
+  des_host_free(h);
+}
+
 /* ---- The wake fd --------------------------------------------------------- */
 
 static int readable(int fd) {
@@ -414,12 +448,6 @@ static void test_paced_lower_bound(void) {
   CHECK(des_now(h) == 300000000);
   des_host_free(h);
 }
-
-typedef struct poster {
-  des_host *h;
-  int inbox;
-  int stop; /* des_stop instead of posting */
-} poster;
 
 static void *post_later(void *arg) {
   poster *p = arg;
@@ -656,6 +684,7 @@ int main(void) {
   test_threads();
   test_close_race();
   test_fd();
+  test_post_mid_run();
   test_record_replay();
   test_paced_lower_bound();
   test_paced_wake();

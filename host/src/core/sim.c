@@ -29,10 +29,11 @@ struct des_sim {
   void *ud;
   sim_component *comps;
   uint32_t ncomps, capcomps;
-  int running;     /* inside sim_step / sim_run* */
-  atomic_int stop; /* sim_stop was called */
-  int failure;     /* the value of the handler that stopped the last run */
-  uint32_t failed; /* and its component */
+  int running;      /* inside sim_step / sim_run* */
+  atomic_int stop;  /* sim_stop was called */
+  atomic_int yield; /* sim_yield was called */
+  int failure;      /* the value of the handler that stopped the last run */
+  uint32_t failed;  /* and its component */
   sim_trace_fn trace;
   void *trace_ctx;
   /* tie shuffling */
@@ -80,6 +81,7 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   sim->ncomps = sim->capcomps = 0;
   sim->running = 0;
   atomic_init(&sim->stop, 0);
+  atomic_init(&sim->yield, 0);
   sim->failure = 0;
   sim->failed = 0;
   sim->trace = NULL;
@@ -300,6 +302,11 @@ static int sim_loop(des_sim *sim, des_time limit) {
       sim->running = 0;
       return SIM_STOPPED;
     }
+    if (atomic_load_explicit(&sim->yield, memory_order_relaxed)) {
+      atomic_store(&sim->yield, 0);
+      sim->running = 0;
+      return SIM_YIELDED;
+    }
     rc = sim_dispatch(sim, limit);
   } while (rc == SIM_OK);
   sim->running = 0;
@@ -326,6 +333,10 @@ int sim_run(des_sim *sim) {
 
 void sim_stop(des_sim *sim) {
   atomic_store(&sim->stop, 1);
+}
+
+void sim_yield(des_sim *sim) {
+  atomic_store(&sim->yield, 1);
 }
 
 void sim_abandon_run(des_sim *sim) {

@@ -101,7 +101,6 @@ void host_post_free(des_host *h); /* close, wait for producers, free */
 void host_post_wake(des_host *h, int stop); /* signal-safe */
 int host_post_fd(des_host *h);              /* -1 if none */
 int host_post_ready(des_host *h);           /* posts waiting to be scheduled? */
-int host_post_active(des_host *h);   /* may posts come (inboxes exist)? */
 int host_post_schedule(des_host *h); /* schedule waiting posts: DES code */
 
 /* hpace.c: the wall clock and pacing */

@@ -151,12 +151,15 @@ void host_post_free(des_host *h) {
   h->allocf(h->allocud, mb, sizeof(*mb), 0);
 }
 
-/* Make the wake fd readable (once until it is read). Async-signal-safe:
-** an atomic exchange and write(2). stop: for des_stop / des_interrupt. */
+/* Make the wake fd readable (once until it is read) and yield the run in
+** progress. Async-signal-safe: atomic stores, an exchange and write(2).
+** stop: for des_stop / des_interrupt (a stop, not a yield). */
 void host_post_wake(des_host *h, int stop) {
   host_mailbox *mb = atomic_load(&h->mb);
   if (stop)
     atomic_store(&h->stop_req, 1);
+  else if (h->rt != NULL && h->rt->sim != NULL)
+    sim_yield(h->rt->sim); /* an unpaced run returns to schedule it */
   if (mb != NULL && atomic_exchange(&mb->signalled, 1) == 0) {
     int saved = errno; /* a signal handler must keep errno */
     char c = 1;
@@ -176,11 +179,6 @@ int des_fd(des_host *h) {
   host_mailbox *mb;
   host_enter(h);
   return hpost_box(h, "fd", &mb) == DES_OK ? mb->fd[0] : -1;
-}
-
-int host_post_active(des_host *h) {
-  host_mailbox *mb = atomic_load(&h->mb);
-  return mb != NULL && (atomic_load(&mb->ninbox) > 0 || mb->sched != mb->tail);
 }
 
 int host_post_ready(des_host *h) {

@@ -11,18 +11,16 @@
 ** Running
 ** ===================================================================== */
 
-/* Run while looking at the outside world between batches of events
-** (those due at one time): schedule the posts that came (hpost.c), and in
-** a paced run sleep until the next batch is due on the wall clock
-** (hpace.c). Returns an RT_* outcome, or RT_ERROR with h->run_code set and
-** the message kept (a post that could not be delivered, a strict paced run
-** that fell behind). */
-static int host_run_batches(des_host *h, des_time limit, int step) {
+/* A paced run: batch by batch (the events due at one time), sleeping
+** until each is due on the wall clock (hpace.c) and scheduling the posts
+** that came meanwhile (hpost.c). Returns an RT_* outcome, or RT_ERROR with
+** h->run_code set and the message kept (a post that could not be
+** delivered, a strict paced run that fell behind). */
+static int host_run_paced(des_host *h, des_time limit, int step) {
   des_runtime *rt = h->rt;
-  int paced = h->pace_factor > 0, rc;
+  int rc;
   des_time t;
-  if (paced)
-    host_pace_start(h);
+  host_pace_start(h);
   for (;;) {
     rc = host_post_schedule(h);
     if (rc != DES_OK) {
@@ -34,21 +32,40 @@ static int host_run_batches(des_host *h, des_time limit, int step) {
     if (sim_peek(rt->sim, &t) != SIM_OK || (limit >= 0 && t >= limit)) {
       if (limit < 0) /* nothing left to do */
         return step ? RT_EMPTY : RT_OK;
-      if (paced && host_pace_wait(h, limit))
-        continue;                            /* a post or a stop: look again */
-      return rt_run_raw(h->L, rt, limit, 0); /* sets the clock to limit */
+      if (host_pace_wait(h, limit))
+        continue;                          /* a post or a stop: look again */
+      rc = rt_run_raw(h->L, rt, limit, 0); /* sets the clock to limit */
+      if (rc != RT_YIELDED)
+        return rc;
+      continue;
     }
-    if (paced) {
-      if (host_pace_wait(h, t))
-        continue;
-      rc = host_pace_check(h, t);
-      if (rc != DES_OK) {
-        h->run_code = rc;
-        return RT_ERROR;
-      }
+    if (host_pace_wait(h, t))
+      continue;
+    rc = host_pace_check(h, t);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
     }
     rc = rt_run_raw(h->L, rt, step ? -1 : t, step ? 1 : RT_RUN_THROUGH);
-    if (step || rc != RT_OK)
+    if (step || (rc != RT_OK && rc != RT_YIELDED))
+      return rc;
+  }
+}
+
+/* An unpaced run: at full speed, returning to schedule posts whenever one
+** comes (des_post yields the run: sim_yield), then running on. */
+static int host_run_fast(des_host *h, des_time limit, int step) {
+  int rc;
+  for (;;) {
+    rc = host_post_schedule(h);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
+    }
+    if (atomic_load(&h->stop_req))
+      return RT_STOPPED;
+    rc = rt_run_raw(h->L, h->rt, limit, step);
+    if (rc != RT_YIELDED)
       return rc;
   }
 }
@@ -68,10 +85,10 @@ static int host_run(des_host *h, des_time limit, int step) {
                      (long long)limit, (long long)sim_now(rt->sim));
   h->run_code = DES_OK;
   atomic_store(&h->stop_req, 0);
-  if (h->pace_factor > 0 || host_post_active(h))
-    rc = host_run_batches(h, limit, step);
+  if (h->pace_factor > 0)
+    rc = host_run_paced(h, limit, step);
   else
-    rc = rt_run_raw(h->L, rt, limit, step);
+    rc = host_run_fast(h, limit, step);
   if (h->run_code != DES_OK)
     rc = h->run_code; /* the message is kept */
   else if (rc == RT_ERROR)

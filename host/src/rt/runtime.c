@@ -1334,6 +1334,8 @@ static int rt_from_sim(int rc) {
     return RT_EMPTY;
   case SIM_STOPPED:
     return RT_STOPPED;
+  case SIM_YIELDED:
+    return RT_YIELDED;
   case SIM_FAILED:
     return RT_HANDLER; /* a C component's: the runtime's own raised */
   case SIM_ENOMEM:
@@ -1353,6 +1355,8 @@ const char *rt_strerror(int code) {
     return "no event left";
   case RT_STOPPED:
     return "stopped by a request";
+  case RT_YIELDED:
+    return "yielded to the host";
   case RT_HANDLER:
     return "a C component's handler stopped the run";
   case RT_ERROR:
@@ -1434,7 +1438,9 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     return luaL_error(L, "run: the simulation is already running");
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
-  rc = rt_run_raw(L, rt, limit, step);
+  do /* a post's yield (hpost.c) is the host's business: run on */
+    rc = rt_run_raw(L, rt, limit, step);
+  while (rc == RT_YIELDED);
   if (rc == RT_ERROR)
     return lua_error(L);
   if (rc == RT_HANDLER) { /* a negative value is an error, as in deshost.h */
