@@ -52,6 +52,12 @@ describe("des.inbox", function()
     end)
   end)
 
+  it("says that pacing needs deshost under a plain lua", function()
+    contains(err_of(des.realtime, 1), "realtime: paced runs need deshost")
+    contains(err_of(function() return des.new():lateness() end),
+             "lateness: paced runs need deshost")
+  end)
+
   it("refuses bad names, kinds and data with a clear error", function()
     contains(err_of(des.inbox, ""), "inbox: name must be a non-empty string")
     contains(err_of(des.inbox, 3), "inbox: name must be a non-empty string")
@@ -89,6 +95,27 @@ describe("deshost --realtime", function()
     assert.equal(0, code)
     assert.equal("0.2\n", out)
     assert.is_true(wall() - t0 >= 0.07)
+  end)
+
+  it("paces from the model with sim:realtime and reports sim:lateness", function()
+    local m = cli:model("local des = require 'des'\ndes.sleep(5)\n"
+                        .. "des.default():realtime(10)\n"
+                        .. "for i = 1, 4 do des.sleep(0.5) end\n"
+                        .. "local worst, late, n = des.default():lateness()\n"
+                        .. "print(des.now(), n, math.type(late), worst >= 0)\n"
+                        .. "des.realtime(false)\ndes.sleep(1e6)\nprint(des.now())\n"
+                        .. "print(pcall(des.realtime, 0))\n"
+                        .. "print(pcall(des.new().realtime, des.new(), 1))\n")
+    local t0 = wall()
+    local code, out = cli:run("--sandbox", m)
+    assert.is_true(wall() - t0 >= 0.15)
+    assert.equal(0, code)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equal("7.0\t4\tinteger\ttrue", lines[1])
+    assert.equal("1000007.0", lines[2])
+    contains(lines[3], "realtime: factor must be a finite number > 0 or false")
+    contains(lines[4], "realtime: only the host's own simulation is paced")
   end)
 
   it("handles the same events as an unpaced run", function()

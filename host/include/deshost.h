@@ -347,7 +347,8 @@ double des_rng_empirical(des_rng *r, const double *x, size_t n,
 /* Pace runs at `factor` model units per wall second (> 0), or not at all
 ** (factor == 0). strict > 0: fail with DES_ELATE once an event is handled
 ** more than `strict` wall seconds after its time; 0: catch up. Resets the
-** anchor and the statistics. Not from inside a handler. */
+** anchor and the statistics. From a handler too (as the model's
+** sim:realtime does): the run in progress switches at once. */
 int des_set_realtime(des_host *h, double factor, double strict);
 
 /* How a paced run kept up with the wall clock, since des_set_realtime. */

@@ -50,11 +50,13 @@ static const char *fmt_units(char *buf, size_t size, double u) {
   return buf;
 }
 
-/* --realtime: how the paced run kept up with the wall clock (lag is never
-** silent). */
+/* After a paced run (--realtime, or the model's sim:realtime): how it kept
+** up with the wall clock (lag is never silent). */
 static void report_lateness(des_host *h) {
   des_realtime_info st;
   des_realtime_stats(h, &st);
+  if (st.factor == 0 && st.batches == 0)
+    return; /* never paced */
   fprintf(stderr,
           "%s: realtime x%g: %llu event times, %llu late by more than 1 ms, "
           "worst %.3f ms (at t=%g), mean %.3f ms\n",
@@ -183,8 +185,7 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     rc = des_run_until(h, t);
   } else
     rc = des_run(h);
-  if (o->realtime > 0)
-    report_lateness(h);
+  report_lateness(h);
   if (rc < 0)
     return fail(h);
   if (o->until == NULL && des_pending(h) == 0) /* the queue ran dry */

@@ -215,7 +215,11 @@ int des_host_new(des_host **out, const des_config *cfg) {
   if (cfg->max_steps != 0)
     des_set_budget(h, cfg->max_steps);
   host_post_init(h, cfg);
-  host_pace_init(h, cfg);
+  status = host_pace_init(h, cfg);
+  if (status != DES_OK) {
+    des_host_free(h);
+    return status;
+  }
   *out = h;
   return DES_OK;
 }

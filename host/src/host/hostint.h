@@ -100,12 +100,13 @@ void host_post_init(des_host *h, const des_config *cfg);
 void host_post_free(des_host *h); /* close, wait for producers, free */
 void host_post_wake(des_host *h, int stop); /* signal-safe */
 int host_post_fd(des_host *h);              /* -1 if none */
+int host_post_open(des_host *h);            /* make the mailbox: DES code */
 int host_post_ready(des_host *h);           /* posts waiting to be scheduled? */
 int host_post_schedule(des_host *h); /* schedule waiting posts: DES code */
 
 /* hpace.c: the wall clock and pacing */
 int64_t host_clock_ns(void);
-void host_pace_init(des_host *h, const des_config *cfg);
+int host_pace_init(des_host *h, const des_config *cfg); /* DES code */
 void host_pace_start(des_host *h); /* anchor on the first paced run */
 des_time host_pace_sim_time(des_host *h, int64_t wall_ns);
 int host_pace_wait(des_host *h, des_time t);  /* 1: woken early */

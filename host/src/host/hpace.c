@@ -12,6 +12,8 @@
 #define _GNU_SOURCE /* ppoll */
 #include "hostint.h"
 
+#include <lauxlib.h>
+
 #include <math.h>
 #include <poll.h>
 #include <string.h>
@@ -25,27 +27,78 @@ int64_t host_clock_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void host_pace_init(des_host *h, const des_config *cfg) {
-  h->pace_factor = cfg->realtime > 0 ? cfg->realtime : 0;
-  h->pace_strict = cfg->realtime_strict > 0 ? cfg->realtime_strict : 0;
-  memset(&h->pace_stats, 0, sizeof(h->pace_stats));
-  h->pace_stats.factor = h->pace_factor;
-}
-
-int des_set_realtime(des_host *h, double factor, double strict) {
-  host_enter(h);
-  if (!(factor >= 0) || isinf(factor) || !(strict >= 0))
-    return host_fail(h, DES_EINVAL,
-                     "set_realtime: factor %g and strictness %g must be "
-                     "finite numbers >= 0",
-                     factor, strict);
-  if (h->rt->sim != NULL && sim_running(h->rt->sim))
-    return host_fail(h, DES_EBUSY, "set_realtime: called from a handler");
+/* Set the pacing; a run in progress yields, so that the run loop (hrun.c)
+** switches to it at once, anchored at the current time. */
+static void hpace_set(des_host *h, double factor, double strict) {
   h->pace_factor = factor;
   h->pace_strict = strict;
   h->pace_anchored = 0;
   memset(&h->pace_stats, 0, sizeof(h->pace_stats));
   h->pace_stats.factor = factor;
+  if (h->rt != NULL && h->rt->sim != NULL && sim_running(h->rt->sim))
+    sim_yield(h->rt->sim);
+}
+
+/* The registry's pacing function (LDES_PACE_KEY in ldes.h), for the
+** model: ("realtime", rt, factor | false | nil, strict | nil) sets the
+** pacing of the host's simulation; ("lateness", rt) returns the worst
+** lateness in wall seconds, the number of late batches and of batches. */
+static int hpace_lua(lua_State *L) {
+  des_host *h = des_host_of(L);
+  const char *what = lua_tostring(L, 1);
+  if (h == NULL || lua_touserdata(L, 2) != (void *)h->rt)
+    return luaL_error(L, "%s: only the host's own simulation is paced", what);
+  if (strcmp(what, "realtime") == 0) {
+    double factor = 0, strict = 0;
+    if (lua_toboolean(L, 3)) {
+      factor = (double)luaL_checknumber(L, 3);
+      if (!(factor > 0) || isinf(factor))
+        return luaL_error(L,
+                          "realtime: factor must be a finite number > 0 or "
+                          "false (got %f)",
+                          factor);
+    }
+    if (!lua_isnoneornil(L, 4)) {
+      strict = (double)luaL_checknumber(L, 4);
+      if (!(strict >= 0) || isinf(strict))
+        return luaL_error(L,
+                          "realtime: strict must be a finite number >= 0 "
+                          "(wall seconds; got %f)",
+                          strict);
+    }
+    hpace_set(h, factor, strict);
+    return 0;
+  }
+  lua_pushnumber(L, (lua_Number)h->pace_stats.worst);
+  lua_pushinteger(L, (lua_Integer)h->pace_stats.late);
+  lua_pushinteger(L, (lua_Integer)h->pace_stats.batches);
+  return 3;
+}
+
+/* Protected: registry[LDES_PACE_KEY] = hpace_lua */
+static int hpace_register(lua_State *L) {
+  lua_pushcfunction(L, hpace_lua);
+  lua_setfield(L, LUA_REGISTRYINDEX, LDES_PACE_KEY);
+  return 0;
+}
+
+int host_pace_init(des_host *h, const des_config *cfg) {
+  double factor = cfg->realtime, strict = cfg->realtime_strict;
+  if (!(factor >= 0) || isinf(factor) || !(strict >= 0) || isinf(strict))
+    return DES_EINVAL;
+  hpace_set(h, factor, strict);
+  lua_pushcfunction(h->L, hpace_register);
+  return host_pcall(h, 0, 0);
+}
+
+int des_set_realtime(des_host *h, double factor, double strict) {
+  host_enter(h);
+  if (!(factor >= 0) || isinf(factor) || !(strict >= 0) || isinf(strict))
+    return host_fail(h, DES_EINVAL,
+                     "set_realtime: factor %g and strictness %g must be "
+                     "finite numbers >= 0",
+                     factor, strict);
+  hpace_set(h, factor, strict);
   return DES_OK;
 }
 
@@ -55,15 +108,15 @@ void des_realtime_stats(const des_host *h, des_realtime_info *out) {
 
 /* Anchor the wall clock to the simulated clock on the first paced run
 ** after des_set_realtime (later runs keep the anchor: the clock stays tied
-** to the wall clock across des_run_until calls). Makes the wake fd, so
-** that des_stop can wake the sleep. */
+** to the wall clock across des_run_until calls), or after a change of
+** pacing. Makes the wake fd, so that des_stop can wake the sleep. */
 void host_pace_start(des_host *h) {
   if (!h->pace_anchored) {
     h->pace_wall0 = host_clock_ns();
     h->pace_sim0 = sim_now(h->rt->sim);
     h->pace_anchored = 1;
+    (void)host_post_open(h); /* without it, sleeps end at their deadline */
   }
-  (void)des_fd(h);
 }
 
 /* Model ticks -> wall nanoseconds since the anchor, and back. */

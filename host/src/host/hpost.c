@@ -175,6 +175,11 @@ int host_post_fd(des_host *h) {
   return mb != NULL ? mb->fd[0] : -1;
 }
 
+int host_post_open(des_host *h) {
+  host_mailbox *mb;
+  return hpost_box(h, "realtime", &mb);
+}
+
 int des_fd(des_host *h) {
   host_mailbox *mb;
   host_enter(h);

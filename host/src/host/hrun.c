@@ -11,6 +11,8 @@
 ** Running
 ** ===================================================================== */
 
+#define HOST_SWITCH 100 /* not an RT_* code: the pacing changed */
+
 /* A paced run: batch by batch (the events due at one time), sleeping
 ** until each is due on the wall clock (hpace.c) and scheduling the posts
 ** that came meanwhile (hpost.c). Returns an RT_* outcome, or RT_ERROR with
@@ -20,8 +22,10 @@ static int host_run_paced(des_host *h, des_time limit, int step) {
   des_runtime *rt = h->rt;
   int rc;
   des_time t;
-  host_pace_start(h);
   for (;;) {
+    if (h->pace_factor <= 0)
+      return HOST_SWITCH; /* the model or a handler stopped pacing */
+    host_pace_start(h);   /* (again after a change of pacing) */
     rc = host_post_schedule(h);
     if (rc != DES_OK) {
       h->run_code = rc;
@@ -67,6 +71,8 @@ static int host_run_fast(des_host *h, des_time limit, int step) {
     rc = rt_run_raw(h->L, h->rt, limit, step);
     if (rc != RT_YIELDED)
       return rc;
+    if (h->pace_factor > 0)
+      return HOST_SWITCH; /* the model or a handler started pacing */
   }
 }
 
@@ -85,10 +91,10 @@ static int host_run(des_host *h, des_time limit, int step) {
                      (long long)limit, (long long)sim_now(rt->sim));
   h->run_code = DES_OK;
   atomic_store(&h->stop_req, 0);
-  if (h->pace_factor > 0)
-    rc = host_run_paced(h, limit, step);
-  else
-    rc = host_run_fast(h, limit, step);
+  do
+    rc = h->pace_factor > 0 ? host_run_paced(h, limit, step)
+                            : host_run_fast(h, limit, step);
+  while (rc == HOST_SWITCH);
   if (h->run_code != DES_OK)
     rc = h->run_code; /* the message is kept */
   else if (rc == RT_ERROR)

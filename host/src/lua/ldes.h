@@ -9,7 +9,6 @@
 
 #include "runtime.h"
 
-
 /* Set functions l into the table at t, each with the rt_global as its
 ** upvalue 1 (what rt_current needs). */
 void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);
@@ -78,6 +77,10 @@ typedef struct ldes_source {
   size_t len;
 } ldes_source;
 extern const ldes_source ldes_lualib[];
+
+/* Registry field of the host's pacing function (deshost's hpace.c):
+** f(what, rt, a, b) for sim:realtime(a, b) and sim:lateness(). */
+#define LDES_PACE_KEY "deshost.pace"
 
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);
