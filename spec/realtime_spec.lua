@@ -114,7 +114,7 @@ describe("deshost --realtime", function()
     for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
     assert.equal("7.0\t4\tinteger\ttrue", lines[1])
     assert.equal("1000007.0", lines[2])
-    contains(lines[3], "realtime: factor must be a finite number > 0 or false")
+    contains(lines[3], "realtime: factor must be a number from 1e-9 to 1e9")
     contains(lines[4], "realtime: only the host's own simulation is paced")
   end)
 
@@ -141,10 +141,11 @@ describe("deshost --realtime", function()
 
   it("refuses bad factors and tolerances with the usage status", function()
     local m = cli:model("local des = require 'des'\n")
-    for _, v in ipairs{ "--realtime=0", "--realtime=-1", "--realtime=inf", "--realtime=x" } do
+    for _, v in ipairs{ "--realtime=0", "--realtime=-1", "--realtime=inf", "--realtime=x",
+                        "--realtime=1e10", "--realtime=1e-10" } do
       local code, _, err = cli:run(v, m)
       assert.equal(2, code)
-      contains(err, "--realtime needs a factor > 0")
+      contains(err, "--realtime needs a factor from 1e-9 to 1e9")
     end
     local code, _, err = cli:run("--realtime-strict", "nan", m)
     assert.equal(2, code)

@@ -344,8 +344,10 @@ double des_rng_empirical(des_rng *r, const double *x, size_t n,
 ** them into a fresh host with des_post_at, which gives each its recorded
 ** time: the replayed run handles the same events as the recorded one. */
 
-/* Pace runs at `factor` model units per wall second (> 0), or not at all
-** (factor == 0). strict > 0: fail with DES_ELATE once an event is handled
+/* Pace runs at `factor` model units per wall second (1e-9 to 1e9), or not
+** at all (factor == 0; DES_EINVAL otherwise, and from des_host_new for a
+** bad cfg.realtime or cfg.realtime_strict). strict > 0: fail with DES_ELATE
+*once an event is handled
 ** more than `strict` wall seconds after its time; 0: catch up. Resets the
 ** anchor and the statistics. From a handler too (as the model's
 ** sim:realtime does): the run in progress switches at once. */

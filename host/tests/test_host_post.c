@@ -440,6 +440,20 @@ static void test_paced_lower_bound(void) {
   CHECK_RC(h, des_set_realtime(h, -1, 0), DES_EINVAL);
   CHECK_RC(h, des_set_realtime(h, 1.0 / 0.0, 0), DES_EINVAL);
   CHECK_RC(h, des_set_realtime(h, 1, -1), DES_EINVAL);
+  CHECK_RC(h, des_set_realtime(h, 1e10, 0), DES_EINVAL);
+  CHECK_RC(h, des_set_realtime(h, 1e-10, 0), DES_EINVAL);
+  CHECK_RC(h, des_set_realtime(h, 0.0 / 0.0, 0), DES_EINVAL);
+  CHECK(CONTAINS(des_last_error(h), "from 1e-9 to 1e9"));
+  {
+    des_config bad;
+    des_host *b = NULL;
+    des_config_init(&bad);
+    bad.realtime = -1;
+    CHECK(des_host_new(&b, &bad) == DES_EINVAL && b == NULL);
+    bad.realtime = 1;
+    bad.realtime_strict = 1.0 / 0.0;
+    CHECK(des_host_new(&b, &bad) == DES_EINVAL && b == NULL);
+  }
   /* run_until at factor 1: the clock reaches 0.3 no sooner than its time */
   CHECK_RC(h, des_set_realtime(h, 1, 0), DES_OK);
   t0 = wall();
@@ -496,6 +510,13 @@ static void test_paced_wake(void) {
   pthread_join(th, NULL);
   CHECK(wall() - t0 < 50);
   CHECK(des_now(h) < 100000000000);
+  /* the slowest pacing: the next event is due in ~30 years; a stop wakes */
+  CHECK_RC(h, des_set_realtime(h, 1e-9, 0), DES_OK);
+  t0 = wall();
+  pthread_create(&th, NULL, post_later, &p);
+  CHECK_RC(h, des_run(h), DES_STOPPED);
+  pthread_join(th, NULL);
+  CHECK(wall() - t0 < 50);
   des_host_free(h);
 }
 
@@ -612,8 +633,8 @@ static void test_hostile(void) {
   static const char *breakers[] = {
       "require('des').inbox('in').put = 42\n",
       "require('des').inbox('in').put = function() coroutine.yield() end\n",
-      "package.loaded['des.inbox'] = { deliver = function() error('fake') "
-      "end }\n",
+      ("package.loaded['des.inbox'] = { deliver = function() error('fake') "
+       "end }\n"),
       "setmetatable(require('des').inbox('in'), nil)\n",
   };
   size_t i;

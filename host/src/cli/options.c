@@ -197,11 +197,13 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
       if (v == NULL &&
           (strict || (i + 1 < argc && parse_positive(argv[i + 1], &d) == 0)))
         v = option_value(argc, argv, &i, NULL);
-      if (v != NULL && parse_positive(v, &d) != 0) {
+      if (v != NULL &&
+          (parse_positive(v, &d) != 0 || (!strict && (d < 1e-9 || d > 1e9)))) {
         usage_error(err,
                     strict ? "--realtime-strict needs a tolerance > 0 in "
                              "wall seconds (got '%s')"
-                           : "--realtime needs a factor > 0 (got '%s')",
+                           : "--realtime needs a factor from 1e-9 to 1e9 "
+                             "(got '%s')",
                     v);
         return 2;
       }

@@ -20,6 +20,14 @@
 #include <time.h>
 
 #define HPACE_LATE_NS 1000000 /* later than this counts as late (1 ms) */
+#define HPACE_MIN 1e-9        /* the factors a run may be paced by */
+#define HPACE_MAX 1e9
+
+/* Is factor a valid pacing (0: off), strict a valid tolerance? */
+static int hpace_valid(double factor, double strict) {
+  return (factor == 0 || (factor >= HPACE_MIN && factor <= HPACE_MAX)) &&
+         strict >= 0 && !isinf(strict);
+}
 
 int64_t host_clock_ns(void) {
   struct timespec ts;
@@ -52,15 +60,16 @@ static int hpace_lua(lua_State *L) {
     double factor = 0, strict = 0;
     if (lua_toboolean(L, 3)) {
       factor = (double)luaL_checknumber(L, 3);
-      if (!(factor > 0) || isinf(factor))
+      if (!hpace_valid(factor, 0) || factor == 0)
         return luaL_error(L,
-                          "realtime: factor must be a finite number > 0 or "
-                          "false (got %f)",
+                          "realtime: factor must be a number from 1e-9 to "
+                          "1e9 (model units per wall second) or false (got "
+                          "%f)",
                           factor);
     }
     if (!lua_isnoneornil(L, 4)) {
       strict = (double)luaL_checknumber(L, 4);
-      if (!(strict >= 0) || isinf(strict))
+      if (!hpace_valid(0, strict))
         return luaL_error(L,
                           "realtime: strict must be a finite number >= 0 "
                           "(wall seconds; got %f)",
@@ -84,7 +93,7 @@ static int hpace_register(lua_State *L) {
 
 int host_pace_init(des_host *h, const des_config *cfg) {
   double factor = cfg->realtime, strict = cfg->realtime_strict;
-  if (!(factor >= 0) || isinf(factor) || !(strict >= 0) || isinf(strict))
+  if (!hpace_valid(factor, strict))
     return DES_EINVAL;
   hpace_set(h, factor, strict);
   lua_pushcfunction(h->L, hpace_register);
@@ -93,10 +102,10 @@ int host_pace_init(des_host *h, const des_config *cfg) {
 
 int des_set_realtime(des_host *h, double factor, double strict) {
   host_enter(h);
-  if (!(factor >= 0) || isinf(factor) || !(strict >= 0) || isinf(strict))
+  if (!hpace_valid(factor, strict))
     return host_fail(h, DES_EINVAL,
-                     "set_realtime: factor %g and strictness %g must be "
-                     "finite numbers >= 0",
+                     "set_realtime: factor %g must be 0 or from 1e-9 to 1e9, "
+                     "strictness %g a finite number >= 0",
                      factor, strict);
   hpace_set(h, factor, strict);
   return DES_OK;
@@ -124,9 +133,14 @@ static double hpace_ns_per_tick(des_host *h) {
   return 1e9 / ((double)h->rt->resolution * h->pace_factor);
 }
 
+/* The wall time (ns) at which model time t is due, saturated: a slow
+** factor with a far time is "never" (INT64_MAX), not an overflow. */
 static int64_t hpace_deadline(des_host *h, des_time t) {
-  return h->pace_wall0 +
-         (int64_t)((double)(t - h->pace_sim0) * hpace_ns_per_tick(h));
+  double d =
+      (double)h->pace_wall0 + (double)(t - h->pace_sim0) * hpace_ns_per_tick(h);
+  if (!(d < 9.2e18))
+    return INT64_MAX;
+  return d > -9.2e18 ? (int64_t)d : INT64_MIN;
 }
 
 /* The simulated time matching wall time wall_ns (for a post's arrival). */
