@@ -70,8 +70,8 @@ static void *receive(void *arg) {
     ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
     uint32_t kind;
     int rc;
-    if (n < 0)
-      break;
+    if (n <= 0)
+      break; /* an error, or the shutdown at the end */
     kind = n == 3 && memcmp(buf, "end", 3) == 0;
     while ((rc = des_post(r->h, r->inbox, kind, buf, (size_t)n)) == DES_EFULL)
       sleep_us(100); /* the model is behind: wait, lose nothing */
@@ -124,7 +124,8 @@ int main(int argc, char **argv) {
   while (rc == DES_OK);
   if (rc != DES_STOPPED)
     fprintf(stderr, "udp_inbox: %s\n", des_last_error(h));
-  shutdown(r.fd, SHUT_RDWR); /* ends the thread's recv if still there */
+  des_post_close(h);         /* the thread's posts now fail: it ends */
+  shutdown(r.fd, SHUT_RDWR); /* and so does its recv */
   pthread_join(th, NULL);
   close(r.fd);
   des_host_free(h);

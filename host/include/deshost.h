@@ -387,7 +387,8 @@ int des_post_at(des_host *h, des_time when, int inbox, uint32_t kind,
 
 /* Take no more posts: des_post returns DES_ECLOSED from now on; posts
 ** already queued are still delivered. Waits for posts in progress in
-** other threads. Safe from any thread. des_host_free closes too, but a
+** other threads. Safe from any thread, but not from a signal handler (it
+** would wait for a des_post it interrupted). des_host_free closes too, but a
 ** program must stop calling des_post on h before des_host_free returns:
 ** close, join the producers, then free. */
 void des_post_close(des_host *h);

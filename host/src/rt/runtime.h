@@ -294,9 +294,9 @@ enum rt_status {
   RT_OK = 0,
   RT_EMPTY = 1,   /* a step found no event left */
   RT_STOPPED = 2, /* sim_stop (des_stop, des_interrupt) ended the run */
-  RT_YIELDED = 4, /* sim_yield (a post, hpost.c) ended it: run on */
   RT_HANDLER = 3, /* a C component's handler stopped the run: its value
                      and component are sim_failure's */
+  RT_YIELDED = 4, /* sim_yield (a post, hpost.c) ended it: run on */
   RT_ERROR = -1,  /* a Lua error (a task's failure report, or memory),
                      left on the top of L */
   RT_ENOMEM = -2, /* the queue could not grow */
