@@ -123,6 +123,39 @@ static void test_refusals(void) {
   des_host_free(h); /* with 4 posts pending: nothing leaks (ASan) */
 }
 
+/* A backlog of posts goes into the model in chunks, each taken by the
+** model before the next comes: its inbox never holds the whole backlog
+** (getting from a long store is slow), and the order is kept. */
+static void test_backlog(void) {
+  des_host *h = post_host(2048, 0, 0, 0);
+  int in = des_inbox(h, "in"), i;
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "local inbox = des.inbox('in')\n"
+                           "most, total = 0, 0\n"
+                           "while true do\n"
+                           "  most = math.max(most, #inbox)\n"
+                           "  local m = inbox:get()\n"
+                           "  assert(tonumber(m.data) == total)\n"
+                           "  total = total + 1\n"
+                           "end\n",
+                           "=backlog"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  for (i = 0; i < 2000; i++) {
+    char d[8];
+    snprintf(d, sizeof(d), "%d", i);
+    CHECK(des_post(h, in, 0, d, strlen(d)) == DES_OK);
+  }
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK(global_number(h, "total") == 2000);
+  /* chunks of 64; a yield left from the posts adds one more at first */
+  CHECK(global_number(h, "most") <= 128);
+  CHECK(des_now(h) == 0);
+  des_host_free(h);
+}
+
 /* ---- Several producer threads ---------------------------------------- */
 
 #define NTHREADS 4
@@ -702,6 +735,7 @@ static void test_shuffled_ties(void) {
 int main(void) {
   test_basic();
   test_refusals();
+  test_backlog();
   test_threads();
   test_close_race();
   test_fd();

@@ -102,7 +102,7 @@ void host_post_wake(des_host *h, int stop); /* signal-safe */
 int host_post_fd(des_host *h);              /* -1 if none */
 int host_post_open(des_host *h);            /* make the mailbox: DES code */
 int host_post_ready(des_host *h);           /* posts waiting to be scheduled? */
-int host_post_schedule(des_host *h); /* schedule waiting posts: DES code */
+int host_post_schedule(des_host *h, size_t max); /* DES code */
 
 /* hpace.c: the wall clock and pacing */
 int64_t host_clock_ns(void);

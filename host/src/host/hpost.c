@@ -317,11 +317,12 @@ void des_set_post_log(des_host *h, des_post_log_fn fn, void *ctx) {
 ** Delivery: posts -> events -> inboxes
 ** ===================================================================== */
 
-/* Schedule the posts published since the last call, each at its time:
+/* Schedule the posts published since the last call (at most max), each
+** at its time:
 ** its explicit time, or the simulated time of its arrival (paced), or
 ** now; never before the previous post's (post order is delivery order).
 ** Host thread, between events. Also empties the wake pipe. */
-int host_post_schedule(des_host *h) {
+int host_post_schedule(des_host *h, size_t max) {
   host_mailbox *mb = atomic_load(&h->mb);
   des_sim *sim = h->rt->sim;
   char buf[64];
@@ -330,7 +331,7 @@ int host_post_schedule(des_host *h) {
   atomic_store(&mb->signalled, 0); /* before reading: a later post writes */
   while (read(mb->fd[0], buf, sizeof(buf)) > 0)
     ;
-  while (host_post_ready(h)) {
+  while (max-- > 0 && host_post_ready(h)) {
     hpost_slot *s = hpost_slot_at(mb, mb->sched);
     des_time now = sim_now(sim), t;
     int rc;

@@ -11,7 +11,8 @@
 ** Running
 ** ===================================================================== */
 
-#define HOST_SWITCH 100 /* not an RT_* code: the pacing changed */
+#define HOST_SWITCH 100    /* not an RT_* code: the pacing changed */
+#define HOST_POST_CHUNK 64 /* posts scheduled at once in an unpaced run */
 
 /* A paced run: batch by batch (the events due at one time), sleeping
 ** until each is due on the wall clock (hpace.c) and scheduling the posts
@@ -26,7 +27,7 @@ static int host_run_paced(des_host *h, des_time limit, int step) {
     if (h->pace_factor <= 0)
       return HOST_SWITCH; /* the model or a handler stopped pacing */
     host_pace_start(h);   /* (again after a change of pacing) */
-    rc = host_post_schedule(h);
+    rc = host_post_schedule(h, SIZE_MAX);
     if (rc != DES_OK) {
       h->run_code = rc;
       return RT_ERROR;
@@ -57,18 +58,29 @@ static int host_run_paced(des_host *h, des_time limit, int step) {
 }
 
 /* An unpaced run: at full speed, returning to schedule posts whenever one
-** comes (des_post yields the run: sim_yield), then running on. */
+** comes (des_post yields the run: sim_yield), then running on. A backlog
+** goes in chunks, each handled (with what it wakes) before the next is
+** scheduled, so that the model's inboxes do not fill up with it. */
 static int host_run_fast(des_host *h, des_time limit, int step) {
+  des_runtime *rt = h->rt;
   int rc;
   for (;;) {
-    rc = host_post_schedule(h);
+    des_time now = sim_now(rt->sim);
+    int chunked = !step && (limit < 0 || now < limit);
+    rc = host_post_schedule(h, chunked ? HOST_POST_CHUNK : SIZE_MAX);
     if (rc != DES_OK) {
       h->run_code = rc;
       return RT_ERROR;
     }
     if (atomic_load(&h->stop_req))
       return RT_STOPPED;
-    rc = rt_run_raw(h->L, h->rt, limit, step);
+    if (chunked && host_post_ready(h)) { /* more to come: this chunk first */
+      rc = rt_run_raw(h->L, rt, now, RT_RUN_THROUGH);
+      if (rc != RT_OK && rc != RT_YIELDED)
+        return rc;
+      continue;
+    }
+    rc = rt_run_raw(h->L, rt, limit, step);
     if (rc != RT_YIELDED)
       return rc;
     if (h->pace_factor > 0)
