@@ -31,7 +31,7 @@ add_test(NAME waitq_unit_differential COMMAND test_waitq)
 # The embedding API, through deshost.h only.
 find_package(Threads REQUIRED)
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
-          test_host_post)
+          test_host_post test_host_pace)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${LUA_STATIC_LIB} m dl
@@ -42,6 +42,7 @@ add_test(NAME host_api COMMAND test_host
 add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 add_test(NAME host_post COMMAND test_host_post)
+add_test(NAME host_pace COMMAND test_host_pace)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 
