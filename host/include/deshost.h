@@ -36,9 +36,10 @@
 ** numbers are in units of des_resolution(h) ticks (10^9 by default).
 **
 ** Threads: a host belongs to one thread at a time; hosts share nothing, so
-** several hosts may run in several threads at once. Only des_stop and
-** des_interrupt may be called from another thread or from a signal
-** handler. Inside a component's handler (during des_step / des_run*) a
+** several hosts may run in several threads at once. Only des_stop,
+** des_interrupt and des_post may be called from another thread or from a
+** signal handler (see "Real time" below). Inside a component's handler (during
+*des_step / des_run*) a
 ** program may schedule, cancel, wake, trigger, read the clock and use Lua;
 ** it may not step, run, load files or free the host (DES_EBUSY).
 */
@@ -74,6 +75,7 @@ typedef uint64_t des_handle;
 #define DES_OK 0
 #define DES_EMPTY 1          /* status: no event left in the queue */
 #define DES_STOPPED 2        /* status: des_stop ended the run early */
+#define DES_PAUSED 3         /* status: des_pause returned; the run goes on */
 #define DES_ENOMEM (-1)      /* out of memory */
 #define DES_EINVAL (-2)      /* an argument is invalid */
 #define DES_EFILE (-3)       /* a model file cannot be read */
@@ -87,6 +89,9 @@ typedef uint64_t des_handle;
 #define DES_EBUDGET (-11)    /* the model used up its instruction budget */
 #define DES_EINTERRUPT (-12) /* des_interrupt stopped running Lua code */
 #define DES_ENOTFOUND (-13)  /* no such global, function or component */
+#define DES_EFULL (-20)      /* the post queue is full (des_post) */
+#define DES_ECLOSED (-21)    /* the host takes no more posts */
+#define DES_ELATE (-22)      /* a strict paced run fell behind the wall clock */
 
 /* What a host is made from. Fill it with des_config_init, then change what
 ** you need; fields may be added at the end in later versions. */
@@ -101,6 +106,12 @@ typedef struct des_config {
                            binary chunks, no file loading from models */
   const char *lua_path; /* extra package.path entries ("dir/?.lua;..."),
                            ignored in a sandbox; may be NULL */
+  double realtime;      /* > 0: a paced run, model units per wall second
+                           (see des_set_realtime); 0: as fast as possible */
+  double realtime_strict; /* > 0: a paced run more late than this many
+                             wall seconds fails (DES_ELATE); 0: catch up */
+  size_t post_capacity;   /* posts waiting at most (0: 1024) */
+  size_t post_size;       /* bytes of data a post carries at most (0: 256) */
 } des_config;
 
 void des_config_init(des_config *cfg);
@@ -157,7 +168,8 @@ int des_step(des_host *h);
 
 /* Handle events until none is left, or only daemon tasks and their own
 ** wakes are (docs/lua-api.md "How a run ends"): DES_OK, or DES_STOPPED
-** after des_stop. Both run the simulation's end hooks (des.at_end). */
+** after des_stop. Both end the run and run the simulation's end hooks
+** (des.at_end); DES_PAUSED (des_pause) does not end it. */
 int des_run(des_host *h);
 
 /* Handle the events due before t, then set the clock to t (an event at
@@ -190,6 +202,13 @@ int64_t des_resolution(const des_host *h);
 ** DES_ERANGE for infinity or past the clock's range (*out untouched). */
 double des_units(const des_host *h, des_time ticks);
 int des_ticks(const des_host *h, double units, des_time *out);
+
+/* Ask the run in progress to return DES_PAUSED after the current event,
+** without ending it: no end hooks run, and the next des_run or
+** des_run_until goes on where it paused (a progress line, a GUI's frame).
+** A run that is not in progress pauses at its start. Safe from a handler,
+** a signal handler or another thread. */
+void des_pause(des_host *h);
 
 /* Ask the run in progress to return DES_STOPPED after the current event.
 ** Safe from a handler, a signal handler or another thread. */
@@ -380,6 +399,97 @@ int des_results(des_host *h);
 ** name) is point[0..len-1], in an experiment of seed `seed`: splitmix64
 ** over the encoding, always < 2^63. Runs never share seeds by accident. */
 uint64_t des_seed_mix(uint64_t seed, const char *point, size_t len, uint64_t i);
+
+/* ---- Real time: paced runs and posts from other threads ---------------
+**
+** A paced run ties simulated time to the wall clock: an event at model
+** time t is handled when (t - t0) / factor wall seconds have passed since
+** the run's anchor (the first paced run after des_set_realtime, at model
+** time t0). The host sleeps on a monotonic clock in between (never
+** spins), wakes at once for a post or des_stop, and never lets the clock
+** run ahead of the wall clock (des_run_until(h, t) returns at t's wall
+** time). A run that falls behind catches up and records how late it was
+** (des_realtime_stats), or, in strict mode, fails with DES_ELATE naming
+** the event's time and how late it is. Pacing only decides WHEN events are
+** handled: the same seed gives the same events, paced or not.
+**
+** Posts are input from the outside world: des_post copies a message into
+** a bounded, lock-free queue (post_capacity slots of post_size bytes,
+** allocated once; no allocation, no lock, so it is async-signal-safe) and
+** returns. The run loop takes posts out between events (never inside one)
+** and schedules each as an event at an explicit time: the current time,
+** or in a paced run the simulated time matching the post's wall arrival;
+** that event puts the post into the model's des.inbox(name) as an item
+** {kind=, data=, time=, seq=}, waking a getter through the scheduler. Posts
+** reach an inbox in post order, once each. A post stays in the queue until
+** it is delivered (DES_EFULL past the capacity).
+**
+** Determinism: a run fed by posts depends on when they arrived. To
+** reproduce it, record the delivered posts (des_set_post_log) and replay
+** them into a fresh host with des_post_at, which gives each its recorded
+** time: the replayed run handles the same events as the recorded one. */
+
+/* Pace runs at `factor` model units per wall second (1e-9 to 1e9), or not
+** at all (factor == 0; DES_EINVAL otherwise, and from des_host_new for a
+** bad cfg.realtime or cfg.realtime_strict). strict > 0: fail with DES_ELATE
+*once an event is handled
+** more than `strict` wall seconds after its time; 0: catch up. Resets the
+** anchor and the statistics. From a handler too (as the model's
+** sim:realtime does): the run in progress switches at once. */
+int des_set_realtime(des_host *h, double factor, double strict);
+
+/* How a paced run kept up with the wall clock, since des_set_realtime. */
+typedef struct des_realtime_info {
+  double factor;       /* model units per wall second, 0: not paced */
+  uint64_t batches;    /* distinct event times handled while paced */
+  uint64_t late;       /* those handled more than 1 ms after their time */
+  double worst;        /* the worst lateness, wall seconds */
+  des_time worst_when; /* the simulated time of the worst one (ticks) */
+  double total;        /* the sum of the latenesses, wall seconds */
+} des_realtime_info;
+void des_realtime_stats(const des_host *h, des_realtime_info *out);
+
+/* The id of the inbox named `name` (the model's des.inbox(name)), for
+** des_post: the same name gives the same id. The model need not have
+** created the inbox yet: the first post creates it. Host thread only. */
+int des_inbox(des_host *h, const char *name);
+
+/* Post a message to inbox `inbox`: kind (an integer >= 0 the model reads
+** as msg.kind) and len bytes of data (msg.data, a string; data may be NULL
+** when len is 0). Callable from any thread and from a signal handler, at
+** any time the host exists; it sets no error message. Returns DES_OK (the
+** post is queued and will be delivered once, in order), DES_EFULL (the
+** queue holds post_capacity posts not yet delivered: retry later),
+** DES_EINVAL (no such inbox, len > post_size, kind > 2^31-1), or
+** DES_ECLOSED (after des_post_close or during des_host_free). */
+int des_post(des_host *h, int inbox, uint32_t kind, const void *data,
+             size_t len);
+
+/* The same on the host's thread, delivered at simulated time `when`
+** (>= now; ticks): to replay a recorded post. Messages as other calls. */
+int des_post_at(des_host *h, des_time when, int inbox, uint32_t kind,
+                const void *data, size_t len);
+
+/* Take no more posts: des_post returns DES_ECLOSED from now on; posts
+** already queued are still delivered. Waits for posts in progress in
+** other threads. Safe from any thread, but not from a signal handler (it
+** would wait for a des_post it interrupted). des_host_free closes too, but a
+** program must stop calling des_post on h before des_host_free returns:
+** close, join the producers, then free. */
+void des_post_close(des_host *h);
+
+/* A file descriptor that becomes readable when posts are waiting (or
+** des_stop was called), for a program with its own event loop (epoll,
+** libuv, a GUI): when it fires, call des_run (unpaced) or des_run_until
+** (h, t) with t the simulated time of the wall clock now (paced), which
+** read it and deliver the posts. Owned by the host; -1 on failure. */
+int des_fd(des_host *h);
+
+/* Call fn for every post as it is delivered (its time in ticks, inbox,
+** kind and data), to record a run for des_post_at; NULL stops. */
+typedef void (*des_post_log_fn)(void *ctx, des_time when, int inbox,
+                                uint32_t kind, const void *data, size_t len);
+void des_set_post_log(des_host *h, des_post_log_fn fn, void *ctx);
 
 /* ---- Lua ---------------------------------------------------------------*/
 

@@ -276,6 +276,7 @@ static void test_null_arguments(void) {
   CHECK(des_units(NULL, 5) == 0.0);
   CHECK(des_ticks(NULL, 1.0, &t) == DES_EINVAL && t == 7);
   des_stop(NULL);
+  des_pause(NULL);
   des_interrupt(NULL);
   des_set_budget(NULL, 5);
   CHECK(des_memory(NULL) == 0);
@@ -308,11 +309,49 @@ static void test_null_arguments(void) {
 
 /* }==================================================================== */
 
+/* A handler that pauses the run it is in (as a signal handler or another
+** thread may), the first time it fires. */
+static int pause_handler(des_host *h, void *ctx, const des_event *ev) {
+  (void)ctx;
+  (void)ev;
+  des_pause(h);
+  return 0;
+}
+
+/* des_pause returns DES_PAUSED without ending the run: no end hooks then;
+** the next des_run goes on and the hooks run once, when it is over. */
+static void test_pause(void) {
+  des_host *h = new_host();
+  int comp;
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local des = require \"des\"\nends = 0\n"
+                        "des.at_end(function() ends = ends + 1 end)\n"
+                        "des.spawn(function() for i = 1, 10 do des.sleep(1) "
+                        "end end)\n",
+                        0),
+           DES_OK);
+  comp = des_component_add(h, "pauser", pause_handler, NULL);
+  CHECK(comp >= 0);
+  CHECK_RC(h, des_schedule(h, 3000000000, comp, 0, 0, NULL), DES_OK);
+  CHECK_RC(h, des_run(h), DES_PAUSED);
+  CHECK(des_now(h) == 3000000000);
+  CHECK(global_number(h, "ends") == 0);
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK(des_now(h) == 10000000000);
+  CHECK(global_number(h, "ends") == 1);
+  des_pause(h); /* outside a run: the next run pauses at its start */
+  CHECK_RC(h, des_run(h), DES_PAUSED);
+  CHECK(global_number(h, "ends") == 1);
+  des_host_free(h);
+}
+
 int main(void) {
   test_caller_is_task_id();
   test_caller_stale();
   test_last_error_rule();
   test_messages();
   test_null_arguments();
+  test_pause();
   return test_host_report("test_host_api");
 }

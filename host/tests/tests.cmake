@@ -58,7 +58,8 @@ find_package(Threads REQUIRED)
 # interrupt) and the memory cap after a caught error; test_host_api: every
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
-          test_host_cloops test_host_api test_host_sched test_host_stats)
+          test_host_cloops test_host_api test_host_sched test_host_stats
+          test_host_post test_host_pace)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -70,6 +71,8 @@ add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 add_test(NAME host_api_args COMMAND test_host_api)
 add_test(NAME host_statistics COMMAND test_host_stats)
+add_test(NAME host_post COMMAND test_host_post)
+add_test(NAME host_pace COMMAND test_host_pace)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
@@ -141,3 +144,30 @@ target_include_directories(test_report PRIVATE host/include ${DES_LUA_INCLUDE_DI
 target_link_libraries(test_report PRIVATE deshost_report deshost_core ${DES_LUA_LIBS}
                                           m dl Threads::Threads)
 add_test(NAME report_writer COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR})
+
+# The post queue under ThreadSanitizer (producers in several threads, the
+# host's thread consuming, signal handlers): every source again with
+# -fsanitize=thread, in the builds without ASan (they do not mix).
+if(NOT DES_SANITIZE AND NOT DES_FUZZ)
+  include(CheckCSourceCompiles)
+  set(CMAKE_REQUIRED_FLAGS -fsanitize=thread)
+  set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=thread)
+  check_c_source_compiles("int main(void) { return 0; }" DES_HAVE_TSAN)
+  unset(CMAKE_REQUIRED_FLAGS)
+  unset(CMAKE_REQUIRED_LINK_OPTIONS)
+  if(DES_HAVE_TSAN)
+    add_executable(test_host_post_tsan host/tests/test_host_post.c
+                                       ${DES_ALL_SOURCES})
+    target_include_directories(test_host_post_tsan PRIVATE ${DES_ALL_INCLUDES}
+                                                           ${DES_LUA_INCLUDE_DIRS})
+    target_compile_definitions(test_host_post_tsan
+                               PRIVATE DES_VERSION="${PROJECT_VERSION}")
+    target_compile_options(test_host_post_tsan PRIVATE -fsanitize=thread -O1 -g)
+    target_link_options(test_host_post_tsan PRIVATE -fsanitize=thread)
+    target_link_libraries(test_host_post_tsan PRIVATE ${DES_LUA_LIBS} m dl
+                                                      Threads::Threads)
+    add_test(NAME host_post_tsan COMMAND test_host_post_tsan)
+    set_tests_properties(host_post_tsan PROPERTIES
+                         ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
+  endif()
+endif()

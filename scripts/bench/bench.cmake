@@ -8,3 +8,7 @@ target_link_libraries(bench_ping_raw PRIVATE ${DES_LUA_LIBS} m dl)
 add_executable(bench_embed scripts/bench/embed.c)
 target_include_directories(bench_embed PRIVATE host/include)
 target_link_libraries(bench_embed PRIVATE deshost_core ${DES_LUA_LIBS} m dl)
+add_executable(bench_realtime scripts/bench/realtime.c)
+target_include_directories(bench_realtime PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(bench_realtime PRIVATE deshost_core ${DES_LUA_LIBS} m dl
+                                             Threads::Threads)

@@ -86,6 +86,22 @@ static const char *fmt_units(char *buf, size_t size, double u) {
   return buf;
 }
 
+/* After a paced run (--realtime, or the model's sim:realtime): how it kept
+** up with the wall clock (lag is never silent). */
+static void report_lateness(des_host *h) {
+  des_realtime_info st;
+  des_realtime_stats(h, &st);
+  if (st.factor == 0 && st.batches == 0)
+    return; /* never paced */
+  fprintf(stderr,
+          "%s: realtime x%g: %llu event times, %llu late by more than 1 ms, "
+          "worst %.3f ms (at t=%g), mean %.3f ms\n",
+          progname, st.factor, (unsigned long long)st.batches,
+          (unsigned long long)st.late, st.worst * 1e3,
+          des_units(h, st.worst_when),
+          st.batches ? st.total * 1e3 / (double)st.batches : 0.0);
+}
+
 /* What report_stuck needs while listing. */
 typedef struct stuck_report {
   des_host *h;
@@ -260,6 +276,7 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
     if (o->until != NULL && des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
       return fail(h);
     rc = progress_run(h, t, o->progress);
+    report_lateness(h);
     if (o->report != NULL) { /* the run's message: writing clears it */
       char *msg = strdup(des_last_error(h));
       int bad = write_report(h, o, argc, argv, rc, wall_clock() - started,
@@ -311,6 +328,8 @@ int main(int argc, char **argv) {
   cfg.sandbox = o.sandbox;
   cfg.mem_limit = o.mem_limit;
   cfg.max_steps = o.max_steps;
+  cfg.realtime = o.realtime;
+  cfg.realtime_strict = o.realtime_strict;
   rc = des_host_new(&h, &cfg);
   if (rc != DES_OK) {
     fprintf(stderr, "%s: cannot create the host: %s\n", progname,

@@ -49,6 +49,12 @@ static const char usage_text[] =
     "                terminal (one line a second); on a terminal it shows\n"
     "                itself for runs longer than a second\n"
     "  --no-progress never show the progress line\n"
+    "  --realtime [F]  pace the run by the wall clock: F model time units\n"
+    "                per wall second (default 1; give F as --realtime=F when\n"
+    "                the model's name is a number). Late events are caught\n"
+    "                up; the lateness is reported on stderr at the end\n"
+    "  --realtime-strict TOL  with --realtime: fail when an event is more\n"
+    "                than TOL wall seconds late\n"
     "  --check-determinism  run the model several times (--runs N, default\n"
     "                2) in processes that differ in address layout and\n"
     "                environment; exit 0 when every run handles the same\n"
@@ -116,6 +122,19 @@ static int parse_count(const char *s, int sizes, unsigned long long *out) {
   return 0;
 }
 
+/* A finite number > 0 (--realtime's factor, --realtime-strict's
+** tolerance). Returns 0, or -1 if s is not one. */
+static int parse_positive(const char *s, double *out) {
+  char *end;
+  double d;
+  errno = 0;
+  d = strtod(s, &end);
+  if (*s == '\0' || *end != '\0' || errno != 0 || !(d > 0) || d > 1e300)
+    return -1;
+  *out = d;
+  return 0;
+}
+
 /* The value of the option at argv[*i]: the part after '=' of a long
 ** option given as --name=value (GNU getopt_long's form), else the next
 ** argument (consumed), or NULL when there is none. */
@@ -155,7 +174,8 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         (strcmp(a, "--until") && strcmp(a, "--seed") &&
          strcmp(a, "--mem-limit") && strcmp(a, "--max-steps") &&
          strcmp(a, "--shuffle-ties") && strcmp(a, "--runs") &&
-         strcmp(a, "--report") && !expopts_takes_value(a))) {
+         strcmp(a, "--report") && strcmp(a, "--realtime") &&
+         strcmp(a, "--realtime-strict") && !expopts_takes_value(a))) {
       usage_error(err, "option '%s' takes no value", argv[i]);
       return 2;
     }
@@ -202,6 +222,32 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
         return 2;
       }
       o->shuffle = v;
+    } else if (strcmp(a, "--realtime") == 0 ||
+               strcmp(a, "--realtime-strict") == 0) {
+      const char *v = inline_value;
+      int strict = a[10] == '-';
+      double d = 1;
+      if (v == NULL &&
+          (strict || (i + 1 < argc && parse_positive(argv[i + 1], &d) == 0)))
+        v = option_value(argc, argv, &i, NULL);
+      if (v != NULL &&
+          (parse_positive(v, &d) != 0 || (!strict && (d < 1e-9 || d > 1e9)))) {
+        usage_error(err,
+                    strict ? "--realtime-strict needs a tolerance > 0 in "
+                             "wall seconds (got '%s')"
+                           : "--realtime needs a factor from 1e-9 to 1e9 "
+                             "(got '%s')",
+                    v);
+        return 2;
+      }
+      if (v == NULL && strict) {
+        usage_error(err, "%s", "--realtime-strict needs a tolerance");
+        return 2;
+      }
+      if (strict)
+        o->realtime_strict = d;
+      else
+        o->realtime = d;
     } else if (strcmp(a, "--check-determinism") == 0) {
       o->check_determinism = 1;
     } else if (strcmp(a, "--runs") == 0) {
@@ -284,6 +330,8 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
     usage_error(err, "%s", "--runs goes with --check-determinism");
     return 2;
   }
+  if (o->realtime_strict > 0 && o->realtime == 0)
+    o->realtime = 1; /* --realtime-strict alone: factor 1 */
   if (o->check_determinism && o->interactive) {
     usage_error(err, "%s",
                 "--check-determinism runs the model in batch, not with -i");

@@ -29,6 +29,8 @@ typedef struct cli_options {
   const char *argv_model; /* argv[script], or NULL */
   const char *report;     /* --report FILE.html, or NULL */
   int progress;           /* --progress 1, --no-progress 0, default -1 */
+  double realtime;        /* --realtime: model units per wall second, 0: no */
+  double realtime_strict; /* --realtime-strict: tolerance in wall seconds */
   /* experiments (expopts.c, experiment.c) */
   const char *params[CLI_MAX_PARAMS]; /* --param name=value */
   int nparams;

@@ -1,8 +1,10 @@
 /*
 ** progress.c -- a sign of life for long runs: simulated time (with a bar
 ** and an ETA under --until), events handled, events per second and live
-** tasks, on one line of stderr. A timer (SIGALRM) asks the run to return
-** (des_stop, which deshost.h allows from a signal handler); the line is
+** tasks, on one line of stderr. A timer (SIGALRM) asks the run to pause
+** (des_pause, which deshost.h allows from a signal handler: the run is not
+** over, so no end hooks run and a Ctrl-C's des_stop is never taken for a
+** pause); the line is
 ** printed between two des_run calls, through deshost.h only, and the run
 ** goes on. So the hot loop carries no check of its own: off, nothing is
 ** set up at all.
@@ -17,15 +19,13 @@
 #include <unistd.h>
 
 static des_host *volatile progress_host; /* while a timer is set */
-static volatile sig_atomic_t progress_due;
 
-/* SIGALRM: a line is due; let the run return after its current event. */
+/* SIGALRM: a line is due; let the run pause after its current event. */
 static void progress_on_alarm(int sig) {
   des_host *h = progress_host;
   (void)sig;
-  progress_due = 1;
   if (h != NULL)
-    des_stop(h);
+    des_pause(h);
 }
 
 /* Seconds on a monotonic clock. */
@@ -120,14 +120,12 @@ int progress_run(des_host *h, des_time until, int mode) {
   sa.sa_flags = SA_RESTART; /* the model's io is not disturbed */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGALRM, &sa, &old);
-  progress_due = 0;
   progress_host = h;
   progress_timer(1.0, tty ? 0.25 : 1.0); /* the first line after a second */
   for (;;) {
     rc = progress_once(h, until);
-    if (rc != DES_STOPPED || !progress_due)
-      break; /* done, failed, or stopped by the model itself */
-    progress_due = 0;
+    if (rc != DES_PAUSED)
+      break; /* done, failed, or stopped */
     progress_print(h, until, tty, started);
     shown = 1;
   }

@@ -32,6 +32,7 @@ struct des_sim {
   int running;      /* inside sim_step / sim_run* */
   atomic_int stop;  /* sim_stop was called */
   uint64_t handled; /* events handed to their components so far */
+  atomic_int yield; /* sim_yield was called */
   int failure;      /* the value of the handler that stopped the last run */
   uint32_t failed;  /* and its component */
   sim_trace_fn trace;
@@ -82,6 +83,7 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   sim->running = 0;
   atomic_init(&sim->stop, 0);
   sim->handled = 0;
+  atomic_init(&sim->yield, 0);
   sim->failure = 0;
   sim->failed = 0;
   sim->trace = NULL;
@@ -307,6 +309,11 @@ static int sim_loop(des_sim *sim, des_time limit) {
       sim->running = 0;
       return SIM_STOPPED;
     }
+    if (atomic_load_explicit(&sim->yield, memory_order_relaxed)) {
+      atomic_store(&sim->yield, 0);
+      sim->running = 0;
+      return SIM_YIELDED;
+    }
     rc = sim_dispatch(sim, limit);
   } while (rc == SIM_OK);
   sim->running = 0;
@@ -323,12 +330,20 @@ int sim_run_until(des_sim *sim, des_time t) {
   return rc;
 }
 
+int sim_run_through(des_sim *sim, des_time t) {
+  return sim_loop(sim, t);
+}
+
 int sim_run(des_sim *sim) {
   return sim_loop(sim, DES_TIME_MAX);
 }
 
 void sim_stop(des_sim *sim) {
   atomic_store(&sim->stop, 1);
+}
+
+void sim_yield(des_sim *sim) {
+  atomic_store(&sim->yield, 1);
 }
 
 void sim_abandon_run(des_sim *sim) {

@@ -37,6 +37,7 @@ enum sim_status {
   SIM_EMPTY = 1,      /* nothing (left) to do */
   SIM_STOPPED = 2,    /* sim_stop ended a run */
   SIM_FAILED = 3,     /* a handler returned non-zero: see sim_failure */
+  SIM_YIELDED = 4,    /* sim_yield ended a run (the caller goes on) */
   SIM_ENOMEM = -1,    /* the allocator refused */
   SIM_EPAST = -2,     /* a time before the current time */
   SIM_ERANGE = -3,    /* a negative time or duration */
@@ -83,6 +84,10 @@ int sim_step(des_sim *sim);
 ** then stays at the last handled event). */
 int sim_run_until(des_sim *sim, des_time t);
 
+/* Handle the events due at times <= t, leaving the clock at the last one
+** handled (a paced run's batch): SIM_OK, SIM_FAILED or SIM_STOPPED. */
+int sim_run_through(des_sim *sim, des_time t);
+
 /* Handle events until none is left (SIM_OK), a handler stops the run
 ** (SIM_FAILED), or sim_stop (SIM_STOPPED). */
 int sim_run(des_sim *sim);
@@ -90,6 +95,12 @@ int sim_run(des_sim *sim);
 /* Ask the run in progress to return after the current event. Only sets a
 ** flag, so it is safe from a handler; see deshost.h for threads. */
 void sim_stop(des_sim *sim);
+
+/* Ask the run in progress to return SIM_YIELDED after the current event
+** (or the next run at once): the host looks at the outside world (posts)
+** and runs on. Apart from sim_stop, so that neither hides the other. Only
+** sets a flag: safe from another thread or a signal handler. */
+void sim_yield(des_sim *sim);
 
 /* After an error unwound (longjmp) through a handler out of sim_step /
 ** sim_run*: mark the run as over. The queue is consistent: the event being

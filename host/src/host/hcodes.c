@@ -97,6 +97,8 @@ const char *des_strerror(int code) {
     return "no event left";
   case DES_STOPPED:
     return "stopped by a request";
+  case DES_PAUSED:
+    return "paused (the run goes on at the next call)";
   case DES_ENOMEM:
     return "not enough memory";
   case DES_EINVAL:
@@ -123,6 +125,12 @@ const char *des_strerror(int code) {
     return "interrupted by the host";
   case DES_ENOTFOUND:
     return "not found";
+  case DES_EFULL:
+    return "the post queue is full";
+  case DES_ECLOSED:
+    return "the host takes no more posts";
+  case DES_ELATE:
+    return "a strict paced run fell behind the wall clock";
   default:
     return "unknown error code";
   }

@@ -178,13 +178,24 @@ void des_interrupt(des_host *h) {
   h->interrupt = 1;
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
+  host_post_wake(h, 1); /* a paced run's sleep */
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }
 
 void des_stop(des_host *h) {
-  if (h != NULL && h->rt->sim != NULL)
+  if (h == NULL)
+    return;
+  if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
+  host_post_wake(h, 1); /* a paced run's sleep */
+}
+
+void des_pause(des_host *h) {
+  if (h == NULL)
+    return;
+  atomic_store(&h->pause_req, 1);
+  host_post_wake(h, 0); /* yields an unpaced run, wakes a paced sleep */
 }
 
 /* }==================================================================== */
@@ -314,6 +325,12 @@ int des_host_new(des_host **out, const des_config *cfg) {
   }
   if (cfg->max_steps != 0)
     des_set_budget(h, cfg->max_steps);
+  host_post_init(h, cfg);
+  status = host_pace_init(h, cfg);
+  if (status != DES_OK) {
+    des_host_free(h);
+    return status;
+  }
   *out = h;
   return DES_OK;
 }
@@ -323,7 +340,8 @@ void des_host_free(des_host *h) {
   if (h == NULL)
     return;
   if (h->rt != NULL && h->rt->sim != NULL && sim_running(h->rt->sim))
-    return; /* from inside a handler: refused (see deshost.h) */
+    return;          /* from inside a handler: refused (see deshost.h) */
+  host_post_free(h); /* refuses posts, waits for those in progress */
   /* finalizers that lua_close runs cannot make objects holding C memory */
   rt_global_get(h->L)->closing = 1;
   lua_close(h->L); /* collects every simulation and task */

@@ -11,6 +11,9 @@
 **   hsandbox.c the sandbox's libraries (the allow-list)
 **   htasks.c   des_tasks: the listing of live tasks; des_task_thread
 **   hexper.c   experiments: parameters, a run's results, run seeds
+**   hpost.c    posts from other threads: the lock-free mailbox, inboxes,
+**              delivery through the scheduler, the post log
+**   hpace.c    paced runs: the wall clock, sleeping, lateness
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H
@@ -18,6 +21,7 @@
 #include "deshost.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 
 #include "ldes.h"
 
@@ -51,6 +55,22 @@ struct des_host {
   void *trace_ctx;
   char *err; /* the last error message (raw allocator, not counted) */
   size_t errcap;
+  /* hpost.c: the mailbox, made on first use and published atomically */
+  _Atomic(struct host_mailbox *) mb;
+  atomic_int post_closed;   /* des_post refuses (DES_ECLOSED) */
+  atomic_int post_inflight; /* des_post calls in progress */
+  atomic_int stop_req;      /* des_stop / des_interrupt, for a paced wait */
+  atomic_int pause_req;     /* des_pause: return DES_PAUSED, the run goes on */
+  size_t post_capacity, post_size;
+  des_post_log_fn post_log;
+  void *post_log_ctx;
+  int run_code; /* a failure of the post delivery or pacing, message kept */
+  /* hpace.c */
+  double pace_factor, pace_strict;
+  int pace_anchored;
+  int64_t pace_wall0; /* ns, CLOCK_MONOTONIC, at model time pace_sim0 */
+  des_time pace_sim0;
+  des_realtime_info pace_stats;
 };
 
 /* Allocate through the host's counting allocator (the Lua state's). */
@@ -97,6 +117,23 @@ void host_leave(des_host *h);
 
 /* hsandbox.c: open the sandbox's libraries (inside a protected call) */
 void host_open_sandbox(lua_State *L);
+
+/* hpost.c: posts (see deshost.h); host_post_run* on the host's thread */
+void host_post_init(des_host *h, const des_config *cfg);
+void host_post_free(des_host *h); /* close, wait for producers, free */
+void host_post_wake(des_host *h, int stop); /* signal-safe */
+int host_post_fd(des_host *h);              /* -1 if none */
+int host_post_open(des_host *h);            /* make the mailbox: DES code */
+int host_post_ready(des_host *h);           /* posts waiting to be scheduled? */
+int host_post_schedule(des_host *h, size_t max); /* DES code */
+
+/* hpace.c: the wall clock and pacing */
+int64_t host_clock_ns(void);
+int host_pace_init(des_host *h, const des_config *cfg); /* DES code */
+void host_pace_start(des_host *h); /* anchor on the first paced run */
+des_time host_pace_sim_time(des_host *h, int64_t wall_ns);
+int host_pace_wait(des_host *h, des_time t);  /* 1: woken early */
+int host_pace_check(des_host *h, des_time t); /* lateness: DES code */
 
 /* hcomp.c: free the component records (after lua_close) */
 void host_free_components(des_host *h);

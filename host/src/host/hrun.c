@@ -11,6 +11,100 @@
 ** Running
 ** ===================================================================== */
 
+#define HOST_SWITCH 100    /* not an RT_* code: the pacing changed */
+#define HOST_PAUSED 101    /* not an RT_* code: des_pause */
+#define HOST_POST_CHUNK 64 /* posts scheduled at once in an unpaced run */
+
+/* A paced run: batch by batch (the events due at one time), sleeping
+** until each is due on the wall clock (hpace.c) and scheduling the posts
+** that came meanwhile (hpost.c). Returns an RT_* outcome, or RT_ERROR with
+** h->run_code set and the message kept (a post that could not be
+** delivered, a strict paced run that fell behind). */
+static int host_run_paced(des_host *h, des_time limit, int step) {
+  des_runtime *rt = h->rt;
+  int rc;
+  des_time t;
+  for (;;) {
+    if (h->pace_factor <= 0)
+      return HOST_SWITCH; /* the model or a handler stopped pacing */
+    host_pace_start(h);   /* (again after a change of pacing) */
+    rc = host_post_schedule(h, SIZE_MAX);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
+    }
+    if (atomic_load(&h->stop_req))
+      return RT_STOPPED;
+    if (atomic_exchange(&h->pause_req, 0))
+      return HOST_PAUSED;
+    if (sim_peek(rt->sim, &t) != SIM_OK || (limit >= 0 && t >= limit)) {
+      if (limit < 0) /* nothing left to do */
+        return step ? RT_EMPTY : RT_OK;
+      if (host_pace_wait(h, limit))
+        continue;                          /* a post or a stop: look again */
+      rc = rt_run_raw(h->L, rt, limit, 0); /* sets the clock to limit */
+      if (rc != RT_YIELDED)
+        return rc;
+      continue;
+    }
+    if (host_pace_wait(h, t))
+      continue;
+    rc = host_pace_check(h, t);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
+    }
+    rc = rt_run_raw(h->L, rt, step ? -1 : t, step ? 1 : RT_RUN_THROUGH);
+    if (step || (rc != RT_OK && rc != RT_YIELDED))
+      return rc;
+  }
+}
+
+/* An unpaced run: at full speed, returning to schedule posts whenever one
+** comes (des_post yields the run: sim_yield), then running on. A backlog
+** goes in chunks, each handled (with what it wakes) before the next is
+** scheduled, so that the model's inboxes do not fill up with it. */
+static int host_run_fast(des_host *h, des_time limit, int step) {
+  des_runtime *rt = h->rt;
+  int rc;
+  for (;;) {
+    des_time now = sim_now(rt->sim);
+    int chunked = !step && (limit < 0 || now < limit);
+    rc = host_post_schedule(h, chunked ? HOST_POST_CHUNK : SIZE_MAX);
+    if (rc != DES_OK) {
+      h->run_code = rc;
+      return RT_ERROR;
+    }
+    if (atomic_load(&h->stop_req))
+      return RT_STOPPED;
+    if (atomic_exchange(&h->pause_req, 0))
+      return HOST_PAUSED;
+    if (chunked && host_post_ready(h)) { /* more to come: this chunk first */
+      rc = rt_run_raw(h->L, rt, now, RT_RUN_THROUGH);
+      if (rc != RT_OK && rc != RT_YIELDED)
+        return rc;
+      continue;
+    }
+    rc = rt_run_raw(h->L, rt, limit, step);
+    if (rc != RT_YIELDED)
+      return rc;
+    if (h->pace_factor > 0)
+      return HOST_SWITCH; /* the model or a handler started pacing */
+  }
+}
+
+/* A run is over (not paused): the simulation's end hooks run once, with
+** the run's outcome. A failure of the post delivery or pacing keeps its
+** own message (a hook's error is then dropped). */
+static int host_run_end(des_host *h, int rc) {
+  if (h->run_code != DES_OK) {
+    if (rt_run_at_end(h->L, h->rt, RT_STOPPED) == RT_ERROR)
+      lua_pop(h->L, 1);
+    return rc;
+  }
+  return rt_run_at_end(h->L, h->rt, rc);
+}
+
 /* Step or run (limit < 0: no limit); map the outcome to a DES code. */
 static int host_run(des_host *h, des_time limit, int step, const char *fname) {
   des_runtime *rt = h->rt;
@@ -27,8 +121,21 @@ static int host_run(des_host *h, des_time limit, int step, const char *fname) {
     return host_fail(h, DES_EPAST,
                      "%s: time %lld is before the current time %lld", fname,
                      (long long)limit, (long long)sim_now(rt->sim));
-  rc = rt_run_raw(h->L, rt, limit, step);
-  if (rc == RT_ERROR)
+  h->run_code = DES_OK;
+  atomic_store(&h->stop_req, 0);
+  do
+    rc = h->pace_factor > 0 ? host_run_paced(h, limit, step)
+                            : host_run_fast(h, limit, step);
+  while (rc == HOST_SWITCH);
+  if (rc == HOST_PAUSED) {
+    host_leave(h);
+    return DES_PAUSED; /* not over: no end hooks */
+  }
+  if (!step)
+    rc = host_run_end(h, rc);
+  if (h->run_code != DES_OK)
+    rc = h->run_code; /* the message is kept */
+  else if (rc == RT_ERROR)
     rc = host_lua_fail(h, LUA_ERRRUN);
   else if (rc == RT_HANDLER) {
     uint32_t comp;

@@ -113,6 +113,11 @@ extern const ldes_source ldes_lualib[];
 ** package.preload loaders, and the library's private environment. Called
 ** last in luaopen_des. */
 void llib_open(lua_State *L, int mod);
+void llib_module(lua_State *L, const char *name);
+
+/* Registry field of the host's pacing function (deshost's hpace.c):
+** f(what, rt, a, b) for sim:realtime(a, b) and sim:lateness(). */
+#define LDES_PACE_KEY "deshost.pace"
 
 /* Make the simulation object at idx the default simulation. */
 void ldes_set_default(lua_State *L, int idx);

@@ -97,6 +97,16 @@ static void push_require(lua_State *L) {
   lua_pop(L, 3);
 }
 
+/* Push the library's instance of module `name` (loading it with the
+** library's environment), as the model's require and des.<name> get it:
+** the host's parts that call into the library (hpost.c's des.inbox) use
+** this, never a copy of their own. Raises if there is no such module. */
+void llib_module(lua_State *L, const char *name) {
+  push_require(L);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+}
+
 /* __index of the des module (and of the library's copy): des.store ->
 ** the library module "des.store", kept in the table; nil if none. Upvalue
 ** 1: the library's require. */

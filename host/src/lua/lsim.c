@@ -260,6 +260,34 @@ static int s_stop(lua_State *L) {
   return 0;
 }
 
+/* sim:realtime(factor | false [, strict]) and sim:lateness(): pacing is
+** the host's (deshost: host/src/host/hpace.c), which puts its function in
+** the registry; under a plain lua, a clear error. */
+static int s_pace(lua_State *L, const char *what) {
+  int first;
+  des_runtime *rt = self_sim(L, &first);
+  lua_settop(L, first + 1); /* the two arguments, nil if missing */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LDES_PACE_KEY) != LUA_TFUNCTION)
+    return luaL_error(L,
+                      "%s: paced runs need deshost (--realtime or "
+                      "des_set_realtime)",
+                      what);
+  lua_pushstring(L, what);
+  lua_pushlightuserdata(L, rt);
+  lua_pushvalue(L, first);
+  lua_pushvalue(L, first + 1);
+  lua_call(L, 4, 3);
+  return 3;
+}
+
+static int s_realtime(lua_State *L) {
+  return s_pace(L, "realtime");
+}
+
+static int s_lateness(lua_State *L) {
+  return s_pace(L, "lateness");
+}
+
 /* sim:on_error(fn | nil): fn(task, err) handles tasks' unjoined errors */
 static int s_on_error(lua_State *L) {
   int first;
@@ -543,7 +571,8 @@ static const luaL_Reg sim_methods[] = {
     {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
     {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
     {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end},
+    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end}, {"realtime", s_realtime},
+    {"lateness", s_lateness},
     {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
@@ -567,6 +596,8 @@ static const luaL_Reg module_funcs[] = {{"new", l_new},
                                         {"shuffle_ties", s_shuffle_ties},
                                         {"events", s_events},
                                         {"at_end", s_at_end},
+                                        {"realtime", s_realtime},
+                                        {"lateness", s_lateness},
                                         {NULL, NULL}};
 
 int luaopen_des(lua_State *L) {

@@ -1288,9 +1288,9 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
 ** Tracing: one line per handled event
 ** ===================================================================== */
 
-static const char *const rt_kind_names[] = {
-    "?",       "spawn",   "timer",    "wake",
-    "external", "timeout", "unhandled", "scheduled"};
+static const char *const rt_kind_names[] = {"?",         "spawn",    "timer",
+                                            "wake",      "external", "timeout",
+                                            "unhandled", "scheduled"};
 
 const char *rt_kind_name(uint32_t kind) {
   return kind <= RT_SCHED ? rt_kind_names[kind] : "?";
@@ -1642,6 +1642,8 @@ static int rt_from_sim(int rc) {
     return RT_EMPTY;
   case SIM_STOPPED:
     return RT_STOPPED;
+  case SIM_YIELDED:
+    return RT_YIELDED;
   case SIM_FAILED:
     return RT_HANDLER; /* a C component's: the runtime's own raised */
   case SIM_ENOMEM:
@@ -1661,6 +1663,8 @@ const char *rt_strerror(int code) {
     return "no event left";
   case RT_STOPPED:
     return "stopped by a request";
+  case RT_YIELDED:
+    return "yielded to the host";
   case RT_HANDLER:
     return "a C component's handler stopped the run";
   case RT_ERROR:
@@ -1693,7 +1697,9 @@ typedef struct rt_run_args {
 static int run_protected(lua_State *L) {
   rt_run_args *a = lua_touserdata(L, 1);
   des_sim *sim = a->rt->sim;
-  if (a->step)
+  if (a->step == RT_RUN_THROUGH)
+    a->rc = sim_run_through(sim, a->limit);
+  else if (a->step)
     a->rc = sim_step(sim);
   else if (a->limit >= 0)
     a->rc = sim_run_until(sim, a->limit);
@@ -1716,7 +1722,7 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   rt->daemon_end = limit < 0 && !step;
   rt->daemon_ended = 0;
   if (rt_only_daemons_left(rt)) /* nothing to run */
-    return rt_run_at_end(L, rt, RT_OK);
+    return RT_OK;
   rt->L = L;
   rt->G->dispatching = rt;
   lua_pushcfunction(L, run_protected);
@@ -1733,7 +1739,7 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   else
     rc = rt_from_sim(a.rc);
   rt->daemon_ended = 0;
-  return step ? rc : rt_run_at_end(L, rt, rc);
+  return rc;
 }
 
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
@@ -1749,7 +1755,11 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     return luaL_error(L, "run: the simulation is already running");
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
-  rc = rt_run_raw(L, rt, limit, step);
+  do /* a post's yield (hpost.c) is the host's business: run on */
+    rc = rt_run_raw(L, rt, limit, step);
+  while (rc == RT_YIELDED);
+  if (!step) /* the run is over: the end hooks, once */
+    rc = rt_run_at_end(L, rt, rc);
   if (rc == RT_ERROR)
     return lua_error(L);
   if (rc == RT_HANDLER) { /* a negative value is an error, as in deshost.h */

@@ -359,6 +359,7 @@ enum rt_status {
   RT_STOPPED = 2, /* sim_stop (des_stop, des_interrupt) ended the run */
   RT_HANDLER = 3, /* a C component's handler stopped the run: its value
                      and component are sim_failure's */
+  RT_YIELDED = 4, /* sim_yield (a post, hpost.c) ended it: run on */
   RT_ERROR = -1,  /* a Lua error (a task's failure report, or memory),
                      left on the top of L */
   RT_ENOMEM = -2, /* the queue could not grow */
@@ -393,7 +394,12 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 /* The same without the checks and without raising: returns an RT_*
 ** outcome; RT_ERROR with the error (a task's failure report, with its
 ** name, the time and a traceback) on L's top. The caller checks that the
-** simulation is open and not running. */
+** simulation is open and not running. step == RT_RUN_THROUGH handles the
+** events due at times <= limit and leaves the clock at the last one (a
+** paced run's batch, host/src/host/hpace.c). It runs no end hooks: a
+** host's run may be many of these (batches, posts, pauses), so the caller
+** calls rt_run_at_end once its run is over. */
+#define RT_RUN_THROUGH 2
 int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
 
 /* A task's generation-checked id (stale once it ended), and pushing the
