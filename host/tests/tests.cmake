@@ -128,3 +128,8 @@ endif()
 add_executable(test_stats host/tests/test_stats.c)
 target_link_libraries(test_stats PRIVATE deshost_core)
 add_test(NAME stats_unit COMMAND test_stats)
+
+# Quantiles: exact below STATS_EXACT_MAX, the DDSketch's bound above.
+add_executable(test_quantiles host/tests/test_quantiles.c)
+target_link_libraries(test_quantiles PRIVATE deshost_core)
+add_test(NAME quantiles_unit COMMAND test_quantiles)
