@@ -13,11 +13,11 @@
 -- by host/src/lua/lstats.c), shared with the statistics of resources,
 -- stores and containers and with des.replicate: means and variances by
 -- Welford's update, time integrals over integer ticks (exact for integer
--- levels), the time at each value counted in ticks. Quantiles are streaming
--- estimates (the P-square algorithm of Jain and Chlamtac: five markers per
--- quantile, O(1) memory), exact up to 5 observations; histograms count
--- exactly. Reports stay readable after the simulation closed (frozen at
--- the time it closed). This file adds the export of reports.
+-- levels), the time at each value counted in ticks. Quantiles (type 7) are
+-- exact up to 4096 observations, then within 1% from a DDSketch
+-- (docs/lua-api.md, "Quantiles"); histograms count exactly. Reports stay
+-- readable after the simulation closed (frozen at the time it closed).
+-- This file adds the export of reports.
 local des = require "des"
 local io_open = io and io.open -- nil in a sandbox: export to text only
 local S = des._stats
@@ -25,7 +25,7 @@ local S = des._stats
 local monitor = {}
 
 -- A new tally; `name` is for reports. opts.quantiles: probabilities in
--- (0, 1) to estimate; opts.histogram: increasing bin edges (observations
+-- [0, 1] to report (any by m:quantile(p)); opts.histogram: increasing bin edges (observations
 -- below the first or from the last edge on are counted apart).
 monitor.tally = S.tally
 
