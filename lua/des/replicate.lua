@@ -22,6 +22,7 @@
 -- statistics core (a des.tally), as every other statistic of deshost.
 local des = require "des"
 local tally = des._stats.tally
+local seed_mix, current, new = des.seed_mix, des.current, des.new -- as loaded
 
 -- {{==================================================================
 -- Student t quantiles, from the regularised incomplete beta function
@@ -121,7 +122,7 @@ local function replicate(n, model, opts)
   end
   opts = opts or {}
   local seed, confidence = opts.seed, opts.confidence or 0.95
-  if seed == nil then seed = des.current().seed end
+  if seed == nil then seed = current().seed end
   if math.type(seed) ~= "integer" then
     error("replicate: seed must be an integer (got " .. tostring(seed) .. ")", 2)
   end
@@ -130,8 +131,8 @@ local function replicate(n, model, opts)
   end
   local runs, seeds, values, names = {}, {}, {}, {}
   for i = 1, n do
-    seeds[i] = des.seed_mix(seed, i - 1)
-    local sim <close> = des.new{ seed = seeds[i] }
+    seeds[i] = seed_mix(seed, i - 1)
+    local sim <close> = new{ seed = seeds[i] }
     local task = sim:spawn{ name = "replication " .. i, model, i }
     local ok, err = pcall(sim.run, sim, opts["until"])
     if not ok then
