@@ -10,6 +10,7 @@
 ** mode; reset; the memory used; allocation failure with the allocator's
 ** balance.
 */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,51 @@ static void test_sketch_collapse(void) {
   stats_tally_free(&t);
 }
 
+/* The extremes of the doubles: the largest, subnormals, both zeros and
+** both infinities, many times over (past the threshold): no bucket index
+** overflows, the answers are ordered, min and max exact, the zeros (the
+** middle) exactly 0, and the largest magnitudes within the bound. */
+static void test_sketch_extremes(void) {
+  static const double xs[] = {DBL_MAX,
+                              -DBL_MAX,
+                              4.9406564584124654e-324,
+                              -4.9406564584124654e-324,
+                              0.0,
+                              -0.0,
+                              0.0,
+                              0.0,
+                              0.0,
+                              0.0,
+                              2.2250738585072014e-308,
+                              1e308,
+                              -1e308,
+                              HUGE_VAL,
+                              -HUGE_VAL};
+  enum { N = sizeof(xs) / sizeof(xs[0]), REPS = 1000 };
+  stats_tally t;
+  double prev = -HUGE_VAL;
+  int i, k, ordered = 1;
+  stats_tally_init(&t, A);
+  CHECK(stats_tally_quantiles(&t, NULL, 0) == STATS_OK);
+  for (i = 0; i < REPS; i++)
+    for (k = 0; k < N; k++)
+      CHECK(stats_tally_add(&t, xs[k]) == STATS_OK);
+  CHECK(t.sketching);
+  for (k = 0; k <= 100; k++) {
+    double q = stats_tally_quantile_at(&t, k / 100.0);
+    ordered &= q >= prev;
+    prev = q;
+  }
+  CHECK(ordered);
+  CHECK(stats_tally_quantile_at(&t, 0) == -HUGE_VAL);
+  CHECK(stats_tally_quantile_at(&t, 1) == HUGE_VAL);
+  CHECK(stats_tally_quantile_at(&t, 0.5) == 0);
+  /* rank of DBL_MAX's: 1000 +inf above them, 1000 1e308 below */
+  CHECK(fabs(stats_tally_quantile_at(&t, 1 - 1500.0 / (N * REPS - 1)) -
+             DBL_MAX) <= DDS_ALPHA * DBL_MAX);
+  stats_tally_free(&t);
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -379,6 +425,7 @@ int main(void) {
   test_exact_prefixes();
   test_sketch_bound();
   test_sketch_collapse();
+  test_sketch_extremes();
   test_merge();
   test_alloc_failure();
   CHECK(live_bytes == 0);

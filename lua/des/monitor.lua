@@ -25,8 +25,9 @@ local S = des._stats
 local monitor = {}
 
 -- A new tally; `name` is for reports. opts.quantiles: probabilities in
--- [0, 1] to report (any by m:quantile(p)); opts.histogram: increasing bin edges (observations
--- below the first or from the last edge on are counted apart).
+-- (0, 1) to report (any in [0, 1] by m:quantile(p)); opts.histogram:
+-- increasing bin edges (observations below the first or from the last edge
+-- on are counted apart).
 monitor.tally = S.tally
 
 -- A new time-weighted level starting at `initial` (0) now, on the current

@@ -137,7 +137,8 @@ static void check_free(lua_State *L, int owned, const char *fname) {
 
 /* Read the array at the top (opts[field]) as numbers into a buffer
 ** userdata that replaces it (so it is anchored while the core copies it);
-** *n its length. quantiles: each in [0, 1]; edges: increasing, not NaN. */
+** *n its length. quantiles: each in (0, 1) (report keys stay fractions:
+** min and max are reported apart); edges: increasing, not NaN. */
 static double *array_numbers(lua_State *L, const char *fname, const char *field,
                              uint32_t *n) {
   lua_Integer i, len;
@@ -156,10 +157,10 @@ static double *array_numbers(lua_State *L, const char *fname, const char *field,
     double x = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (field[0] == 'q') {
-      if (!isnum || !(x >= 0 && x <= 1)) {
+      if (!isnum || !(x > 0 && x < 1)) { /* 0, 1: min, max */
         lua_rawgeti(L, -2, i);
         lstats_error(L,
-                     "%s: quantile %I must be a probability in [0, 1] "
+                     "%s: quantile %I must be a probability in (0, 1) "
                      "(got %s)",
                      fname, i, luaL_tolstring(L, -1, NULL));
       }
