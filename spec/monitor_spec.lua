@@ -265,7 +265,7 @@ describe("des.replicate", function()
     h.contains(h.err_of(des.replicate, 3, function(i)
       if i == 2 then error("boom") end
       return {}
-    end), "replication 2 failed", "boom")
+    end), "replication 2 (seed", "boom")
     h.contains(h.err_of(des.replicate, 1, function() return 5 end), "not a table")
   end)
 end)

@@ -2,7 +2,7 @@
 ** test_stats.c -- unit tests of the statistics core (stats.h): tallies
 ** against a naive two-pass reference on random data (and on data with a
 ** large offset, where a one-pass sum of squares would fail), merge,
-** quantiles (exact up to five, then the P-square rank error), histograms,
+** histograms (quantiles: test_quantiles.c),
 ** levels against hand-computed and reference integrals, the time at each
 ** value (dense and table), reset, the edges (no sample, one sample, no
 ** time), and allocation failure with the allocator's balance.
@@ -123,7 +123,7 @@ static void test_tally_edges(void) {
   stats_tally_add(&t, HUGE_VAL); /* infinities are numbers too */
   CHECK(t.max == HUGE_VAL && t.mean == HUGE_VAL);
   stats_tally_free(&t);
-  CHECK(t.nquant == 0 && t.quant == NULL);
+  CHECK(t.nquant == 0 && t.ps == NULL && t.obs == NULL && !t.keep);
 }
 
 /* Merging halves gives the whole (Chan), in both orders and with empties. */
@@ -160,61 +160,6 @@ static void test_tally_merge(void) {
   stats_tally_free(&whole);
   stats_tally_free(&a);
   stats_tally_free(&b);
-}
-
-/* The exact quantile of sorted s[0..n) by interpolation (as monitor's). */
-static double exact_quantile(const double *s, int n, double p) {
-  double h = (n - 1) * p + 1;
-  int lo = (int)floor(h);
-  return s[lo - 1] + (h - lo) * ((lo < n ? s[lo] : s[lo - 1]) - s[lo - 1]);
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static void test_quantiles(void) {
-  static const double ps[] = {0.1, 0.25, 0.5, 0.9, 0.99};
-  static double xs[100000], s[5];
-  stats_tally t;
-  des_rng r;
-  int n, i, k;
-  /* exact up to five observations, for every prefix */
-  stats_tally_init(&t, A);
-  CHECK(stats_tally_setup(&t, ps, 5, NULL, 0) == STATS_OK);
-  for (n = 1; n <= 5; n++) {
-    static const double in[] = {3, 1, 4, 1, 5};
-    stats_tally_add(&t, in[n - 1]);
-    memcpy(s, in, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof(double), cmp_double);
-    for (k = 0; k < 5; k++)
-      CHECK(stats_tally_quantile(&t, (uint32_t)k) ==
-            exact_quantile(s, n, ps[k]));
-  }
-  /* then within a small rank error on 10^5 exponentials */
-  stats_tally_reset(&t);
-  CHECK(isnan(stats_tally_quantile(&t, 0)));
-  des_rng_seed(&r, 5);
-  for (i = 0; i < 100000; i++) {
-    xs[i] = -log(des_rng_open01(&r)) * 2;
-    stats_tally_add(&t, xs[i]);
-  }
-  qsort(xs, 100000, sizeof(double), cmp_double);
-  for (k = 0; k < 5; k++) {
-    double est = stats_tally_quantile(&t, (uint32_t)k);
-    int rank = 0;
-    while (rank < 100000 && xs[rank] <= est)
-      rank++;
-    CHECK(fabs(rank / 100000.0 - ps[k]) < 0.005);
-  }
-  /* a constant sample: every estimate is that constant */
-  stats_tally_reset(&t);
-  for (i = 0; i < 1000; i++)
-    stats_tally_add(&t, 2.5);
-  for (k = 0; k < 5; k++)
-    CHECK(stats_tally_quantile(&t, (uint32_t)k) == 2.5);
-  stats_tally_free(&t);
 }
 
 static void test_histogram(void) {
@@ -391,7 +336,7 @@ static void test_alloc_failure(void) {
     fail_from = k;
     stats_tally_init(&t, A);
     if (stats_tally_setup(&t, ps, 1, edges, 2) != STATS_OK)
-      CHECK(t.quant == NULL && t.bins == NULL && t.nquant == 0);
+      CHECK(t.ps == NULL && t.bins == NULL && t.nquant == 0 && !t.keep);
     stats_tally_add(&t, 1.5);
     stats_tally_free(&t);
     fail_from = -1;
@@ -423,7 +368,6 @@ int main(void) {
   test_tally_hand();
   test_tally_edges();
   test_tally_merge();
-  test_quantiles();
   test_histogram();
   test_level_hand();
   test_level_random();

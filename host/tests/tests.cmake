@@ -171,3 +171,8 @@ if(NOT DES_SANITIZE AND NOT DES_FUZZ)
                          ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
   endif()
 endif()
+
+# Quantiles: exact below STATS_EXACT_MAX, the DDSketch's bound above.
+add_executable(test_quantiles host/tests/test_quantiles.c)
+target_link_libraries(test_quantiles PRIVATE deshost_core)
+add_test(NAME quantiles_unit COMMAND test_quantiles)

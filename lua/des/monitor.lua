@@ -15,13 +15,13 @@
 -- by host/src/lua/lstats.c), shared with the statistics of resources,
 -- stores and containers and with des.replicate: means and variances by
 -- Welford's update, time integrals over integer ticks (exact for integer
--- levels), the time at each value counted in ticks. Quantiles are streaming
--- estimates (the P-square algorithm of Jain and Chlamtac: five markers per
--- quantile, O(1) memory), exact up to 5 observations; histograms count
--- exactly. Reports stay readable after the simulation closed (frozen at
--- the time it closed). A level keeps its history in bounded memory (at
--- most 512 buckets of equal width that merge pairwise as time grows, each
--- with the exact min and max, the time-weighted mean and the last value).
+-- levels), the time at each value counted in ticks. Quantiles (type 7) are
+-- exact up to 4096 observations, then within 1% from a DDSketch
+-- (docs/lua-api.md, "Quantiles"); histograms count exactly. Reports stay
+-- readable after the simulation closed (frozen at the time it closed). A
+-- level keeps its history in bounded memory (at most 512 buckets of equal
+-- width that merge pairwise as time grows, each with the exact min and max,
+-- the time-weighted mean and the last value).
 -- This file adds the export of reports.
 local des = require "des"
 local io_open = io and io.open -- nil in a sandbox: export to text only
@@ -30,8 +30,9 @@ local S = des._stats
 local monitor = {}
 
 -- A new tally; `name` is for reports. opts.quantiles: probabilities in
--- (0, 1) to estimate; opts.histogram: increasing bin edges (observations
--- below the first or from the last edge on are counted apart).
+-- (0, 1) to report (any in [0, 1] by m:quantile(p)); opts.histogram:
+-- increasing bin edges (observations below the first or from the last edge
+-- on are counted apart).
 monitor.tally = S.tally
 
 -- A new time-weighted level starting at `initial` (0) now, on the current

@@ -9,14 +9,20 @@
 --   end, { seed = 7, confidence = 0.95 })
 --   r.stats.wait --> { mean=, sd=, n=, half_width=, lo=, hi= }
 --   r.runs[i]    --> what replication i returned
+--   r.seeds[i]   --> its seed (deshost --seed r.seeds[i] reruns it alone)
 --
--- Replication i runs in des.new{seed = seed + i - 1}: every named stream of
--- every replication is independent, and the same seed gives the same
--- results. A statistic missing from some run (or NaN in it) is summarised
+-- Replication i runs in des.new{seed = des.seed_mix(seed, i - 1)}: the seed
+-- experiments give replication i (from 1) with no parameters
+-- (docs/experiments.md), so replication i here is replication i of
+-- `deshost --replications n --seed <seed>`. The mixing makes nearby seeds
+-- share nothing (seeds 1 and 2 share no run), and the same seed gives the
+-- same results. `seed` defaults to the current simulation's (the default
+-- one's follows --seed). A statistic missing from some run (or NaN in it) is summarised
 -- over the runs that have it. The mean and deviation come from the
 -- statistics core (a des.tally), as every other statistic of deshost.
 local des = require "des"
 local tally = des._stats.tally
+local seed_mix, current, new = des.seed_mix, des.current, des.new -- as loaded
 
 -- {{==================================================================
 -- Student t quantiles, from the regularised incomplete beta function
@@ -111,19 +117,27 @@ local function replicate(n, model, opts)
   if type(model) ~= "function" then
     error("replicate: the model must be a function (got " .. type(model) .. ")", 2)
   end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("replicate: options must be a table (got " .. type(opts) .. ")", 2)
+  end
   opts = opts or {}
-  local seed, confidence = opts.seed or 0, opts.confidence or 0.95
-  if math.type(seed) ~= "integer" then error("replicate: seed must be an integer", 2) end
+  local seed, confidence = opts.seed, opts.confidence or 0.95
+  if seed == nil then seed = current().seed end
+  if math.type(seed) ~= "integer" then
+    error("replicate: seed must be an integer (got " .. tostring(seed) .. ")", 2)
+  end
   if type(confidence) ~= "number" or not (confidence > 0 and confidence < 1) then
     error("replicate: confidence must be in (0, 1) (got " .. tostring(confidence) .. ")", 2)
   end
-  local runs, values, names = {}, {}, {}
+  local runs, seeds, values, names = {}, {}, {}, {}
   for i = 1, n do
-    local sim <close> = des.new{ seed = seed + i - 1 }
+    seeds[i] = seed_mix(seed, i - 1)
+    local sim <close> = new{ seed = seeds[i] }
     local task = sim:spawn{ name = "replication " .. i, model, i }
     local ok, err = pcall(sim.run, sim, opts["until"])
     if not ok then
-      error(string.format("replicate: replication %d failed: %s", i, tostring(err)), 2)
+      error(string.format("replicate: replication %d (seed %d) failed: %s", i, seeds[i],
+                          tostring(err)), 2)
     end
     if task.status ~= "done" then
       error(string.format("replicate: replication %d did not return by the end of its run "
@@ -144,7 +158,8 @@ local function replicate(n, model, opts)
   end
   local stats = {}
   for _, k in ipairs(names) do stats[k] = summarise(values[k], confidence) end
-  return { n = n, confidence = confidence, seed = seed, stats = stats, runs = runs }
+  return { n = n, confidence = confidence, seed = seed, seeds = seeds, stats = stats,
+           runs = runs }
 end
 
 return setmetatable({ replicate = replicate, t_quantile = t_quantile, t_cdf = t_cdf },

@@ -5,6 +5,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Integer levels below this are counted in the dense array. */
@@ -17,100 +18,117 @@ static void *stats_realloc(stats_alloc a, void *p, size_t osize, size_t nsize) {
 }
 
 /* {====================================================================
-** P-square
+** The distribution: kept observations, then a DDSketch
 ** ===================================================================== */
 
-/* A fresh estimator of the p-quantile. */
-void stats_psquare_init(stats_psquare *e, double p) {
-  int i;
-  memset(e, 0, sizeof(*e));
-  e->p = p;
-  for (i = 0; i < 5; i++)
-    e->pos[i] = i + 1;
-  e->want[0] = 1;
-  e->want[1] = 1 + 2 * p;
-  e->want[2] = 1 + 4 * p;
-  e->want[3] = 3 + 2 * p;
-  e->want[4] = 5;
-  e->dwant[0] = 0;
-  e->dwant[1] = p / 2;
-  e->dwant[2] = p;
-  e->dwant[3] = (1 + p) / 2;
-  e->dwant[4] = 1;
+/* Resize the observations' array to cap (0: free). */
+static int obs_resize(stats_tally *t, uint32_t cap) {
+  double *p = stats_realloc(t->a, t->obs, sizeof(double) * t->capobs,
+                            sizeof(double) * cap);
+  if (p == NULL && cap > 0)
+    return STATS_ENOMEM;
+  t->obs = p;
+  t->capobs = cap;
+  return STATS_OK;
 }
 
-/* Insertion sort of n <= 5 doubles. */
-static void sort5(double *s, int n) {
-  int i, j;
-  for (i = 1; i < n; i++) {
-    double x = s[i];
-    for (j = i; j > 0 && s[j - 1] > x; j--)
-      s[j] = s[j - 1];
-    s[j] = x;
-  }
+/* Forget the distribution (keeping a small array for the next ones). */
+static void dist_clear(stats_tally *t) {
+  if (t->sketching)
+    dds_free(&t->sk);
+  t->sketching = 0;
+  if (t->capobs > 64)
+    obs_resize(t, 0);
+  t->nobs = 0;
+  t->sorted = 1;
+  t->lost = 0;
 }
 
-/* Add x: the first five are kept; then the markers move (parabolic
-** prediction, linear when it leaves the neighbours' interval). */
-void stats_psquare_add(stats_psquare *e, double x) {
-  double *q = e->q, *pos = e->pos;
-  int i, k;
-  e->n++;
-  if (e->n <= 5) {
-    q[e->n - 1] = x;
-    if (e->n == 5)
-      sort5(q, 5);
-    return;
-  }
-  if (x < q[0]) {
-    q[0] = x;
-    k = 0;
-  } else if (x >= q[4]) {
-    q[4] = x;
-    k = 3;
-  } else {
-    k = 0;
-    while (x >= q[k + 1])
-      k++;
-  }
-  for (i = k + 1; i < 5; i++)
-    pos[i] += 1;
-  for (i = 0; i < 5; i++)
-    e->want[i] += e->dwant[i];
-  for (i = 1; i <= 3; i++) {
-    double d = e->want[i] - pos[i];
-    if ((d >= 1 && pos[i + 1] - pos[i] > 1) ||
-        (d <= -1 && pos[i - 1] - pos[i] < -1)) {
-      int s = d >= 0 ? 1 : -1;
-      double np = pos[i + 1], pp = pos[i - 1], ni = pos[i], qp;
-      d = s;
-      qp = q[i] + d / (np - pp) *
-                      ((ni - pp + d) * (q[i + 1] - q[i]) / (np - ni) +
-                       (np - ni - d) * (q[i] - q[i - 1]) / (ni - pp));
-      if (!(q[i - 1] < qp && qp < q[i + 1]))
-        qp = q[i] + d * (q[i + s] - q[i]) / (pos[i + s] - ni);
-      q[i] = qp;
-      pos[i] = ni + d;
+/* Move the kept observations into the sketch, then free them. */
+static int dist_to_sketch(stats_tally *t) {
+  uint32_t i;
+  dds_init(&t->sk, t->a.f, t->a.ud);
+  for (i = 0; i < t->nobs; i++)
+    if (dds_add(&t->sk, t->obs[i], 1) != 0) {
+      dds_free(&t->sk);
+      return STATS_ENOMEM;
     }
-  }
+  t->sketching = 1;
+  obs_resize(t, 0);
+  t->nobs = 0;
+  return STATS_OK;
 }
 
-/* The estimate: exact (interpolating the sorted values) up to five
-** observations, the middle marker after; NaN when empty. */
-double stats_psquare_value(const stats_psquare *e) {
-  if (e->n == 0)
-    return NAN;
-  if (e->n <= 5) {
-    double s[5], h, frac;
-    int n = (int)e->n, lo;
-    memcpy(s, e->q, sizeof(double) * (size_t)n);
-    sort5(s, n);
-    h = (n - 1) * e->p + 1;
-    lo = (int)floor(h);
-    frac = h - lo;
-    return s[lo - 1] + frac * ((lo < n ? s[lo] : s[lo - 1]) - s[lo - 1]);
+/* Add x to the distribution, k times; the array doubles as it fills (from
+** 16), the sketch takes over past STATS_EXACT_MAX. */
+static int dist_add(stats_tally *t, double x, uint64_t k) {
+  if (!t->sketching && t->nobs + k > STATS_EXACT_MAX &&
+      dist_to_sketch(t) != STATS_OK)
+    return STATS_ENOMEM;
+  if (t->sketching)
+    return dds_add(&t->sk, x, k) == 0 ? STATS_OK : STATS_ENOMEM;
+  if (t->nobs + k > t->capobs) {
+    uint32_t cap = t->capobs ? t->capobs : 16;
+    while (cap < t->nobs + k)
+      cap *= 2;
+    if (cap > STATS_EXACT_MAX)
+      cap = STATS_EXACT_MAX;
+    if (obs_resize(t, cap) != STATS_OK)
+      return STATS_ENOMEM;
   }
-  return e->q[2];
+  t->sorted = t->sorted && (t->nobs == 0 || t->obs[t->nobs - 1] <= x);
+  while (k-- > 0)
+    t->obs[t->nobs++] = x;
+  return STATS_OK;
+}
+
+/* Order for qsort (no NaN is ever kept). */
+static int dist_cmp(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+/* The order statistic of rank r (from 0) of the distribution. */
+static double dist_rank(stats_tally *t, uint64_t r) {
+  if (r == 0)
+    return t->min;
+  if (r + 1 == t->count)
+    return t->max;
+  if (t->sketching) {
+    double v = dds_rank(&t->sk, r); /* within [min, max]: closer to truth */
+    return v < t->min ? t->min : v > t->max ? t->max : v;
+  }
+  return t->obs[r];
+}
+
+double stats_tally_quantile_at(stats_tally *t, double p) {
+  double h, frac, lo, hi;
+  uint64_t k;
+  if (!t->keep || t->count == 0 || t->lost > 0 || !(p >= 0 && p <= 1))
+    return NAN;
+  if (!t->sketching && !t->sorted) {
+    qsort(t->obs, t->nobs, sizeof(double), dist_cmp);
+    t->sorted = 1;
+  }
+  h = (double)(t->count - 1) * p;
+  k = (uint64_t)h;
+  if (k >= t->count - 1)
+    return t->max;
+  frac = h - (double)k;
+  lo = dist_rank(t, k);
+  if (frac == 0)
+    return lo;
+  hi = dist_rank(t, k + 1);
+  if (lo == hi || isinf(lo))
+    return lo;
+  if (isinf(hi))
+    return hi;
+  h = lo + frac * (hi - lo);
+  return h < lo ? lo : h > hi ? hi : h;
+}
+
+double stats_tally_quantile(stats_tally *t, uint32_t i) {
+  return i < t->nquant ? stats_tally_quantile_at(t, t->ps[i]) : NAN;
 }
 
 /* }==================================================================== */
@@ -124,19 +142,30 @@ void stats_tally_init(stats_tally *t, stats_alloc a) {
   t->a = a;
   t->min = HUGE_VAL;
   t->max = -HUGE_VAL;
+  t->sorted = 1;
+  dds_init(&t->sk, a.f, a.ud);
+}
+
+int stats_tally_quantiles(stats_tally *t, const double *ps, uint32_t n) {
+  double *p = NULL;
+  if (t->count > 0)
+    return STATS_EBUSY;
+  if (n > 0 && (p = stats_realloc(t->a, NULL, 0, sizeof(double) * n)) == NULL)
+    return STATS_ENOMEM;
+  if (n > 0)
+    memcpy(p, ps, sizeof(double) * n);
+  if (t->ps)
+    stats_realloc(t->a, t->ps, sizeof(double) * t->nquant, 0);
+  t->ps = p;
+  t->nquant = n;
+  t->keep = 1;
+  return STATS_OK;
 }
 
 int stats_tally_setup(stats_tally *t, const double *ps, uint32_t n,
                       const double *edges, uint32_t nedges) {
-  stats_psquare *quant = NULL;
   double *e = NULL;
   uint64_t *bins = NULL;
-  uint32_t i;
-  if (n > 0) {
-    quant = stats_realloc(t->a, NULL, 0, sizeof(*quant) * n);
-    if (quant == NULL)
-      return STATS_ENOMEM;
-  }
   if (nedges > 0) {
     e = stats_realloc(t->a, NULL, 0, sizeof(double) * nedges);
     bins = e ? stats_realloc(t->a, NULL, 0, sizeof(uint64_t) * (nedges + 1))
@@ -144,17 +173,18 @@ int stats_tally_setup(stats_tally *t, const double *ps, uint32_t n,
     if (bins == NULL) {
       if (e)
         stats_realloc(t->a, e, sizeof(double) * nedges, 0);
-      if (quant)
-        stats_realloc(t->a, quant, sizeof(*quant) * n, 0);
       return STATS_ENOMEM;
     }
     memcpy(e, edges, sizeof(double) * nedges);
     memset(bins, 0, sizeof(uint64_t) * (nedges + 1));
   }
-  for (i = 0; i < n; i++)
-    stats_psquare_init(&quant[i], ps[i]);
-  t->quant = quant;
-  t->nquant = n;
+  if (n > 0 && stats_tally_quantiles(t, ps, n) != STATS_OK) {
+    if (e) {
+      stats_realloc(t->a, e, sizeof(double) * nedges, 0);
+      stats_realloc(t->a, bins, sizeof(uint64_t) * (nedges + 1), 0);
+    }
+    return STATS_ENOMEM;
+  }
   t->edges = e;
   t->bins = bins;
   t->nedges = nedges;
@@ -162,8 +192,10 @@ int stats_tally_setup(stats_tally *t, const double *ps, uint32_t n,
 }
 
 void stats_tally_free(stats_tally *t) {
-  if (t->quant)
-    stats_realloc(t->a, t->quant, sizeof(*t->quant) * t->nquant, 0);
+  dist_clear(t);
+  obs_resize(t, 0);
+  if (t->ps)
+    stats_realloc(t->a, t->ps, sizeof(double) * t->nquant, 0);
   if (t->edges)
     stats_realloc(t->a, t->edges, sizeof(double) * t->nedges, 0);
   if (t->bins)
@@ -186,10 +218,10 @@ static uint32_t tally_bin(const stats_tally *t, double x) {
 }
 
 /* Welford's update (the mean as it always was, M2 on the data shifted by
-** the first observation), then the estimators and the histogram. */
-void stats_tally_add(stats_tally *t, double x) {
+** the first observation), then the distribution and the histogram. */
+int stats_tally_add(stats_tally *t, double x) {
   double d = x - t->mean, y, ds;
-  uint32_t i;
+  int r = STATS_OK;
   if (t->count == 0)
     t->shift = x;
   t->count++;
@@ -202,30 +234,66 @@ void stats_tally_add(stats_tally *t, double x) {
     t->min = x;
   if (x > t->max)
     t->max = x;
-  for (i = 0; i < t->nquant; i++)
-    stats_psquare_add(&t->quant[i], x);
+  if (t->keep && dist_add(t, x, 1) != STATS_OK) {
+    t->lost++;
+    r = STATS_ENOMEM;
+  }
   if (t->bins)
     t->bins[tally_bin(t, x)]++;
+  return r;
 }
 
 void stats_tally_reset(stats_tally *t) {
-  uint32_t i;
   t->count = 0;
   t->mean = t->m2 = t->shift = t->smean = 0;
   t->min = HUGE_VAL;
   t->max = -HUGE_VAL;
-  for (i = 0; i < t->nquant; i++)
-    stats_psquare_init(&t->quant[i], t->quant[i].p);
+  dist_clear(t);
   if (t->bins)
     memset(t->bins, 0, sizeof(uint64_t) * (t->nedges + 1));
 }
 
+int stats_tally_can_merge(const stats_tally *into, const stats_tally *from) {
+  return !into->keep || from->keep || from->count == 0;
+}
+
+/* Add the distribution of `from` to that of `into`: its kept
+** observations, or its sketch (into's becomes one if needed). */
+static int dist_merge(stats_tally *into, const stats_tally *from) {
+  uint64_t before;
+  uint32_t i;
+  if (from->lost > 0 || !from->keep) {
+    into->lost += from->count;
+    return STATS_ENOMEM;
+  }
+  if (!from->sketching) {
+    for (i = 0; i < from->nobs; i++)
+      if (dist_add(into, from->obs[i], 1) != STATS_OK) {
+        into->lost += from->nobs - i;
+        return STATS_ENOMEM;
+      }
+    return STATS_OK;
+  }
+  if (!into->sketching && dist_to_sketch(into) != STATS_OK) {
+    into->lost += from->count;
+    return STATS_ENOMEM;
+  }
+  before = into->sk.n;
+  if (dds_merge(&into->sk, &from->sk) == 0)
+    return STATS_OK;
+  into->lost += from->count - (into->sk.n - before); /* the part not taken */
+  return STATS_ENOMEM;
+}
+
 /* Chan, Golub and LeVeque's pairwise combination of mean and M2; the
 ** difference of the means is taken between the shifted means. */
-void stats_tally_merge(stats_tally *into, const stats_tally *from) {
+int stats_tally_merge(stats_tally *into, const stats_tally *from) {
   double na = (double)into->count, nb = (double)from->count, n, d;
+  int r = STATS_OK;
   if (from->count == 0)
-    return;
+    return STATS_OK;
+  if (into->keep)
+    r = dist_merge(into, from);
   if (into->count == 0) {
     into->mean = from->mean;
     into->m2 = from->m2;
@@ -249,14 +317,11 @@ void stats_tally_merge(stats_tally *into, const stats_tally *from) {
     for (i = 0; i <= into->nedges; i++)
       into->bins[i] += from->bins[i];
   }
+  return r;
 }
 
 double stats_tally_variance(const stats_tally *t) {
   return t->count > 1 ? t->m2 / (double)(t->count - 1) : NAN;
-}
-
-double stats_tally_quantile(const stats_tally *t, uint32_t i) {
-  return i < t->nquant ? stats_psquare_value(&t->quant[i]) : NAN;
 }
 
 /* }==================================================================== */

@@ -1,6 +1,6 @@
 /*
 ** stats.h -- the one statistics core of deshost: tallies of observations
-** (with streaming quantiles and a histogram), time-weighted levels (with
+** (with quantiles and a histogram), time-weighted levels (with
 ** the time spent at each value), reset and merge. No Lua, no clock: time
 ** comes in as integer ticks passed by the caller at every call, results
 ** go out as doubles in ticks; the caller converts units. So a statistic
@@ -14,9 +14,9 @@
 ** over integer ticks: in int64 arithmetic while the value is an integer
 ** (exact, until it would overflow), otherwise with compensated (Neumaier)
 ** summation; the time at each value is counted in integer ticks, exactly.
-*Quantiles are
-** the P-square estimates of Jain and Chlamtac (five markers each, O(1)
-** memory), exact up to 5 observations.
+** Quantiles (Hyndman and Fan's type 7) are exact up to STATS_EXACT_MAX
+** observations, which are kept; past that they come from a DDSketch
+** (ddsketch.h), each order statistic within a relative error of 1%.
 **
 ** Functions that allocate do it through a des_allocf and return
 ** STATS_ENOMEM on failure, leaving the statistic as it was.
@@ -28,9 +28,11 @@
 #include <stdint.h>
 
 #include "dalloc.h"
+#include "ddsketch.h"
 
 #define STATS_OK 0
 #define STATS_ENOMEM (-1)
+#define STATS_EBUSY (-2)
 
 /* The allocator a statistic's arrays come from. */
 typedef struct stats_alloc {
@@ -42,61 +44,86 @@ typedef struct stats_alloc {
 ** Tallies
 ** ===================================================================== */
 
-/* One P-square estimator of the p-quantile. */
-typedef struct stats_psquare {
-  double p;
-  uint64_t n;
-  double q[5], pos[5], want[5], dwant[5];
-} stats_psquare;
+/* Observations kept exactly (for exact quantiles) up to this count; past
+** it a tally's quantiles come from a DDSketch (ddsketch.h). */
+#define STATS_EXACT_MAX 4096
 
 /* A tally: count, mean, M2 (sum of squared deviations), min, max; with
-** optional quantile estimators and histogram bins. M2 is accumulated on
-** the observations shifted by the first one (smean: their mean), so a
-** large common offset (times near 1e9) costs no precision. */
+** optional quantiles and histogram bins. M2 is accumulated on the
+** observations shifted by the first one (smean: their mean), so a large
+** common offset (times near 1e9) costs no precision.
+**
+** With quantiles, the tally keeps its distribution: the observations
+** themselves (obs, unsorted until asked) up to STATS_EXACT_MAX, then
+** (sketching) a DDSketch of them all. `lost` counts the observations the
+** distribution missed (out of memory): its quantiles are then unknown. */
 typedef struct stats_tally {
   uint64_t count;
   double mean, m2, min, max;
   double shift, smean;
-  stats_psquare *quant; /* nquant estimators, or NULL */
-  double *edges;        /* nedges increasing bin edges, or NULL */
-  uint64_t *bins;       /* nedges + 1 counts: bin i is [edges[i-1], edges[i]) */
-  uint32_t nquant, nedges;
+  double *ps;    /* nquant probabilities to report, or NULL */
+  double *obs;   /* nobs observations (room for capobs), while exact */
+  dds_sketch sk; /* when sketching */
+  uint64_t lost;
+  double *edges;  /* nedges increasing bin edges, or NULL */
+  uint64_t *bins; /* nedges + 1 counts: bin i is [edges[i-1], edges[i]) */
+  uint32_t nquant, nobs, capobs, nedges;
+  int keep;      /* keeping the distribution */
+  int sorted;    /* obs is sorted */
+  int sketching; /* past STATS_EXACT_MAX: the distribution is sk */
   stats_alloc a;
 } stats_tally;
 
 /* An empty tally without quantiles or histogram (never fails). */
 void stats_tally_init(stats_tally *t, stats_alloc a);
 
-/* Add quantile estimators for the probabilities ps[0..n) (each in (0, 1))
-** and a histogram with the edges[0..nedges) (increasing, not NaN); either
-** count may be 0. Call once, on a fresh tally. */
+/* Add quantiles for the probabilities ps[0..n) (each in [0, 1]) and a
+** histogram with the edges[0..nedges) (increasing, not NaN); either count
+** may be 0. Call once, on a fresh tally. */
 int stats_tally_setup(stats_tally *t, const double *ps, uint32_t n,
                       const double *edges, uint32_t nedges);
+
+/* Keep the distribution from now on and report the quantiles ps[0..n)
+** (replacing any before; n may be 0). Only without observations (fresh or
+** reset): STATS_EBUSY otherwise. STATS_ENOMEM leaves t as it was. */
+int stats_tally_quantiles(stats_tally *t, const double *ps, uint32_t n);
 
 /* Free the arrays; the tally is then empty and without options. */
 void stats_tally_free(stats_tally *t);
 
-/* Record x (not NaN). */
-void stats_tally_add(stats_tally *t, double x);
+/* Record x (not NaN). STATS_ENOMEM when the distribution could not keep
+** it: x is counted all the same (count, mean, ...), and in `lost`. */
+int stats_tally_add(stats_tally *t, double x);
 
 /* Forget every observation, keeping the options. */
 void stats_tally_reset(stats_tally *t);
 
 /* Fold `from` into `into` (count, mean, variance, min, max, histogram when
-** both have the same edges). Quantile estimators cannot be merged: the
-** result's are those of `into`. */
-void stats_tally_merge(stats_tally *into, const stats_tally *from);
+** both have the same edges, the distribution when both keep one). Check
+** stats_tally_can_merge first. STATS_ENOMEM: the distribution could not
+** take all of `from` (counted in `lost`); the rest is merged. */
+int stats_tally_merge(stats_tally *into, const stats_tally *from);
+
+/* Can `from` be merged into `into` without losing the quantiles of
+** `into`? (No when `into` keeps a distribution and `from` does not.) */
+int stats_tally_can_merge(const stats_tally *into, const stats_tally *from);
 
 /* The sample variance M2 / (n - 1); NaN below 2 observations. */
 double stats_tally_variance(const stats_tally *t);
 
-/* The estimate of quantile i; NaN without observations. */
-double stats_tally_quantile(const stats_tally *t, uint32_t i);
+/* The p-quantile (p in [0, 1]) by the definition of Hyndman and Fan's
+** type 7 (R's and numpy's default): with the observations sorted,
+** x[0] <= ... <= x[n-1], h = (n - 1) p, it is x[floor h] + (h - floor h)
+** (x[floor h + 1] - x[floor h]). Exact while the tally has kept its
+** observations (up to STATS_EXACT_MAX); past that the same formula on the
+** sketch's order statistics, each within DDS_ALPHA (relatively) of the
+** true one, and x[0], x[n-1] exact (min and max). NaN without
+** observations, without a distribution, or when some were lost. Sorts the
+** kept observations (hence not const). */
+double stats_tally_quantile_at(stats_tally *t, double p);
 
-/* The P-square estimator on its own (used by the tally). */
-void stats_psquare_init(stats_psquare *e, double p);
-void stats_psquare_add(stats_psquare *e, double x);
-double stats_psquare_value(const stats_psquare *e);
+/* The quantile of the i-th probability given (NaN when none). */
+double stats_tally_quantile(stats_tally *t, uint32_t i);
 
 /* }==================================================================== */
 

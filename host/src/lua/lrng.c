@@ -11,6 +11,7 @@
 
 #include "ldes.h"
 #include "rng.h"
+#include "seedmix.h"
 
 #define DES_RNG_MT "des.rng"
 
@@ -289,6 +290,33 @@ static int l_rng(lua_State *L) {
   return 1;
 }
 
+/* des.seed_mix(seed, i [, point]) --> the seed of replication i (from 0)
+** of an experiment of seed `seed` at the point whose canonical encoding is
+** `point` (default ""): experiments' rule (seedmix.h), which
+** des.replicate follows too. Seeds are read as 64-bit patterns. */
+static int l_seed_mix(lua_State *L) {
+  size_t len = 0;
+  const char *point = NULL;
+  int k;
+  for (k = 1; k <= 2; k++)
+    if (!lua_isinteger(L, k))
+      return luaL_error(L, "seed_mix: %s must be an integer (got %s)",
+                        k == 1 ? "seed" : "replication", luaL_typename(L, k));
+  if (lua_tointeger(L, 2) < 0)
+    return luaL_error(L, "seed_mix: replication must be >= 0 (got %I)",
+                      lua_tointeger(L, 2));
+  if (!lua_isnoneornil(L, 3)) {
+    if (lua_type(L, 3) != LUA_TSTRING)
+      return luaL_error(L, "seed_mix: point must be a string (got %s)",
+                        luaL_typename(L, 3));
+    point = lua_tolstring(L, 3, &len);
+  }
+  lua_pushinteger(L,
+                  (lua_Integer)seedmix_run((uint64_t)lua_tointeger(L, 1), point,
+                                           len, (uint64_t)lua_tointeger(L, 2)));
+  return 1;
+}
+
 static const luaL_Reg rng_methods[] = {
     {"random", r_random},         {"uniform", r_uniform},
     {"integer", r_integer},       {"exponential", r_exponential},
@@ -312,6 +340,8 @@ void lrng_open(lua_State *L, int mod) {
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
   ldes_setfuncs(L, mod, module_funcs);
+  lua_pushcfunction(L, l_seed_mix); /* des.seed_mix, not a sim method */
+  lua_setfield(L, mod, "seed_mix");
   luaL_getmetatable(L, DES_SIM_MT); /* sim:rng too */
   lua_getfield(L, -1, "methods");
   ldes_setfuncs(L, -1, module_funcs);

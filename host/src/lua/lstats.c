@@ -98,6 +98,30 @@ static const char *lstats_name(lua_State *L, int idx) {
   return s;
 }
 
+/* The number argument idx of `fname` on the statistic at 1 (not a
+** string, not NaN): observe, set and add check theirs here. */
+static double check_number(lua_State *L, int idx, const char *fname,
+                           const char *kind) {
+  double x = lua_tonumber(L, idx);
+  if (lua_type(L, idx) != LUA_TNUMBER || x != x)
+    lstats_error(L, "%s: %s '%s' needs a number (got %s)", fname, kind,
+                 lstats_name(L, 1), luaL_tolstring(L, idx, NULL));
+  return x;
+}
+
+/* The head of __index: push a method or the name and return NULL, or
+** return the key to look up (a string). */
+static const char *index_key(lua_State *L) {
+  const char *k;
+  if (ldes_method(L))
+    return NULL;
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "name") != 0)
+    return k;
+  lua_getiuservalue(L, 1, 1);
+  return NULL;
+}
+
 /* {====================================================================
 ** Tallies
 ** ===================================================================== */
@@ -115,50 +139,54 @@ static void check_free(lua_State *L, int owned, const char *fname) {
                  fname, lstats_name(L, 1));
 }
 
-/* Read opts[field] as an array of numbers into a buffer userdata pushed on
-** the stack (so it is anchored while the core copies it); *n its length.
-** quantiles: each in (0, 1); edges: increasing, not NaN. */
-static double *opts_numbers(lua_State *L, int opts, const char *field,
-                            uint32_t *n) {
+/* Read the array at the top (opts[field]) as numbers into a buffer
+** userdata that replaces it (so it is anchored while the core copies it);
+** *n its length. quantiles: each in (0, 1) (report keys stay fractions:
+** min and max are reported apart); edges: increasing, not NaN. */
+static double *array_numbers(lua_State *L, const char *fname, const char *field,
+                             uint32_t *n) {
   lua_Integer i, len;
   double *buf;
-  *n = 0;
-  if (lua_getfield(L, opts, field) == LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_pushnil(L); /* keeps the stack shape: one slot per field */
-    return NULL;
-  }
   if (!lua_istable(L, -1))
-    lstats_error(L, "monitor: %s must be an array of %s", field,
+    lstats_error(L, "%s: %s must be an array of %s", fname, field,
                  field[0] == 'q' ? "probabilities" : "bin edges");
   len = (lua_Integer)lua_rawlen(L, -1);
   if (len < 1 && field[0] == 'h')
-    lstats_error(L, "monitor: histogram must be an array of bin edges");
+    lstats_error(L, "%s: histogram must be an array of bin edges", fname);
   if (len > 1000000)
-    lstats_error(L, "monitor: too many %s (%I)", field, len);
+    lstats_error(L, "%s: too many %s (%I)", fname, field, len);
   buf = lua_newuserdatauv(L, sizeof(double) * (size_t)(len ? len : 1), 0);
   for (i = 1; i <= len; i++) {
     int isnum = lua_rawgeti(L, -2, i) == LUA_TNUMBER; /* no strings */
     double x = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (field[0] == 'q') {
-      if (!isnum || !(x > 0 && x < 1)) {
+      if (!isnum || !(x > 0 && x < 1)) { /* 0, 1: min, max */
         lua_rawgeti(L, -2, i);
         lstats_error(L,
-                     "monitor: quantile %I must be a probability in (0, 1) "
+                     "%s: quantile %I must be a probability in (0, 1) "
                      "(got %s)",
-                     i, luaL_tolstring(L, -1, NULL));
+                     fname, i, luaL_tolstring(L, -1, NULL));
       }
     } else if (!isnum || x != x || (i > 1 && x <= buf[i - 2]))
       lstats_error(L,
-                   "monitor: histogram edges must be increasing numbers "
+                   "%s: histogram edges must be increasing numbers "
                    "(edge %I)",
-                   i);
+                   fname, i);
     buf[i - 1] = x;
   }
   lua_replace(L, -2); /* the buffer in the table's slot */
   *n = (uint32_t)len;
   return buf;
+}
+
+/* array_numbers of opts[field], pushing nil when absent (one slot each). */
+static double *opts_numbers(lua_State *L, int opts, const char *field,
+                            uint32_t *n) {
+  *n = 0;
+  if (lua_getfield(L, opts, field) == LUA_TNIL)
+    return NULL; /* the nil keeps the stack shape */
+  return array_numbers(L, "monitor", field, n);
 }
 
 /* tally(name [, opts]): a new des.tally. */
@@ -209,14 +237,71 @@ stats_tally *lstats_push_tally(lua_State *L, const char *name) {
 /* t:observe(x): record a number (not NaN). */
 static int t_observe(lua_State *L) {
   lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
-  stats_tally *t = &u->t;
-  double x = lua_tonumber(L, 2);
+  double x;
   check_free(L, u->owned, "observe");
-  if (lua_type(L, 2) != LUA_TNUMBER || x != x)
-    return lstats_error(L, "observe: monitor '%s' needs a number (got %s)",
-                        lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
-  stats_tally_add(t, x);
+  x = check_number(L, 2, "observe", "monitor");
+  if (stats_tally_add(&u->t, x) != STATS_OK)
+    return lstats_error(L,
+                        "observe: not enough memory for the quantiles of "
+                        "monitor '%s' (it is counted without them)",
+                        lstats_name(L, 1));
   return 0;
+}
+
+/* Raise when the tally's distribution missed observations (no memory):
+** its quantiles are unknown, never silently wrong. */
+static void check_lost(lua_State *L, stats_tally *t, const char *fname) {
+  if (t->lost > 0)
+    lstats_error(L,
+                 "%s: the quantiles of '%s' miss %I observations (not "
+                 "enough memory when they were made)",
+                 fname, lstats_name(L, 1), (lua_Integer)t->lost);
+}
+
+/* t:keep_quantiles{p, ...}: keep the observations for quantiles (any p by
+** t:quantile(p)) and report these; on any tally, a resource's included,
+** before its first observation or after a reset. */
+static int t_keep_quantiles(lua_State *L) {
+  stats_tally *t = check_tally(L, 1);
+  double *ps;
+  uint32_t n;
+  int r;
+  lua_settop(L, 2);
+  if (lua_isnil(L, 2))
+    lua_newtable(L);
+  ps = array_numbers(L, "keep_quantiles", "quantiles", &n);
+  r = stats_tally_quantiles(t, ps, n);
+  if (r == STATS_EBUSY)
+    return lstats_error(L,
+                        "keep_quantiles: '%s' already has %I observations "
+                        "(call it before the first one, or after reset)",
+                        lstats_name(L, 1), (lua_Integer)t->count);
+  if (r != STATS_OK)
+    return luaL_error(L, "keep_quantiles: not enough memory for statistics");
+  return 0;
+}
+
+/* t:quantile(p) --> the p-quantile (type 7), nil without observations. */
+static int t_quantile(lua_State *L) {
+  stats_tally *t = check_tally(L, 1);
+  double p = lua_tonumber(L, 2);
+  if (lua_type(L, 2) != LUA_TNUMBER || !(p >= 0 && p <= 1))
+    return lstats_error(L,
+                        "quantile: p must be a probability in [0, 1] (got "
+                        "%s)",
+                        luaL_tolstring(L, 2, NULL));
+  if (!t->keep)
+    return lstats_error(L,
+                        "quantile: '%s' keeps no quantiles (make it with "
+                        "{quantiles = {...}} or call keep_quantiles before "
+                        "its first observation)",
+                        lstats_name(L, 1));
+  check_lost(L, t, "quantile");
+  if (t->count == 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, stats_tally_quantile_at(t, p));
+  return 1;
 }
 
 /* t:reset(): forget every observation (e.g. a warm-up period). */
@@ -230,8 +315,18 @@ static int t_merge(lua_State *L) {
   lstats_tally *u = luaL_checkudata(L, 1, LSTATS_TALLY_MT);
   stats_tally *t = &u->t, *o = check_tally(L, 2);
   check_free(L, u->owned, "merge");
-  if (t != o)
-    stats_tally_merge(t, o);
+  if (t == o)
+    return 0;
+  if (!stats_tally_can_merge(t, o))
+    return lstats_error(L,
+                        "merge: '%s' keeps quantiles and the monitor merged "
+                        "into it does not (give both {quantiles = ...})",
+                        lstats_name(L, 1));
+  if (stats_tally_merge(t, o) != STATS_OK)
+    return lstats_error(L,
+                        "merge: not enough memory for the quantiles of "
+                        "'%s' (counted without them)",
+                        lstats_name(L, 1));
   return 0;
 }
 
@@ -255,10 +350,11 @@ static int t_report(lua_State *L) {
     setnum(L, "sd", sqrt(var));
   }
   if (t->nquant > 0) {
+    check_lost(L, t, "report");
     lua_createtable(L, 0, (int)t->nquant);
     for (i = 0; i < t->nquant; i++)
       if (t->count > 0) {
-        lua_pushnumber(L, t->quant[i].p);
+        lua_pushnumber(L, t->ps[i]);
         lua_pushnumber(L, stats_tally_quantile(t, i));
         lua_rawset(L, -3);
       }
@@ -284,13 +380,10 @@ static int t_report(lua_State *L) {
 /* t.name, .count, .mean, .min, .max (nil when empty); methods */
 static int t_index(lua_State *L) {
   stats_tally *t = check_tally(L, 1);
-  const char *k;
-  if (ldes_method(L))
+  const char *k = index_key(L);
+  if (k == NULL)
     return 1;
-  k = luaL_checkstring(L, 2);
-  if (strcmp(k, "name") == 0)
-    lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "count") == 0)
+  if (strcmp(k, "count") == 0)
     lua_pushinteger(L, (lua_Integer)t->count);
   else if (t->count > 0 && strcmp(k, "mean") == 0)
     lua_pushnumber(L, t->mean);
@@ -385,15 +478,6 @@ static des_time level_clock(lua_State *L, lstats_level *u, const char *fname) {
   return rt_now(u->rt);
 }
 
-/* The number argument of set/add (not a string, not NaN). */
-static double check_value(lua_State *L, const char *fname) {
-  double v = lua_tonumber(L, 2);
-  if (lua_type(L, 2) != LUA_TNUMBER || v != v)
-    lstats_error(L, "%s: level '%s' needs a number (got %s)", fname,
-                 lstats_name(L, 1), luaL_tolstring(L, 2, NULL));
-  return v;
-}
-
 /* Set the level to v, failing before any change when out of memory. */
 static int level_set(lua_State *L, lstats_level *u, double v,
                      const char *fname) {
@@ -412,13 +496,14 @@ static int level_set(lua_State *L, lstats_level *u, double v,
 /* l:set(v): the level is v from now on. */
 static int l_set(lua_State *L) {
   lstats_level *u = check_level(L, 1);
-  return level_set(L, u, check_value(L, "set"), "set");
+  return level_set(L, u, check_number(L, 2, "set", "level"), "set");
 }
 
 /* l:add(dv): the level changes by dv. */
 static int l_add(lua_State *L) {
   lstats_level *u = check_level(L, 1);
-  return level_set(L, u, u->l.value + check_value(L, "add"), "add");
+  return level_set(L, u, u->l.value + check_number(L, 2, "add", "level"),
+                   "add");
 }
 
 /* l:reset(): start afresh from now at the current value. */
@@ -496,13 +581,10 @@ static int l_series(lua_State *L) {
 /* l.name, .value, .min, .max; methods */
 static int l_index(lua_State *L) {
   lstats_level *u = check_level(L, 1);
-  const char *k;
-  if (ldes_method(L))
+  const char *k = index_key(L);
+  if (k == NULL)
     return 1;
-  k = luaL_checkstring(L, 2);
-  if (strcmp(k, "name") == 0)
-    lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "value") == 0)
+  if (strcmp(k, "value") == 0)
     lstats_pushvalue(L, u->l.value);
   else if (strcmp(k, "min") == 0)
     lstats_pushvalue(L, u->l.min);
@@ -532,6 +614,8 @@ static const luaL_Reg tally_methods[] = {{"observe", t_observe},
                                          {"report", t_report},
                                          {"reset", t_reset},
                                          {"merge", t_merge},
+                                         {"quantile", t_quantile},
+                                         {"keep_quantiles", t_keep_quantiles},
                                          {NULL, NULL}};
 
 static const luaL_Reg level_methods[] = {
