@@ -100,10 +100,10 @@ end
 
 -- the simulation and the shared objects (only the globals class may break
 -- their set-up, through the globals the library captured)
-local ok, sim, res, st, tank = pcall(function()
+local set_up, sim, res, st, tank = pcall(function()
   return des.new{ seed = 1 }, des.resource(2), des.store(2), des.container(10, 5)
 end)
-if not ok then
+if not set_up then
   if not on.globals then error("set-up failed without swapped globals: " .. tostring(sim)) end
   return
 end

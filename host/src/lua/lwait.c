@@ -70,6 +70,7 @@ typedef struct lwait_node {
   rt_waitable w; /* first: tasks and composites wait on this (as events) */
   wq_node n;
   uint8_t request;   /* made by q:request: an event no task is blocked on */
+  uint8_t held;      /* ... held by the queue while queued */
   uint8_t released;  /* released (r:release, <close>) */
   uint8_t withdrawn; /* ... while still queued */
 } lwait_node;
@@ -243,7 +244,7 @@ static int q_serve(lua_State *L) {
   if (queued) {
     wq_serve(&w->n);
     lua_setiuservalue(L, 2, NODE_VALUES);
-    if (w->request)
+    if (w->held)
       hold_request(L, 1, 2, 0);
     rt_trigger(L, &w->w, 2, WAITABLE_OK);
   }
@@ -251,17 +252,22 @@ static int q_serve(lua_State *L) {
   return 1;
 }
 
-/* q:request(data) --> a waiter queued with data (a table), which no task
-** is blocked on: an event for tasks and composites to wait on. */
+/* q:request(data [, unheld]) --> a waiter queued with data (a table): an
+** event for tasks and composites to wait on. The queue holds it while it
+** is queued, unless `unheld` (a blocking get or put: its task's stack
+** holds it, and it leaves the queue if collected with its simulation). */
 static int q_request(lua_State *L) {
   lwait_queue *q = check_queue(L, 1);
+  int held = !lua_toboolean(L, 3);
   lwait_node *w;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   w = node_new(L, 2); /* at 3 */
   w->request = 1;
   w->n.leave = node_leave;
-  hold_request(L, 1, 3, 1); /* the last allocation */
+  if (held)
+    hold_request(L, 1, 3, 1); /* the last allocation */
+  w->held = (uint8_t)held;
   wq_push(&q->q, &w->n, 0);
   return 1;
 }
@@ -348,7 +354,7 @@ static int r_release(lua_State *L) {
   was = wq_leave(&w->n);
   if (was == WQ_QUEUED) {
     w->withdrawn = 1;
-    if (w->request)
+    if (w->held)
       hold_request(L, 2, 1, 0);
     lua_pushfstring(L,
                     "%s: the request was withdrawn (released before it "
