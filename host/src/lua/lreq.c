@@ -96,6 +96,7 @@ static void fail_with(lua_State *L, lres_req *req, int idx) {
 /* A queued request was withdrawn (released before its grant): it fails,
 ** so that nothing waits on it forever. */
 static void fail_withdrawn(lua_State *L, lres_req *req, int idx) {
+  idx = lua_absindex(L, idx);
   lua_pushfstring(L,
                   "request #%I was withdrawn (released before it was "
                   "granted) at t=%f",
