@@ -230,7 +230,7 @@ describe("preempt = false and maxlen", function()
         if not ok then assert(des.interrupted(err)) end
       end)
       des.sleep(1)
-      local low <close> = res:request(7)
+      local _low <close> = res:request(7)
       local polite <close> = res:request(0, { preempt = false })
       assert.is_false(polite.granted)
       assert.are.equal(polite, res.queue[1]) -- ahead of the priority-3 one
@@ -304,7 +304,7 @@ describe("preempt = false and maxlen", function()
   it("maxlen = 0: never queues", function()
     sim_run(function()
       local res = des.resource(1, { maxlen = 0 })
-      local a <close> = res:acquire()
+      local _a <close> = res:acquire()
       local b <close> = res:request()
       assert.is_false(b.ok)
       assert.are.equal(0, res.queued)
@@ -552,7 +552,8 @@ describe("hostile uses of requests", function()
           assert(ok or tostring(err):find("withdrawn"), err)
           if res.count > max_count then max_count = res.count end
           local junk = {}
-          for k = 1, 50 do junk[k] = { k } end
+          for k = 1, 50 do junk[k] = { k } end -- allocations: finalizers run
+          held.junk = junk
           des.sleep(1)
         end)
       end
