@@ -196,6 +196,34 @@ describe("resource requests", function()
     end)
   end)
 
+  it("request + wait is acquire: an M/M/2 queue gives the same waits either way", function()
+    local function mm2(use_request)
+      local x = 88172645463325252
+      local function uniform()
+        x = x ~ (x << 13); x = x ~ (x >> 7); x = x ~ (x << 17)
+        return ((x >> 11) + 0.5) * (1.0 / 9007199254740992)
+      end
+      local res, total = nil, 0
+      sim_run(function()
+        res = des.resource(2)
+        for _ = 1, 2000 do
+          des.spawn(function()
+            local arrived = des.now()
+            local req <close> = use_request and res:request() or res:acquire()
+            if use_request then req:wait() end
+            total = total + (des.now() - arrived)
+            des.sleep(-math.log(uniform()))
+          end)
+          des.sleep(-math.log(uniform()) / 1.8)
+        end
+      end)
+      return { total, res.stats.wait.count, res.stats.wait.mean, res.stats.busy.mean }
+    end
+    local by_acquire, by_request = mm2(false), mm2(true)
+    assert.is_true(by_acquire[1] > 0 and by_acquire[2] == 2000)
+    assert.are.same(by_acquire, by_request)
+  end)
+
   it("acquire's timeouts, interrupts and cancels are reneging too", function()
     local res
     sim_run(function()
