@@ -518,20 +518,46 @@ describe("hostile uses of requests", function()
     h.contains(msg, "withdrawn")
   end)
 
-  it("an acquire's queued request in des.any is told when its task leaves", function()
-    local msg
+  it("an acquire's queued request in des.any: the any waits on when its task leaves",
+     function()
+    local got
     sim_run(function()
       local res = des.resource(1)
       hold(res, 5)
       des.sleep(0)
       local w = des.spawn(function() res:acquire() end)
       des.sleep(0)
-      local any = des.any{ res.queue[1], des.timeout(10) }
+      local to = des.timeout(10)
+      local any = des.any{ res.queue[1], to }
       des.spawn(function() des.sleep(1); w:cancel() end)
-      local ok, err = pcall(any.wait, any)
-      msg = not ok and tostring(err)
+      got = any:wait() == to and des.now()
     end)
-    h.contains(msg, "withdrawn")
+    assert.are.equal(10, got)
+  end)
+
+  it("an interrupt in SimPy's idiom ends cleanly: the abandoned any reports nothing",
+     function()
+    for _, kind in ipairs{ "resource", "store", "container" } do
+      local caught
+      local sim = des.new{}
+      sim:spawn(function()
+        local res, st, c = des.resource(1), des.store(), des.container(10, 0)
+        hold(res, 20)
+        des.sleep(0)
+        local me = des.self()
+        des.spawn(function() des.sleep(1); me:interrupt("stop") end)
+        local ok, err = pcall(function()
+          local req <close> = kind == "resource" and res:request()
+                              or kind == "store" and st:get_request() or c:get_request(5)
+          des.any{ req, des.timeout(5) }:wait()
+        end)
+        caught = not ok and des.interrupted(err)
+        des.sleep(10) -- past the abandoned any's timeout: the run goes on
+      end)
+      sim:run()
+      assert.are.equal("stop", caught)
+      assert.are.equal(20, sim:now())
+    end
   end)
 
   it("a request of a closed simulation is refused; releasing it still works", function()

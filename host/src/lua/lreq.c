@@ -14,9 +14,11 @@
 ** `<close>`) lets it go: a queued request is withdrawn (a reneging, in
 ** res.stats.reneged), a granted one frees its server. A request granted
 ** and never released keeps its server, whatever became of its task (as
-** SimPy's). A request withdrawn while something waited on it fails with
-** "withdrawn", so that no waiter hangs; so does one refused by a full
-** queue (maxlen), with a des.QueueFull error object.
+** SimPy's). A withdrawn request fails with "withdrawn": a task waiting
+** on it is woken with that error, later waits raise it, and a composite
+** holding it keeps waiting for its other members (SimPy's cancelled
+** request never triggers). One refused by a full queue (maxlen) fails
+** with a des.QueueFull error object.
 **
 ** acquire is the blocking shorthand: the same request, made and decided
 ** by the same code (lres_new_request, lres_decide), held by the waiting
@@ -94,9 +96,11 @@ static void fail_with(lua_State *L, lres_req *req, int idx) {
 }
 
 /* A queued request was withdrawn (released before its grant): it fails,
-** so that nothing waits on it forever. */
+** so that no task waits on it forever and later waits raise; composites
+** holding it keep waiting for their other members. */
 static void fail_withdrawn(lua_State *L, lres_req *req, int idx) {
   idx = lua_absindex(L, idx);
+  ldes_detach_composites(&req->w);
   lua_pushfstring(L,
                   "request #%I was withdrawn (released before it was "
                   "granted) at t=%f",
@@ -237,8 +241,8 @@ int lreq_release(lua_State *L) {
 /* The wait queue's leave hook while a task blocks in acquire on req: it
 ** was cancelled or interrupted (L is the runtime's, or NULL). A request
 ** still queued is withdrawn; one granted but not yet received is handed
-** on. Anything else waiting on it (a composite that found it in
-** res.queue) is told it was withdrawn. */
+** on. Another task waiting on it (it found it in res.queue) is told it
+** was withdrawn. */
 static void req_leave(wq_node *n, void *ctx) {
   lres_req *req = lres_req_of(n);
   lua_State *L = ctx;

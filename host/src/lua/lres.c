@@ -133,12 +133,7 @@ static void wake(lua_State *L, lres_req *req) {
     }
     lua_pop(L, 1);
   }
-  for (n = req->w.head; n != NULL;) { /* (no composite can be told) */
-    rt_waiter *next = n->next;
-    if (n->notify != NULL)
-      rt_waiter_unlink(n);
-    n = next;
-  }
+  ldes_detach_composites(&req->w); /* (no composite can be told) */
   rt_trigger_tasks(&req->w);
 }
 

@@ -339,8 +339,9 @@ static int r_wait(lua_State *L) {
   return lua_yieldk(L, 0, 0, request_wait_k);
 }
 
-/* r:release() / <close>: withdraw it if still queued (it fails, so that
-** nothing waits on it forever), then tell the policy: on_leave(owner,
+/* r:release() / <close>: withdraw it if still queued (it fails for the
+** tasks waiting on it, and later waits raise; a composite holding it
+** keeps waiting for its other members), then tell the policy: on_leave(owner,
 ** data, "withdrawn" or "unclaimed"). A second release does nothing. */
 static int r_release(lua_State *L) {
   lwait_node *w = check_waiter(L, 1);
@@ -361,6 +362,7 @@ static int r_release(lua_State *L) {
                     "was served)",
                     q->what);
     lua_setiuservalue(L, 1, NODE_VALUES);
+    ldes_detach_composites(&w->w); /* they wait for their other members */
     rt_trigger(L, &w->w, 1, WAITABLE_FAILED);
   }
   if ((was == WQ_QUEUED || was == WQ_SERVED) &&
