@@ -299,7 +299,11 @@ local function op(me)
     if not e.triggered then e:defuse():fail("f" .. me) end -- (unhandled failures stop a run)
   elseif k == 4 then pcall(function() events[b % #events + 1]:wait() end)
   elseif k == 5 then
-    pcall(function() des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:wait() end)
+    -- defused: an any abandoned by an interrupt or a cancel may fail later
+    -- with its member, and then nothing handles it (which stops a run)
+    pcall(function()
+      des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:defuse():wait()
+    end)
   elseif k == 6 then
     local t = tasks[b % 8 + 1]
     if t and t ~= des.self() then pcall(t.join, t) end
