@@ -575,6 +575,42 @@ describe("hostile uses of requests", function()
     assert.are.equal(0, res.count)
   end)
 
+  it("another simulation's task can neither make nor wait on a request", function()
+    local res = des.resource(1)
+    local a = res:request()
+    local b = res:request()
+    local errs = {}
+    local other = des.new{}
+    other:spawn(function()
+      errs[1] = select(2, pcall(res.request, res))
+      errs[2] = select(2, pcall(b.wait, b))
+    end)
+    other:run()
+    h.contains(errs[1], "belongs to another simulation")
+    h.contains(errs[2], "belongs to another simulation")
+    a:release(); b:release()
+    assert.are.equal(0, res.count)
+  end)
+
+  it("store and container requests: closed twice, waited after release", function()
+    sim_run(function()
+      local st, c = des.store(), des.container(10, 0)
+      local g = st:get_request()
+      local p = c:put_request(20 - 15)
+      assert.is_true(p.granted)
+      g:release(); g:release()
+      assert.is_true(g.withdrawn)
+      h.contains(tostring(h.err_of(g.wait, g)), "withdrawn")
+      p:release(); p:release()
+      assert.are.equal(5, c.level) -- a granted put stays
+      assert.are.equal(0, #st.getq)
+      st:put("x")
+      assert.are.same({ "x" }, st.items) -- nobody took it
+      h.contains(tostring(select(2, pcall(function() return des.any{ g }:wait() end))),
+                 "withdrawn")
+    end)
+  end)
+
   it("outside a task: granted at once, a queued one cannot be waited on", function()
     local res = des.resource(1)
     local a = res:request()
