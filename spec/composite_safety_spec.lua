@@ -60,7 +60,7 @@ describe("des.any / des.all hold the members they checked", function()
         if ok then
           assert.equal(kind, c.kind)
         else
-          h.contains(c, "member 1 is a userdata, expected an event or a task")
+          h.contains(c, "member 1 is a userdata, expected an event, a task or a request")
         end
         local junk = {}
         for j = 1, 20 do junk[j] = {} end
@@ -95,15 +95,13 @@ describe("des.any / des.all hold the members they checked", function()
     assert.is_true(des.all(proxy).triggered) -- raw length 0: all of nothing
   end)
 
-  it("refuses non-members clearly: requests, resources, tables, numbers", function()
+  it("refuses non-members clearly: resources, stores, tables, numbers", function()
     local res = des.resource(1)
-    local req = res:acquire()
-    for _, bad in ipairs({ req, res, {}, 42, des.rng() }) do
+    for _, bad in ipairs({ res, des.store(), {}, 42, des.rng() }) do
       h.contains(h.err_of(des.any, { des.event(), bad }), "any: member 2 is a",
-                 "expected an event or a task")
+                 "expected an event, a task or a request")
       h.contains(h.err_of(des.all, { bad }), "all: member 1 is a")
     end
-    req:release()
   end)
 
   it("tasks and timeouts are members like events", function()

@@ -110,7 +110,8 @@ describe("des.monitor.gather", function()
       names[#names + 1] = r.name
       if r.kind == "level" then assert.is_table(r.series) end
     end
-    assert.are.same({ "w", "srv.busy", "srv.queue", "srv.wait", "box.level", "box.wait",
+    assert.are.same({ "w", "srv.busy", "srv.queue", "srv.reneged", "srv.wait", "box.level",
+                      "box.reneged", "box.wait",
                       "container #1.level", "lvl" }, names)
     assert.are.equal(0, select(2, des.monitor.gather(sim)))
     h.contains(des.monitor.report_json(sim), '{"dropped":0,"statistics":[{"count":0,')

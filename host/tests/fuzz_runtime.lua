@@ -1,7 +1,8 @@
 -- fuzz_runtime.lua -- the operation interpreter of the runtime fuzzer
 -- (fuzz_runtime.c): turns the fuzzer's bytes into spawns, sleeps, events,
 -- waits, any/all, joins, cancels, interrupts, resource acquisitions and
--- scheduled calls (des.schedule, handle:cancel) over a small pool, runs the
+-- scheduled calls (des.schedule, handle:cancel) and requests in des.any
+-- (resource and store requests that renege) over a small pool, runs the
 -- simulation, and checks the invariants: the clock
 -- never goes back (on the trace), sleeps due at the same time end in the
 -- order they began unless ties are shuffled, no task runs after it ended,
@@ -252,6 +253,13 @@ local function op(me)
       nitems = nitems + 1
       local item = nitems
       if st:put(item, timeout) then put_ok[item] = true end
+    elseif (b // 84) % 2 == 1 then -- a get request in des.any: renege or take
+      local g <close> = st:get_request()
+      pcall(function() return des.any{ g, des.timeout(0.5) }:wait() end)
+      if g.granted then
+        check(not got[g.item], "an item handed out twice")
+        got[g.item] = true
+      end
     else
       local item = st:get(nil, timeout)
       if item then
@@ -271,6 +279,14 @@ local function op(me)
     if hostile then hostile_op(me, byte()) else fifo_sleep(0) end
   elseif k == 0 then fifo_sleep((b // 12) % 4)
   elseif k == 1 then fifo_sleep(((b // 12) % 7) / 8)
+  elseif k == 10 and (b // 72) % 2 == 1 then -- a request in des.any (renege)
+    local req <close> = res:request((b // 12) % 3, { preempt = (b // 36) % 2 == 1 })
+    pcall(function() return des.any{ req, des.timeout(((b // 24) % 3) / 2) }:wait() end)
+    check(res.count <= res.capacity, "more holders than servers")
+    if req.granted and not req.released then
+      check(#res:holders() <= res.capacity, "more holders than servers")
+      fifo_sleep((b // 24) % 2)
+    end
   elseif k == 10 then
     local req <close> = res:acquire(nil, (b // 12) % 2 == 1 and 0.5 or nil)
     if req then
@@ -285,7 +301,8 @@ local function op(me)
     if not e.triggered then e:defuse():fail("f" .. me) end -- (unhandled failures stop a run)
   elseif k == 4 then pcall(function() events[b % #events + 1]:wait() end)
   elseif k == 5 then
-    -- (defused: a task that leaves its wait no longer handles a later failure)
+    -- defused: an any abandoned by an interrupt or a cancel may fail later
+    -- with its member, and then nothing handles it (which stops a run)
     pcall(function()
       des.any{ events[b % #events + 1], des.timeout((b % 5) / 2) }:defuse():wait()
     end)

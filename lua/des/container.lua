@@ -6,12 +6,19 @@
 --   tank:put(80)                          -- waits until 80 fits
 --   local ok, err = tank:get(10, 5)       -- nil, "timed out" after 5
 --   print(tank.level)
+--   local r <close> = tank:get_request(30)  -- a request (an event): in
+--   des.any{ r, des.timeout(5) }:wait()     -- des.any to renege; closing
+--                                           -- withdraws it if still queued
+--   local p <close> = tank:put_request(80)  -- the same for a put
 --
 -- Gets and puts wait in two queues, each served in arrival order (a large
 -- get blocks smaller gets behind it, as in SimPy), in the one C wait queue
--- (des._waitq, as resources do). A waiter that leaves is removed at once, a
--- timeout never outlives its wait, and an amount granted to a task that
--- left is given back. Levels are exact (integer steps of 1/resolution of
+-- (des._waitq, as resources do). Every get and put is a request there;
+-- get/put are the blocking shorthands (a request, then its wait). A
+-- request released while queued is withdrawn (and may unblock the ones
+-- behind it), a timeout never outlives its wait, and an amount granted to
+-- a blocking get or put whose task left before it resumed is given back;
+-- a granted request's amount is its owner's. Levels are exact (integer steps of 1/resolution of
 -- a unit, see to_steps). Statistics: c.stats.level (time-weighted level).
 local des = require "des"
 local monitor = require "des.monitor"
@@ -21,6 +28,7 @@ local Container = {}
 Container.__index = Container
 
 local TIMED_OUT = waitlist.TIMED_OUT
+local settle
 local MAXINT, floor, tointeger = math.maxinteger, math.floor, math.tointeger
 
 -- Levels are exact: kept as an integer count of 1/resolution of a unit
@@ -68,9 +76,18 @@ local function new(capacity, level, opts)
   local c = setmetatable({ capacity = capacity, resolution = R, steps = steps,
                            cap_steps = cap_steps, level = units,
                            stats = { level = monitor.level("level", units) } }, Container)
-  c.getq, c.putq = des._waitq("container get", c), des._waitq("container put", c)
+  c.getq = des._waitq("container get", c, Container.on_leave)
+  c.putq = des._waitq("container put", c, Container.on_leave)
   des._stats.register(c) -- its statistics in the simulation's report
   return c
+end
+
+-- The wait queues' on_leave: a request released before its wait was over.
+-- An amount granted to a blocking get or put whose task left is undone;
+-- a request that left the head of its queue may unblock the ones behind.
+function Container.on_leave(c, r, how)
+  if how == "unclaimed" and r.giveback then c:apply(r, -1) end
+  settle(c)
 end
 
 local function check(self, fname, amount, timeout)
@@ -105,9 +122,7 @@ local function serve_head(self, q)
   local moved = false
   local w, r = q:first()
   while w and self:fits(r) do
-    q:serve(w)
-    self:apply(r, 1)
-    r.served = true
+    if q:serve(w, true) then self:apply(r, 1) end
     moved = true
     w, r = q:first()
   end
@@ -115,37 +130,50 @@ local function serve_head(self, q)
 end
 
 -- Serve the head of each queue while it fits, until nothing moves.
-function Container:settle()
+function settle(self)
   local moved = true
   while moved do
     moved = serve_head(self, self.getq)
     moved = serve_head(self, self.putq) or moved
   end
 end
+Container.settle = settle
 
--- A waiting request's record is its own <close> guard: an amount granted
--- to a task that left before it resumed is undone, and a request that left
--- the head of its queue may unblock the ones behind it.
-local REQUEST = { __close = function(r)
-  if r.received then return end
-  if r.served then r.container:apply(r, -1) end
-  r.container:settle()
-end }
+-- A put or get request of amount, queued in order (its wait returns true
+-- once granted).
+local function new_request(self, kind, amount, steps, giveback)
+  local queue = kind == "get" and self.getq or self.putq
+  local r = queue:request({ kind = kind, amount = amount, steps = steps, container = self,
+                            giveback = giveback }, giveback)
+  settle(self)
+  return r
+end
 
--- A put or get of amount, waiting in order (in the C wait queue).
+-- get_request(amount) / put_request(amount) --> request (an event)
+function Container:get_request(amount)
+  return new_request(self, "get", amount, check(self, "get_request", amount))
+end
+
+function Container:put_request(amount)
+  return new_request(self, "put", amount, check(self, "put_request", amount))
+end
+
+-- The blocking shorthand: a request, then its wait (none when it fits now
+-- and nobody is ahead).
 function Container:request(kind, amount, steps, timeout)
   local queue = kind == "get" and self.getq or self.putq
   queue:enter() -- a pending interrupt is raised even if it fits now
-  local r = { kind = kind, amount = amount, steps = steps, container = self }
+  local r = { kind = kind, steps = steps }
   if #queue == 0 and self:fits(r) then
     self:apply(r, 1)
-    self:settle()
+    settle(self)
     return true
   end
-  local _guard <close> = setmetatable(r, REQUEST)
-  if not queue:wait(r, timeout) then return nil, TIMED_OUT end
-  r.received = true
-  return true
+  if not des.self() then
+    error("container " .. kind .. ": not inside a task (only a task can wait)", 3)
+  end
+  local req <close> = new_request(self, kind, amount, steps, true)
+  return req:wait(timeout)
 end
 
 -- put(amount [, timeout]) --> true, or nil, "timed out"

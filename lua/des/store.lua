@@ -7,13 +7,20 @@
 --   local item, err = st:get(nil, 3)    -- nil, "timed out" after 3
 --   local pq = des.store(nil, { priority = true })  -- items {key, value}:
 --                                       -- get hands out the smallest key
+--   local g <close> = st:get_request([filter])  -- a request (an event):
+--   des.any{ g, des.timeout(5) }:wait()          -- renege after 5;
+--   if g.granted then use(g.item) end            -- closing withdraws it
+--   local p <close> = st:put_request(item)       -- the same for a put
 --
 -- Getters and putters wait in the one C wait queue (des._waitq, as
--- resources do): a waiter that leaves (cancelled, interrupted, timed out)
--- is removed at once, a timeout never outlives its wait, and an item
--- handed to a getter that left goes back to the front, so nothing is lost.
--- Statistics: st.stats.level (time-weighted number of items) and
--- st.stats.wait (tally of getters' waiting times).
+-- resources do): every get and put is a request there, and get/put are
+-- the blocking shorthands (a request, then its wait). A request released
+-- while queued is withdrawn (a getter's wait is then a reneging); an item
+-- handed to a blocking getter that left before it resumed goes back to
+-- the front, so nothing is lost; a granted request's item is its owner's.
+-- Statistics: st.stats.level (time-weighted number of items),
+-- st.stats.wait (tally of the waiting times of gets served) and
+-- st.stats.reneged (of gets withdrawn or timed out before an item came).
 local des = require "des"
 local monitor = require "des.monitor"
 local waitlist = require "des.waitlist"
@@ -23,6 +30,21 @@ Store.__index = Store
 
 local TIMED_OUT = waitlist.TIMED_OUT
 local check_timeout = waitlist.check_timeout
+local settle
+
+-- The wait queues' on_leave: a request released before its wait was over.
+-- A get withdrawn while queued reneged; an item served to a blocking get
+-- whose task left before it resumed goes back to the front.
+local function on_leave(st, r, how)
+  if how == "withdrawn" then
+    if r.kind == "get" then
+      st.stats.reneged:observe(des.now() - r.time)
+    end
+  elseif r.kind == "get" and r.giveback then
+    table.insert(st.items, 1, r.item)
+  end
+  settle(st)
+end
 
 local function new(capacity, opts)
   if capacity ~= nil and (math.type(capacity) ~= "integer" or capacity < 1) then
@@ -32,8 +54,11 @@ local function new(capacity, opts)
   local st = setmetatable({ capacity = capacity or math.huge, items = {}, name = opts.name,
                             priority = opts.priority or false,
                             stats = { level = monitor.level("items", 0, { time_at = true }),
-                                      wait = monitor.tally("get waiting time") } }, Store)
-  st.getq, st.putq = des._waitq("store get", st), des._waitq("store put", st)
+                                      wait = monitor.tally("get waiting time"),
+                                      reneged = monitor.tally("get waiting before reneging") } },
+                         Store)
+  st.getq = des._waitq("store get", st, on_leave)
+  st.putq = des._waitq("store put", st, on_leave)
   des._stats.register(st) -- its statistics in the simulation's report
   return st
 end
@@ -58,8 +83,11 @@ end
 
 -- Match waiting getters with items and waiting putters with room, until
 -- nothing more can move. The waiters queue in C (des._waitq): serving one
--- wakes its task and cancels its deadline.
-function Store:settle()
+-- wakes what waits on it (tasks, des.any) and cancels a task's deadline.
+-- An item is taken before its getter is served (serving allocates, and a
+-- finalizer may change the store meanwhile); a getter that left in
+-- between gives it back at once.
+function settle(self)
   local getq, putq, items = self.getq, self.putq, self.items
   local moved = true
   while moved do
@@ -67,9 +95,15 @@ function Store:settle()
     local w, g = getq:first()
     while w do
       local i = self:find(g.filter)
-      if i and getq:serve(w) then -- (false if the filter made it leave)
-        g.item, g.served = table.remove(items, i), true
-        self.stats.wait:observe(des.now() - g.time)
+      if i then
+        local item = table.remove(items, i)
+        g.item = item
+        if getq:serve(w, item) then
+          self.stats.wait:observe(des.now() - g.time)
+        else
+          g.item = nil
+          table.insert(items, i, item)
+        end
         moved = true
         break
       end
@@ -77,50 +111,69 @@ function Store:settle()
     end
     if #putq > 0 and #items < self.capacity then
       local pw, p = putq:first()
-      putq:serve(pw)
-      items[#items + 1] = p.item
-      p.served = true
+      if putq:serve(pw, true) then items[#items + 1] = p.item end
       moved = true
     end
   end
   self.stats.level:set(#items)
 end
+Store.settle = settle
 
--- A waiter's record is its own <close> guard: a getter served but gone
--- before it resumed (cancelled) gives its item back, at the front. A
--- putter's item, once in, stays.
-local GETTER = { __close = function(g)
-  if g.served and not g.received then
-    table.insert(g.store.items, 1, g.item)
-    g.store:settle()
+local function check_put(self, fname, item)
+  if item == nil then error(fname .. ": item must not be nil", 3) end
+  if self.priority and (type(item) ~= "table" or item[1] == nil) then
+    error(fname .. ": a priority store takes {key, value} items", 3)
   end
-end }
-local PUTTER = { __close = function() end }
+end
+
+local function check_filter(fname, filter)
+  if filter ~= nil and type(filter) ~= "function" then
+    error(fname .. ": filter must be a function (got " .. type(filter) .. ")", 3)
+  end
+end
+
+local function check_task(fname)
+  if not des.self() then
+    error(fname .. ": not inside a task (only a task can wait)", 3)
+  end
+end
+
+-- put_request(item) --> request: granted once the item is in the store
+-- (its wait returns true); released while queued, it is withdrawn.
+function Store:put_request(item)
+  check_put(self, "put_request", item)
+  local r = self.putq:request({ kind = "put", item = item, time = des.now() })
+  settle(self)
+  return r
+end
+
+-- get_request([filter]) --> request: granted with an item (r.item; its
+-- wait returns the item); released while queued, it is withdrawn.
+function Store:get_request(filter)
+  check_filter("get_request", filter)
+  local r = self.getq:request({ kind = "get", filter = filter, time = des.now() })
+  settle(self)
+  return r
+end
 
 -- put(item [, timeout]) --> true, or nil, "timed out"
 function Store:put(item, timeout)
-  if item == nil then error("put: item must not be nil", 2) end
-  if self.priority and (type(item) ~= "table" or item[1] == nil) then
-    error("put: a priority store takes {key, value} items", 2)
-  end
+  check_put(self, "put", item)
   check_timeout("put", timeout)
   self.putq:enter() -- a pending interrupt is raised even if there is room
   if #self.items < self.capacity and #self.putq == 0 then
     self.items[#self.items + 1] = item
-    self:settle()
+    settle(self)
     return true
   end
-  local p <close> = setmetatable({ item = item }, PUTTER)
-  if not self.putq:wait(p, timeout) then return nil, TIMED_OUT end
-  p.received = true
-  return true
+  check_task("store put")
+  local p <close> = self.putq:request({ kind = "put", item = item, time = des.now() }, true)
+  return p:wait(timeout)
 end
 
 -- get([filter [, timeout]]) --> item, or nil, "timed out"
 function Store:get(filter, timeout)
-  if filter ~= nil and type(filter) ~= "function" then
-    error("get: filter must be a function (got " .. type(filter) .. ")", 2)
-  end
+  check_filter("get", filter)
   check_timeout("get", timeout)
   self.getq:enter() -- a pending interrupt is raised even if an item is there
   -- An item here that fits is taken even if other getters wait: their
@@ -130,13 +183,13 @@ function Store:get(filter, timeout)
   if i then
     local item = table.remove(self.items, i)
     self.stats.wait:observe(0)
-    self:settle()
+    settle(self)
     return item
   end
-  local g <close> = setmetatable({ filter = filter, time = des.now(), store = self }, GETTER)
-  if not self.getq:wait(g, timeout) then return nil, TIMED_OUT end
-  g.received = true
-  return g.item
+  check_task("store get")
+  local g <close> = self.getq:request({ kind = "get", filter = filter, time = des.now(),
+                                         giveback = true }, true)
+  return g:wait(timeout)
 end
 
 function Store:__len()

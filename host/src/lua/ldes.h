@@ -53,6 +53,22 @@ static inline void *ldes_checkudata(lua_State *L, int idx, int which,
   return p != NULL ? p : luaL_checkudata(L, idx, tname);
 }
 
+/* Unlink the composites (des.any/des.all) waiting on w, leaving its tasks:
+** a request withdrawn fails for the tasks that wait on it, while a
+** composite holding it keeps waiting for its other members (as SimPy's
+** cancelled request, which never triggers): an `any` abandoned by an
+** interrupted task must not report the withdrawal as an unhandled
+** failure. */
+static inline void ldes_detach_composites(rt_waitable *w) {
+  rt_waiter *n = w->head;
+  while (n != NULL) {
+    rt_waiter *next = n->next;
+    if (n->notify != NULL)
+      rt_waiter_unlink(n);
+    n = next;
+  }
+}
+
 /* spawn on rt from arguments starting at `first`; pushes the task. */
 int ltask_spawn(lua_State *L, des_runtime *rt, int first);
 

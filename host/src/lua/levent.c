@@ -476,7 +476,9 @@ static int composite_notify(lua_State *L, rt_waiter *w, int src) {
 ** million values at most) whatever the memory limit. */
 #define COMPOSITE_DEPTH_MAX 1000
 
-/* des.any{...} / des.all{...}: members are events or tasks. Each member is
+/* des.any{...} / des.all{...}: members are events, tasks or requests
+** (resource, store and container requests: waitables whose UV_VALUES
+** holds their values or error, as an event's). Each member is
 ** checked as it is copied into the composite's own members table, and only
 ** that copy is used after: the model's table is never read again once
 ** anything has allocated (a finalizer can change it). */
@@ -503,9 +505,13 @@ static int new_composite(lua_State *L, int kind) {
     if ((m = ldes_testudata(L, -1, RT_MT_EVENT, DES_EVENT_MT)) != NULL) {
       if (m->depth > depth)
         depth = m->depth;
-    } else if (!ldes_testudata(L, -1, RT_MT_TASK, DES_TASK_MT))
-      luaL_error(L, "%s: member %d is a %s, expected an event or a task", fname,
-                 (int)i, luaL_typename(L, -1));
+    } else if (!ldes_testudata(L, -1, RT_MT_TASK, DES_TASK_MT) &&
+               !ldes_testudata(L, -1, RT_MT_REQUEST, "des.request") &&
+               !ldes_testudata(L, -1, RT_MT_WAITER, "des.waitq.waiter"))
+      luaL_error(L,
+                 "%s: member %d is a %s, expected an event, a task or a "
+                 "request",
+                 fname, (int)i, luaL_typename(L, -1));
     lua_rawseti(L, copy, i); /* within the presized array: no allocation */
   }
   if (depth >= COMPOSITE_DEPTH_MAX)

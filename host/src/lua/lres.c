@@ -9,8 +9,8 @@
 **   local req <close> = pr:acquire(0)             -- lower number first
 **
 ** Waiting requests form a queue ordered by (priority, arrival); holders are
-** kept for preemption and listings. A task waits on its request (an
-** rt_waitable that only it waits on): a grant wakes it through the
+** kept for preemption and listings. A request is an event (lreq.c): tasks
+** and des.any/des.all wait on it, and a grant wakes them through the
 ** scheduler. A request abandoned while it waits (cancel, interrupt,
 ** timeout) leaves the queue at once through the task's leave hook; one
 ** granted to a task that left before it resumed is handed on. Preemption
@@ -19,59 +19,15 @@
 **
 ** Statistics kept without model code, by the statistics core as for
 ** des.monitor (lstats.c): res.stats.queue and res.stats.busy (des.level,
-** with the time at each count) and res.stats.wait (des.tally of waiting
-** times). They stay readable after the resource and its simulation.
+** with the time at each count), res.stats.wait (des.tally of the waiting
+** times of granted requests) and res.stats.reneged (how long the requests
+** that left the queue unserved had waited: timed out, withdrawn,
+** interrupted, cancelled). They stay readable after the resource and its
+** simulation.
 **
-** A resource userdata's user values: 1 its anchor table (slot -> request,
-** for every request its task holds: granted and received, until released;
-** slots are small integers reused, so the table stays an array that
-** never grows in steady state), 2 its name, 3 its simulation object (which
-** keeps its tasks), 4 its stats table (made on first use), 5..7 its
-** queue, busy and wait statistics (anchors the model cannot reach, so the
-** pointers in struct lres stay valid whatever the model does to the stats
-** table). A request waiting, or granted but not yet received, is held by
-** its task's stack (REQ_SLOT of the acquire that waits), so a task that
-** leaves needs no Lua to let it go. A request's user values: 1 its
-** resource. It names its task by id, so a request kept after its task
-** ended holds nothing of it.
+** Layouts and user values: lres.h.
 */
-#include "ldes.h"
-
-#define DES_RESOURCE_MT "des.resource"
-#define DES_REQUEST_MT "des.request"
-
-typedef struct lres lres;
-
-typedef struct lres_req {
-  rt_waitable w; /* first: the waiting task waits on this */
-  wq_node n;     /* its place in the resource's wait queue */
-  lres *res;
-  des_task *task;   /* the requesting task while it waits for the grant */
-  uint64_t task_id; /* its id (rt_task_id; stale once it ended), or 0 */
-  double priority;
-  uint64_t seq;
-  des_time time, granted_at;
-  uint32_t slot; /* its anchor slot while anchored, or 0 */
-  uint8_t granted, released, preempted, received;
-} lres_req;
-
-#define req_of(node) ((lres_req *)((char *)(node)-offsetof(lres_req, n)))
-
-struct lres {
-  des_runtime *rt;
-  lua_Integer capacity, count;
-  uint64_t seq;
-  uint8_t priority, preemptive;
-  wq_queue q;                       /* the waiting requests (waitq.h) */
-  uint32_t *free_slots;             /* anchor slots free for reuse (a stack) */
-  uint32_t nfree, nslots, capslots; /* its height; slots handed out so
-                                       far; room in free_slots */
-  lres_req **users;                 /* holders, in grant order */
-  size_t nusers, capusers;
-  stats_level *lqueue, *lbusy; /* in user values 5 and 6 */
-  stats_tally *wait;           /* in user value 7 */
-  rt_global *G;
-};
+#include "lres.h"
 
 /* {====================================================================
 ** Memory and statistics
@@ -100,15 +56,15 @@ static void level_set(lres *r, stats_level *lv, double v) {
 ** Statistics: res.stats.queue / busy / wait
 ** ===================================================================== */
 
-/* res.stats: {queue=, busy=, wait=}, made once per resource */
+/* res.stats: {queue=, busy=, wait=, reneged=}, made once per resource */
 static void push_stats(lua_State *L, int ridx) {
-  static const char *const keys[] = {"queue", "busy", "wait"};
+  static const char *const keys[] = {"queue", "busy", "wait", "reneged"};
   int i;
   if (lua_getiuservalue(L, ridx, 4) == LUA_TTABLE)
     return;
   lua_pop(L, 1);
-  lua_createtable(L, 0, 3);
-  for (i = 0; i < 3; i++) {
+  lua_createtable(L, 0, 4);
+  for (i = 0; i < 4; i++) {
     lua_getiuservalue(L, ridx, 5 + i);
     lua_setfield(L, -2, keys[i]);
   }
@@ -117,8 +73,8 @@ static void push_stats(lua_State *L, int ridx) {
 }
 
 /* The statistics of the new resource r at the top: queue length and busy
-** count (time-weighted, time at each count) and waiting times, anchored
-** in its user values 5..7. */
+** count (time-weighted, time at each count), waiting times of the granted
+** requests and of those that reneged, anchored in its user values 5..8. */
 static void new_stats(lua_State *L, lres *r) {
   r->lqueue = lstats_push_level(L, r->rt, "queue length", 0, 1);
   lua_setiuservalue(L, -2, 5);
@@ -126,6 +82,8 @@ static void new_stats(lua_State *L, lres *r) {
   lua_setiuservalue(L, -2, 6);
   r->wait = lstats_push_tally(L, "waiting time");
   lua_setiuservalue(L, -2, 7);
+  r->reneged = lstats_push_tally(L, "waiting time before reneging");
+  lua_setiuservalue(L, -2, 8);
 }
 
 /* }==================================================================== */
@@ -158,33 +116,64 @@ static void reserve_users(lua_State *L, lres *r, size_t n) {
   level_reserve(L, r->lbusy, n);
 }
 
-/* Give a server to req now; wakes its task if it waits. Allocates
-** nothing: users has room for capacity holders. */
-static void grant(lres *r, lres_req *req) {
+/* Wake what waits on req, now granted: tasks without Lua; composites
+** (des.any/des.all holding it) through rt_trigger, which needs the
+** request's object and L. Without L (never expected: the runtime passes
+** it to leave hooks) composites are unlinked rather than woken as tasks. */
+static void wake(lua_State *L, lres_req *req) {
+  rt_waiter *n = req->w.head;
+  while (n != NULL && n->notify == NULL)
+    n = n->next;
+  if (n != NULL && L != NULL) {
+    lres_push_req(L, req);
+    if (lua_touserdata(L, -1) == req) {
+      rt_trigger(L, &req->w, -1, WAITABLE_OK);
+      lua_pop(L, 1);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  ldes_detach_composites(&req->w); /* (no composite can be told) */
+  rt_trigger_tasks(&req->w);
+}
+
+/* Give a server to req now; wakes what waits on it. Allocates nothing
+** when only tasks wait: users has room for capacity holders. */
+static void grant(lua_State *L, lres *r, lres_req *req) {
   req->granted = 1;
   req->granted_at = rt_now(r->rt);
   r->users[r->nusers++] = req;
   r->count++;
   level_set(r, r->lbusy, (double)r->count);
   stats_tally_add(r->wait, rt_units(r->rt, req->granted_at - req->time));
-  rt_trigger_tasks(&req->w);
+  if (req->w.head != NULL)
+    wake(L, req);
+  else
+    req->w.state = WAITABLE_OK;
 }
 
-/* Hand free servers to waiting requests. */
-static void grant_waiting(lres *r) {
+/* Hand free servers to waiting requests. Waking a composite allocates, so
+** a finalizer may change the resource meanwhile: each turn reads it anew. */
+static void grant_waiting(lua_State *L, lres *r) {
   wq_node *n;
-  while (r->count < r->capacity && (n = wq_first(&r->q)) != NULL) {
-    lres_req *req = req_of(n);
+  while (r->count < r->capacity && r->capusers > (size_t)r->count &&
+         (n = wq_first(&r->q)) != NULL) {
+    lres_req *req = lres_req_of(n);
     wq_serve(n);
     level_set(r, r->lqueue, (double)r->q.len);
-    grant(r, req);
+    grant(L, r, req);
   }
 }
 
-/* Release a request: its server goes to the next waiter (also when it was
-** granted but never claimed: the hand-on); a waiting one leaves the queue.
-** A second release does nothing. */
-static void release(lres_req *req) {
+/* A queued request left unserved: how long it waited is a reneging. */
+static void renege(lres_req *req) {
+  lres *r = req->res;
+  req->reneged = 1;
+  level_set(r, r->lqueue, (double)r->q.len);
+  stats_tally_add(r->reneged, rt_units(r->rt, rt_now(r->rt) - req->time));
+}
+
+void lres_release(lua_State *L, lres_req *req) {
   lres *r = req->res;
   int was = wq_leave(&req->n);
   if (req->released)
@@ -194,18 +183,22 @@ static void release(lres_req *req) {
     users_remove(r, req);
     r->count--;
     level_set(r, r->lbusy, (double)r->count);
-    grant_waiting(r);
+    grant_waiting(L, r);
   } else if (was == WQ_QUEUED)
-    level_set(r, r->lqueue, (double)r->q.len);
+    renege(req);
 }
 
-/* The wait queue's leave hook while a task waits for req: it was cancelled
-** or interrupted. A request still queued leaves; one granted but not yet
-** received is handed on. */
-static void req_leave(wq_node *n) {
-  lres_req *req = req_of(n);
-  if (!req->received) /* never anchored: nothing to clear (see top) */
-    release(req);
+void lres_expire(lres_req *req) {
+  if (wq_expire(&req->n)) {
+    req->released = 1;
+    renege(req);
+  }
+}
+
+void lres_enqueue(lres_req *req) {
+  lres *r = req->res;
+  wq_push(&r->q, &req->n, req->priority);
+  level_set(r, r->lqueue, (double)r->q.len);
 }
 
 /* }==================================================================== */
@@ -214,18 +207,15 @@ static void req_leave(wq_node *n) {
 ** Lua objects: anchoring, checks
 ** ===================================================================== */
 
-static lres *check_res(lua_State *L, int idx) {
+lres *lres_check(lua_State *L, int idx) {
   return ldes_checkudata(L, idx, RT_MT_RESOURCE, DES_RESOURCE_MT);
 }
-
-static lres_req *check_req(lua_State *L, int idx) {
-  return ldes_checkudata(L, idx, RT_MT_REQUEST, DES_REQUEST_MT);
-}
+#define check_res lres_check
 
 /* Anchor the request at idx in the resource at ridx (a received request
 ** stays alive until released): in a free slot, or a new one. Raises on no
 ** memory before anything changes. */
-static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
+void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   lres *r = req->res;
   uint32_t slot;
   idx = lua_absindex(L, idx);
@@ -235,7 +225,7 @@ static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
     uint32_t *p = lres_realloc(r, r->free_slots, r->capslots * sizeof(*p),
                                n * sizeof(*p));
     if (p == NULL)
-      luaL_error(L, "acquire: not enough memory");
+      luaL_error(L, "request: not enough memory");
     r->free_slots = p;
     r->capslots = n;
   }
@@ -252,7 +242,7 @@ static void anchor(lua_State *L, int ridx, lres_req *req, int idx) {
 }
 
 /* Drop the request's anchor, if any (allocates nothing). */
-static void unanchor(lua_State *L, int ridx, lres_req *req) {
+void lres_unanchor(lua_State *L, int ridx, lres_req *req) {
   lres *r = req->res;
   if (req->slot == 0)
     return;
@@ -271,13 +261,27 @@ static void unanchor(lua_State *L, int ridx, lres_req *req) {
 ** des.resource and its methods
 ** ===================================================================== */
 
-/* des.resource(capacity [, {priority=, preemptive=, name=}]) */
+/* The option maxlen of des.resource's options at 2: -1 when absent. */
+static lua_Integer opt_maxlen(lua_State *L) {
+  lua_Integer k = -1;
+  lua_pushliteral(L, "maxlen");
+  lua_rawget(L, 2);
+  if (!lua_isnil(L, -1) &&
+      (!lua_isinteger(L, -1) || (k = lua_tointeger(L, -1)) < 0))
+    luaL_error(L, "resource: maxlen must be an integer >= 0 (got %s)",
+               luaL_tolstring(L, -1, NULL));
+  lua_pop(L, 1);
+  return k;
+}
+
+/* des.resource(capacity [, {priority=, preemptive=, maxlen=, name=}]) */
 static int l_resource(lua_State *L) {
   lua_Integer cap;
   des_runtime *rt = rt_runtime_of(L);
   lres *r;
   rt_check_state(L, "resource");
   int priority = 0, preemptive = 0;
+  lua_Integer maxlen = -1;
   if (!lua_isinteger(L, 1) || (cap = lua_tointeger(L, 1)) < 1)
     return luaL_error(L, "resource: capacity must be an integer >= 1 (got %s)",
                       luaL_tolstring(L, 1, NULL));
@@ -291,12 +295,14 @@ static int l_resource(lua_State *L) {
     preemptive = lua_toboolean(L, -1);
     priority = lua_toboolean(L, -2) || preemptive;
     lua_pop(L, 2);
+    maxlen = opt_maxlen(L);
   }
-  r = lua_newuserdatauv(L, sizeof(*r), 7);
+  r = lua_newuserdatauv(L, sizeof(*r), 8);
   memset(r, 0, sizeof(*r));
   r->rt = rt;
   r->G = rt->G;
   r->capacity = cap;
+  r->maxlen = maxlen;
   r->priority = (uint8_t)priority;
   r->preemptive = (uint8_t)preemptive;
   wq_init(&r->q, priority);
@@ -388,157 +394,81 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  unanchor(L, ridx, worst);
+  lres_unanchor(L, ridx, worst);
   return 1;
 }
 
-/* Where a waiting acquire keeps its request: the task's stack holds it. */
-#define REQ_SLOT 4
-
-/* Push a queued request from its waiting task's stack (see the top). */
-static void push_queued(lua_State *L, lres_req *req) {
-  lua_State *co = req->task->co;
-  lua_pushvalue(co, REQ_SLOT);
-  lua_xmove(co, L, 1);
-}
-
-/* Continuation of a waiting acquire (the request at REQ_SLOT). */
-static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
-  lres_req *req = lua_touserdata(L, REQ_SLOT);
-  des_task *t = rt_current(L); /* req->task, if the runtime resumed it */
-  (void)status;
-  (void)ctx;
-  rt_check_resumed(L, t);
-  if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
-    return rt_raise_interrupt(L, t);
-  if (t->waiter.on != NULL) { /* the deadline came first */
-    t->wq = NULL;
-    rt_waiter_unlink(&t->waiter);
-    wq_expire(&req->n); /* a grant would have cancelled the deadline */
-    req->released = 1;
-    level_set(req->res, req->res->lqueue, (double)req->res->q.len);
+void lres_push_req(lua_State *L, lres_req *req) {
+  if (req->task != NULL && req->task->co != NULL &&
+      lua_gettop(req->task->co) >= LRES_REQ_SLOT &&
+      lua_touserdata(req->task->co, LRES_REQ_SLOT) == req) {
+    lua_State *co = req->task->co;
+    lua_pushvalue(co, LRES_REQ_SLOT);
+    lua_xmove(co, L, 1);
+  } else if (req->event)
+    rt_push_object(L, req);
+  else
     lua_pushnil(L);
-    lua_pushliteral(L, "timed out");
-    return 2;
-  }
-  if (!req->released) /* (a holder preempted before it resumed is not) */
-    anchor(L, 1, req, REQ_SLOT); /* may raise: then t->wq hands it on */
-  t->wq = NULL;
-  req->received = 1;
-  wq_claim(&req->n);
-  lua_settop(L, REQ_SLOT);
-  return 1;
 }
 
-/* res:acquire([priority [, timeout]]) --> request, or nil, "timed out".
-** Everything that allocates through Lua (and so can run finalizers, which
-** can acquire, release or close) happens before the request is timed and
-** the grant decided; the decision is made again after a preemption, which
-** allocates. Arrays grow through the raw allocator (no finalizers). */
-static int r_acquire(lua_State *L) {
-  lres *r = check_res(L, 1);
-  des_task *t = rt_current(L);
+lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
+                           int event) {
+  lres *r = check_res(L, ridx);
   lres_req *req;
-  des_time deadline = -1, wait = -1;
-  int reqidx, now_free;
-  rt_check_live(L, r->rt);
-  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
-    return luaL_error(L, "acquire: priority must be a number (got %s)",
-                      luaL_typename(L, 2));
-  if (!lua_isnoneornil(L, 3)) {
-    if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
-      return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
-                        luaL_tolstring(L, 3, NULL));
-    wait = rt_check_duration(L, r->rt, 3, "acquire");
-  }
-  if (t != NULL && t->rt != r->rt)
-    return luaL_error(L, "acquire: the resource belongs to another simulation");
-  rt_check_interrupt(L, t); /* before a free server is granted */
-  lua_settop(L, REQ_SLOT - 1);
-  req = lua_newuserdatauv(L, sizeof(*req), 1);
-  reqidx = REQ_SLOT;
+  int reqidx;
+  ridx = lua_absindex(L, ridx);
+  req = lua_newuserdatauv(L, sizeof(*req), 2);
+  reqidx = lua_gettop(L);
   memset(req, 0, sizeof(*req));
   req->res = r;
-  req->task = t;
   req->task_id = t != NULL ? rt_task_id(t) : 0;
-  req->priority = luaL_optnumber(L, 2, 0);
+  req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
   req->seq = ++r->seq;
   ldes_setmetatable(L, RT_MT_REQUEST);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, reqidx, 1);
+  lua_pushvalue(L, ridx);
+  lua_setiuservalue(L, reqidx, LRES_UV_RES);
+  if (event) { /* waits and composites reach it by its address */
+    req->event = 1;
+    rt_register_object(L, reqidx, req);
+  }
   /* Every allocation comes before the decision (an allocation can run a
   ** finalizer that closes the simulation or takes a server): room for one
-  ** more holder and one more waiter, then the anchor, the last one. A
-  ** request that ends up waiting is held by its task's stack instead. */
+  ** more holder and one more waiter, then the anchor, the last one. */
   do {
     reserve_users(L, r, (size_t)r->count + 1);
     level_reserve(L, r->lqueue, r->q.len + 1);
-    anchor(L, 1, req, reqidx);
+    lres_anchor(L, ridx, req, reqidx);
     if (r->capusers > (size_t)r->count)
       break;
-    unanchor(L, 1, req); /* a finalizer took the room: again */
+    lres_unanchor(L, ridx, req); /* a finalizer took the room: again */
   } while (1);
   if (r->rt->closed != RT_OPEN) {
-    unanchor(L, 1, req);
+    lres_unanchor(L, ridx, req);
     rt_check_live(L, r->rt);
   }
   req->time = rt_now(r->rt);
-  if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
-    unanchor(L, 1, req);
-    return luaL_error(L, "acquire: timeout overflows the simulated clock");
-  }
-  now_free = r->count < r->capacity && r->q.len == 0;
-  if (!now_free && r->preemptive && preempt_for(L, r, req, 1)) {
+  return req;
+}
+
+int lres_decide(lua_State *L, lres *r, lres_req *req, int ridx) {
+  int now_free = r->count < r->capacity && r->q.len == 0;
+  if (!now_free && r->preemptive && !req->nopreempt &&
+      preempt_for(L, r, req, ridx)) {
     /* preempting allocated: a finalizer may have closed the simulation
     ** or taken the freed server */
     if (r->rt->closed != RT_OPEN) {
-      unanchor(L, 1, req);
+      lres_unanchor(L, ridx, req);
       rt_check_live(L, r->rt);
     }
     now_free = r->count < r->capacity && r->capusers > (size_t)r->count;
   }
   if (now_free) {
-    grant(r, req);
-    req->received = 1;
-    req->n.state = WQ_CLAIMED; /* served without queueing */
-    lua_settop(L, reqidx);
-    return 1;
+    grant(L, r, req); /* nothing waits on it yet */
+    return LRES_GRANTED;
   }
-  unanchor(L, 1, req);
-  if (t == NULL)
-    return luaL_error(L, "acquire: not inside a task (only a task can wait "
-                         "for a server; none is free)");
-  rt_check_suspend(L, t, "acquire");
-  rt_suspend(L, t, &req->w, "acquire", deadline); /* raises before queueing */
-  t->wait_obj = 1;          /* the resource (task.waiting_on) */
-  req->n.leave = req_leave; /* if the task leaves the wait unfinished */
-  wq_push(&r->q, &req->n, req->priority);
-  t->wq = &req->n;
-  level_set(r, r->lqueue, (double)r->q.len);
-  return lua_yieldk(L, 0, reqidx, acquire_k);
-}
-
-/* req:release() / res:release(req) / the request's __close */
-static int q_release(lua_State *L) {
-  lres_req *req = check_req(L, 1);
-  int ridx;
-  if (req->released)
-    return 0;
-  lua_getiuservalue(L, 1, 1); /* the resource */
-  ridx = lua_gettop(L);
-  release(req);
-  unanchor(L, ridx, req);
-  return 0;
-}
-
-static int r_release(lua_State *L) {
-  lres *r = check_res(L, 1);
-  lres_req *req = luaL_testudata(L, 2, DES_REQUEST_MT);
-  if (req == NULL || req->res != r)
-    return luaL_error(L, "release: not a request of this resource");
-  lua_settop(L, 2);
-  lua_remove(L, 1);
-  return q_release(L);
+  if (r->maxlen >= 0 && (lua_Integer)r->q.len >= r->maxlen)
+    return LRES_FULL;
+  return LRES_QUEUE;
 }
 
 /* res:set_capacity(n): growing grants waiters at once; shrinking never
@@ -556,7 +486,7 @@ static int r_set_capacity(lua_State *L) {
                              ? n
                              : r->count + (lua_Integer)r->q.len));
   r->capacity = n;
-  grant_waiting(r);
+  grant_waiting(L, r);
   return 0;
 }
 
@@ -581,10 +511,10 @@ static int push_list(lua_State *L, lres *r, int which) {
       size_t k;
       for (k = 0; k < i; k++)
         qn = wq_next(qn);
-      req = req_of(qn);
+      req = lres_req_of(qn);
     }
     if (which == LIST_QUEUE)
-      push_queued(L, req);
+      lres_push_req(L, req);
     else
       rt_push_task_by_id(L, r->rt, req->task_id); /* its task */
     lua_rawseti(L, -3, (lua_Integer)i + 1);
@@ -608,8 +538,8 @@ static int r_waiters(lua_State *L) {
 ** Properties and metatables
 ** ===================================================================== */
 
-/* res.capacity, .count, .name, .priority, .preemptive, .queue (a list of
-** the waiting requests), .stats; methods */
+/* res.capacity, .count, .name, .priority, .preemptive, .maxlen, .queue (a
+** list of the waiting requests), .queued (their number), .stats; methods */
 static int r_index(lua_State *L) {
   lres *r = check_res(L, 1);
   const char *k;
@@ -630,6 +560,10 @@ static int r_index(lua_State *L) {
     lua_pushboolean(L, r->priority);
   else if (strcmp(k, "preemptive") == 0)
     lua_pushboolean(L, r->preemptive);
+  else if (strcmp(k, "queued") == 0)
+    lua_pushinteger(L, (lua_Integer)r->q.len);
+  else if (strcmp(k, "maxlen") == 0 && r->maxlen >= 0)
+    lua_pushinteger(L, r->maxlen);
   else
     lua_pushnil(L);
   return 1;
@@ -663,52 +597,13 @@ static int r_gc(lua_State *L) {
   return 0;
 }
 
-/* req.resource, .task, .priority, .seq, .time, .granted, .granted_at,
-** .released, .preempted; methods */
-static int q_index(lua_State *L) {
-  lres_req *req = check_req(L, 1);
-  const char *k;
-  if (ldes_method(L))
-    return 1;
-  k = luaL_checkstring(L, 2);
-  if (strcmp(k, "resource") == 0)
-    lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "task") == 0)
-    rt_push_task_by_id(L, req->res->rt, req->task_id);
-  else if (strcmp(k, "priority") == 0)
-    lua_pushnumber(L, req->priority);
-  else if (strcmp(k, "seq") == 0)
-    lua_pushinteger(L, (lua_Integer)req->seq);
-  else if (strcmp(k, "time") == 0)
-    lua_pushnumber(L, rt_units(req->res->rt, req->time));
-  else if (strcmp(k, "granted") == 0)
-    lua_pushboolean(L, req->granted);
-  else if (strcmp(k, "granted_at") == 0 && req->granted)
-    lua_pushnumber(L, rt_units(req->res->rt, req->granted_at));
-  else if (strcmp(k, "released") == 0)
-    lua_pushboolean(L, req->released);
-  else if (strcmp(k, "preempted") == 0)
-    lua_pushboolean(L, req->preempted);
-  else
-    lua_pushnil(L);
-  return 1;
-}
-
-static int q_tostring(lua_State *L) {
-  lres_req *req = check_req(L, 1);
-  lua_pushfstring(L, "des.request #%I (%s)", (lua_Integer)req->seq,
-                  req->released  ? "released"
-                  : req->granted ? "granted"
-                                 : "waiting");
-  return 1;
-}
-
-static const luaL_Reg res_methods[] = {
-    {"acquire", r_acquire},           {"release", r_release},
-    {"set_capacity", r_set_capacity}, {"holders", r_holders},
-    {"waiters", r_waiters},           {NULL, NULL}};
-
-static const luaL_Reg req_methods[] = {{"release", q_release}, {NULL, NULL}};
+static const luaL_Reg res_methods[] = {{"acquire", lreq_acquire},
+                                       {"request", lreq_request},
+                                       {"release", lreq_release},
+                                       {"set_capacity", r_set_capacity},
+                                       {"holders", r_holders},
+                                       {"waiters", r_waiters},
+                                       {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"resource", l_resource}, {NULL, NULL}};
 
@@ -723,16 +618,6 @@ void lres_open(lua_State *L, int mod) {
   lua_setfield(L, -2, "methods");
   ldes_set_index(L, -1, r_index);
   lua_pop(L, 1);
-  ldes_newmetatable(L, RT_MT_REQUEST, DES_REQUEST_MT);
-  lua_pushcfunction(L, q_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
-  lua_pushcclosure(L, q_release, 1); /* rt_global upvalue: fast checks */
-  lua_setfield(L, -2, "__close");
-  lua_newtable(L);
-  ldes_setfuncs(L, -1, req_methods);
-  lua_setfield(L, -2, "methods");
-  ldes_set_index(L, -1, q_index);
-  lua_pop(L, 1);
+  lreq_open(L);
   ldes_setfuncs(L, mod, module_funcs);
 }

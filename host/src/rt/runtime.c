@@ -325,13 +325,15 @@ void rt_waiter_unlink(rt_waiter *n) {
 
 /* Take a suspended task out of whatever it waits for: its pending wake, the
 ** waitable it is linked on, and a call not yet delivered to its component
-** (a withdrawn call never reaches the component). */
-static void task_leave_wait(des_task *t) {
+** (a withdrawn call never reaches the component). L (NULL when no Lua may
+** run) is handed to the queue's leave hook: a grant handed on may wake a
+** composite waiting on another request. */
+static void task_leave_wait(lua_State *L, des_task *t) {
   des_sim *sim = t->rt->sim;
   if (t->wq != NULL) { /* its queue forgets it first */
     wq_node *n = t->wq;
     t->wq = NULL;
-    n->leave(n);
+    n->leave(n, L);
   }
   if (t->wake != 0) {
     sim_cancel(sim, t->wake);
@@ -764,7 +766,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
 static void task_finish(lua_State *L, des_task *t, int idx, int state) {
   des_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
-  task_leave_wait(t);
+  task_leave_wait(L, t);
   if (t->inlined)
     inline_remove(t);
   if (t->co != NULL)
@@ -832,7 +834,7 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
     rt_push_cancelled(L, idx); /* unwinds the task; rt_handler sees it */
     lua_error(L);
   }
-  task_leave_wait(t);
+  task_leave_wait(L, t);
   if (lua_status(co) == LUA_YIELD) { /* started: run its <close> vars */
     t->state = TASK_RUNNING;
     status = close_thread(L, co);
@@ -878,7 +880,7 @@ int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
   if (t->state == TASK_SLEEPING || t->state == TASK_WAITING ||
       (t->state == TASK_READY && t->co != NULL &&
        lua_status(t->co) == LUA_YIELD && t->resume != RESUME_INTERRUPT)) {
-    task_leave_wait(t);
+    task_leave_wait(L, t);
     t->resume = RESUME_INTERRUPT;
     task_wake_now(t);
   }
@@ -898,7 +900,7 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
   rc = sim_schedule(rt->sim, when, rt->comp, RT_EXTERNAL, task, &h);
   if (rc != SIM_OK) /* nothing changed */
     return rc == SIM_ENOMEM ? RT_ENOMEM : RT_ERANGE;
-  task_leave_wait(t);
+  task_leave_wait(NULL, t);
   t->wake = h;
   t->call.value = value;
   t->state = TASK_READY;
@@ -1477,12 +1479,12 @@ static des_task *to_task(lua_State *L, rt_global *G, int idx) {
 ** counts as cancelled. A resource forgets it only when `leave` (not from
 ** __gc, where the resource may have been finalized already). Joiners stay
 ** waiting: it has no result to give them. */
-static void task_detach(des_task *t, int leave) {
+static void task_detach(lua_State *L, des_task *t, int leave) {
   des_runtime *rt = t->rt;
   if (!leave)
     t->wq = NULL;
   if (rt->sim != NULL)
-    task_leave_wait(t);
+    task_leave_wait(L, t);
   t->wq = NULL;
   t->wake = 0;
   rt_waiter_unlink(&t->waiter);
@@ -1510,7 +1512,7 @@ static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
       lua_pop(L, 1);
       if (t != NULL && t->rt == rt && t->state < TASK_DONE &&
           !(leave && t->state == TASK_RUNNING)) {
-        task_detach(t, leave);
+        task_detach(L, t, leave);
         lua_pushvalue(L, -1); /* unanchor: a field set to nil while the */
         lua_pushnil(L);       /* traversal goes on allocates nothing */
         lua_rawset(L, -4);

@@ -36,6 +36,7 @@ enum {
   RT_MT_EVENT,
   RT_MT_RESOURCE,
   RT_MT_REQUEST,
+  RT_MT_WAITER, /* a store's or container's request (lwait.c) */
   RT_NMT
 };
 typedef struct des_runtime des_runtime;

@@ -36,13 +36,15 @@ typedef struct wq_queue wq_queue;
 enum { WQ_IDLE, WQ_QUEUED, WQ_SERVED, WQ_CLAIMED, WQ_EXPIRED, WQ_LEFT };
 
 struct wq_node {
-  wq_node *prev, *next;      /* neighbours while QUEUED */
-  wq_queue *q;               /* the queue it was pushed on */
-  void (*leave)(wq_node *n); /* the owner's hook when its task leaves the
-                                wait unfinished (runtime's leave hook) */
-  double priority;           /* ordered queues: lower first */
-  uint64_t seq;              /* arrival number in its queue, from 1 */
-  uint8_t state;             /* WQ_* */
+  wq_node *prev, *next; /* neighbours while QUEUED */
+  wq_queue *q;          /* the queue it was pushed on */
+  /* the owner's hook when its task leaves the wait unfinished (the
+  ** runtime's leave hook); ctx is the caller's (the runtime passes the
+  ** lua_State it runs in, or NULL when no Lua may run) */
+  void (*leave)(wq_node *n, void *ctx);
+  double priority; /* ordered queues: lower first */
+  uint64_t seq;    /* arrival number in its queue, from 1 */
+  uint8_t state;   /* WQ_* */
 };
 
 struct wq_queue {

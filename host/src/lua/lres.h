@@ -1,0 +1,114 @@
+/*
+** lres.h -- what the resource (lres.c) and its requests (lreq.c) share:
+** their layouts, and the policy over the wait queue (grant, release,
+** preempt) that both the blocking acquire and request events use.
+**
+** A resource userdata's user values: 1 its anchor table (slot -> request,
+** for every request that is held: granted and received, or made by
+** res:request and not yet released; slots are small integers reused, so
+** the table stays an array), 2 its name, 3 its simulation object, 4 its
+** stats table (made on first use), 5..8 its queue, busy, wait and reneged
+** statistics (anchors the model cannot reach).
+**
+** A request's user values: 1 (UV_VALUES) its error once it failed (a full
+** queue, or withdrawn while something waited on it), 2 its resource.
+*/
+#ifndef DES_LRES_H
+#define DES_LRES_H
+
+#include "ldes.h"
+
+#define DES_RESOURCE_MT "des.resource"
+#define DES_REQUEST_MT "des.request"
+
+/* A request's user value holding its resource. */
+#define LRES_UV_RES 2
+
+/* Where a blocked acquire keeps its request: its task's stack. */
+#define LRES_REQ_SLOT 4
+
+typedef struct lres lres;
+
+typedef struct lres_req {
+  rt_waitable w; /* first: tasks and composites wait on this */
+  wq_node n;     /* its place in the resource's wait queue */
+  lres *res;
+  des_task *task;   /* the task blocked in acquire on it (at REQ_SLOT of
+                       its stack), or NULL */
+  uint64_t task_id; /* the task that made it (rt_task_id), or 0 */
+  double priority;
+  uint64_t seq;
+  des_time time, granted_at;
+  uint32_t slot; /* its anchor slot while anchored, or 0 */
+  uint8_t granted, released, preempted, received;
+  uint8_t nopreempt; /* queues by priority without preempting */
+  uint8_t event;     /* made by res:request (registered, anchored) */
+  uint8_t reneged;   /* left the queue before its grant */
+} lres_req;
+
+#define lres_req_of(node) ((lres_req *)((char *)(node)-offsetof(lres_req, n)))
+
+struct lres {
+  des_runtime *rt;
+  lua_Integer capacity, count;
+  lua_Integer maxlen; /* most requests queued, or -1 */
+  uint64_t seq;
+  uint8_t priority, preemptive;
+  wq_queue q;                       /* the waiting requests (waitq.h) */
+  uint32_t *free_slots;             /* anchor slots free for reuse (a stack) */
+  uint32_t nfree, nslots, capslots; /* its height; slots handed out so
+                                       far; room in free_slots */
+  lres_req **users;                 /* holders, in grant order */
+  size_t nusers, capusers;
+  stats_level *lqueue, *lbusy; /* in user values 5 and 6 */
+  stats_tally *wait, *reneged; /* in user values 7 and 8 */
+  rt_global *G;
+};
+
+lres *lres_check(lua_State *L, int idx);
+
+/* Make a request of the resource at ridx with the priority at pidx (none:
+** 0) for task t (may be NULL) and push it, anchored in the resource: every
+** allocation is done, so granting or queueing it cannot fail. Raises
+** before anything changes. An `event` request (res:request) is also
+** registered, so that a grant can wake the composites holding it. */
+lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
+                           int event);
+
+/* What becomes of a new request: LRES_GRANTED (a free server, or one taken
+** by preemption: granted now), LRES_QUEUE (the caller queues it) or
+** LRES_FULL (the queue holds maxlen requests). May allocate (preemption)
+** and so run finalizers: the caller checks the simulation afterwards. */
+enum { LRES_GRANTED, LRES_QUEUE, LRES_FULL };
+int lres_decide(lua_State *L, lres *r, lres_req *req, int ridx);
+
+/* Queue a request in its resource's wait queue. */
+void lres_enqueue(lres_req *req);
+
+/* Release a request (withdraw it if still queued: a reneging recorded);
+** its server goes to the next waiters. L may be NULL (no composite is
+** told then). A second release does nothing. */
+void lres_release(lua_State *L, lres_req *req);
+
+/* A queued request leaves the queue because its wait ended first (an
+** acquire's deadline): recorded as reneged. */
+void lres_expire(lres_req *req);
+
+/* Anchor the request at idx in the resource at ridx (raises on no memory
+** before anything changes), and drop that anchor (allocates nothing). */
+void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx);
+void lres_unanchor(lua_State *L, int ridx, lres_req *req);
+
+/* Push a request that the resource knows (queued or held): from its
+** acquiring task's stack, its anchor or the registered objects; nil if
+** it cannot be reached (being collected). */
+void lres_push_req(lua_State *L, lres_req *req);
+
+/* The methods of requests and the resource's request/acquire/release
+** (lreq.c). */
+int lreq_request(lua_State *L);
+int lreq_acquire(lua_State *L);
+int lreq_release(lua_State *L);
+void lreq_open(lua_State *L);
+
+#endif
