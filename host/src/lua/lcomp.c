@@ -66,7 +66,7 @@ static uint64_t check_data(lua_State *L, int idx, const char *fname) {
 /* des.component(name) --> the C component of that name */
 static int l_component(lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
-  des_runtime *rt = rt_runtime_of(L);
+  des_runtime *rt = ldes_runtime_of(L);
   lcomp *c;
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, 4) != LUA_TTABLE ||

@@ -36,8 +36,6 @@ int ldes_method(lua_State *L) {
   return 0;
 }
 
-const char rt_mt_keys[RT_NMT];
-
 /* Hide the metatable at mt from Lua: getmetatable gives its type name, so
 ** a model cannot remove a __gc (which keeps C pointers right), replace
 ** __index or reach the methods table. */

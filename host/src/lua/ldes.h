@@ -10,6 +10,24 @@
 #include "runtime.h"
 #include "stats.h"
 
+/* The metatables' names (__name, and what getmetatable gives). */
+#define DES_TASK_MT "des.task"
+#define DES_EVENT_MT "des.event"
+#define DES_SIM_MT "des.sim"
+#define DES_COMPONENT_MT "des.component"
+
+/* The runtime of the running task, or the default simulation's (lsim.c). */
+des_runtime *ldes_runtime_of(lua_State *L);
+
+/* The callbacks the binding registers in rt_global.bind (rt_binding says
+** what each does): levent.c's and lsched.c's. lsched_calling: is L
+** running a scheduled call now (it is then in no task). */
+int levent_fire_timeout(lua_State *L);
+int levent_check_unhandled(lua_State *L);
+int lsched_fire(des_runtime *rt, const sim_event *ev);
+void lsched_forget(lua_State *L, des_runtime *rt, int obj);
+int lsched_calling(rt_global *G, lua_State *L);
+
 /* Set functions l into the table at t, each with the rt_global as its
 ** upvalue 1 (what rt_current needs). */
 void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l);

@@ -46,7 +46,7 @@ static des_event *event_new(lua_State *L, int kind, uint32_t n) {
   memset(ev, 0, size);
   ev->kind = (uint8_t)kind;
   ev->n = n;
-  ldes_setmetatable(L, RT_MT_EVENT);
+  rt_setmetatable(L, RT_MT_EVENT);
   return ev;
 }
 
@@ -134,7 +134,7 @@ static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
   if (rt == NULL) /* the simulation where it failed */
     rt = t != NULL                ? t->rt
          : G->dispatching != NULL ? G->dispatching
-                                  : rt_runtime_of(L);
+                                  : ldes_runtime_of(L);
   if (rt->closed != RT_OPEN)
     return;
   if (ev->kind == EVK_PLAIN) {
@@ -155,7 +155,7 @@ static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
   ev->check = rt;
 }
 
-int rt_check_unhandled(lua_State *L) {
+int levent_check_unhandled(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
   des_runtime *rt = ev->check;
   des_time next;
@@ -339,7 +339,7 @@ static int l_event(lua_State *L) {
 ** simulation) comes first; the time is read and the event scheduled with
 ** nothing allocated in between. */
 static int l_timeout(lua_State *L) {
-  des_runtime *rt = rt_runtime_of(L);
+  des_runtime *rt = ldes_runtime_of(L);
   des_time dt = rt_check_duration(L, rt, 1, "timeout"), when;
   const char *why = NULL;
   des_event *ev;
@@ -379,7 +379,7 @@ static int l_timeout(lua_State *L) {
 }
 
 /* Called (protected) by the runtime when a timeout is due: event at 1. */
-int rt_fire_timeout(lua_State *L) {
+int levent_fire_timeout(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
   if (ev == NULL) /* being finalized (a resurrected simulation ran) */
     return 0;
@@ -655,8 +655,11 @@ static const luaL_Reg module_funcs[] = {{"event", l_event},
                                         {NULL, NULL}};
 
 void levent_open(lua_State *L, int mod) {
+  rt_global *G = rt_global_get(L);
   mod = lua_absindex(L, mod);
-  rt_global_get(L)->triggered = event_callbacks;
+  G->bind.triggered = event_callbacks;
+  G->bind.fire_timeout = levent_fire_timeout;
+  G->bind.check_unhandled = levent_check_unhandled;
   ldes_newmetatable(L, RT_MT_EVENT, DES_EVENT_MT);
   ldes_setfuncs(L, -1, event_meta);
   lua_newtable(L);

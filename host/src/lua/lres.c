@@ -277,7 +277,7 @@ static lua_Integer opt_maxlen(lua_State *L) {
 /* des.resource(capacity [, {priority=, preemptive=, maxlen=, name=}]) */
 static int l_resource(lua_State *L) {
   lua_Integer cap;
-  des_runtime *rt = rt_runtime_of(L);
+  des_runtime *rt = ldes_runtime_of(L);
   lres *r;
   rt_check_state(L, "resource");
   int priority = 0, preemptive = 0;
@@ -306,7 +306,7 @@ static int l_resource(lua_State *L) {
   r->priority = (uint8_t)priority;
   r->preemptive = (uint8_t)preemptive;
   wq_init(&r->q, priority);
-  ldes_setmetatable(L, RT_MT_RESOURCE);
+  rt_setmetatable(L, RT_MT_RESOURCE);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   if (lua_istable(L, 2)) {
@@ -424,7 +424,7 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
   req->seq = ++r->seq;
-  ldes_setmetatable(L, RT_MT_REQUEST);
+  rt_setmetatable(L, RT_MT_REQUEST);
   lua_pushvalue(L, ridx);
   lua_setiuservalue(L, reqidx, LRES_UV_RES);
   if (event) { /* waits and composites reach it by its address */

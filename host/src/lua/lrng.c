@@ -279,7 +279,7 @@ static int l_rng(lua_State *L) {
     rt_check_open(L, rt);
     nameidx = 2;
   } else
-    rt = rt_runtime_of(L);
+    rt = ldes_runtime_of(L);
   name = luaL_optlstring(L, nameidx, "default", &len);
   g = lua_newuserdatauv(L, sizeof(*g), 1);
   g->seed = rt->seed;

@@ -17,7 +17,6 @@
 
 #include "dtime.h"
 
-
 /* One scheduled call. A free slot keeps gen (bumped when it is freed, so
 ** that old handles go stale) and links to the next free one. */
 typedef struct sched_slot {
@@ -193,7 +192,7 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
     }
   }
   i = slot_take(L, S, rt); /* may run finalizers */
-  lua_rawseti(L, -2, i);   /* may too; a memory error: rt_sched_forget */
+  lua_rawseti(L, -2, i);   /* may too; a memory error: lsched_forget */
   lua_pop(L, 1);
   if (rt->closed != RT_OPEN) { /* a finalizer closed it meanwhile */
     slot_free(S, i);
@@ -224,12 +223,12 @@ static des_runtime *self_sim(lua_State *L, int *first) {
   }
   *first = 1;
   { /* inside a scheduled function: the simulation calling it (what
-    ** rt_runtime_of finds, without looking for a task) */
+    ** ldes_runtime_of finds, without looking for a task) */
     rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
     if (G != NULL && G->sched_firing == L && G->dispatching != NULL)
       return G->dispatching;
   }
-  return rt_runtime_of(L);
+  return ldes_runtime_of(L);
 }
 
 /* des.schedule(dt, fn, ...) --> handle: fn(...) at now + dt */
@@ -337,7 +336,7 @@ static int fire_msgh(lua_State *L) {
   return 1;
 }
 
-int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
+int lsched_fire(des_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L, *outer;
   sched_store *S = rt->G->sched;
   uint32_t i = (uint32_t)ev->data, gen = (uint32_t)(ev->data >> 32);
@@ -378,11 +377,11 @@ int rt_fire_scheduled(des_runtime *rt, const sim_event *ev) {
   return 0;
 }
 
-int rt_sched_calling(rt_global *G, lua_State *L) {
+int lsched_calling(rt_global *G, lua_State *L) {
   return G->sched_firing == L;
 }
 
-void rt_sched_forget(lua_State *L, des_runtime *rt, int obj) {
+void lsched_forget(lua_State *L, des_runtime *rt, int obj) {
   sched_store *S = rt->G->sched;
   uint32_t i;
   if (S == NULL)
@@ -420,6 +419,8 @@ void lsched_open(lua_State *L, int mod) {
   sched_store *S = store_get(L, rt_global_get(L));
   const luaL_Reg *f;
   mod = lua_absindex(L, mod);
+  rt_global_get(L)->bind.fire_scheduled = lsched_fire;
+  rt_global_get(L)->bind.sched_forget = lsched_forget;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[RT_MT_SIM]);
   lua_getfield(L, -1, "methods");
   for (f = sched_funcs; f->name != NULL; f++) {

@@ -30,7 +30,7 @@ static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
   int obj = lua_gettop(L);
   memset(rt, 0, sizeof(*rt));
   rt->closed = RT_CLOSED; /* until initialised: __gc frees nothing */
-  ldes_setmetatable(L, RT_MT_SIM);
+  rt_setmetatable(L, RT_MT_SIM);
   lua_newtable(L);
   lua_setiuservalue(L, obj, 1);
   if (rt_init(L, rt, seed, resolution) != 0)
@@ -63,7 +63,7 @@ void ldes_set_default(lua_State *L, int idx) {
 /* The simulation module functions act on: the running task's; else the
 ** one whose run is dispatching (e.g. in an event callback); else the
 ** default simulation. */
-des_runtime *rt_runtime_of(lua_State *L) {
+des_runtime *ldes_runtime_of(lua_State *L) {
   des_task *t = rt_current(L);
   des_runtime *rt;
   rt_global *G;
@@ -183,7 +183,7 @@ static des_runtime *self_sim(lua_State *L, int *first) {
     return check_sim(L, 1);
   }
   *first = 1;
-  return rt_runtime_of(L);
+  return ldes_runtime_of(L);
 }
 
 /* sim:spawn(fn, ...) */
@@ -556,7 +556,7 @@ static int l_cancelled(lua_State *L) {
 
 /* des.current() --> the simulation module functions act on here */
 static int l_current(lua_State *L) {
-  rt_push_object(L, rt_runtime_of(L));
+  rt_push_object(L, ldes_runtime_of(L));
   return 1;
 }
 
@@ -567,13 +567,15 @@ static int l_default(lua_State *L) {
 }
 
 static const luaL_Reg sim_methods[] = {
-    {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
-    {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
-    {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
-    {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end}, {"realtime", s_realtime},
-    {"lateness", s_lateness},
-    {NULL, NULL}};
+    {"spawn", s_spawn},       {"run", s_run},
+    {"step", s_step},         {"peek", s_peek},
+    {"now", s_now},           {"pending", s_pending},
+    {"stop", s_stop},         {"tasks", s_tasks},
+    {"on_error", s_on_error}, {"close", s_close},
+    {"trace", s_trace},       {"shuffle_ties", s_shuffle_ties},
+    {"events", s_events},     {"clock", s_clock},
+    {"at_end", s_at_end},     {"realtime", s_realtime},
+    {"lateness", s_lateness}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},

@@ -68,7 +68,7 @@ void lstats_register(lua_State *L, int idx, des_runtime *rt) {
 ** `stats` table of statistics) in the current simulation's report. */
 static int l_register(lua_State *L) {
   luaL_checkany(L, 1);
-  lstats_register(L, 1, rt_runtime_of(L));
+  lstats_register(L, 1, ldes_runtime_of(L));
   return 0;
 }
 
@@ -76,7 +76,7 @@ static int l_register(lua_State *L) {
 ** object; default: the current one), and how many were not kept. */
 static int l_registered(lua_State *L) {
   lua_Integer i, n;
-  des_runtime *rt = rt_runtime_of(L);
+  des_runtime *rt = ldes_runtime_of(L);
   if (!lua_isnoneornil(L, 1)) {
     rt = ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT);
     if (rt == NULL)

@@ -210,7 +210,7 @@ static int l_tally(lua_State *L) {
   lua_setiuservalue(L, -2, 1);
   if (stats_tally_setup(&u->t, ps, nps, edges, nedges) != STATS_OK)
     return luaL_error(L, "monitor: not enough memory for statistics");
-  lstats_register(L, -1, rt_runtime_of(L));
+  lstats_register(L, -1, ldes_runtime_of(L));
   return 1;
 }
 
@@ -461,11 +461,11 @@ static int l_level(lua_State *L) {
     lua_getfield(L, 3, "time_at");
     keep_at = lua_toboolean(L, -1);
   }
-  lstats_push_level(L, rt_runtime_of(L), NULL, initial, keep_at);
+  lstats_push_level(L, ldes_runtime_of(L), NULL, initial, keep_at);
   ((lstats_level *)lua_touserdata(L, -1))->owned = 0;
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  lstats_register(L, -1, rt_runtime_of(L));
+  lstats_register(L, -1, ldes_runtime_of(L));
   return 1;
 }
 

@@ -19,7 +19,7 @@ static des_task *running_task(lua_State *L, const char *fname) {
   des_task *t = rt_current(L);
   if (t == NULL) {
     rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-    if (G != NULL && rt_sched_calling(G, L))
+    if (G != NULL && lsched_calling(G, L))
       luaL_error(L,
                  "%s: not inside a task (a function scheduled with "
                  "des.schedule or des.at runs outside any task and cannot "
@@ -81,7 +81,7 @@ int ltask_spawn(lua_State *L, des_runtime *rt, int first) {
 
 /* des.spawn(fn, ...) */
 static int l_spawn(lua_State *L) {
-  return ltask_spawn(L, rt_runtime_of(L), 1);
+  return ltask_spawn(L, ldes_runtime_of(L), 1);
 }
 
 /* des.sleep(dt) */
@@ -101,7 +101,7 @@ static int l_self(lua_State *L) {
 
 /* des.now() */
 static int l_now(lua_State *L) {
-  des_runtime *rt = rt_runtime_of(L);
+  des_runtime *rt = ldes_runtime_of(L);
   lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
   return 1;
 }

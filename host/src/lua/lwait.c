@@ -118,7 +118,7 @@ static void node_leave(wq_node *n, void *ctx) {
 static lwait_node *node_new(lua_State *L, int didx) {
   lwait_node *w = lua_newuserdatauv(L, sizeof(*w), NODE_NUV);
   memset(w, 0, sizeof(*w));
-  ldes_setmetatable(L, RT_MT_WAITER);
+  rt_setmetatable(L, RT_MT_WAITER);
   lua_pushvalue(L, didx);
   lua_setiuservalue(L, -2, NODE_DATA);
   lua_pushvalue(L, 1);

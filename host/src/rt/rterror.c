@@ -29,7 +29,7 @@ static int cancelled_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_pushliteral(L, "task");
   lua_rawget(L, 1);
-  if (luaL_testudata(L, -1, DES_TASK_MT)) {
+  if (rt_is_kind(L, -1, RT_MT_TASK)) {
     rt_push_task_label(L, -1);
     lua_pushfstring(L, "%s was cancelled", lua_tostring(L, -1));
   } else

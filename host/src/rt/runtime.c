@@ -66,6 +66,18 @@ static int global_gc(lua_State *L) {
 
 /* The per-state global, created on first use. Created before any task or
 ** simulation, so it is finalized after all of them when the state closes. */
+const char rt_mt_keys[RT_NMT];
+
+/* By the metatable's address (rt_global.mt): no lookup by name. */
+int rt_is_kind(lua_State *L, int idx, int which) {
+  const void *mt;
+  if (!lua_getmetatable(L, idx))
+    return 0;
+  mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return mt != NULL && mt == rt_global_get(L)->mt[which];
+}
+
 rt_global *rt_global_get(lua_State *L) {
   rt_global *G;
   if (lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY) == LUA_TUSERDATA) {
@@ -415,8 +427,8 @@ void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
       if (f->callbacks) {
         rt_global *G = rt_global_get(L);
         f->callbacks = 0;
-        if (G->triggered != NULL)
-          G->triggered(L, top);
+        if (G->bind.triggered != NULL)
+          G->bind.triggered(L, top);
       }
       lua_settop(L, top - 1);
       continue;
@@ -720,7 +732,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
-  ldes_setmetatable(L, RT_MT_TASK);
+  rt_setmetatable(L, RT_MT_TASK);
   t->rt = rt;
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
@@ -1243,10 +1255,10 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   int rc;
   (void)sim;
   if (ev->kind == RT_SCHED)
-    return rt_fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
+    return rt->G->bind.fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
   if (ev->kind == RT_UNHANDLED) {
     int top = lua_gettop(L);
-    lua_pushcfunction(L, rt_check_unhandled);
+    lua_pushcfunction(L, rt->G->bind.check_unhandled);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) == LUA_TSTRING)
       return RT_STOP_ERROR; /* the report (or what failed) at top + 1 */
@@ -1255,7 +1267,7 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   }
   if (ev->kind == RT_TIMEOUT) {
     int top = lua_gettop(L), status;
-    lua_pushcfunction(L, rt_fire_timeout);
+    lua_pushcfunction(L, rt->G->bind.fire_timeout);
     rt_push_object(L, (void *)(uintptr_t)ev->data);
     rt->firing = (rt_waitable *)(uintptr_t)ev->data; /* des_event's first */
     status = lua_pcall(L, 1, 0, 0);
@@ -1600,7 +1612,8 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   detach_all(L, rt, obj, 1); /* what a cancel could not end */
   rt->closed_at = sim_now(rt->sim);
   rt->closed = RT_CLOSED;
-  rt_sched_forget(L, rt, obj);
+  if (rt->G->bind.sched_forget != NULL)
+    rt->G->bind.sched_forget(L, rt, obj);
   free_queue(L, rt);
   if (err) {
     lua_pushvalue(L, list + 2);
@@ -1620,7 +1633,8 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
     rt->closed_at = sim_now(rt->sim);
     rt->closed = RT_CLOSED;
   }
-  rt_sched_forget(L, rt, obj);
+  if (rt->G->bind.sched_forget != NULL)
+    rt->G->bind.sched_forget(L, rt, obj);
   if (rt->G->anchors_rt == rt)
     rt->G->anchors_rt = NULL; /* its memory may hold another sim later */
   sim_free(rt->sim);

@@ -21,15 +21,12 @@
 #include "sim.h"
 #include "waitq.h"
 
-#define DES_TASK_MT "des.task"
-#define DES_EVENT_MT "des.event"
-#define DES_SIM_MT "des.sim"
-#define DES_COMPONENT_MT "des.component"
-
 typedef struct rt_global rt_global;
 
-/* The binding's metatables, whose addresses rt_global keeps so that a
-** userdata is checked without looking its metatable up by name. */
+/* The kinds of object the runtime makes or checks. The binding
+** (host/src/lua/) makes their metatables and registers each one's address
+** in rt_global.mt (and the registry, rt_mt_keys): the runtime knows them
+** only as those opaque addresses, never by name or layout. */
 enum {
   RT_MT_SIM,
   RT_MT_TASK,
@@ -43,6 +40,7 @@ typedef struct des_runtime des_runtime;
 typedef struct des_task des_task;
 typedef struct rt_waitable rt_waitable;
 typedef struct rt_waiter rt_waiter;
+typedef struct rt_binding rt_binding;
 
 /* Runtime event kinds (sim_event.kind for the runtime component). */
 enum {
@@ -176,6 +174,27 @@ enum { RT_UV_AT_END = 5, RT_UV_CALLS = 6, RT_UV_NSIM = 6 };
 ** the middle of a call on it leaves no dangling pointer. */
 enum { RT_OPEN, RT_CLOSING, RT_CLOSED };
 
+/* What the binding (host/src/lua/) does for the runtime: the callbacks it
+** registers when it opens (luaopen_des), so that no call of the runtime
+** goes up into the binding. A NULL entry is never called. */
+struct rt_binding {
+  /* Run the Lua callbacks of the waitable whose object is at idx (one
+  ** with `callbacks` set), after its waiters were notified (levent.c). */
+  void (*triggered)(lua_State *L, int idx);
+  /* Fire the timeout event at index 1; protected by the caller (levent.c). */
+  lua_CFunction fire_timeout;
+  /* The RT_UNHANDLED check of the failed event at index 1, protected by
+  ** the caller: returns 1 with the report on top if nothing handled its
+  ** failure (no wait, no callback, no defuse), else 0 (levent.c). */
+  lua_CFunction check_unhandled;
+  /* Call the function of the RT_SCHED event ev outside any task; 0, or
+  ** non-zero with the error report on rt->L's top (lsched.c). */
+  int (*fire_scheduled)(des_runtime *rt, const sim_event *ev);
+  /* Drop rt's pending scheduled calls when it closes or is freed (never
+  ** raises; obj: the sim object's index) (lsched.c). */
+  void (*sched_forget)(lua_State *L, des_runtime *rt, int obj);
+};
+
 /* Per lua_State: the registry of task slots, so that a coroutine finds its
 ** task in O(1) through LUA_EXTRASPACE (it holds slot + 1). */
 struct rt_global {
@@ -191,13 +210,11 @@ struct rt_global {
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  int closing; /* the state is closing: finalizers then run once and what
-                  they create is never finalized, so nothing that holds C
-                  memory may be made (rt_check_state) */
-  /* Run the Lua callbacks of the waitable whose object is at idx (one
-  ** with `callbacks` set), after its waiters were notified (levent.c). */
-  void (*triggered)(lua_State *L, int idx);
-  void *sched; /* lsched.c's slots of scheduled calls (des.schedule) */
+  int closing;     /* the state is closing: finalizers then run once and what
+                      they create is never finalized, so nothing that holds C
+                      memory may be made (rt_check_state) */
+  rt_binding bind; /* what the binding does for the runtime */
+  void *sched;     /* lsched.c's slots of scheduled calls (des.schedule) */
   lua_State *sched_firing; /* the thread running a scheduled call: in no
                               task (rt_current), or NULL */
   /* The anchor table of anchors_rt (the last simulation that spawned or
@@ -213,7 +230,7 @@ struct rt_global {
 extern const char rt_mt_keys[RT_NMT];
 
 /* Set the metatable `which` (RT_MT_*) on the value at the top. */
-static inline void ldes_setmetatable(lua_State *L, int which) {
+static inline void rt_setmetatable(lua_State *L, int which) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
   lua_setmetatable(L, -2);
 }
@@ -420,24 +437,8 @@ des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
                            const char *fname);
 lua_Number rt_units(const des_runtime *rt, des_time ticks);
 
-/* Fire the timeout event at index 1 (levent.c); protected by the caller. */
-int rt_fire_timeout(lua_State *L);
-
-/* The RT_UNHANDLED check of the failed event at index 1 (levent.c),
-** protected by the caller: returns 1 with the report on top if nothing
-** handled its failure (no wait, no callback, no defuse), else 0. */
-int rt_check_unhandled(lua_State *L);
-/* Scheduled calls (lsched.c, des.schedule / des.at): call the function of
-** the RT_SCHED event ev outside any task; 0, or non-zero with the error
-** report on rt->L's top. rt_sched_calling: is L running one now (it is
-** then in no task). rt_sched_forget: drop rt's pending calls when it
-** closes or is freed (never raises; obj: the sim object). */
-int rt_fire_scheduled(des_runtime *rt, const sim_event *ev);
-int rt_sched_calling(rt_global *G, lua_State *L);
-void rt_sched_forget(lua_State *L, des_runtime *rt, int obj);
-
-/* The runtime of the running task, or the default simulation's. */
-des_runtime *rt_runtime_of(lua_State *L);
+/* Whether the value at idx is an object of kind `which` (RT_MT_*). */
+int rt_is_kind(lua_State *L, int idx, int which);
 
 /* Error objects. */
 void rt_push_cancelled(lua_State *L, int task_idx);
