@@ -382,27 +382,16 @@ static void det_cleanup(const char *dir, det_run *runs, int n) {
   rmdir(dir);
 }
 
-int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
+int checkdet_compare(char **cargv, int nruns, FILE *out) {
   char dir[] = "/tmp/deshost-det-XXXXXX";
-  char **cargv;
   det_run runs[CLI_MAX_RUNS + 1];
-  int i, j = 0, nruns = o->runs > 0 ? o->runs : 2, parted = 0, rc = 1;
+  int i, parted = 0, rc = 1;
   memset(runs, 0, sizeof(runs));
-  /* the children's argv: ours without the checker's own options */
-  cargv = calloc((size_t)argc + 1, sizeof(*cargv));
-  if (cargv == NULL || mkdtemp(dir) == NULL) {
+  if (nruns < 2 || nruns > CLI_MAX_RUNS)
+    nruns = 2;
+  if (mkdtemp(dir) == NULL) {
     fprintf(stderr, "deshost: --check-determinism: %s\n", strerror(errno));
-    free(cargv);
     return 1;
-  }
-  for (i = 0; i < argc; i++) {
-    if (i > 0 && i < o->script && strcmp(argv[i], "--check-determinism") == 0)
-      continue;
-    if (i > 0 && i < o->script && strcmp(argv[i], "--runs") == 0) {
-      i++;
-      continue;
-    }
-    cargv[j++] = argv[i];
   }
   for (i = 1; i <= nruns && !parted; i++) {
     if (det_spawn(cargv, i, &runs[i - 1], i > 1 ? runs[0].record : NULL, 0,
@@ -462,6 +451,30 @@ int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
   rc = 0;
 done:
   det_cleanup(dir, runs, nruns);
+  return rc;
+}
+
+int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
+  char **cargv;
+  int i, j = 0, rc;
+  /* the children's argv: ours without the checker's own options */
+  cargv = calloc((size_t)argc + 1, sizeof(*cargv));
+  if (cargv == NULL) {
+    fprintf(stderr, "deshost: --check-determinism: %s\n", strerror(errno));
+    return 1;
+  }
+  for (i = 0; i < argc; i++) {
+    if (i > 0 && i < o->script && strcmp(argv[i], "--check-determinism") == 0)
+      continue;
+    if (i > 0 && i < o->script && strncmp(argv[i], "--runs=", 7) == 0)
+      continue;
+    if (i > 0 && i < o->script && strcmp(argv[i], "--runs") == 0) {
+      i++;
+      continue;
+    }
+    cargv[j++] = argv[i];
+  }
+  rc = checkdet_compare(cargv, o->runs > 0 ? o->runs : 2, out);
   free(cargv);
   return rc;
 }

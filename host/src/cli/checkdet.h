@@ -14,6 +14,12 @@
 ** handled the same events and printed the same output, 1 otherwise. */
 int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out);
 
+/* The same for a command line of one run already made (cargv, NULL-
+** terminated: deshost's options for that run, the model, its arguments;
+** none of the checker's own options), run nruns times (2 to
+** CLI_MAX_RUNS). Returns 0 or 1 as checkdet_main. */
+int checkdet_compare(char **cargv, int nruns, FILE *out);
+
 /* In a child (DESHOST_DET_RECORD set by the parent): record h's events
 ** and compare them with run 1's. Returns 0 when not a child, 1 when set
 ** up, -1 on failure. `echo`: also print each event to stderr (--trace). */

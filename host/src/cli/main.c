@@ -352,12 +352,12 @@ int main(int argc, char **argv) {
   int rc = cli_parse(argc, argv, &o, stdout, stderr);
   if (rc != 0)
     return rc < 0 ? 0 : rc;
-  if (o.check_determinism)
-    return checkdet_main(argc, argv, &o, stdout);
   if (o.list_params)
     return experiment_list_params(&o, argc, argv);
-  if (o.replications > 0)
+  if (o.replications > 0) /* with --check-determinism: checked first */
     return experiment_main(&o, argc, argv);
+  if (o.check_determinism)
+    return checkdet_main(argc, argv, &o, stdout);
   des_config_init(&cfg);
   cfg.seed = (uint64_t)o.seed;
   cfg.sandbox = o.sandbox;
