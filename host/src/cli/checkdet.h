@@ -25,4 +25,12 @@ int checkdet_compare(char **cargv, int nruns, FILE *out);
 ** up, -1 on failure. `echo`: also print each event to stderr (--trace). */
 int checkdet_child(des_host *h, int echo);
 
+/* Whether this process is a child of the checker (before making the host:
+** its config counts the calls that cannot repeat, DES_STRICT_COUNT). */
+int checkdet_is_child(void);
+
+/* In a child, before h is freed: write the calls that cannot repeat which
+** the model made, for the parent's report. Nothing otherwise. */
+void checkdet_child_finish(des_host *h);
+
 #endif

@@ -361,6 +361,9 @@ int main(int argc, char **argv) {
   des_config_init(&cfg);
   cfg.seed = (uint64_t)o.seed;
   cfg.sandbox = o.sandbox;
+  cfg.strict = o.strict              ? DES_STRICT_ON
+               : checkdet_is_child() ? DES_STRICT_COUNT
+                                     : DES_STRICT_OFF;
   cfg.mem_limit = o.mem_limit;
   cfg.max_steps = o.max_steps;
   cfg.realtime = o.realtime;
@@ -380,6 +383,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
   }
   rc = run_model(h, argc, argv, &o);
+  checkdet_child_finish(h); /* a checker's child: its report's calls */
   cli_host = NULL;
   des_host_free(h);
   return rc;

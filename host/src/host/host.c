@@ -283,6 +283,7 @@ static int host_open(lua_State *L) {
   lua_call(L, 1, 1);
   ldes_set_default(L, -1);
   h->rt = lua_touserdata(L, -1);
+  host_open_strict(L, cfg->strict); /* after des: its own copies are kept */
   return 0;
 }
 
@@ -311,6 +312,7 @@ int des_host_new(des_host **out, const des_config *cfg) {
   h->reserve =
       cfg->mem_limit / 8 > 256 * 1024 ? cfg->mem_limit / 8 : 256 * 1024;
   h->sandbox = cfg->sandbox;
+  h->strict = cfg->strict;
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
     allocf(h->allocud, h, sizeof(*h), 0);
@@ -405,7 +407,9 @@ static int host_load_common(des_host *h, load_args *a, const char *fname) {
   lua_pushcfunction(h->L, host_load);
   lua_pushlightuserdata(h->L, h);
   lua_pushlightuserdata(h->L, a);
+  h->loading++; /* --strict applies */
   rc = host_pcall(h, 2, 1);
+  h->loading--;
   if (rc == DES_OK && a->status != LUA_OK) { /* did not load: its message */
     rc = host_lua_fail(h, a->status);
     if (a->status == LUA_ERRFILE)
@@ -462,7 +466,9 @@ int des_dostring(des_host *h, const char *code, int nresults) {
     return rc == DES_EMODEL ? DES_ESYNTAX : rc;
   }
   rt_stop_clear(h->rt->G); /* a new top-level call: no stop stands */
+  h->loading++;            /* --strict applies */
   rc = host_pcall(h, 0, nresults);
+  h->loading--;
   if (rc != DES_OK)
     lua_settop(h->L, top);
   host_leave(h);
