@@ -8,7 +8,9 @@
 ** deshost.h: a host made from the options, the model loaded into it, run.
 **
 ** Ctrl-C stops the run after the current event (the end hooks, des.at_end,
-** run) and deshost exits with status 130; a second Ctrl-C interrupts Lua
+** run; so does a sim:run the model started, which raises) and deshost
+** exits with status 130, saying where it stopped: the time, the events
+** handled and the live tasks (report_ctrl_c); a second Ctrl-C interrupts Lua
 ** code that does not get there (an error with the task, time and
 ** traceback, even inside a C loop of Lua's libraries); a third ends the
 ** process at once (130).
