@@ -283,7 +283,7 @@ static int host_open(lua_State *L) {
   lua_call(L, 1, 1);
   ldes_set_default(L, -1);
   h->rt = lua_touserdata(L, -1);
-  host_open_strict(L, cfg->strict); /* after des: its own copies are kept */
+  host_open_strict(h, L, cfg->strict); /* after des: its own copies are kept */
   return 0;
 }
 

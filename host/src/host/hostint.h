@@ -78,6 +78,7 @@ struct des_host {
   int strict;  /* DES_STRICT_*, from the config */
   int loading; /* des_load_* / des_dostring under way (strict applies) */
   uint64_t nondet[HOST_NONDET_N]; /* calls that cannot repeat, by kind */
+  lua_CFunction strict_orig[HOST_NONDET_N]; /* the functions wrapped */
 };
 
 /* Allocate through the host's counting allocator (the Lua state's). */
@@ -127,7 +128,7 @@ void host_open_sandbox(lua_State *L);
 
 /* hstrict.c: wrap the calls that cannot repeat (mode DES_STRICT_ON or
 ** DES_STRICT_COUNT; otherwise nothing), inside a protected call */
-void host_open_strict(lua_State *L, int mode);
+void host_open_strict(des_host *h, lua_State *L, int mode);
 
 /* hpost.c: posts (see deshost.h); host_post_run* on the host's thread */
 void host_post_init(des_host *h, const des_config *cfg);

@@ -18,13 +18,15 @@
 ** embedder between runs, such as the REPL printing a value, is not the
 ** model's computation. DES_STRICT_ON raises an error naming the call and
 ** why; DES_STRICT_COUNT counts (des_nondet_calls), for the determinism
-** checker's report. The originals live in the registry, not in upvalues.
+** checker's report. The originals are C functions without upvalues, kept
+** in the host (not in upvalues or the registry, out of the model's reach)
+** and called in the wrapper's own frame, so that their argument errors
+** name the function as the model called it ("bad argument #1 to
+** 'tostring'").
 */
 #include "hostint.h"
 
 #include <string.h>
-
-static const char strict_key = 'k'; /* registry: the original functions */
 
 /* The calls, as des_nondet_calls names them, and why each cannot repeat. */
 static const struct {
@@ -71,15 +73,12 @@ static void strict_note(lua_State *L, int which, const char *what) {
              strict_calls[which].call, strict_calls[which].why);
 }
 
-/* Call the original of kind `which` with the arguments, returning all. */
+/* Run the original of kind `which` in this frame, on the arguments. */
 static int strict_call(lua_State *L, int which) {
-  int n = lua_gettop(L);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &strict_key);
-  lua_rawgeti(L, -1, which + 1);
-  lua_remove(L, -2);
-  lua_insert(L, 1);
-  lua_call(L, n, LUA_MULTRET);
-  return lua_gettop(L);
+  des_host *h = des_host_of(L);
+  if (h == NULL || h->strict_orig[which] == NULL)
+    return luaL_error(L, "%s: not available", strict_calls[which].call);
+  return h->strict_orig[which](L);
 }
 
 /* The value at idx, when tostring would show its address: "a table",
@@ -185,26 +184,31 @@ static const lua_CFunction strict_wrappers[HOST_NONDET_N] = {
     strict_os_time,  strict_os_clock, strict_os_date, strict_collectgarbage,
     strict_tostring, strict_print,    strict_format};
 
-void host_open_strict(lua_State *L, int mode) {
+void host_open_strict(des_host *h, lua_State *L, int mode) {
   int i;
   if (mode != DES_STRICT_ON && mode != DES_STRICT_COUNT)
     return;
-  lua_createtable(L, HOST_NONDET_N, 0); /* the originals */
   for (i = 0; i < HOST_NONDET_N; i++) {
+    lua_CFunction f;
     if (strict_calls[i].lib != NULL)
       lua_getglobal(L, strict_calls[i].lib);
     else
       lua_pushglobaltable(L);
-    if (lua_type(L, -1) == LUA_TTABLE &&
-        lua_getfield(L, -1, strict_calls[i].field) == LUA_TFUNCTION) {
-      lua_rawseti(L, -3, i + 1);
+    if (lua_type(L, -1) != LUA_TTABLE) { /* the sandbox has no os */
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_getfield(L, -1, strict_calls[i].field);
+    f = lua_tocfunction(L, -1);
+    /* the library's own: a C function without upvalues, run in place */
+    if (f != NULL && lua_getupvalue(L, -1, 1) == NULL) {
+      h->strict_orig[i] = f;
       lua_pushcfunction(L, strict_wrappers[i]);
-      lua_setfield(L, -2, strict_calls[i].field);
-    } else if (lua_type(L, -1) == LUA_TTABLE)
-      lua_pop(L, 1); /* absent (the sandbox has no os) */
-    lua_pop(L, 1);
+      lua_setfield(L, -3, strict_calls[i].field);
+    } else if (f != NULL)
+      lua_pop(L, 1); /* the upvalue */
+    lua_pop(L, 2);
   }
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &strict_key);
 }
 
 int des_nondet_calls(des_host *h, des_nondet_fn fn, void *ctx) {
