@@ -142,6 +142,30 @@ end)
     assert.is_nil(out:find("replication 2", 1, true), out) -- nothing ran after the stop
   end)
 
+  it("at the REPL: a second Ctrl-C interrupts code that swallows the stop; the model lives on",
+     function()
+    local m = cli:model("local des = require 'des'\n" .. CTRL_C .. [[
+function stubborn() -- catches the stop: every run it starts raises at once
+  local sim = des.new{}
+  sim:spawn(function() for k = 1, 100000 do des.sleep(1); if k == 3 then ctrl_c() end end end)
+  local caught = 0
+  for _ = 1, 100000 do -- bounded: without the stop it ends, and fails the test
+    if not pcall(sim.run, sim) then caught = caught + 1 end
+    if caught == 1000 then ctrl_c() end -- the second Ctrl-C
+  end
+  print("not reached")
+end
+des.sleep(1)
+print("main done at", des.now())
+]], "stubborn.lua")
+    local lines = cli:model("step\nstubborn()\nreturn 6 * 7\nrun\nquit\n", "lines")
+    local code, out, err = cli:run_in(lines, "-i", m)
+    assert.equal(0, code, err)
+    contains(err, "interrupted by the host")
+    contains(out, "42\n", "main done at\t1.0\n", "no more events; t=1\n")
+    assert.is_nil(out:find("not reached", 1, true), out)
+  end)
+
   it("at the REPL: `run` of the model itself stops quietly", function()
     local m = cli:model("local des = require 'des'\n" .. FOREVER .. "forever(1)\n", "run.lua")
     local lines = cli:model("run\ntime\nreturn 6 * 7\nquit\n", "lines")
