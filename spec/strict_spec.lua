@@ -159,6 +159,36 @@ for i = 1, 3 do des.spawn{name = "t" .. i, function() des.sleep((x * 1e6 + i) % 
              .. "  collectgarbage(\"count\"): 1 time\n", "--strict finds each")
   end)
 
+  it("counts pairs and next visiting object keys (address order), which --strict allows",
+     function()
+    local m = model([[
+local r = des.rng("x")
+local machines = {}
+for i = 1, 20 do machines[{}] = "m" .. i end
+for _, name in pairs(machines) do
+  des.spawn{name = name, function() des.sleep(r:exponential(1)) end}
+end
+local _ = next(machines) -- one more step
+]], "objkeys.lua")
+    local code, out = cli:run("--check-determinism", "--runs", "6", m)
+    assert.equal(1, code, out)
+    contains(out, "pairs/next visiting a key that is an object (address order): 21 times")
+    -- string and number keys are not counted; a __pairs is the model's own
+    m = model([[
+local t = {a = 1, b = 2, 3, 4, [2.5] = 5}
+for _ in pairs(t) do end
+for _ in next, t do end
+local p = setmetatable({}, {__pairs = function() return function() end end})
+for _ in pairs(p) do end
+print(tostring(select(1, pairs(t)) == next))
+]], "strkeys.lua")
+    code, out = cli:run("--check-determinism", m)
+    assert.equal(0, code, out)
+    assert.is_nil(out:find("cannot repeat", 1, true), out)
+    code, out = cli:run("--strict", m) -- allowed under --strict
+    assert.equal(0, code, out)
+  end)
+
   it("says nothing of them for a model that makes none", function()
     local code, out = cli:run("--check-determinism", model("des.sleep(1)\nprint(1)", "clean.lua"))
     assert.equal(0, code, out)

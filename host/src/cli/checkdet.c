@@ -509,7 +509,8 @@ int checkdet_compare(char **cargv, int nruns, FILE *out) {
     fprintf(out, "(look at what the tasks above did between the two events: "
                  "pairs over a table keyed by tables or functions, the "
                  "calls that cannot repeat listed above (deshost --strict "
-                 "makes each an error where it is made), io)\n");
+                 "makes those that read a clock or show an address errors "
+                 "where they are made), io)\n");
     nruns = nruns + 1;
     goto done;
   }

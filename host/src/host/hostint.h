@@ -36,7 +36,7 @@ typedef struct host_component {
   char name[];
 } host_component;
 
-#define HOST_NONDET_N 7 /* kinds of calls hstrict.c watches */
+#define HOST_NONDET_N 9 /* kinds of calls hstrict.c watches */
 
 struct des_host {
   lua_State *L;

@@ -9,6 +9,9 @@
 **   tostring(v), print(v)   of a table, function, thread or userdata with no
 **                           __tostring of its own: its address
 **   string.format           %p, or %s of such a value: an address
+**   pairs / next            a key that is an object comes in the order of
+**                           its address: counted only, never refused (a
+**                           set of objects summed in any order is fine)
 **
 ** The host wraps each (in place: the `os`, `string` and base tables, so
 ** package.loaded and the string methods see the wrappers too), after the
@@ -31,7 +34,7 @@
 /* The calls, as des_nondet_calls names them, and why each cannot repeat. */
 static const struct {
   const char *lib, *field; /* where the function lives (NULL: globals) */
-  const char *call, *why;
+  const char *call, *why;  /* why == NULL: counted, never refused */
 } strict_calls[HOST_NONDET_N] = {
     {"os", "time", "os.time()", "reads the wall clock"},
     {"os", "clock", "os.clock()", "reads the processor clock"},
@@ -42,10 +45,13 @@ static const struct {
      "shows its address, which differs from run to run"},
     {NULL, "print", "print of an object (its address)",
      "shows its address, which differs from run to run"},
-    {"string", "format",
-     "string.format of an address (%p, or %s of an "
-     "object)",
+    {"string", "format", "string.format of an address (%p, or %s of an object)",
      "shows its address, which differs from run to run"},
+    {NULL, "next",
+     "pairs/next visiting a key that is an object (address "
+     "order)",
+     NULL},
+    {NULL, "pairs", "pairs", NULL}, /* hands out the wrapped next */
 };
 
 /* Does the host's strict mode see calls now: inside a run, or a load? */
@@ -60,7 +66,7 @@ static void strict_note(lua_State *L, int which, const char *what) {
   if (h == NULL || !strict_active(h))
     return;
   h->nondet[which]++;
-  if (h->strict != DES_STRICT_ON)
+  if (h->strict != DES_STRICT_ON || strict_calls[which].why == NULL)
     return;
   if (what != NULL)
     luaL_error(L,
@@ -180,9 +186,31 @@ static int strict_format(lua_State *L) {
   return strict_call(L, 6);
 }
 
+/* next: a key that is an object comes in address order. */
+static int strict_next(lua_State *L) {
+  int n = strict_call(L, 7);
+  if (n == 2 && lua_type(L, -2) >= LUA_TLIGHTUSERDATA &&
+      lua_type(L, -2) != LUA_TNUMBER && lua_type(L, -2) != LUA_TSTRING)
+    strict_note(L, 7, NULL);
+  return n;
+}
+
+/* pairs: as Lua's, handing out the wrapped next instead of the original
+** (a __pairs metamethod's results are the model's own). */
+static int strict_pairs(lua_State *L) {
+  des_host *h = des_host_of(L);
+  int n = strict_call(L, 8);
+  if (n == 3 && h != NULL && lua_tocfunction(L, -3) == h->strict_orig[7]) {
+    lua_pushcfunction(L, strict_next);
+    lua_replace(L, -4);
+  }
+  return n;
+}
+
 static const lua_CFunction strict_wrappers[HOST_NONDET_N] = {
-    strict_os_time,  strict_os_clock, strict_os_date, strict_collectgarbage,
-    strict_tostring, strict_print,    strict_format};
+    strict_os_time,        strict_os_clock, strict_os_date,
+    strict_collectgarbage, strict_tostring, strict_print,
+    strict_format,         strict_next,     strict_pairs};
 
 void host_open_strict(des_host *h, lua_State *L, int mode) {
   int i;
