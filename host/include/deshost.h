@@ -228,7 +228,13 @@ int des_ticks(const des_host *h, double units, des_time *out);
 void des_pause(des_host *h);
 
 /* Ask the run in progress to return DES_STOPPED after the current event.
-** Safe from a handler, a signal handler or another thread. */
+** A run of another simulation that Lua code started (sim:run, sim:step,
+** des.replicate) stops after its current event too and raises "run:
+** stopped at t=T by a stop request to the host", as does one started
+** before the host's call returns, so that the Lua code unwinds; the next
+** top-level call (des_run, des_step, des_pcall, des_dostring,
+** des_load_*) forgets the request. Safe from a handler, a signal handler
+** or another thread. */
 void des_stop(des_host *h);
 
 /* Stop Lua code that is running now (a model stuck in `while true do
