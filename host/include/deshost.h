@@ -112,7 +112,15 @@ typedef struct des_config {
                              wall seconds fails (DES_ELATE); 0: catch up */
   size_t post_capacity;   /* posts waiting at most (0: 1024) */
   size_t post_size;       /* bytes of data a post carries at most (0: 256) */
+  int strict; /* DES_STRICT_ON: the calls whose results cannot repeat
+                 (os.time(), os.clock(), os.date() without a time,
+                 collectgarbage("count"), an address shown by tostring,
+                 print or string.format) raise an error inside a run and
+                 while a model loads; DES_STRICT_COUNT: they are only
+                 counted (des_nondet_calls); 0: neither */
 } des_config;
+
+enum { DES_STRICT_OFF, DES_STRICT_ON, DES_STRICT_COUNT };
 
 void des_config_init(des_config *cfg);
 
@@ -120,6 +128,15 @@ void des_config_init(des_config *cfg);
 ** subset) and the `des` module, whose default simulation is the host's.
 ** cfg may be NULL (the defaults of des_config_init); out may not. */
 int des_host_new(des_host **out, const des_config *cfg);
+
+/* The calls whose results cannot repeat (see des_config.strict) that the
+** model made so far, inside a run or a load: fn(ctx, call, count) once per
+** kind made, `call` naming it ("os.clock()", ...). Counted with
+** DES_STRICT_COUNT, and with DES_STRICT_ON (the calls refused). Returns
+** DES_OK, the callback's non-zero value that ended the listing, or
+** DES_EINVAL. */
+typedef int (*des_nondet_fn)(void *ctx, const char *call, uint64_t count);
+int des_nondet_calls(des_host *h, des_nondet_fn fn, void *ctx);
 
 /* Free the host, its simulation and every task, even suspended ones.
 ** Not from inside a handler. */
@@ -211,7 +228,13 @@ int des_ticks(const des_host *h, double units, des_time *out);
 void des_pause(des_host *h);
 
 /* Ask the run in progress to return DES_STOPPED after the current event.
-** Safe from a handler, a signal handler or another thread. */
+** A run of another simulation that Lua code started (sim:run, sim:step,
+** des.replicate) stops after its current event too and raises "run:
+** stopped at t=T by a stop request to the host", as does one started
+** before the host's call returns, so that the Lua code unwinds; the next
+** top-level call (des_run, des_step, des_pcall, des_dostring,
+** des_load_*) forgets the request. Safe from a handler, a signal handler
+** or another thread. */
 void des_stop(des_host *h);
 
 /* Stop Lua code that is running now (a model stuck in `while true do

@@ -135,9 +135,64 @@ static void test_interrupt(void) {
   des_host_free(h);
 }
 
+/* The model calls this to stop the host (as a Ctrl-C handler would). */
+static int c_stop_me(lua_State *L) {
+  des_stop(des_host_of(L));
+  return 0;
+}
+
+/* des_stop reaches a sim:run that Lua code started (another simulation
+** of the host's state): it stops after the current event and raises, in
+** the run in progress and in any run or step started while the stop
+** stands (the rest of the same host call); the next call runs again. */
+static void test_stop_nested_runs(void) {
+  des_host *h = new_host();
+  CHECK_RC(h, des_register(h, "stop_me", c_stop_me), DES_OK);
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local des = require 'des'\n"
+                        "sim = des.new{}\n"
+                        "sim:spawn(function()\n"
+                        "  for k = 1, 10 do des.sleep(1)\n"
+                        "    if k == 3 then stop_me() end end end)\n"
+                        "local ok, err = pcall(sim.run, sim)\n"
+                        "assert(not ok and err:find('run: stopped at t=3.0 "
+                        "by a stop request to the host', 1, true), err)\n"
+                        "stopped_at = sim:now()\n"
+                        "ok, err = pcall(sim.step, sim)\n"
+                        "assert(not ok and err:find('step: stopped', 1, "
+                        "true), err)\n"
+                        "assert(sim:now() == 3)\n",
+                        0),
+           DES_OK);
+  CHECK(global_number(h, "stopped_at") == 3);
+  /* the stop served, the next call runs the nested simulation on */
+  CHECK_RC(h, des_dostring(h, "sim:run(); finished_at = sim:now()", 0), DES_OK);
+  CHECK(global_number(h, "finished_at") == 10);
+  /* inside the host's own run: the model's nested run raises in its task,
+  ** and the host's run stops after the event under way */
+  CHECK_RC(h,
+           des_load_string(h,
+                           "local des = require 'des'\n"
+                           "local inner = des.new{}\n"
+                           "inner:spawn(function()\n"
+                           "  for k = 1, 10 do des.sleep(1)\n"
+                           "    if k == 2 then stop_me() end end end)\n"
+                           "des.sleep(5)\n"
+                           "inner:run()\n",
+                           "=nested"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_EMODEL);
+  CHECK(CONTAINS(des_last_error(h), "task 'main'"));
+  CHECK(CONTAINS(des_last_error(h), "run: stopped at t=2.0"));
+  CHECK(des_now(h) == 5000000000);
+  des_host_free(h);
+}
+
 int main(void) {
   test_memory_limit();
   test_budget();
+  test_stop_nested_runs();
   test_interrupt();
   return test_host_report("test_host_limits");
 }

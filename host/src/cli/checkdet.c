@@ -40,6 +40,7 @@ typedef struct det_child {
   FILE *record; /* one 64-bit hash per event */
   FILE *ref;    /* run 1's record, or NULL */
   const char *dump_path;
+  const char *calls_path;     /* where the calls that cannot repeat go */
   unsigned long long stop_at; /* dump at this event (1-based), 0: never */
   unsigned long long n;       /* events so far */
   int echo;                   /* --trace too */
@@ -167,6 +168,49 @@ static void det_dump_task(FILE *f, lua_State *L, const char *line) {
   lua_settop(L, top);
 }
 
+/* Where des_nondet_calls' lines go, and how many there were. */
+typedef struct det_calls {
+  FILE *f;
+  int n;
+} det_calls;
+
+/* des_nondet_calls callback: one line "<call>: N time(s)". */
+static int det_call_line(void *ctx, const char *call, uint64_t count) {
+  det_calls *d = ctx;
+  d->n++;
+  fprintf(d->f, "%s: %llu time%s\n", call, (unsigned long long)count,
+          count == 1 ? "" : "s");
+  return 0;
+}
+
+/* Write to f the calls whose results cannot repeat that the model made
+** so far (the host counts them: DES_STRICT_COUNT), under a header. */
+static void det_write_calls(FILE *f, des_host *h, const char *when) {
+  det_calls d;
+  d.f = f;
+  d.n = 0;
+  fprintf(f, "-- calls that cannot repeat, %s:\n", when);
+  des_nondet_calls(h, det_call_line, &d);
+  if (d.n == 0)
+    fprintf(f, "(none)\n");
+}
+
+/* The same from the calls file at path (written at the run's end). */
+static void det_write_calls_file(FILE *f, const char *path) {
+  char line[256];
+  int n = 0;
+  FILE *in = path != NULL ? fopen(path, "r") : NULL;
+  fprintf(f, "-- calls that cannot repeat, made in this run:\n");
+  while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+    fputs(line, f);
+    n++;
+  }
+  if (in != NULL)
+    fclose(in);
+  if (n == 0)
+    fprintf(f, "(none)\n");
+}
+
 /* Dump where this run is at event n (the line `line`) and end the child. */
 static void det_dump(det_child *c, const char *line) {
   lua_State *L = des_lua(c->h);
@@ -182,6 +226,7 @@ static void det_dump(det_child *c, const char *line) {
               c->n - 1);
       det_dump_task(f, L, c->prev);
     }
+    det_write_calls(f, c->h, "made before this event");
     fclose(f);
   }
   fflush(NULL);
@@ -206,10 +251,31 @@ static void det_trace(void *ctx, const char *line) {
   snprintf(c->prev, sizeof(c->prev), "%s", line);
 }
 
+void checkdet_child_finish(des_host *h) {
+  det_child *c = &det_state;
+  FILE *f;
+  if (c->h != h || h == NULL || c->calls_path == NULL)
+    return;
+  f = fopen(c->calls_path, "w");
+  if (f != NULL) {
+    det_calls d;
+    d.f = f;
+    d.n = 0;
+    des_nondet_calls(h, det_call_line, &d);
+    fclose(f);
+  }
+  c->h = NULL; /* written: the host is freed next */
+}
+
+int checkdet_is_child(void) {
+  return getenv("DESHOST_DET_RECORD") != NULL;
+}
+
 /* End of a child's run: a run shorter than run 1's parted where it ended. */
 static void det_child_end(void) {
   det_child *c = &det_state;
   uint64_t want;
+  checkdet_child_finish(c->h); /* os.exit: main did not return */
   if (c->record != NULL)
     fclose(c->record);
   if (c->ref != NULL && fread(&want, sizeof(want), 1, c->ref) == 1) {
@@ -218,6 +284,7 @@ static void det_child_end(void) {
       fprintf(f, "event %llu: (none: this run ended after %llu events)\n",
               c->n + 1, c->n);
       fprintf(f, "after event %llu: %s\n", c->n, c->n ? c->prev : "(none)");
+      det_write_calls_file(f, c->calls_path);
       fclose(f);
     }
     fflush(NULL);
@@ -240,6 +307,7 @@ int checkdet_child(des_host *h, int echo) {
   c->h = h;
   c->echo = echo;
   c->dump_path = getenv("DESHOST_DET_DUMP");
+  c->calls_path = getenv("DESHOST_DET_CALLS");
   c->record = fopen(rec, "wb");
   c->ref = ref != NULL ? fopen(ref, "rb") : NULL;
   c->stop_at = stop != NULL ? strtoull(stop, NULL, 10) : 0;
@@ -259,7 +327,7 @@ int checkdet_child(des_host *h, int echo) {
 ** ===================================================================== */
 
 typedef struct det_run {
-  char record[64], out[64], dump[64];
+  char record[64], out[64], dump[64], calls[64];
   int status; /* exit status, or 128 + signal */
 } det_run;
 
@@ -274,6 +342,7 @@ static int det_spawn(char **argv, int i, det_run *r, const char *ref,
   snprintf(r->record, sizeof(r->record), "%s/rec%d", dir, i);
   snprintf(r->out, sizeof(r->out), "%s/out%d", dir, i);
   snprintf(r->dump, sizeof(r->dump), "%s/dump%d", dir, i);
+  snprintf(r->calls, sizeof(r->calls), "%s/calls%d", dir, i);
   fflush(NULL);
   pid = fork();
   if (pid < 0)
@@ -293,6 +362,7 @@ static int det_spawn(char **argv, int i, det_run *r, const char *ref,
     setenv("DESHOST_DET_RUN", run, 1);
     setenv("DESHOST_DET_RECORD", r->record, 1);
     setenv("DESHOST_DET_DUMP", r->dump, 1);
+    setenv("DESHOST_DET_CALLS", r->calls, 1);
     if (ref != NULL)
       setenv("DESHOST_DET_REF", ref, 1);
     else
@@ -321,6 +391,22 @@ static void det_print_file(FILE *out, const char *path, const char *indent) {
   while (fgets(line, sizeof(line), f) != NULL)
     fprintf(out, "%s%s", indent, line);
   fclose(f);
+}
+
+/* Print the calls that cannot repeat which run i made (its calls file),
+** if any, under a line naming the run. Returns how many kinds. */
+static int det_print_calls(FILE *out, const det_run *r, int i) {
+  char line[256];
+  int n = 0;
+  FILE *f = fopen(r->calls, "r");
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+    if (n++ == 0)
+      fprintf(out, "run %d made calls that cannot repeat:\n", i);
+    fprintf(out, "  %s", line);
+  }
+  if (f != NULL)
+    fclose(f);
+  return n;
 }
 
 /* The first line at which files a and b differ (1-based), 0 if equal. */
@@ -378,31 +464,21 @@ static void det_cleanup(const char *dir, det_run *runs, int n) {
     remove(runs[i].record);
     remove(runs[i].out);
     remove(runs[i].dump);
+    remove(runs[i].calls);
   }
   rmdir(dir);
 }
 
-int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
+int checkdet_compare(char **cargv, int nruns, FILE *out) {
   char dir[] = "/tmp/deshost-det-XXXXXX";
-  char **cargv;
   det_run runs[CLI_MAX_RUNS + 1];
-  int i, j = 0, nruns = o->runs > 0 ? o->runs : 2, parted = 0, rc = 1;
+  int i, parted = 0, rc = 1;
   memset(runs, 0, sizeof(runs));
-  /* the children's argv: ours without the checker's own options */
-  cargv = calloc((size_t)argc + 1, sizeof(*cargv));
-  if (cargv == NULL || mkdtemp(dir) == NULL) {
+  if (nruns < 2 || nruns > CLI_MAX_RUNS)
+    nruns = 2;
+  if (mkdtemp(dir) == NULL) {
     fprintf(stderr, "deshost: --check-determinism: %s\n", strerror(errno));
-    free(cargv);
     return 1;
-  }
-  for (i = 0; i < argc; i++) {
-    if (i > 0 && i < o->script && strcmp(argv[i], "--check-determinism") == 0)
-      continue;
-    if (i > 0 && i < o->script && strcmp(argv[i], "--runs") == 0) {
-      i++;
-      continue;
-    }
-    cargv[j++] = argv[i];
   }
   for (i = 1; i <= nruns && !parted; i++) {
     if (det_spawn(cargv, i, &runs[i - 1], i > 1 ? runs[0].record : NULL, 0,
@@ -431,8 +507,10 @@ int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
     fprintf(out, "run %d:\n", parted);
     det_print_file(out, b->dump, "  ");
     fprintf(out, "(look at what the tasks above did between the two events: "
-                 "pairs over a table keyed by tables or functions, "
-                 "os.time/os.clock, tostring of a table, io)\n");
+                 "pairs over a table keyed by tables or functions, the "
+                 "calls that cannot repeat listed above (deshost --strict "
+                 "makes those that read a clock or show an address errors "
+                 "where they are made), io)\n");
     nruns = nruns + 1;
     goto done;
   }
@@ -443,6 +521,8 @@ int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
               "deshost: not deterministic: the same events, but run 1 "
               "exited with %d and run %d with %d\n",
               runs[0].status, i + 1, runs[i].status);
+      det_print_calls(out, &runs[0], 1);
+      det_print_calls(out, &runs[i], i + 1);
       goto done;
     }
     if (line != 0) {
@@ -452,6 +532,8 @@ int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
               "printing tostring of a table or function shows its "
               "address)\n",
               line, i + 1);
+      det_print_calls(out, &runs[0], 1);
+      det_print_calls(out, &runs[i], i + 1);
       goto done;
     }
   }
@@ -459,9 +541,36 @@ int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
           "deshost: deterministic: %d runs, %ld events each, the same "
           "events and output\n",
           nruns, det_events(runs[0].record));
+  if (det_print_calls(out, &runs[0], 1) > 0)
+    fprintf(out, "(they gave the same run this time: another machine, "
+                 "load or build may not; --strict finds each)\n");
   rc = 0;
 done:
   det_cleanup(dir, runs, nruns);
+  return rc;
+}
+
+int checkdet_main(int argc, char **argv, const cli_options *o, FILE *out) {
+  char **cargv;
+  int i, j = 0, rc;
+  /* the children's argv: ours without the checker's own options */
+  cargv = calloc((size_t)argc + 1, sizeof(*cargv));
+  if (cargv == NULL) {
+    fprintf(stderr, "deshost: --check-determinism: %s\n", strerror(errno));
+    return 1;
+  }
+  for (i = 0; i < argc; i++) {
+    if (i > 0 && i < o->script && strcmp(argv[i], "--check-determinism") == 0)
+      continue;
+    if (i > 0 && i < o->script && strncmp(argv[i], "--runs=", 7) == 0)
+      continue;
+    if (i > 0 && i < o->script && strcmp(argv[i], "--runs") == 0) {
+      i++;
+      continue;
+    }
+    cargv[j++] = argv[i];
+  }
+  rc = checkdet_compare(cargv, o->runs > 0 ? o->runs : 2, out);
   free(cargv);
   return rc;
 }

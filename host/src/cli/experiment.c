@@ -481,6 +481,8 @@ int experiment_main(const cli_options *o, int argc, char **argv) {
     return exp_mpi_finish(remote, 1);
   if ((rc = exp_check_given(&pl, names, dflts, n)) != 0)
     return exp_mpi_finish(remote, rc);
+  if (o->check_determinism && exp_check_determinism(&pl) != 0)
+    return exp_mpi_finish(remote, 1);
   memset(&c, 0, sizeof(c));
   c.pl = &pl;
   c.pts = calloc((size_t)pl.npoints, sizeof(point_stats));

@@ -9,6 +9,7 @@
 **   expfile.c     the results file: rows, CSV / JSON Lines, --resume
 **   expstat.c     mean, sd, Student t intervals
 **   expmpi.c      MPI ranks as remote workers (when built with MPI)
+**   expcheck.c    --check-determinism: each point checked before the study
 */
 #ifndef DES_EXPERIMENT_H
 #define DES_EXPERIMENT_H
@@ -76,6 +77,9 @@ int exp_mpi_finish(exp_remote *remote, int rc);
 void exp_deliver(void *ctx, exp_result *r);
 int experiment_main(const cli_options *o, int argc, char **argv);
 int experiment_list_params(const cli_options *o, int argc, char **argv);
+/* expcheck.c: --check-determinism with an experiment: replication 0 of
+** every point, checked before the study. 0, or 1 after the report. */
+int exp_check_determinism(const exp_plan *pl);
 /* The values of point p's parameters, in the plan's order (vals[nnames]). */
 void exp_point(const exp_plan *pl, long p, const char **vals);
 uint64_t exp_seed(const exp_plan *pl, long run);

@@ -168,11 +168,13 @@ int expopts_check(const cli_options *o, FILE *err) {
   if (o->resume && o->results == NULL)
     return expopts_error(err, "%s", "--resume needs --results FILE");
   if ((o->replications || o->list_params) &&
-      (o->interactive || o->check_determinism || o->script == 0))
+      (o->interactive || (o->list_params && o->check_determinism) ||
+       o->script == 0))
     return expopts_error(err, "%s",
-                         o->script == 0
-                             ? "an experiment needs a model file"
-                             : "an experiment runs in batch: not with -i or "
+                         o->script == 0 ? "an experiment needs a model file"
+                         : o->interactive
+                             ? "an experiment runs in batch: not with -i"
+                             : "--params lists the parameters: not with "
                                "--check-determinism");
   if (o->script != 0 && o->replications && o->argv_model != NULL &&
       strcmp(o->argv_model, "-") == 0)

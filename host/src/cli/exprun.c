@@ -214,6 +214,7 @@ static des_host *new_host(const exp_plan *pl, uint64_t seed, const char **vals,
   des_config_init(&cfg);
   cfg.seed = seed;
   cfg.sandbox = pl->o->sandbox;
+  cfg.strict = pl->o->strict ? DES_STRICT_ON : DES_STRICT_OFF;
   cfg.mem_limit = pl->o->mem_limit;
   cfg.max_steps = pl->o->max_steps;
   if (des_host_new(&h, &cfg) != DES_OK) {

@@ -8,7 +8,9 @@
 ** deshost.h: a host made from the options, the model loaded into it, run.
 **
 ** Ctrl-C stops the run after the current event (the end hooks, des.at_end,
-** run) and deshost exits with status 130; a second Ctrl-C interrupts Lua
+** run; so does a sim:run the model started, which raises) and deshost
+** exits with status 130, saying where it stopped: the time, the events
+** handled and the live tasks (report_ctrl_c); a second Ctrl-C interrupts Lua
 ** code that does not get there (an error with the task, time and
 ** traceback, even inside a C loop of Lua's libraries); a third ends the
 ** process at once (130).
@@ -102,26 +104,28 @@ static void report_lateness(des_host *h) {
           st.batches ? st.total * 1e3 / (double)st.batches : 0.0);
 }
 
-/* What report_stuck needs while listing. */
-typedef struct stuck_report {
+/* What list_tasks needs while listing: the header printed before the
+** first task, and how many tasks to name at most (0: all). */
+typedef struct task_list {
   des_host *h;
-  int shown;
-} stuck_report;
+  const char *header;
+  size_t shown, max, live;
+} task_list;
 
-/* des_tasks callback: one line per non-daemon task still waiting. */
-static int report_task(void *ctx, const des_task_info *t) {
+/* des_tasks callback: one line per non-daemon task still waiting (the
+** header before the first), up to r->max of them; counts them all. */
+static int list_task(void *ctx, const des_task_info *t) {
   static const char *const states[] = {"ready", "running", "sleeping",
                                        "waiting"};
-  stuck_report *r = ctx;
-  char now[40], since[40], label[160];
+  task_list *r = ctx;
+  char since[40], label[160];
   if (t->daemon)
     return 0;
+  r->live++;
+  if (r->max != 0 && r->shown == r->max)
+    return 0;
   if (r->shown++ == 0)
-    fprintf(stderr,
-            "%s: the simulation ran out of events at t=%s while tasks "
-            "still wait (a deadlock?):\n",
-            progname,
-            fmt_units(now, sizeof(now), des_units(r->h, des_now(r->h))));
+    fputs(r->header, stderr);
   if (t->name[0] != '\0')
     snprintf(label, sizeof(label), "task '%s' (#%llu)", t->name,
              (unsigned long long)t->serial);
@@ -130,6 +134,8 @@ static int report_task(void *ctx, const des_task_info *t) {
   if (t->description[0] != '\0')
     fprintf(stderr, "  %s: %s since t=%s\n", label, t->description,
             fmt_units(since, sizeof(since), des_units(r->h, t->since)));
+  else if (t->state == DES_TASK_READY || t->state == DES_TASK_RUNNING)
+    fprintf(stderr, "  %s: %s\n", label, states[t->state & 3]);
   else
     fprintf(stderr, "  %s: %s on %s since t=%s\n", label, states[t->state & 3],
             t->waiting_on[0] ? t->waiting_on : "?",
@@ -137,13 +143,30 @@ static int report_task(void *ctx, const des_task_info *t) {
   return 0;
 }
 
-/* Print the tasks still waiting when the queue ran dry: through
-** deshost.h, without running the model's Lua (whose globals it owns). */
-static void report_stuck(des_host *h) {
-  stuck_report r;
+/* List the live tasks (not daemons) on stderr, at most max of them (0:
+** all) after header, and "... and N more" past them: through deshost.h,
+** without running the model's Lua (whose globals it owns). Returns how
+** many there are. */
+static size_t list_tasks(des_host *h, const char *header, size_t max) {
+  task_list r;
+  memset(&r, 0, sizeof(r));
   r.h = h;
-  r.shown = 0;
-  des_tasks(h, report_task, &r);
+  r.header = header;
+  r.max = max;
+  des_tasks(h, list_task, &r);
+  if (r.live > r.shown)
+    fprintf(stderr, "  ... and %zu more\n", r.live - r.shown);
+  return r.live;
+}
+
+/* Print the tasks still waiting when the queue ran dry. */
+static void report_stuck(des_host *h) {
+  char now[40], header[160];
+  snprintf(header, sizeof(header),
+           "%s: the simulation ran out of events at t=%s while tasks "
+           "still wait (a deadlock?):\n",
+           progname, fmt_units(now, sizeof(now), des_units(h, des_now(h))));
+  list_tasks(h, header, 0);
 }
 
 /* des_tasks callback: count the live tasks that are not daemons. */
@@ -151,6 +174,26 @@ static int count_task(void *ctx, const des_task_info *t) {
   if (!t->daemon)
     ++*(size_t *)ctx;
   return 0;
+}
+
+/* Ctrl-C stopped the run: where (the clock, the events handled so far)
+** and the live tasks, the first CLI_CTRL_C_TASKS of them named with what
+** they wait on, as the deadlock report does. */
+#define CLI_CTRL_C_TASKS 10
+static void report_ctrl_c(des_host *h) {
+  size_t live = 0;
+  char now[40], header[200];
+  unsigned long long n = (unsigned long long)des_events_handled(h);
+  des_tasks(h, count_task, &live);
+  snprintf(header, sizeof(header),
+           "%s: stopped by Ctrl-C at t=%s after %llu event%s, with %zu live "
+           "task%s (not daemons)%s\n",
+           progname, fmt_units(now, sizeof(now), des_units(h, des_now(h))), n,
+           n == 1 ? "" : "s", live, live == 1 ? "" : "s", live ? ":" : "");
+  if (live == 0)
+    fputs(header, stderr);
+  else
+    list_tasks(h, header, CLI_CTRL_C_TASKS);
 }
 
 /* --until stopped the run: say so on stderr when tasks (other than
@@ -273,34 +316,28 @@ static int run_model(des_host *h, int argc, char **argv, const cli_options *o) {
   {
     des_time t = -1;
     double started = wall_clock();
+    char *msg;
+    int bad = 0;
     if (o->until != NULL && des_ticks(h, strtod(o->until, NULL), &t) != DES_OK)
       return fail(h);
     rc = progress_run(h, t, o->progress);
     report_lateness(h);
-    if (o->report != NULL) { /* the run's message: writing clears it */
-      char *msg = strdup(des_last_error(h));
-      int bad = write_report(h, o, argc, argv, rc, wall_clock() - started,
-                             msg != NULL ? msg : "(no memory for the message)");
-      if (rc < 0)
-        fprintf(stderr, "%s: %s\n", progname, msg != NULL ? msg : "?");
-      free(msg);
-      if (rc < 0)
-        return rc == DES_EINTERRUPT || cli_sigint > 0 ? 130 : 1;
-      if (bad)
-        return 1;
+    msg = strdup(des_last_error(h)); /* the run's: a report clears it */
+    if (o->report != NULL)
+      bad = write_report(h, o, argc, argv, rc, wall_clock() - started,
+                         msg != NULL ? msg : "(no memory for the message)");
+    if (rc < 0)
+      fprintf(stderr, "%s: %s\n", progname, msg != NULL ? msg : "?");
+    free(msg);
+    if (cli_sigint > 0) { /* Ctrl-C: the run stopped, its end hooks ran */
+      report_ctrl_c(h);
+      return 130; /* as a shell reports SIGINT */
     }
+    if (rc < 0)
+      return rc == DES_EINTERRUPT ? 130 : 1;
+    if (bad)
+      return 1;
   }
-  if (cli_sigint > 0) { /* Ctrl-C: the run stopped, its end hooks ran */
-    if (rc < 0 && rc != DES_EINTERRUPT)
-      fail(h);
-    else if (rc == DES_EINTERRUPT)
-      fprintf(stderr, "%s: %s\n", progname, des_last_error(h));
-    fprintf(stderr, "%s: stopped by Ctrl-C at t=%g\n", progname,
-            des_units(h, des_now(h)));
-    return 130; /* as a shell reports SIGINT */
-  }
-  if (rc < 0)
-    return fail(h);
   if (exp_check_unknown(h, o) != 0) /* --param names the model lacks */
     return 2;
   if (o->until != NULL)
@@ -317,15 +354,18 @@ int main(int argc, char **argv) {
   int rc = cli_parse(argc, argv, &o, stdout, stderr);
   if (rc != 0)
     return rc < 0 ? 0 : rc;
-  if (o.check_determinism)
-    return checkdet_main(argc, argv, &o, stdout);
   if (o.list_params)
     return experiment_list_params(&o, argc, argv);
-  if (o.replications > 0)
+  if (o.replications > 0) /* with --check-determinism: checked first */
     return experiment_main(&o, argc, argv);
+  if (o.check_determinism)
+    return checkdet_main(argc, argv, &o, stdout);
   des_config_init(&cfg);
   cfg.seed = (uint64_t)o.seed;
   cfg.sandbox = o.sandbox;
+  cfg.strict = o.strict              ? DES_STRICT_ON
+               : checkdet_is_child() ? DES_STRICT_COUNT
+                                     : DES_STRICT_OFF;
   cfg.mem_limit = o.mem_limit;
   cfg.max_steps = o.max_steps;
   cfg.realtime = o.realtime;
@@ -345,6 +385,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
   }
   rc = run_model(h, argc, argv, &o);
+  checkdet_child_finish(h); /* a checker's child: its report's calls */
   cli_host = NULL;
   des_host_free(h);
   return rc;

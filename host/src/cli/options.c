@@ -55,11 +55,19 @@ static const char usage_text[] =
     "                up; the lateness is reported on stderr at the end\n"
     "  --realtime-strict TOL  with --realtime: fail when an event is more\n"
     "                than TOL wall seconds late\n"
+    "  --strict      make the calls whose results cannot repeat raise an\n"
+    "                error: os.time, os.clock, os.date without a time,\n"
+    "                collectgarbage('count'), and tostring, print or\n"
+    "                string.format of a table, function, thread or userdata\n"
+    "                (they show its address)\n"
     "  --check-determinism  run the model several times (--runs N, default\n"
     "                2) in processes that differ in address layout and\n"
     "                environment; exit 0 when every run handles the same\n"
     "                events and prints the same output, else 1 with the\n"
-    "                first event where they part and each run's tracebacks\n"
+    "                first event where they part, each run's tracebacks and\n"
+    "                the calls above that the model made. With\n"
+    "                --replications: replication 0 of each point is\n"
+    "                checked before the study, which runs only if it passes\n"
     "  --param NAME=VALUE  set the model's parameter NAME (des.param)\n"
     "  --params      list the model's parameters and their defaults\n"
     "  --replications N  run an experiment: N runs at each sweep point, each\n"
@@ -197,6 +205,8 @@ int cli_parse(int argc, char **argv, cli_options *o, FILE *out, FILE *err) {
       }
     } else if (strcmp(a, "--sandbox") == 0) {
       o->sandbox = 1;
+    } else if (strcmp(a, "--strict") == 0) {
+      o->strict = 1;
     } else if (strcmp(a, "--mem-limit") == 0 || strcmp(a, "--max-steps") == 0) {
       const char *v = option_value(argc, argv, &i, inline_value);
       unsigned long long n;

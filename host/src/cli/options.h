@@ -17,7 +17,8 @@
 typedef struct cli_options {
   const char *until; /* --until, as given (checked: a number >= 0) */
   int interactive, trace, sandbox;
-  size_t mem_limit;             /* 0: none */
+  int strict;       /* --strict: calls that cannot repeat raise (hstrict.c) */
+  size_t mem_limit; /* 0: none */
   unsigned long long max_steps; /* 0: none */
   const char *shuffle;          /* --shuffle-ties seed, or NULL */
   int64_t seed;

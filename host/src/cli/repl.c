@@ -7,7 +7,9 @@
 ** $DESHOST_HISTORY) and completion of commands and Lua globals, through
 ** libedit. Otherwise lines are read plainly and no prompt is printed, so a
 ** session can be scripted through a pipe. Ctrl-C during a run asks the
-** simulation to stop after the current event and returns to the prompt; a
+** simulation to stop after the current event and returns to the prompt
+** (des_stop reaches a sim:run that a typed call started, such as
+** des.replicate: it raises, and the prompt prints the error); a
 ** second Ctrl-C before it does interrupts the running Lua code (a model
 ** stuck in a loop, in Lua or in a library's C loop); a third, for code that
 ** still does not stop, ends the process with status 130. Ctrl-C at the

@@ -115,7 +115,11 @@ function Session:with_trace(force, fn)
   end
   local ok, err = pcall(fn)
   self.sim:trace(false)
-  if not ok then self:say("error: " .. error_text(err)) end
+  -- Ctrl-C ends the run with an error (so that Lua code that started it
+  -- unwinds); the caller says "interrupted" instead
+  local stopped = self.interrupted() and type(err) == "string"
+                  and string.find(err, "by a stop request to the host", 1, true)
+  if not ok and not stopped then self:say("error: " .. error_text(err)) end
   return ok
 end
 

@@ -178,7 +178,8 @@ void des_interrupt(des_host *h) {
   h->interrupt = 1;
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
-  host_post_wake(h, 1); /* a paced run's sleep */
+  rt_stop_all(h->rt->G); /* and the runs of other simulations */
+  host_post_wake(h, 1);  /* a paced run's sleep */
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }
@@ -188,7 +189,8 @@ void des_stop(des_host *h) {
     return;
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
-  host_post_wake(h, 1); /* a paced run's sleep */
+  rt_stop_all(h->rt->G); /* and a sim:run of another simulation */
+  host_post_wake(h, 1);  /* a paced run's sleep */
 }
 
 void des_pause(des_host *h) {
@@ -281,6 +283,7 @@ static int host_open(lua_State *L) {
   lua_call(L, 1, 1);
   ldes_set_default(L, -1);
   h->rt = lua_touserdata(L, -1);
+  host_open_strict(h, L, cfg->strict); /* after des: its own copies are kept */
   return 0;
 }
 
@@ -309,6 +312,7 @@ int des_host_new(des_host **out, const des_config *cfg) {
   h->reserve =
       cfg->mem_limit / 8 > 256 * 1024 ? cfg->mem_limit / 8 : 256 * 1024;
   h->sandbox = cfg->sandbox;
+  h->strict = cfg->strict;
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
     allocf(h->allocud, h, sizeof(*h), 0);
@@ -399,10 +403,13 @@ static int host_load_common(des_host *h, load_args *a, const char *fname) {
   if (sim_running(h->rt->sim))
     return host_fail(h, DES_EBUSY, "%s: called from inside a handler", fname);
   a->status = LUA_OK;
+  rt_stop_clear(h->rt->G); /* a new top-level call: no stop stands */
   lua_pushcfunction(h->L, host_load);
   lua_pushlightuserdata(h->L, h);
   lua_pushlightuserdata(h->L, a);
+  h->loading++; /* --strict applies */
   rc = host_pcall(h, 2, 1);
+  h->loading--;
   if (rc == DES_OK && a->status != LUA_OK) { /* did not load: its message */
     rc = host_lua_fail(h, a->status);
     if (a->status == LUA_ERRFILE)
@@ -458,7 +465,10 @@ int des_dostring(des_host *h, const char *code, int nresults) {
     host_leave(h);
     return rc == DES_EMODEL ? DES_ESYNTAX : rc;
   }
+  rt_stop_clear(h->rt->G); /* a new top-level call: no stop stands */
+  h->loading++;            /* --strict applies */
   rc = host_pcall(h, 0, nresults);
+  h->loading--;
   if (rc != DES_OK)
     lua_settop(h->L, top);
   host_leave(h);
@@ -474,6 +484,7 @@ int des_pcall(des_host *h, int nargs, int nresults) {
                      "des_pcall: nargs is %d but the stack holds %d values "
                      "(the function and its arguments)",
                      nargs, lua_gettop(h->L));
+  rt_stop_clear(h->rt->G); /* a new top-level call: no stop stands */
   rc = host_pcall(h, nargs, nresults);
   host_leave(h);
   return rc;

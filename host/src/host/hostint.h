@@ -14,6 +14,7 @@
 **   hpost.c    posts from other threads: the lock-free mailbox, inboxes,
 **              delivery through the scheduler, the post log
 **   hpace.c    paced runs: the wall clock, sleeping, lateness
+**   hstrict.c  the calls whose results cannot repeat: --strict, counts
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H
@@ -34,6 +35,8 @@ typedef struct host_component {
   size_t size; /* of this record, name included */
   char name[];
 } host_component;
+
+#define HOST_NONDET_N 9 /* kinds of calls hstrict.c watches */
 
 struct des_host {
   lua_State *L;
@@ -71,6 +74,11 @@ struct des_host {
   int64_t pace_wall0; /* ns, CLOCK_MONOTONIC, at model time pace_sim0 */
   des_time pace_sim0;
   des_realtime_info pace_stats;
+  /* hstrict.c */
+  int strict;  /* DES_STRICT_*, from the config */
+  int loading; /* des_load_* / des_dostring under way (strict applies) */
+  uint64_t nondet[HOST_NONDET_N]; /* calls that cannot repeat, by kind */
+  lua_CFunction strict_orig[HOST_NONDET_N]; /* the functions wrapped */
 };
 
 /* Allocate through the host's counting allocator (the Lua state's). */
@@ -117,6 +125,10 @@ void host_leave(des_host *h);
 
 /* hsandbox.c: open the sandbox's libraries (inside a protected call) */
 void host_open_sandbox(lua_State *L);
+
+/* hstrict.c: wrap the calls that cannot repeat (mode DES_STRICT_ON or
+** DES_STRICT_COUNT; otherwise nothing), inside a protected call */
+void host_open_strict(des_host *h, lua_State *L, int mode);
 
 /* hpost.c: posts (see deshost.h); host_post_run* on the host's thread */
 void host_post_init(des_host *h, const des_config *cfg);

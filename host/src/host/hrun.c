@@ -123,6 +123,7 @@ static int host_run(des_host *h, des_time limit, int step, const char *fname) {
                      (long long)limit, (long long)sim_now(rt->sim));
   h->run_code = DES_OK;
   atomic_store(&h->stop_req, 0);
+  rt_stop_clear(h->rt->G);
   do
     rc = h->pace_factor > 0 ? host_run_paced(h, limit, step)
                             : host_run_fast(h, limit, step);

@@ -88,6 +88,7 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pop(L, 1);
   G = lua_newuserdatauv(L, sizeof(*G), 0);
   memset(G, 0, sizeof(*G));
+  atomic_init(&G->stop_all, 0);
   G->allocf = lua_getallocf(L, &G->allocud);
   G->free_head = UINT32_MAX;
   lua_createtable(L, 0, 1);
@@ -1247,13 +1248,11 @@ static int resume_inline(des_runtime *rt, int rc) {
   return rc;
 }
 
-/* The runtime's component handler. */
-static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
-  des_runtime *rt = ctx;
+/* Handle one event of the runtime (rt_handler). */
+static int rt_handle(des_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L;
   des_task *t;
   int rc;
-  (void)sim;
   if (ev->kind == RT_SCHED)
     return rt->G->bind.fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
   if (ev->kind == RT_UNHANDLED) {
@@ -1293,6 +1292,17 @@ static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
   rc = task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
   if (rc == 0)
     rt_end_if_only_daemons(rt);
+  return rc;
+}
+
+/* The runtime's component handler: an event, then a stop request for
+** every run of the state (rt_stop_all: a Ctrl-C during this event) ends
+** this run after it, as sim_stop does for the host's own. */
+static int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
+  int rc = rt_handle(ctx, ev);
+  if (atomic_load_explicit(&((des_runtime *)ctx)->G->stop_all,
+                           memory_order_relaxed))
+    sim_stop(sim);
   return rc;
 }
 
@@ -1758,6 +1768,24 @@ int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
   return rc;
 }
 
+void rt_stop_all(rt_global *G) {
+  atomic_store(&G->stop_all, 1);
+}
+
+void rt_stop_clear(rt_global *G) {
+  if (G->dispatching == NULL)
+    atomic_store(&G->stop_all, 0);
+}
+
+/* Raise the error of a run from Lua that rt_stop_all ended (or refused to
+** start), naming where the simulation's clock stands. */
+static int stopped_error(lua_State *L, des_runtime *rt, int step) {
+  return luaL_error(L,
+                    "%s: stopped at t=%f by a stop request to the host "
+                    "(des_stop; Ctrl-C under deshost)",
+                    step ? "step" : "run", rt_units(rt, sim_now(rt->sim)));
+}
+
 int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
   des_task *cur = rt_current(L);
   int rc;
@@ -1771,6 +1799,8 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     return luaL_error(L, "run: the simulation is already running");
   if (limit >= 0 && limit < sim_now(rt->sim))
     return luaL_error(L, "run: until time is before the current time");
+  if (atomic_load(&rt->G->stop_all))
+    return stopped_error(L, rt, step); /* a Ctrl-C stands: start nothing */
   do /* a post's yield (hpost.c) is the host's business: run on */
     rc = rt_run_raw(L, rt, limit, step);
   while (rc == RT_YIELDED);
@@ -1778,6 +1808,8 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
     rc = rt_run_at_end(L, rt, rc);
   if (rc == RT_ERROR)
     return lua_error(L);
+  if (rc == RT_STOPPED && atomic_load(&rt->G->stop_all))
+    return stopped_error(L, rt, step);
   if (rc == RT_HANDLER) { /* a negative value is an error, as in deshost.h */
     uint32_t comp;
     int v = sim_failure(rt->sim, &comp);

@@ -15,6 +15,8 @@
 #ifndef DES_RUNTIME_H
 #define DES_RUNTIME_H
 
+#include <stdatomic.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -222,6 +224,7 @@ struct rt_global {
   ** by integer keys instead of the sim object's pointer (two hashes). */
   des_runtime *anchors_rt;
   int ref_anchors;
+  atomic_int stop_all; /* rt_stop_all: every run of the state stops */
 };
 
 /* Registry keys. */
@@ -403,6 +406,18 @@ int rt_run_at_end(lua_State *L, des_runtime *rt, int rc);
 ** open (answered, interrupted, cancelled, ended); RT_ENOMEM, RT_ERANGE. */
 int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
               int64_t value);
+
+/* A stop request for every run of the state's simulations (des_stop: a
+** Ctrl-C must reach a sim:run that Lua code started, not only the host's
+** own run): each run in progress ends after its current event, and a run
+** or step called from Lua (rt_run) raises "stopped by a stop request",
+** after its end hooks, so that the code that started it unwinds instead
+** of starting the next. The request stands until rt_stop_clear.
+** Signal-safe, and callable from another thread. */
+void rt_stop_all(rt_global *G);
+/* Forget the stop request, unless a run is under way (the host's next
+** top-level call, when nothing runs). */
+void rt_stop_clear(rt_global *G);
 
 /* Run/step the simulation from Lua: a task's failure, an error and a C
 ** handler's negative value raise; returns RT_OK, RT_EMPTY, RT_STOPPED or
