@@ -4,17 +4,9 @@
 ** simulation's end hooks (sim:at_end) run once when a run ends, whatever
 ** the reason. rt_run_raw and the runtime's handler (runtime.c) call these.
 */
-#include "runtime.h"
+#include "rtint.h"
 
 #include <string.h>
-
-/* The live task of a wake's id (as runtime.c's task_from_id). */
-static des_task *live_task(rt_global *G, uint64_t id) {
-  uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
-  if (i >= G->nslots || G->slots[i].gen != gen)
-    return NULL;
-  return G->slots[i].task;
-}
 
 /* Whether only daemon tasks are left in a run that ends then (one without
 ** `until`): every live task is a daemon and every pending event is one of
@@ -40,7 +32,7 @@ int rt_only_daemons_left(des_runtime *rt) {
     const wheel_payload *p = &evs[i].payload;
     des_task *t;
     only = p->target == rt->comp && p->kind < RT_TIMEOUT &&
-           (t = live_task(rt->G, p->data)) != NULL && t->rt == rt && t->daemon;
+           (t = rt_task_from_id(rt->G, p->data)) != NULL && t->rt == rt && t->daemon;
   }
   if (evs != small)
     rt->G->allocf(rt->G->allocud, evs, n * sizeof(*evs), 0);

@@ -4,7 +4,7 @@
 ** a task's label, tracebacks, and the runtime's own error objects
 ** (des.Cancelled, des.Interrupt), whose metatables a model cannot reach.
 */
-#include "runtime.h"
+#include "rtint.h"
 
 #include <string.h>
 
