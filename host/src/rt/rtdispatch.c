@@ -46,7 +46,7 @@ static void chain_cause(lua_State *L, int tidx) {
 /* Protected part of a task's end (allocates): results, error text,
 ** notification. Stack: task object, then the coroutine's status. */
 static int finish_protected(lua_State *L) {
-  des_task *t = lua_touserdata(L, 1);
+  rt_task *t = lua_touserdata(L, 1);
   int status = (int)lua_tointeger(L, 2);
   int nres = (int)lua_tointeger(L, 3);
   lua_State *co = t->co;
@@ -116,8 +116,8 @@ static int finish_protected(lua_State *L) {
 }
 
 /* Format the report of an unhandled task error, leaving it on top. */
-static void push_failure_report(lua_State *L, des_task *t, int idx) {
-  des_runtime *rt = t->rt;
+static void push_failure_report(lua_State *L, rt_task *t, int idx) {
+  rt_runtime *rt = t->rt;
   rt_push_task_label(L, idx);
   lua_getiuservalue(L, idx, UV_AUX);
   lua_pushfstring(L, "%s failed at t=%f: %s", lua_tostring(L, -2),
@@ -126,13 +126,13 @@ static void push_failure_report(lua_State *L, des_task *t, int idx) {
   lua_pop(L, 1);
 }
 
-static des_task *t_of(lua_State *L, int idx) {
+static rt_task *t_of(lua_State *L, int idx) {
   return lua_touserdata(L, idx);
 }
 
 /* Ask the model's error handler (des.on_error) about an unhandled failure.
 ** Returns 1 if it handled it. */
-static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
+static int call_error_handler(lua_State *L, rt_runtime *rt, int idx) {
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, 2) != LUA_TFUNCTION) {
     lua_pop(L, 2);
@@ -155,7 +155,7 @@ static int call_error_handler(lua_State *L, des_runtime *rt, int idx) {
 
 /* Protected part of end_broken. Stack: task object, error. */
 static int end_broken_protected(lua_State *L) {
-  des_task *t = lua_touserdata(L, 1);
+  rt_task *t = lua_touserdata(L, 1);
   if (t->state < TASK_DONE) {
     if (t->co != NULL)
       lua_settop(t->co, 0);
@@ -172,7 +172,7 @@ static int end_broken_protected(lua_State *L) {
 /* finish_protected failed (out of memory) with the error on top: the task
 ** still ends, FAILED with that error, so that it is never left running;
 ** replaces the error by the failure report (or by what failed then). */
-static void end_broken(lua_State *L, des_task *t, int tidx) {
+static void end_broken(lua_State *L, rt_task *t, int tidx) {
   lua_pushcfunction(L, end_broken_protected);
   lua_pushvalue(L, tidx);
   lua_pushvalue(L, -3);
@@ -191,7 +191,7 @@ static void end_broken(lua_State *L, des_task *t, int tidx) {
 ** silence. Replaces its results (nres on its stack) by the message, with
 ** the first cause, and makes *status an error; returns the new nres (1:
 ** the message needs no traceback, the coroutine has ended). */
-static int end_interrupted(lua_State *L, des_task *t, int *status, int nres) {
+static int end_interrupted(lua_State *L, rt_task *t, int *status, int nres) {
   lua_State *co = t->co;
   int top = lua_gettop(L);
   lua_pop(co, nres);
@@ -213,7 +213,7 @@ static int end_interrupted(lua_State *L, des_task *t, int *status, int nres) {
 
 /* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
 ** the report on rt->L's top. */
-int rt_task_resume(des_runtime *rt, des_task *t, int nargs) {
+int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
   lua_State *L = rt->L, *co = t->co, *outer = rt->G->running;
   int status, nres, top;
   t->state = TASK_RUNNING;
@@ -291,8 +291,8 @@ int rt_task_resume(des_runtime *rt, des_task *t, int nargs) {
 /* Resume the tasks a timeout woke in its turn (rt_task_wake_inline), in
 ** order; once one stops the run (rc != 0, its report on top), the others
 ** are scheduled as ordinary wakes instead. Returns rc. */
-static int resume_inline(des_runtime *rt, int rc) {
-  des_task *t;
+static int resume_inline(rt_runtime *rt, int rc) {
+  rt_task *t;
   while ((t = rt->inline_head) != NULL) {
     rt->inline_head = t->inline_next;
     if (rt->inline_head == NULL)
@@ -311,9 +311,9 @@ static int resume_inline(des_runtime *rt, int rc) {
 }
 
 /* Handle one event of the runtime (rt_handler). */
-static int rt_handle(des_runtime *rt, const sim_event *ev) {
+static int rt_handle(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L;
-  des_task *t;
+  rt_task *t;
   int rc;
   if (ev->kind == RT_SCHED)
     return rt->G->bind.fire_scheduled(rt, ev) ? RT_STOP_ERROR : 0;
@@ -360,9 +360,9 @@ static int rt_handle(des_runtime *rt, const sim_event *ev) {
 /* The runtime's component handler: an event, then a stop request for
 ** every run of the state (rt_stop_all: a Ctrl-C during this event) ends
 ** this run after it, as sim_stop does for the host's own. */
-int rt_handler(des_sim *sim, void *ctx, const sim_event *ev) {
+int rt_handler(sim_state *sim, void *ctx, const sim_event *ev) {
   int rc = rt_handle(ctx, ev);
-  if (atomic_load_explicit(&((des_runtime *)ctx)->G->stop_all,
+  if (atomic_load_explicit(&((rt_runtime *)ctx)->G->stop_all,
                            memory_order_relaxed))
     sim_stop(sim);
   return rc;
@@ -384,9 +384,9 @@ const char *rt_kind_name(uint32_t kind) {
 
 /* Push what a runtime event is about: its task (nil if none) or, for a
 ** timeout, its event. */
-void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
+void rt_push_event_subject(lua_State *L, rt_runtime *rt, uint32_t kind,
                            uint64_t data) {
-  des_task *t;
+  rt_task *t;
   if (kind == RT_TIMEOUT || kind == RT_UNHANDLED) {
     rt_push_object(L, (void *)(uintptr_t)data);
     return;
@@ -402,7 +402,7 @@ void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
     rt_push_task(L, t);
 }
 
-void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id) {
+void rt_push_component_name(lua_State *L, rt_runtime *rt, uint32_t id) {
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, 4) == LUA_TTABLE) { /* name -> id */
     lua_pushnil(L);
@@ -421,8 +421,7 @@ void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id) {
 }
 
 /* Push the trace line of ev: "t=<units> [<ticks>] <kind> <what>". */
-static void push_trace_line(lua_State *L, des_runtime *rt,
-                            const sim_event *ev) {
+static void push_trace_line(lua_State *L, rt_runtime *rt, const sim_event *ev) {
   lua_pushfstring(L, "t=%f [%I] ", rt_units(rt, ev->when),
                   (lua_Integer)ev->when);
   if (ev->component != rt->comp) {
@@ -439,7 +438,7 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
   else if (ev->kind == RT_SCHED)
     lua_pushliteral(L, "scheduled function");
   else {
-    des_task *t = rt_task_from_id(rt->G, ev->data);
+    rt_task *t = rt_task_from_id(rt->G, ev->data);
     const char *kind = rt_kind_name(ev->kind);
     if (t == NULL)
       lua_pushfstring(L, "%s (stale)", kind);
@@ -457,7 +456,7 @@ static void push_trace_line(lua_State *L, des_runtime *rt,
 /* The simulation's trace hook: to stderr, or to the Lua function kept as
 ** the sim object's user value 3. */
 static void rt_trace_hook(void *ctx, const sim_event *ev) {
-  des_runtime *rt = ctx;
+  rt_runtime *rt = ctx;
   lua_State *L = rt->L;
   int top = lua_gettop(L);
   if (!lua_checkstack(L, 8))
@@ -478,7 +477,7 @@ static void rt_trace_hook(void *ctx, const sim_event *ev) {
   lua_settop(L, top);
 }
 
-void rt_set_trace(des_runtime *rt, int mode) {
+void rt_set_trace(rt_runtime *rt, int mode) {
   rt->trace = mode;
   sim_set_trace(rt->sim, mode == RT_TRACE_OFF ? NULL : rt_trace_hook, rt);
 }

@@ -15,7 +15,7 @@
 ** Life cycle and running
 ** ===================================================================== */
 
-int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
+int rt_init(lua_State *L, rt_runtime *rt, uint64_t seed, int64_t resolution) {
   void *ud;
   lua_Alloc f = lua_getallocf(L, &ud);
   int comp;
@@ -39,14 +39,14 @@ int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution) {
   return 0;
 }
 
-des_time rt_now(const des_runtime *rt) {
+des_time rt_now(const rt_runtime *rt) {
   return rt->sim != NULL && rt->closed != RT_CLOSED ? sim_now(rt->sim)
                                                     : rt->closed_at;
 }
 
 /* Raise "<function>: closed simulation (...)", naming the running C
 ** function as Lua's argument errors do. */
-static void closed_error(lua_State *L, const des_runtime *rt) {
+static void closed_error(lua_State *L, const rt_runtime *rt) {
   lua_Debug ar;
   if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name != NULL)
     lua_pushfstring(L, "%s: ", ar.name);
@@ -61,19 +61,19 @@ static void closed_error(lua_State *L, const des_runtime *rt) {
              rt_units(rt, rt->closed_at));
 }
 
-void rt_check_open(lua_State *L, const des_runtime *rt) {
+void rt_check_open(lua_State *L, const rt_runtime *rt) {
   if (rt->closed == RT_CLOSED)
     closed_error(L, rt);
 }
 
-void rt_check_live(lua_State *L, const des_runtime *rt) {
+void rt_check_live(lua_State *L, const rt_runtime *rt) {
   if (rt->closed != RT_OPEN)
     closed_error(L, rt);
 }
 
 /* The task at idx, if the value there is one (allocates nothing). */
-static des_task *to_task(lua_State *L, rt_global *G, int idx) {
-  des_task *t = NULL;
+static rt_task *to_task(lua_State *L, rt_global *G, int idx) {
+  rt_task *t = NULL;
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, idx)) {
     if (lua_topointer(L, -1) == G->mt[RT_MT_TASK])
@@ -89,8 +89,8 @@ static des_task *to_task(lua_State *L, rt_global *G, int idx) {
 ** counts as cancelled. A resource forgets it only when `leave` (not from
 ** __gc, where the resource may have been finalized already). Joiners stay
 ** waiting: it has no result to give them. */
-static void task_detach(lua_State *L, des_task *t, int leave) {
-  des_runtime *rt = t->rt;
+static void task_detach(lua_State *L, rt_task *t, int leave) {
+  rt_runtime *rt = t->rt;
   if (!leave)
     t->wq = NULL;
   if (rt->sim != NULL)
@@ -113,12 +113,12 @@ static void task_detach(lua_State *L, des_task *t, int leave) {
 /* Detach the live tasks of the simulation whose object is at obj; when
 ** `leave`, not those running (a task whose cancel closes it: that cancel
 ** ends it). */
-static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
+static void detach_all(lua_State *L, rt_runtime *rt, int obj, int leave) {
   lua_getiuservalue(L, obj, 1);
   if (lua_type(L, -1) == LUA_TTABLE) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-      des_task *t = to_task(L, rt->G, -1);
+      rt_task *t = to_task(L, rt->G, -1);
       lua_pop(L, 1);
       if (t != NULL && t->rt == rt && t->state < TASK_DONE &&
           !(leave && t->state == TASK_RUNNING)) {
@@ -133,13 +133,13 @@ static void detach_all(lua_State *L, des_runtime *rt, int obj, int leave) {
 }
 
 /* Free the queue of a closed simulation now (what a run grew it to, and
-** its pending timeouts and component events): an empty des_sim, its clock
+** its pending timeouts and component events): an empty sim_state, its clock
 ** at the close time, takes the place of the old one, so that rt->sim stays
 ** valid for whatever still holds rt. Without memory, the old one stays. */
-static void free_queue(lua_State *L, des_runtime *rt) {
+static void free_queue(lua_State *L, rt_runtime *rt) {
   void *ud;
   lua_Alloc f = lua_getallocf(L, &ud);
-  des_sim *fresh = sim_new((des_allocf)f, ud);
+  sim_state *fresh = sim_new((des_allocf)f, ud);
   if (fresh == NULL)
     return;
   sim_run_until(fresh, rt->closed_at); /* no event: sets the clock */
@@ -163,7 +163,7 @@ static int order_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-void rt_close(lua_State *L, des_runtime *rt, int obj) {
+void rt_close(lua_State *L, rt_runtime *rt, int obj) {
   lua_Integer i, n = 0;
   rt_order *order;
   int list, err = 0, top = lua_gettop(L);
@@ -175,7 +175,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   lua_getiuservalue(L, obj, 1);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
-    des_task *t = to_task(L, rt->G, -1);
+    rt_task *t = to_task(L, rt->G, -1);
     if (t != NULL && t->state < TASK_DONE && t->state != TASK_RUNNING)
       lua_rawseti(L, list, ++n); /* (a running one is being cancelled) */
     else
@@ -185,7 +185,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   order = lua_newuserdatauv(L, (size_t)n * sizeof(*order) + 1, 0);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, list, i + 1);
-    order[i].serial = ((des_task *)lua_touserdata(L, -1))->serial;
+    order[i].serial = ((rt_task *)lua_touserdata(L, -1))->serial;
     order[i].i = i + 1;
     lua_pop(L, 1);
   }
@@ -220,7 +220,7 @@ void rt_close(lua_State *L, des_runtime *rt, int obj) {
   lua_settop(L, top);
 }
 
-void rt_free(lua_State *L, des_runtime *rt, int obj) {
+void rt_free(lua_State *L, rt_runtime *rt, int obj) {
   obj = lua_absindex(L, obj);
   if (rt->sim == NULL) {
     rt->closed = RT_CLOSED;
@@ -240,7 +240,7 @@ void rt_free(lua_State *L, des_runtime *rt, int obj) {
 }
 
 /* Did the runtime's own handler stop the run (a task error)? */
-static int rt_failed_itself(des_runtime *rt) {
+static int rt_failed_itself(rt_runtime *rt) {
   uint32_t comp;
   sim_failure(rt->sim, &comp);
   return comp == rt->comp;
@@ -300,7 +300,7 @@ const char *rt_strerror(int code) {
 
 /* What run_protected runs. */
 typedef struct rt_run_args {
-  des_runtime *rt;
+  rt_runtime *rt;
   des_time limit;
   int step, rc;
 } rt_run_args;
@@ -310,7 +310,7 @@ typedef struct rt_run_args {
 ** puts the simulation back in order. */
 static int run_protected(lua_State *L) {
   rt_run_args *a = lua_touserdata(L, 1);
-  des_sim *sim = a->rt->sim;
+  sim_state *sim = a->rt->sim;
   if (a->step == RT_RUN_THROUGH)
     a->rc = sim_run_through(sim, a->limit);
   else if (a->step)
@@ -324,9 +324,9 @@ static int run_protected(lua_State *L) {
   return 0;
 }
 
-int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step) {
+int rt_run_raw(lua_State *L, rt_runtime *rt, des_time limit, int step) {
   lua_State *saved = rt->L;
-  des_runtime *prev = rt->G->dispatching;
+  rt_runtime *prev = rt->G->dispatching;
   rt_run_args a;
   int status, rc;
   a.rt = rt;
@@ -367,15 +367,15 @@ void rt_stop_clear(rt_global *G) {
 
 /* Raise the error of a run from Lua that rt_stop_all ended (or refused to
 ** start), naming where the simulation's clock stands. */
-static int stopped_error(lua_State *L, des_runtime *rt, int step) {
+static int stopped_error(lua_State *L, rt_runtime *rt, int step) {
   return luaL_error(L,
                     "%s: stopped at t=%f by a stop request to the host "
                     "(des_stop; Ctrl-C under deshost)",
                     step ? "step" : "run", rt_units(rt, sim_now(rt->sim)));
 }
 
-int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
-  des_task *cur = rt_current(L);
+int rt_run(lua_State *L, rt_runtime *rt, des_time limit, int step) {
+  rt_task *cur = rt_current(L);
   int rc;
   rt_check_live(L, rt);
   if (cur != NULL && cur->rt == rt)
@@ -418,7 +418,7 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step) {
 ** ===================================================================== */
 
 /* ticks in units (dtime.c). */
-lua_Number rt_units(const des_runtime *rt, des_time ticks) {
+lua_Number rt_units(const rt_runtime *rt, des_time ticks) {
   return (lua_Number)dtime_units(ticks, rt->resolution);
 }
 
@@ -426,7 +426,7 @@ lua_Number rt_units(const des_runtime *rt, des_time ticks) {
 ** the rounded fraction, and a positive duration at least one tick).
 ** Refuses non-numbers, NaN, infinities, negatives and anything past the
 ** clock's range, naming `fname`. */
-des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
+des_time rt_check_duration(lua_State *L, rt_runtime *rt, int idx,
                            const char *fname) {
   des_time ticks = 0;
   int rc;

@@ -24,7 +24,7 @@ static const char rt_call_what[] = "call";
 ** RT_CTX_CALL for a call's answer). */
 #define RT_CTX_CALL (-1)
 static int resume_k(lua_State *L, int status, lua_KContext ctx) {
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   (void)status;
   rt_check_resumed(L, t);
   if (t->resume == RESUME_INTERRUPT)
@@ -38,7 +38,7 @@ static int resume_k(lua_State *L, int status, lua_KContext ctx) {
   return rt_push_result(L, (int)ctx);
 }
 
-void rt_check_resumed(lua_State *L, des_task *t) {
+void rt_check_resumed(lua_State *L, rt_task *t) {
   if (t == NULL || t->state != TASK_RUNNING)
     luaL_error(L, "a des task's coroutine was resumed from outside the des "
                   "runtime (its coroutine belongs to the runtime)");
@@ -47,7 +47,7 @@ void rt_check_resumed(lua_State *L, des_task *t) {
 /* Common checks before a task suspends: a pending interrupt is raised at
 ** once, and a task that cannot yield (inside a C call such as table.sort's
 ** comparator, or a plain coroutine) gets a message naming it. */
-void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
+void rt_check_suspend(lua_State *L, rt_task *t, const char *what) {
   rt_check_resumed(L, t); /* a task started by hand does not suspend */
   if (t->interrupts > 0)
     rt_raise_interrupt(L, t);
@@ -62,9 +62,9 @@ void rt_check_suspend(lua_State *L, des_task *t, const char *what) {
   }
 }
 
-int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
+int rt_suspend(lua_State *L, rt_task *t, rt_waitable *w, const char *what,
                des_time deadline) {
-  des_runtime *rt = t->rt;
+  rt_runtime *rt = t->rt;
   if (deadline >= 0) {
     int rc = sim_schedule(rt->sim, deadline, rt->comp, RT_TIMER, rt_task_id(t),
                           &t->wake);
@@ -84,7 +84,7 @@ int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
   return 0;
 }
 
-void rt_push_waiting_on(lua_State *L, des_task *t) {
+void rt_push_waiting_on(lua_State *L, rt_task *t) {
   if (t->state != TASK_WAITING || t->wait_obj <= 0 || t->co == NULL ||
       t->co == L || lua_gettop(t->co) < t->wait_obj ||
       !lua_checkstack(t->co, 1)) {
@@ -95,7 +95,7 @@ void rt_push_waiting_on(lua_State *L, des_task *t) {
   lua_xmove(t->co, L, 1);
 }
 
-int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
+int rt_sleep(lua_State *L, rt_task *t, des_time ticks) {
   des_time when;
   rt_check_suspend(L, t, "sleep");
   if (sim_time_after(t->rt->sim, ticks, &when) != 0)
@@ -105,12 +105,12 @@ int rt_sleep(lua_State *L, des_task *t, des_time ticks) {
   return lua_yieldk(L, 0, 0, resume_k);
 }
 
-void rt_check_interrupt(lua_State *L, des_task *t) {
+void rt_check_interrupt(lua_State *L, rt_task *t) {
   if (t != NULL && t->interrupts > 0 && t->co == L && t->state == TASK_RUNNING)
     rt_raise_interrupt(L, t);
 }
 
-int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
+int rt_wait(lua_State *L, rt_task *t, rt_waitable *w, int obj,
             const char *what) {
   obj = lua_absindex(L, obj);
   if (t->interrupts > 0) /* even a wait that would return at once */
@@ -124,9 +124,9 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
   return lua_yieldk(L, 0, (lua_KContext)obj, resume_k);
 }
 
-int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
+int rt_call(lua_State *L, rt_task *t, uint32_t comp, uint32_t kind,
             uint64_t data, des_time ticks) {
-  des_runtime *rt = t->rt;
+  rt_runtime *rt = t->rt;
   des_time when;
   int rc;
   rt_check_suspend(L, t, "call");
@@ -143,9 +143,9 @@ int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
   return lua_yieldk(L, 0, RT_CTX_CALL, resume_k);
 }
 
-int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
+int rt_call_delivered(rt_runtime *rt, const sim_event *ev, uint32_t *kind,
                       uint64_t *data, uint64_t *task, uint64_t *call) {
-  des_task *t;
+  rt_task *t;
   if (!(ev->kind & RT_CALL_BIT))
     return 0;
   t = rt_task_from_id(rt->G, ev->data);
@@ -190,7 +190,7 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 ** task (unless the pool is full or the thread is not reusable). */
 static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
-  if (((des_task *)lua_touserdata(L, idx))->escaped)
+  if (((rt_task *)lua_touserdata(L, idx))->escaped)
     return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
@@ -207,9 +207,9 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_pop(L, 2);
 }
 
-des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
-                   int name_idx, int daemon) {
-  des_task *t;
+rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
+                  int name_idx, int daemon) {
+  rt_task *t;
   lua_State *co;
   int tidx;
   fidx = lua_absindex(L, fidx);
@@ -262,8 +262,8 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
 /* End task t (object at idx): release its coroutine and slot, unanchor it,
 ** and notify everything that waits for it. UV_VALUES must hold its results
 ** (a packed table) or its error already. */
-void rt_task_finish(lua_State *L, des_task *t, int idx, int state) {
-  des_runtime *rt = t->rt;
+void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
+  rt_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
   rt_task_leave_wait(L, t);
   if (t->inlined)
@@ -315,7 +315,7 @@ int rt_is_own_cancel(lua_State *L, int err, int task_idx) {
   return own;
 }
 
-void rt_cancel(lua_State *L, des_task *t, int idx) {
+void rt_cancel(lua_State *L, rt_task *t, int idx) {
   int status = LUA_OK;
   lua_State *co = t->co;
   idx = lua_absindex(L, idx);
@@ -356,7 +356,7 @@ void rt_cancel(lua_State *L, des_task *t, int idx) {
   rt_task_finish(L, t, idx, TASK_CANCELLED);
 }
 
-int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
+int rt_interrupt(lua_State *L, rt_task *t, int idx, int value) {
   idx = lua_absindex(L, idx);
   value = lua_absindex(L, value);
   if (t->state >= TASK_DONE)
@@ -388,9 +388,9 @@ int rt_interrupt(lua_State *L, des_task *t, int idx, int value) {
 
 /* Answer an open call (see runtime.h). The task is waiting in rt_call
 ** with the same call number, or the answer is stale. */
-int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
+int rt_answer(rt_runtime *rt, uint64_t task, uint64_t call, des_time when,
               int64_t value) {
-  des_task *t = rt_task_from_id(rt->G, task);
+  rt_task *t = rt_task_from_id(rt->G, task);
   wheel_handle h;
   int rc;
   if (t == NULL || t->rt != rt || t->state != TASK_WAITING ||
@@ -409,7 +409,7 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
 /* A task object being collected (only with its whole simulation, since a
 ** live task is anchored): unlink it from everything and free its slot so
 ** nothing points into freed memory. */
-void rt_task_gc(lua_State *L, des_task *t) {
+void rt_task_gc(lua_State *L, rt_task *t) {
   rt_global *G = rt_global_get(L);
   if (t->inlined)
     rt_inline_remove(t);

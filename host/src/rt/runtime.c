@@ -1,7 +1,7 @@
 /*
 ** runtime.c -- the task runtime: Lua coroutines as simulated processes.
 **
-** A task is a Lua thread plus a des_task record (a full userdata). The
+** A task is a Lua thread plus a rt_task record (a full userdata). The
 ** runtime is a component of the simulation; its handler resumes tasks:
 **
 **   pop event -> rt_handler -> lua_resume(task) -> task calls des.sleep ->
@@ -128,7 +128,7 @@ void rt_check_state(lua_State *L, const char *what) {
 }
 
 /* Take a free slot for t (growing the table by doubling). */
-uint32_t rt_slot_alloc(lua_State *L, rt_global *G, des_task *t) {
+uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t) {
   uint32_t i;
   if (G->free_head != UINT32_MAX) {
     i = G->free_head;
@@ -154,7 +154,7 @@ uint32_t rt_slot_alloc(lua_State *L, rt_global *G, des_task *t) {
 }
 
 /* Release t's slot; bumping the generation makes every id of t stale. */
-void rt_slot_free(rt_global *G, des_task *t) {
+void rt_slot_free(rt_global *G, rt_task *t) {
   uint32_t i = t->slot;
   if (i >= G->nslots || G->slots[i].task != t)
     return;
@@ -167,16 +167,16 @@ void rt_slot_free(rt_global *G, des_task *t) {
 }
 
 /* A task's generation-checked id, as carried by its wake events. */
-static uint64_t task_id(const des_task *t) {
+static uint64_t task_id(const rt_task *t) {
   return ((uint64_t)t->gen << 32) | t->slot;
 }
 
-uint64_t rt_task_id(const des_task *t) {
+uint64_t rt_task_id(const rt_task *t) {
   return task_id(t);
 }
 
-int rt_push_task_by_id(lua_State *L, des_runtime *rt, uint64_t id) {
-  des_task *t = id != 0 ? rt_task_from_id(rt->G, id) : NULL;
+int rt_push_task_by_id(lua_State *L, rt_runtime *rt, uint64_t id) {
+  rt_task *t = id != 0 ? rt_task_from_id(rt->G, id) : NULL;
   if (t == NULL || t->rt != rt) {
     lua_pushnil(L);
     return 0;
@@ -185,7 +185,7 @@ int rt_push_task_by_id(lua_State *L, des_runtime *rt, uint64_t id) {
   return 1;
 }
 
-des_task *rt_task_from_id(rt_global *G, uint64_t id) {
+rt_task *rt_task_from_id(rt_global *G, uint64_t id) {
   uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (i >= G->nslots || G->slots[i].gen != gen)
     return NULL;
@@ -195,7 +195,7 @@ des_task *rt_task_from_id(rt_global *G, uint64_t id) {
 /* The live task whose coroutine is co: its LUA_EXTRASPACE names a slot
 ** whose task runs on co (garbage in the extra space of a thread made
 ** before des loaded never matches). */
-des_task *rt_thread_task(rt_global *G, lua_State *co) {
+rt_task *rt_thread_task(rt_global *G, lua_State *co) {
   uintptr_t idx;
   memcpy(&idx, lua_getextraspace(co), sizeof(idx));
   if (G == NULL || idx == 0 || idx > G->nslots)
@@ -205,7 +205,7 @@ des_task *rt_thread_task(rt_global *G, lua_State *co) {
   return G->slots[idx - 1].task;
 }
 
-des_task *rt_current(lua_State *L) {
+rt_task *rt_current(lua_State *L) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
   if (G != NULL && G->sched_firing == L)
     return NULL; /* a scheduled function runs outside any task */
@@ -259,7 +259,7 @@ void rt_push_object(lua_State *L, const void *p) {
 
 /* rt_push_object(L, rt) for the spawn and end of every task: the objects
 ** table by its integer registry ref, without hashing a key. */
-void rt_push_sim(lua_State *L, des_runtime *rt) {
+void rt_push_sim(lua_State *L, rt_runtime *rt) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
   lua_rawgetp(L, -1, rt);
   lua_remove(L, -2);
@@ -268,7 +268,7 @@ void rt_push_sim(lua_State *L, des_runtime *rt) {
 /* Push the anchor table of rt's simulation: from the cache when rt was
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
-void rt_push_anchors(lua_State *L, des_runtime *rt) {
+void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   rt_global *G = rt->G;
   if (G->anchors_rt == rt) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
@@ -288,7 +288,7 @@ void rt_push_anchors(lua_State *L, des_runtime *rt) {
   G->anchors_rt = rt;
 }
 
-void rt_push_task(lua_State *L, des_task *t) {
+void rt_push_task(lua_State *L, rt_task *t) {
   rt_push_anchors(L, t->rt);
   lua_rawgeti(L, -1, (lua_Integer)t->slot + 1);
   lua_remove(L, -2);
@@ -334,8 +334,8 @@ void rt_waiter_unlink(rt_waiter *n) {
 ** (a withdrawn call never reaches the component). L (NULL when no Lua may
 ** run) is handed to the queue's leave hook: a grant handed on may wake a
 ** composite waiting on another request. */
-void rt_task_leave_wait(lua_State *L, des_task *t) {
-  des_sim *sim = t->rt->sim;
+void rt_task_leave_wait(lua_State *L, rt_task *t) {
+  sim_state *sim = t->rt->sim;
   if (t->wq != NULL) { /* its queue forgets it first */
     wq_node *n = t->wq;
     t->wq = NULL;
@@ -350,8 +350,8 @@ void rt_task_leave_wait(lua_State *L, des_task *t) {
 
 /* Schedule the resume of a task that waits, at the current time (a
 ** deadline it also waited for is cancelled). */
-void rt_task_wake_now(des_task *t) {
-  des_runtime *rt = t->rt;
+void rt_task_wake_now(rt_task *t) {
+  rt_runtime *rt = t->rt;
   if (t->wake != 0)
     sim_cancel(rt->sim, t->wake);
   t->state = TASK_READY;
@@ -363,8 +363,8 @@ void rt_task_wake_now(des_task *t) {
 ** the timeout's own turn, as a sleep of the same length would (issue 15
 ** item 5): it is made ready and listed, and rt_handler resumes the list
 ** right after the timeout fired, in the order they waited. */
-void rt_task_wake_inline(des_task *t) {
-  des_runtime *rt = t->rt;
+void rt_task_wake_inline(rt_task *t) {
+  rt_runtime *rt = t->rt;
   if (t->wake != 0) {
     sim_cancel(rt->sim, t->wake);
     t->wake = 0;
@@ -382,9 +382,9 @@ void rt_task_wake_inline(des_task *t) {
 }
 
 /* Take t out of its runtime's inline list (it ended meanwhile). */
-void rt_inline_remove(des_task *t) {
-  des_runtime *rt = t->rt;
-  des_task **p = &rt->inline_head, *prev = NULL;
+void rt_inline_remove(rt_task *t) {
+  rt_runtime *rt = t->rt;
+  rt_task **p = &rt->inline_head, *prev = NULL;
   while (*p != NULL && *p != t) {
     prev = *p;
     p = &(*p)->inline_next;
@@ -434,7 +434,7 @@ void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
                  top - base + 1);
     rt_waiter_unlink(n);
     if (n->notify == NULL) {
-      des_task *t = (des_task *)n->owner;
+      rt_task *t = (rt_task *)n->owner;
       if (t->rt->firing == f) /* waits on the timeout firing now */
         rt_task_wake_inline(t);
       else
@@ -449,7 +449,7 @@ void rt_trigger_tasks(rt_waitable *w) {
   w->state = WAITABLE_OK;
   while ((n = w->head) != NULL) {
     rt_waiter_unlink(n);
-    rt_task_wake_now((des_task *)n->owner);
+    rt_task_wake_now((rt_task *)n->owner);
   }
 }
 
@@ -459,7 +459,7 @@ void rt_trigger_tasks(rt_waitable *w) {
 ** shows the chain. */
 static void note_join_failure(lua_State *L, int idx) {
   rt_global *G = rt_global_get(L);
-  des_task *self = rt_thread_task(G, L);
+  rt_task *self = rt_thread_task(G, L);
   idx = lua_absindex(L, idx);
   if (self == NULL || !lua_getmetatable(L, idx))
     return;
