@@ -98,8 +98,8 @@ static void test_strict(void) {
       "assert(os.date('%Y', 0))",
       "collectgarbage('step'); collectgarbage()",
       "assert(tostring(1) == '1' and tostring('a') == 'a')",
-      "assert(tostring(setmetatable({}, {__tostring = function() "
-      "return 'x' end})) == 'x')",
+      ("assert(tostring(setmetatable({}, {__tostring = function() "
+       "return 'x' end})) == 'x')"),
       "assert(string.format('%d %s %%p %5.1f', 1, 'a', 2) == '1 a %p   2.0')",
       "assert(tostring(require('des').event()):find('event'))",
       "assert(debug.getupvalue(os.clock, 1) == nil)"};
