@@ -34,6 +34,41 @@ describe("run(ev)", function()
     assert.equal(4.5, sim2:now())
   end)
 
+  it("takes a request: a resource's returns it once granted, a store's its item", function()
+    local sim = des.new{}
+    local req, get
+    sim:spawn(function()
+      local res, st = des.resource(1), des.store()
+      local _mine <close> = res:acquire()
+      req, get = res:request(), st:get_request()
+      des.spawn(function() des.sleep(5); st:put("item") end)
+      des.sleep(2)
+    end)
+    sim:step()
+    assert.equal(req, sim:run(req))
+    assert.equal(2, sim:now())
+    assert.is_true(req.granted)
+    assert.equal("item", sim:run(get))
+    assert.equal(5, sim:now())
+    req:release()
+  end)
+
+  it("raises for a request withdrawn before it was granted", function()
+    local sim = des.new{}
+    local req
+    sim:spawn(function()
+      local res = des.resource(1)
+      local _mine <close> = res:acquire()
+      req = res:request()
+      des.spawn(function() des.sleep(1); req:release() end)
+      des.sleep(3)
+    end)
+    sim:step()
+    local ok, err = pcall(sim.run, sim, req)
+    assert.is_false(ok)
+    h.contains(tostring(err), "withdrawn")
+  end)
+
   it("raises the event's error, or a failed task's", function()
     local sim = des.new{}
     local ev = des.event()

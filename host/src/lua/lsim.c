@@ -193,13 +193,22 @@ static int s_spawn(lua_State *L) {
   return ltask_spawn(L, rt, first);
 }
 
-/* sim:run([until | event]) */
+/* sim:run([until | event]): an event, a task, or a request (a resource's:
+** it returns the request, as req:wait(); a store's or container's: what
+** its wait returns). */
 static int s_run(lua_State *L) {
   int first;
   rt_runtime *rt = self_sim(L, &first);
   des_time limit = -1;
+  if (ldes_testudata(L, first, RT_MT_REQUEST, "des.request")) {
+    lua_settop(L, first);
+    run_event(L, rt, first); /* raises if it failed or the run ended */
+    lua_settop(L, first);
+    return 1;
+  }
   if (ldes_testudata(L, first, RT_MT_EVENT, DES_EVENT_MT) ||
-      ldes_testudata(L, first, RT_MT_TASK, DES_TASK_MT)) {
+      ldes_testudata(L, first, RT_MT_TASK, DES_TASK_MT) ||
+      ldes_testudata(L, first, RT_MT_WAITER, "des.waitq.waiter")) {
     lua_settop(L, first);
     return run_event(L, rt, first);
   }
