@@ -87,6 +87,45 @@ function helpers.deshost()
   return deshost
 end
 
+-- Whether the program named name is installed (on PATH).
+function helpers.have(name)
+  return os.execute("command -v " .. helpers.q(name) .. " >/dev/null 2>&1") == true
+end
+
+-- A shell command line run in a new tmux pane of cols x rows (a real
+-- terminal); the pane keeps the screen after it ends only as long as
+-- cmd does (end it with e.g. "; echo EXITED $?; sleep 9"). Returns
+--   P.screen()                 the pane's text now
+--   P.wait_for(pattern, plain) the screen once it has pattern, polled
+--                              every 0.1 s up to `tries` times (a watchdog
+--                              against a hang, not a timing), or nil
+--   P.keys(k)                  tmux send-keys k (a shell fragment)
+--   P.close()                  end the session
+function helpers.tmux(cmd, cols, rows, tries)
+  local name = "deshost_spec_" .. tostring(os.time()) .. tostring(math.random(1e6))
+  local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
+  assert(tmux(("new-session -d -s %s -x %d -y %d %s"):format(name, cols, rows, helpers.q(cmd))),
+         "tmux new-session failed")
+  local P = {}
+  function P.screen()
+    local p = io.popen("tmux capture-pane -p -t " .. name)
+    local s = p:read("a")
+    p:close()
+    return s
+  end
+  function P.wait_for(pattern, plain)
+    for _ = 1, tries do
+      local s = P.screen()
+      if s:find(pattern, 1, plain) then return s end
+      os.execute("sleep 0.1")
+    end
+    return nil
+  end
+  function P.keys(k) tmux("send-keys -t " .. name .. " " .. k) end
+  function P.close() tmux("kill-session -t " .. name) end
+  return P
+end
+
 -- A scratch folder and the deshost binary (the DESHOST environment
 -- variable, set by ctest) for specs of the command line:
 --   local cli = helpers.cli()          -- in setup(); cli:cleanup() in teardown()
