@@ -99,6 +99,7 @@ end
 --   P.wait_for(pattern, plain) the screen once it has pattern, polled
 --                              every 0.1 s up to `tries` times (a watchdog
 --                              against a hang, not a timing), or nil
+--   P.shows(text)              whether the plain text shows, so polled
 --   P.keys(k)                  tmux send-keys k (a shell fragment)
 --   P.close()                  end the session
 function helpers.tmux(cmd, cols, rows, tries)
@@ -121,6 +122,7 @@ function helpers.tmux(cmd, cols, rows, tries)
     end
     return nil
   end
+  function P.shows(text) return P.wait_for(text, true) ~= nil end
   function P.keys(k) tmux("send-keys -t " .. name .. " " .. k) end
   function P.close() tmux("kill-session -t " .. name) end
   return P
