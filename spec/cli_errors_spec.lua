@@ -8,9 +8,7 @@ local h = require "helpers"
 -- returns the output (stdout and stderr) and the exit status.
 local function run(args, stdin)
   local input = h.tmpfile(stdin or "")
-  local p = assert(io.popen(string.format("%s %s < %s 2>&1", h.q(h.deshost()), args, h.q(input))))
-  local out = p:read("a")
-  local _, _, status = p:close()
+  local out, status = h.capture(("%s %s < %s 2>&1"):format(h.q(h.deshost()), args, h.q(input)))
   os.remove(input)
   return out, status
 end

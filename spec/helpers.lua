@@ -87,6 +87,15 @@ function helpers.deshost()
   return deshost
 end
 
+-- Run the shell command line cmd; returns its standard output and its
+-- exit status (the signal's number if a signal ended it).
+function helpers.capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  return out, code
+end
+
 -- Whether the program named name is installed (on PATH).
 function helpers.have(name)
   return os.execute("command -v " .. helpers.q(name) .. " >/dev/null 2>&1") == true

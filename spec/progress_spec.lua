@@ -72,10 +72,8 @@ describe("the progress line", function()
 
   it("goes into a pipe with --progress, one line a second", function()
     local model = h.tmpfile(FOREVER)
-    local p = io.popen(string.format("timeout -s INT 3.5 %s --progress %s 2>&1", h.q(h.deshost()),
-                                       h.q(model)))
-    local out = p:read("a")
-    p:close()
+    local out = h.capture(("timeout -s INT 3.5 %s --progress %s 2>&1"):format(h.q(h.deshost()),
+                                                                              h.q(model)))
     os.remove(model)
     assert.is_truthy(out:find("deshost: t=%S+%s+events %S+%s+%S+/s%s+tasks 4\n"), out)
     assert.is_nil(out:find("\r", 1, true)) -- no terminal control in a pipe

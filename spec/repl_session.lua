@@ -7,10 +7,8 @@ local h = require "helpers"
 return function(model_src, lines, flags)
   local model = h.tmpfile(model_src)
   local input = h.tmpfile(table.concat(lines, "\n") .. "\n")
-  local p = assert(io.popen(string.format("%s %s -i %s < %s 2>&1", h.q(h.deshost()), flags or "",
-                                          h.q(model), h.q(input))))
-  local out = p:read("a")
-  p:close()
+  local out = h.capture(("%s %s -i %s < %s 2>&1"):format(h.q(h.deshost()), flags or "",
+                                                          h.q(model), h.q(input)))
   os.remove(model)
   os.remove(input)
   return out
