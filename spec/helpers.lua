@@ -96,6 +96,19 @@ function helpers.capture(cmd)
   return out, code
 end
 
+-- The paths of the example models, scripts/models/*.lua of the source
+-- tree (DES_SOURCE_DIR, set by ctest; else the current directory).
+function helpers.example_models()
+  local src = os.getenv("DES_SOURCE_DIR") or "."
+  local paths = {}
+  local ls = helpers.capture("ls " .. helpers.q(src .. "/scripts/models") .. "/*.lua")
+  for path in ls:gmatch("[^\n]+") do
+    paths[#paths + 1] = path
+  end
+  assert(#paths > 0, "no example model in " .. src .. "/scripts/models")
+  return paths
+end
+
 -- Whether the program named name is installed (on PATH).
 function helpers.have(name)
   return os.execute("command -v " .. helpers.q(name) .. " >/dev/null 2>&1") == true
