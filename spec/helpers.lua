@@ -130,12 +130,7 @@ function helpers.tmux(cmd, cols, rows, tries)
   assert(tmux(("new-session -d -s %s -x %d -y %d %s"):format(name, cols, rows, helpers.q(cmd))),
          "tmux new-session failed")
   local P = {}
-  function P.screen()
-    local p = io.popen("tmux capture-pane -p -t " .. name)
-    local s = p:read("a")
-    p:close()
-    return s
-  end
+  function P.screen() return (helpers.capture("tmux capture-pane -p -t " .. name)) end
   function P.wait_for(pattern, plain)
     for _ = 1, tries do
       local s = P.screen()
