@@ -2,29 +2,15 @@
 -- items 10 and 11): a model that cannot be opened or does not compile ends
 -- without a traceback of nothing, and an unhandled preemption names who
 -- preempted, when and on what.
-local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
+local h = require "helpers"
 
 -- Run deshost with args (a shell fragment) and optional stdin text;
 -- returns the output (stdout and stderr) and the exit status.
 local function run(args, stdin)
-  local input = os.tmpname()
-  local f = assert(io.open(input, "w"))
-  f:write(stdin or "")
-  f:close()
-  local p = assert(io.popen(string.format("%q %s < %q 2>&1", DESHOST, args, input)))
-  local out = p:read("a")
-  local _, _, status = p:close()
+  local input = h.tmpfile(stdin or "")
+  local out, status = h.capture(("%s %s < %s 2>&1"):format(h.q(h.deshost()), args, h.q(input)))
   os.remove(input)
   return out, status
-end
-
--- A model in a temporary file.
-local function model(src)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(src)
-  f:close()
-  return path
 end
 
 describe("deshost: errors before the model runs", function()
@@ -38,7 +24,7 @@ describe("deshost: errors before the model runs", function()
   end)
 
   it("a syntax error: the message only, from a file, stdin and -i", function()
-    local path = model("local x = = 1\n")
+    local path = h.tmpfile("local x = = 1\n")
     for _, args in ipairs{ "%q", "--sandbox %q", "-i %q" } do
       local out, status = run(args:format(path))
       assert.are.equal("deshost: " .. path .. ":1: unexpected symbol near '='\n", out)
@@ -51,7 +37,7 @@ describe("deshost: errors before the model runs", function()
   end)
 
   it("still gives a traceback for errors while the model runs", function()
-    local path = model("error('at run time')\n")
+    local path = h.tmpfile("error('at run time')\n")
     local out, status = run(string.format("%q", path))
     os.remove(path)
     assert.truthy(out:find("stack traceback:", 1, true), out)
@@ -76,7 +62,7 @@ end}
 ]]
 
   it("names who preempted the task, when, and on what", function()
-    local path = model(PREEMPT:format(""))
+    local path = h.tmpfile(PREEMPT:format(""))
     local out, status = run(string.format("%q", path))
     os.remove(path)
     assert.truthy(out:find("task 'low' (#2) failed at t=2.5: interrupted: preempted by task"
@@ -87,7 +73,7 @@ end}
   end)
 
   it("keeps the cause's fields, and a model cannot change how it prints", function()
-    local path = model([[
+    local path = h.tmpfile([[
 local des = require "des"
 local pr = des.resource(1, { preemptive = true })
 local low = des.spawn(function()

@@ -3,31 +3,8 @@
 --
 -- The binary comes from the DESHOST environment variable (CMake's ctest
 -- sets it to the deshost it built).
-local DESHOST = os.getenv("DESHOST")
-if DESHOST == nil or DESHOST == "" then
-  error("cli_spec.lua: set DESHOST to the deshost binary to test "
-        .. "(ctest sets it; by hand: DESHOST=build/deshost busted spec/cli_spec.lua)")
-end
-
--- Quote s for /bin/sh.
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local contains = require("helpers").contains
+local h = require "helpers"
+local contains = h.contains
 
 local function lacks(s, sub)
   if s:find(sub, 1, true) then
@@ -35,72 +12,43 @@ local function lacks(s, sub)
   end
 end
 
-local dir -- a fresh temporary directory for the whole file
-
-setup(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. q(dir)))
-end)
-
-teardown(function()
-  if dir then os.execute("rm -rf " .. q(dir)) end
-end)
-
--- Write a model file (name defaults to model.lua); returns its path.
-local function model(text, name)
-  local path = dir .. "/" .. (name or "model.lua")
-  spit(path, text)
-  return path
-end
-
--- Run deshost with the given argument words (quoted here); returns
--- exit status, stdout, stderr.
-local function deshost(...)
-  local words = {}
-  for i = 1, select("#", ...) do words[#words + 1] = q(select(i, ...)) end
-  local out, err = dir .. "/stdout", dir .. "/stderr"
-  local cmd = ("cd %s && %s %s >%s 2>%s"):format(q(dir), q(DESHOST), table.concat(words, " "),
-                                                   q(out), q(err))
-  local ok, how, code = os.execute(cmd)
-  assert(how == "exit", ("deshost ended by %s %s"):format(tostring(how), tostring(code)))
-  assert((ok == true) == (code == 0))
-  return code, slurp(out), slurp(err)
-end
+local cli -- a fresh temporary directory for the whole file, the commands' cwd
+setup(function() cli = h.cli() end)
+teardown(function() cli:cleanup() end)
 
 describe("deshost runs a model", function()
   it("as the task 'main' at time 0, which may sleep; exit status 0", function()
-    local m = model([[
+    local m = cli:model([[
 local des = require "des"
 local me = des.self()
 print(me.name, me.id, des.now())
 des.sleep(2.5)
 print("woke at", des.now())
 ]])
-    local code, out, err = deshost(m)
+    local code, out, err = cli:run(m)
     assert.equal(0, code)
     assert.equal("main\t1\t0.0\nwoke at\t2.5\n", out)
     assert.equal("", err)
   end)
 
   it("until no event is left, after the main chunk has returned", function()
-    local m = model([[
+    local m = cli:model([[
 local des = require "des"
 des.spawn(function() des.sleep(5); print("late task at", des.now()) end)
 print("main returns")
 ]])
-    local code, out = deshost(m)
+    local code, out = cli:run(m)
     assert.equal(0, code)
     assert.equal("main returns\nlate task at\t5.0\n", out)
   end)
 
   it("passes its arguments as ... and in the global arg, as lua does", function()
-    model([[
+    cli:model([[
 print(select("#", ...), ...)
 print(#arg, arg[0], arg[1], arg[2], arg[3])
 print(arg[-1], arg[-2])
 ]])
-    local code, out, err = deshost("--seed", "3", "model.lua", "a", "b c", "")
+    local code, out, err = cli:run("--seed", "3", "model.lua", "a", "b c", "")
     assert.equal(0, code, err)
     local lines = {}
     for line in out:gmatch("[^\n]*\n") do lines[#lines + 1] = line end
@@ -110,15 +58,15 @@ print(arg[-1], arg[-2])
   end)
 
   it("gives options after the model to the model", function()
-    model("print(...)")
-    local code, out = deshost("model.lua", "--until", "5", "-e", "x")
+    cli:model("print(...)")
+    local code, out = cli:run("model.lua", "--until", "5", "-e", "x")
     assert.equal(0, code)
     assert.equal("--until\t5\t-e\tx\n", out)
   end)
 
   it("accepts -- as the end of options", function()
-    model("print('ran', ...)", "-odd.lua")
-    local code, out = deshost("--", "-odd.lua", "1")
+    cli:model("print('ran', ...)", "-odd.lua")
+    local code, out = cli:run("--", "-odd.lua", "1")
     assert.equal(0, code)
     assert.equal("ran\t1\n", out)
   end)
@@ -126,7 +74,7 @@ end)
 
 describe("deshost errors", function()
   it("exit 1 when a task fails unjoined, naming the task, the time and a traceback", function()
-    local m = model([[
+    local m = cli:model([[
 local des = require "des"
 local function deep() error("disk full") end
 des.spawn{name = "worker", function()
@@ -136,7 +84,7 @@ end}
 des.spawn(function() des.sleep(10); print("never printed") end)
 print("before")
 ]])
-    local code, out, err = deshost(m)
+    local code, out, err = cli:run(m)
     assert.equal(1, code)
     assert.equal("before\n", out)
     contains(err, "task 'worker' (#2) failed at t=2.5", "model.lua:2: disk full",
@@ -145,70 +93,70 @@ print("before")
   end)
 
   it("exit 1 when the main chunk fails, naming task 'main'", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.sleep(1)
 local t = nil
 print(t.field)
 ]])
-    local code, _, err = deshost("model.lua")
+    local code, _, err = cli:run("model.lua")
     assert.equal(1, code)
     contains(err, "task 'main' (#1) failed at t=1", "model.lua:4:", "stack traceback")
   end)
 
   it("describes a non-string error with its __tostring", function()
-    model([[error(setmetatable({}, {__tostring = function() return "custom failure" end}))]])
-    local code, _, err = deshost("model.lua")
+    cli:model([[error(setmetatable({}, {__tostring = function() return "custom failure" end}))]])
+    local code, _, err = cli:run("model.lua")
     assert.equal(1, code)
     contains(err, "task 'main' (#1)", "custom failure")
   end)
 
   it("exit 0 when the failure is joined", function()
-    model([[
+    cli:model([[
 local des = require "des"
 local t = des.spawn(function() des.sleep(1); error("handled", 0) end)
 print(pcall(t.join, t))
 ]])
-    local code, out, err = deshost("model.lua")
+    local code, out, err = cli:run("model.lua")
     assert.equal(0, code)
     assert.equal("false\thandled\n", out)
     assert.equal("", err)
   end)
 
   it("exit 0 when the model handles failures with des.on_error", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.on_error(function(task, e) print("handled", task.name, e) end)
 des.spawn{name = "w", function() des.sleep(1); error("oops", 0) end}
 des.sleep(2)
 print("main goes on at", des.now())
 ]])
-    local code, out = deshost("model.lua")
+    local code, out = cli:run("model.lua")
     assert.equal(0, code)
     assert.equal("handled\tw\toops\nmain goes on at\t2.0\n", out)
   end)
 
   it("exit 1 when the model file does not exist, naming it", function()
-    local code, out, err = deshost("no-such-model.lua")
+    local code, out, err = cli:run("no-such-model.lua")
     assert.equal(1, code)
     assert.equal("", out)
     contains(err, "no-such-model.lua")
   end)
 
   it("exit 1 when the model does not parse, with the file and line", function()
-    model("local x = 1\nlocal y = = 2\n", "broken.lua")
-    local code, out, err = deshost("broken.lua")
+    cli:model("local x = 1\nlocal y = = 2\n", "broken.lua")
+    local code, out, err = cli:run("broken.lua")
     assert.equal(1, code)
     assert.equal("", out)
     contains(err, "broken.lua:2:")
   end)
 
   it("exit 1 when a task yields outside des", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.spawn{name = "bad", function() coroutine.yield() end}
 ]])
-    local code, _, err = deshost("model.lua")
+    local code, _, err = cli:run("model.lua")
     assert.equal(1, code)
     contains(err, "task 'bad' (#2)", "yielded outside des")
   end)
@@ -233,8 +181,8 @@ describe("deshost usage errors: exit 2", function()
   }
   for _, c in ipairs(cases) do
     it("for " .. c[1], function()
-      model("print('model ran')")
-      local code, out, err = deshost(table.unpack(c[2]))
+      cli:model("print('model ran')")
+      local code, out, err = cli:run(table.unpack(c[2]))
       assert.equal(2, code)
       lacks(out, "model ran")
       contains(err, "usage", c[3])
@@ -251,8 +199,8 @@ end}
 ]]
 
   it("--until T handles events strictly before T", function()
-    model(ticker)
-    local code, out, err = deshost("--until", "3", "model.lua")
+    cli:model(ticker)
+    local code, out, err = cli:run("--until", "3", "model.lua")
     assert.equal(0, code)
     assert.equal("tick\t1.0\ntick\t2.0\n", out)
     -- a run cut short is no deadlock, but the pending task is mentioned
@@ -261,79 +209,78 @@ end}
   end)
 
   it("--until runs des.at_end hooks at T and names the tasks it cut short", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.spawn{daemon = true, function() while true do des.sleep(1) end end}
 des.at_end(function() print("end", des.now()) end)
 des.sleep(2000)
 print("done")
 ]])
-    local code, out, err = deshost("--until", "100", "model.lua")
+    local code, out, err = cli:run("--until", "100", "model.lua")
     assert.equal(0, code)
     assert.equal("end\t100.0\n", out)
     contains(err, "--until stopped the run at t=100.0 with 1 live task")
-    code, out, err = deshost("model.lua") -- only the daemon is left at 2000
+    code, out, err = cli:run("model.lua") -- only the daemon is left at 2000
     assert.equal(0, code)
     assert.equal("done\nend\t2000.0\n", out)
     assert.equal("", err)
   end)
 
   it("Ctrl-C stops the run, runs des.at_end hooks and exits 130", function()
-    local flag = dir .. "/started"
-    model(([[
+    local flag = cli.dir .. "/started"
+    cli:model(([[
 local des = require "des"
 des.at_end(function() print("at_end ran") end)
 local f = assert(io.open(%q, "w")); f:close() -- the run is under way
 while true do des.sleep(1) end
 ]]):format(flag))
     -- the signal is sent once the model says it runs: no timing involved
-    local cmd = ("cd %s && { %s model.lua >out.txt 2>err.txt & pid=$!; "
-                 .. "while [ ! -f %s ]; do sleep 0.01; done; kill -INT $pid; wait $pid; "
-                 .. "echo $? >code.txt; }"):format(q(dir), q(DESHOST), q(flag))
-    assert(os.execute(cmd))
-    assert.equal("130\n", slurp(dir .. "/code.txt"))
-    assert.equal("at_end ran\n", slurp(dir .. "/out.txt"))
-    contains(slurp(dir .. "/err.txt"), "stopped by Ctrl-C at t=")
+    local code, out, err = cli:sh(("%s model.lua & pid=$!; "
+                                   .. "while [ ! -f %s ]; do sleep 0.01; done; kill -INT $pid; "
+                                   .. "wait $pid"):format(cli.q(cli.deshost), cli.q(flag)))
+    assert.equal(130, code)
+    assert.equal("at_end ran\n", out)
+    contains(err, "stopped by Ctrl-C at t=")
   end)
 
   it("--until says nothing when only daemons were cut short", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.spawn{daemon = true, function() while true do des.sleep(1) end end}
 ]])
-    local code, out, err = deshost("--until", "5", "model.lua")
+    local code, out, err = cli:run("--until", "5", "model.lua")
     assert.equal(0, code)
     assert.equal("", out)
     assert.equal("", err)
   end)
 
   it("--until accepts a fractional time", function()
-    model(ticker)
-    local code, out = deshost("--until", "3.5", "model.lua")
+    cli:model(ticker)
+    local code, out = cli:run("--until", "3.5", "model.lua")
     assert.equal(0, code)
     assert.equal("tick\t1.0\ntick\t2.0\ntick\t3.0\n", out)
   end)
 
   it("--until 0 runs nothing, not even the main chunk", function()
-    model("print('main ran')")
-    local code, out = deshost("--until", "0", "model.lua")
+    cli:model("print('main ran')")
+    local code, out = cli:run("--until", "0", "model.lua")
     assert.equal(0, code)
     assert.equal("", out)
   end)
 
   it("--seed N seeds the default simulation", function()
-    model([[print(require("des").default().seed)]])
-    local _, out7 = deshost("--seed", "7", "model.lua")
-    local _, out0 = deshost("model.lua")
-    local _, outn = deshost("--seed", "-12", "model.lua")
+    cli:model([[print(require("des").default().seed)]])
+    local _, out7 = cli:run("--seed", "7", "model.lua")
+    local _, out0 = cli:run("model.lua")
+    local _, outn = cli:run("--seed", "-12", "model.lua")
     assert.equal("7\n", out7)
     assert.equal("0\n", out0)
     assert.equal("-12\n", outn)
   end)
 
   it("-e CHUNK runs before the model, outside any task, in order", function()
-    model([[print("model sees", A, B)]])
-    local code, out = deshost("-e", "A = 1",
+    cli:model([[print("model sees", A, B)]])
+    local code, out = cli:run("-e", "A = 1",
                               "-e", "B = A + 1; print('in a task:', require('des').self() ~= nil)",
                               "model.lua")
     assert.equal(0, code)
@@ -341,14 +288,14 @@ des.spawn{daemon = true, function() while true do des.sleep(1) end end}
   end)
 
   it("-e alone runs the chunk and exits 0", function()
-    local code, out = deshost("-e", "print(6 * 7)")
+    local code, out = cli:run("-e", "print(6 * 7)")
     assert.equal(0, code)
     assert.equal("42\n", out)
   end)
 
   it("-e with an error exits 1 with its message, and the model does not run", function()
-    model("print('model ran')")
-    local code, out, err = deshost("-e", "error('bad chunk')", "model.lua")
+    cli:model("print('model ran')")
+    local code, out, err = cli:run("-e", "error('bad chunk')", "model.lua")
     assert.equal(1, code)
     assert.equal("", out)
     contains(err, "bad chunk")
@@ -356,7 +303,7 @@ des.spawn{daemon = true, function() while true do des.sleep(1) end end}
 
   it("--help prints the usage with every option and examples; exit 0", function()
     for _, flag in ipairs{ "--help", "-h" } do
-      local code, out, err = deshost(flag)
+      local code, out, err = cli:run(flag)
       assert.equal(0, code)
       assert.equal("", err)
       contains(out, "usage: deshost", "model.lua", "--until", "--seed", "-e", "--version",
@@ -366,7 +313,7 @@ des.spawn{daemon = true, function() while true do des.sleep(1) end end}
   end)
 
   it("--version prints the version; exit 0", function()
-    local code, out, err = deshost("--version")
+    local code, out, err = cli:run("--version")
     assert.equal(0, code)
     assert.equal("", err)
     assert.matches("^deshost %d+%.%d+", out)
@@ -375,7 +322,7 @@ end)
 
 describe("deshost determinism", function()
   it("gives the same output, byte for byte, on every run of the same model and seed", function()
-    model([[
+    cli:model([[
 local des = require "des"
 local log, evs = {}, {}
 for i = 1, 40 do evs[i] = des.event("e" .. i) end
@@ -390,8 +337,8 @@ end
 des.sleep(5)
 print(table.concat(log, "\n"))
 ]])
-    local code1, out1 = deshost("--seed", "5", "model.lua")
-    local code2, out2 = deshost("--seed", "5", "model.lua")
+    local code1, out1 = cli:run("--seed", "5", "model.lua")
+    local code2, out2 = cli:run("--seed", "5", "model.lua")
     assert.equal(0, code1)
     assert.equal(0, code2)
     assert.equal(out1, out2)
@@ -402,7 +349,7 @@ end)
 
 describe("deshost deadlock report", function()
   it("lists each task still waiting when the events run out, with what and since when", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.spawn{name = "consumer", function() des.sleep(1); des.event("never"):wait() end}
 des.spawn{name = "helper", daemon = true, function() des.event():wait() end}
@@ -411,7 +358,7 @@ des.spawn{name = "waits-on-joiner", function() c:join() end}
 des.sleep(3)
 print("main done")
 ]])
-    local code, out, err = deshost("model.lua")
+    local code, out, err = cli:run("model.lua")
     assert.equal(0, code)
     assert.equal("main done\n", out)
     contains(err, "deadlock", "t=3")
@@ -430,12 +377,12 @@ print("main done")
   end)
 
   it("says nothing when every task ended or only daemons wait", function()
-    model([[
+    cli:model([[
 local des = require "des"
 des.spawn{daemon = true, name = "server", function() des.event():wait() end}
 des.spawn(function() des.sleep(1) end)
 ]])
-    local code, _, err = deshost("model.lua")
+    local code, _, err = cli:run("model.lua")
     assert.equal(0, code)
     assert.equal("", err)
   end)
@@ -443,7 +390,7 @@ end)
 
 describe("deshost limits for models you do not trust", function()
   it("--sandbox leaves out io, os, debug and the loading of files and C modules", function()
-    model([[
+    cli:model([[
 local des = require "des"
 print(io, os, debug, dofile, loadfile, package.loadlib)
 print(pcall(require, "lfs"))
@@ -453,44 +400,44 @@ des.spawn(function() local _ <close> = r:acquire(); des.sleep(2) end)
 des.sleep(1)
 print("simulates", des.now())
 ]])
-    local code, out, err = deshost("--sandbox", "model.lua")
+    local code, out, err = cli:run("--sandbox", "model.lua")
     assert.equal(0, code, err)
     contains(out, "nil\tnil\tnil\tnil\tnil\tnil", "false", "binary chunk", "simulates\t1.0")
   end)
 
   it("--sandbox: a model that reaches for a file fails with a clear error", function()
-    model("io.open('/etc/passwd')")
-    local code, _, err = deshost("--sandbox", "model.lua")
+    cli:model("io.open('/etc/passwd')")
+    local code, _, err = cli:run("--sandbox", "model.lua")
     assert.equal(1, code)
     contains(err, "task 'main'", "global 'io'")
   end)
 
   it("--mem-limit: a model that allocates without bound gets a memory error, exit 1", function()
-    model("local t = {}\nwhile true do t[#t + 1] = ('x'):rep(100) .. #t end")
-    local code, _, err = deshost("--mem-limit", "16M", "model.lua")
+    cli:model("local t = {}\nwhile true do t[#t + 1] = ('x'):rep(100) .. #t end")
+    local code, _, err = cli:run("--mem-limit", "16M", "model.lua")
     assert.equal(1, code)
     contains(err, "task 'main' (#1) failed at t=0.0", "not enough memory",
              "memory limit is 16777216 bytes")
   end)
 
   it("--mem-limit leaves room for a model that fits", function()
-    model("local t = {}\nfor i = 1, 1000 do t[i] = {} end\nprint('fits')")
-    local code, out = deshost("--mem-limit", "16M", "model.lua")
+    cli:model("local t = {}\nfor i = 1, 1000 do t[i] = {} end\nprint('fits')")
+    local code, out = cli:run("--mem-limit", "16M", "model.lua")
     assert.equal(0, code)
     contains(out, "fits")
   end)
 
   it("--max-steps: a model that loops forever is stopped, naming where, exit 1", function()
-    model("local des = require 'des'\ndes.sleep(5)\nwhile true do end\n")
-    local code, _, err = deshost("--max-steps", "1000000", "model.lua")
+    cli:model("local des = require 'des'\ndes.sleep(5)\nwhile true do end\n")
+    local code, _, err = cli:run("--max-steps", "1000000", "model.lua")
     assert.equal(1, code)
     contains(err, "task 'main' (#1) failed at t=5.0", "instruction budget of 1000000 exhausted",
              "model.lua:3:")
   end)
 
   it("--max-steps cannot be swallowed by pcall", function()
-    model("while true do pcall(function() while true do end end) end")
-    local code, _, err = deshost("--max-steps", "100000", "model.lua")
+    cli:model("while true do pcall(function() while true do end end) end")
+    local code, _, err = cli:run("--max-steps", "100000", "model.lua")
     assert.equal(1, code)
     contains(err, "instruction budget")
   end)

@@ -6,37 +6,12 @@
 local des = require "des"
 local h = require "helpers"
 
-local DESHOST = os.getenv("DESHOST")
+local run = require "run_deshost"
 
 -- Put the collector back to its defaults after a test played with it.
 local function gc_defaults()
   collectgarbage("incremental", 200, 100)
   collectgarbage()
-end
-
--- Run a model under `deshost --sandbox` with limits; returns the exit
--- code, stdout and stderr.
-local function sandboxed(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  local out, err = path .. ".out", path .. ".err"
-  local ok, how, code = os.execute(string.format(
-    "%q --sandbox --mem-limit 64M --max-steps 100000000 %q >%q 2>%q",
-    DESHOST, path, out, err))
-  assert(how == "exit", "deshost ended by " .. tostring(how) .. " " .. tostring(code))
-  local function slurp(p)
-    local g = assert(io.open(p))
-    local s = g:read("a")
-    g:close()
-    os.remove(p)
-    return s
-  end
-  local o, e = slurp(out), slurp(err)
-  os.remove(path)
-  assert(not e:find("Sanitizer", 1, true) and not e:find("runtime error", 1, true), e)
-  return ok and 0 or code, o, e
 end
 
 describe("des.any / des.all hold the members they checked", function()
@@ -403,11 +378,11 @@ assert(r ~= nil)
 ]]
   for _, when in ipairs({ "before", "after" }) do
     it("globals swapped " .. when .. " the library loads", function()
-      if not DESHOST or DESHOST == "" then return end
+      if not run.available then return end
       local text = "local des = require 'des'\n"
       if when == "after" then text = text .. use end
       text = text .. swaps .. use .. "print('ok')\n"
-      local code, out, err = sandboxed(text)
+      local code, out, err = run(text)
       assert.equal(0, code, err)
       assert.equal("ok\n", out)
     end)

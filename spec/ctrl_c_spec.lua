@@ -178,7 +178,7 @@ print("main done at", des.now())
   end)
 
   it("under a terminal (tmux): Ctrl-C typed during des.replicate at the prompt", function()
-    if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
+    if not h.have("tmux") then
       pending("tmux is not installed")
       return
     end
@@ -192,37 +192,21 @@ function forever()
   end
 end
 ]], "tty.lua")
-    local name = "deshost_ctrlc_" .. tostring(os.time()) .. tostring(math.random(1e6))
-    local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
-    assert.is_true(tmux(string.format(
-      "new-session -d -s %s -x 160 -y 40 'DESHOST_HISTORY= %s -i %s; echo EXITED $?; sleep 9'",
-      name, cli.q(os.getenv("DESHOST")), cli.q(m))))
-    local function screen()
-      local p = io.popen("tmux capture-pane -p -t " .. name)
-      local s = p:read("a")
-      p:close()
-      return s
-    end
-    local function wait_for(text) -- a watchdog against a hang, not a timing
-      for _ = 1, 100 do
-        if screen():find(text, 1, true) then return true end
-        os.execute("sleep 0.1")
-      end
-      return false
-    end
-    local ok = wait_for("(des)")
-    tmux("send-keys -t " .. name .. " 'run' Enter")
-    ok = ok and wait_for("no more events")
-    tmux("send-keys -t " .. name .. " 'des.replicate(5, forever)' Enter")
-    ok = ok and wait_for("RUNNING") -- the nested run is under way
-    tmux("send-keys -t " .. name .. " C-c") -- once
-    ok = ok and wait_for("by a stop request to the host")
-    tmux("send-keys -t " .. name .. " 'return 6 * 7' Enter")
-    ok = ok and wait_for("42")
-    tmux("send-keys -t " .. name .. " 'quit' Enter")
-    ok = ok and wait_for("EXITED 0")
-    local shown = screen()
-    tmux("kill-session -t " .. name)
+    local p = h.tmux(("DESHOST_HISTORY= %s -i %s; echo EXITED $?; sleep 9"):format(
+      cli.q(cli.deshost), cli.q(m)), 160, 40, 100)
+    local ok = p.shows("(des)")
+    p.keys("'run' Enter")
+    ok = ok and p.shows("no more events")
+    p.keys("'des.replicate(5, forever)' Enter")
+    ok = ok and p.shows("RUNNING") -- the nested run is under way
+    p.keys("C-c") -- once
+    ok = ok and p.shows("by a stop request to the host")
+    p.keys("'return 6 * 7' Enter")
+    ok = ok and p.shows("42")
+    p.keys("'quit' Enter")
+    ok = ok and p.shows("EXITED 0")
+    local shown = p.screen()
+    p.close()
     assert.is_true(ok, shown)
     assert.is_nil(shown:find("interrupted by the host", 1, true), shown)
   end)

@@ -262,6 +262,7 @@ end)
 
 describe("under deshost --sandbox", function()
   local run = require "run_deshost"
+  local session = require "repl_session"
   if not run.available then return end
 
   it("an unhandled hostile error is reported; exit status 1", function()
@@ -306,22 +307,12 @@ end}
   end)
 
   it("the REPL prints hostile errors and goes on", function()
-    local model, input = os.tmpname(), os.tmpname()
-    local f = assert(io.open(model, "w"))
-    f:write('local des = require "des"; des.sleep(1)\n')
-    f:close()
-    f = assert(io.open(input, "w"))
-    f:write('error(setmetatable({}, { __tostring = function() error("x") end }))\n',
-            'error({})\n',
-            'show setmetatable({}, { __index = function() error(setmetatable({}, '
-              .. '{ __tostring = function() return {} end })) end }).x\n',
-            'print("still here")\n')
-    f:close()
-    local p = assert(io.popen(("%q -i %q < %q 2>&1"):format(os.getenv("DESHOST"), model, input)))
-    local out = p:read("a")
-    p:close()
-    os.remove(model)
-    os.remove(input)
+    local out = session('local des = require "des"; des.sleep(1)\n', {
+      'error(setmetatable({}, { __tostring = function() error("x") end }))',
+      'error({})',
+      'show setmetatable({}, { __index = function() error(setmetatable({}, '
+        .. '{ __tostring = function() return {} end })) end }).x',
+      'print("still here")' })
     contains(out, "(error object is a table value; its __tostring failed)",
              "show: (error object is a table value; its __tostring failed)", "still here")
     assert.is_nil(out:find("gsub", 1, true))

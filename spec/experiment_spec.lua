@@ -29,7 +29,7 @@ local function run_env(env, ...)
   for i = 1, select("#", ...) do words[#words + 1] = cli.q(select(i, ...)) end
   local out, err = cli.dir .. "/stdout", cli.dir .. "/stderr"
   local cmd = ("cd %s && %s %s %s </dev/null >%s 2>%s"):format(cli.q(cli.dir), env,
-    cli.q(os.getenv("DESHOST")), table.concat(words, " "), cli.q(out), cli.q(err))
+    cli.q(cli.deshost), table.concat(words, " "), cli.q(out), cli.q(err))
   local _, how, code = os.execute(cmd)
   if how == "signal" then code = 128 + code end
   return clean(code, cli.slurp(out), cli.slurp(err))
@@ -138,9 +138,7 @@ print(("%%d %%.17g"):format(r.served, r.wait.mean))]]):format(MMC), "single.lua"
   it("drops a row cut short, and refuses a file of another experiment", function()
     run(exp_args("--results", "cut.jsonl"))
     local whole = file("cut.jsonl")
-    local f = assert(io.open(cli.dir .. "/cut.jsonl", "wb"))
-    f:write(whole:sub(1, #whole // 2)) -- ends inside a row
-    f:close()
+    cli:model(whole:sub(1, #whole // 2), "cut.jsonl") -- ends inside a row
     local code = run(exp_args("--results", "cut.jsonl", "--resume"))
     assert.equal(0, code)
     assert.equal(whole, file("cut.jsonl"))

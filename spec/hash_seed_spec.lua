@@ -2,26 +2,18 @@
 -- seed (vendor/lua/patches/0004), so `pairs` over string keys and
 -- table.sort give the same order on every run of deshost (issue 22,
 -- item 1). Needs the vendored Lua (the default build).
-local DESHOST = os.getenv("DESHOST")
-if DESHOST == nil or DESHOST == "" then
-  error("hash_seed_spec.lua: set DESHOST to the deshost binary to test")
-end
+local h = require "helpers"
+local DESHOST = h.deshost()
 
 if os.getenv("DES_SYSTEM_LUA") == "1" then -- built with DESHOST_SYSTEM_LUA
   it("needs the vendored Lua", function() pending("built against the system's Lua") end)
   return
 end
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
 local path
 
 setup(function()
-  path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write([[
+  path = h.tmpfile([[
 local des = require "des"
 local machines = {}
 for i = 1, 300 do machines["machine" .. i] = {rate = i} end
@@ -46,7 +38,6 @@ local ids = {}
 for i = 1, #items, 50 do ids[#ids + 1] = items[i].id end
 print(table.concat(ids, " "))
 ]])
-  f:close()
 end)
 
 teardown(function()
@@ -57,9 +48,8 @@ describe("the vendored Lua's fixed hash seed", function()
   it("gives one output in 10 runs of a model that iterates string keys with pairs", function()
     local outputs = {}
     for run = 1, 10 do
-      local p = assert(io.popen(q(DESHOST) .. " --sandbox --seed 7 " .. q(path)))
-      local out = p:read("a")
-      assert(p:close())
+      local out, status = h.capture(h.q(DESHOST) .. " --sandbox --seed 7 " .. h.q(path))
+      assert(status == 0)
       assert.truthy(#out > 1000)
       outputs[run] = out
     end

@@ -7,54 +7,17 @@
 --
 -- `timeout` here is a watchdog against a hang, never a timing check; the
 -- Ctrl-C tests send SIGINT to a model that would never end by itself.
-local DESHOST = os.getenv("DESHOST")
-if DESHOST == nil or DESHOST == "" then
-  error("limits_spec.lua: set DESHOST to the deshost binary to test")
-end
-
 if os.getenv("DES_SYSTEM_LUA") == "1" then -- built with DESHOST_SYSTEM_LUA
   it("needs the vendored Lua", function() pending("built against the system's Lua") end)
   return
 end
 
-local contains = require("helpers").contains
+local h = require "helpers"
+local contains, q = h.contains, h.q
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local dir
-
-setup(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. q(dir)))
-end)
-
-teardown(function()
-  if dir then os.execute("rm -rf " .. q(dir)) end
-end)
-
--- Run a shell command line in dir; returns exit status, stdout, stderr.
-local function sh(cmd)
-  local out, err = dir .. "/stdout", dir .. "/stderr"
-  local _, how, code = os.execute(("cd %s && { %s; } >%s 2>%s"):format(q(dir), cmd, q(out), q(err)))
-  assert(how == "exit", ("ended by %s %s"):format(tostring(how), tostring(code)))
-  return code, slurp(out), slurp(err)
-end
+local cli -- its dir is the commands' working directory
+setup(function() cli = h.cli() end)
+teardown(function() cli:cleanup() end)
 
 -- The samples: C loops that run no VM instruction, for far longer than
 -- any test may take, unless a checkpoint stops them.
@@ -90,8 +53,7 @@ local samples = {
 -- A model running the sample in a task after a sleep, behind pcall
 -- (which must not swallow the limit's error), in a coroutine of its own.
 local function sample_model(name)
-  local path = dir .. "/" .. name .. ".lua"
-  spit(path, ([[
+  return cli:model(([[
 local des = require "des"
 des.spawn{name = "worker", function()
   des.sleep(1)
@@ -102,8 +64,7 @@ des.spawn{name = "worker", function()
   end)()
   while true do end
 end}
-]]):format(samples[name]))
-  return path
+]]):format(samples[name]), name .. ".lua")
 end
 
 local names = {}
@@ -114,8 +75,8 @@ describe("--max-steps bounds the C loops of Lua's libraries", function()
   for _, name in ipairs(names) do
     it(name, function()
       local m = sample_model(name)
-      local code, _, err = sh(("timeout -k 10 300 %s --sandbox --mem-limit 256M "
-                               .. "--max-steps 1000000 %s"):format(q(DESHOST), q(m)))
+      local code, _, err = cli:sh(("timeout -k 10 300 %s --sandbox --mem-limit 256M "
+                                   .. "--max-steps 1000000 %s"):format(q(cli.deshost), q(m)))
       assert.equal(1, code, err)
       contains(err, "task 'worker' (#2) failed at t=1.0", "instruction budget of 1000000 exhausted")
     end)
@@ -127,10 +88,10 @@ describe("Ctrl-C", function()
   -- stop after the current event, which a C loop never reaches; the second
   -- interrupts the loop
   local function ctrl_c_until_done(m)
-    return sh(([[
+    return cli:sh(([[
 %s --sandbox %s & p=$!
 for _ in $(seq 400); do sleep 0.3; kill -INT $p 2>/dev/null || break; done
-wait $p]]):format(q(DESHOST), q(m)))
+wait $p]]):format(q(cli.deshost), q(m)))
   end
 
   for _, name in ipairs{"rep", "find_backtrack", "move", "sort", "finalizer"} do
@@ -145,26 +106,25 @@ wait $p]]):format(q(DESHOST), q(m)))
   it("three times ends the process with status 130", function()
     local m = sample_model("rep")
     -- (apart: signals sent at once can merge into one delivery)
-    local code = sh(("%s --sandbox %s & p=$!; sleep 1; kill -INT $p; sleep 0.3; "
-                     .. "kill -INT $p 2>/dev/null; sleep 0.3; kill -INT $p 2>/dev/null; "
-                     .. "wait $p"):format(q(DESHOST), q(m)))
+    local code = cli:sh(("%s --sandbox %s & p=$!; sleep 1; kill -INT $p; sleep 0.3; "
+                         .. "kill -INT $p 2>/dev/null; sleep 0.3; kill -INT $p 2>/dev/null; "
+                         .. "wait $p"):format(q(cli.deshost), q(m)))
     assert.equal(130, code)
   end)
 
   it("in the REPL: the second interrupts a C loop and the prompt comes back", function()
-    local m = dir .. "/repl.lua"
-    spit(m, "local des = require 'des'\ndes.sleep(1)\n")
-    spit(dir .. "/lines", 'string.rep("", math.maxinteger)\nprint("alive")\n')
+    local m = cli:model("local des = require 'des'\ndes.sleep(1)\n", "repl.lua")
+    cli:model('string.rep("", math.maxinteger)\nprint("alive")\n', "lines")
     -- (not --sandbox: the sandboxed REPL has its own open issue, 14 item 12)
     -- SIGINT every 0.3 s while the line runs: the first asks the run to
     -- stop, the second interrupts; the prompt then reads the next line
-    local code, out, err = sh(([[
+    local code, out, err = cli:sh(([[
 %s -i %s <lines & p=$!
 for _ in $(seq 200); do
   sleep 0.3; kill -0 $p 2>/dev/null || break
   grep -q alive stdout 2>/dev/null && break; kill -INT $p
 done
-wait $p]]):format(q(DESHOST), q(m)))
+wait $p]]):format(q(cli.deshost), q(m)))
     assert.equal(0, code, err)
     contains(out, "alive")
     contains(err, "interrupted by the host")

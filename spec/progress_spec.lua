@@ -2,57 +2,23 @@
 -- progress.c): on a terminal (tmux) it appears for a long run, updates
 -- itself on one line, and is erased at the end; --no-progress keeps it
 -- off; --progress forces it into a pipe, one line a second.
-local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
+local h = require "helpers"
 
 -- A model that never ends by itself: ended by Ctrl-C (status 130).
 local FOREVER = "local des = require 'des'\n"
   .. "for i = 1, 3 do des.spawn(function() while true do des.sleep(1) end end) end\n"
   .. "while true do des.sleep(1) end\n"
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
-local function have_tmux()
-  return os.execute("command -v tmux >/dev/null 2>&1") == true
-end
-
--- Run deshost with flags on a model in a tmux pane; returns the
--- functions screen(), wait_for(text), keys(k) and close().
+-- Run deshost with flags on a model in a tmux pane (see helpers.tmux).
 local function pane(flags, model)
-  local name = "deshost_progress_" .. tostring(os.time()) .. tostring(math.random(1e6))
-  local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
-  assert.is_true(tmux(string.format(
-    "new-session -d -s %s -x 150 -y 20 '%s %s %s; echo EXITED $?; sleep 30'",
-    name, DESHOST, flags, model)))
-  local P = {}
-  function P.screen()
-    local p = io.popen("tmux capture-pane -p -t " .. name)
-    local s = p:read("a")
-    p:close()
-    return s
-  end
-  function P.wait_for(pattern, plain)
-    for _ = 1, 150 do
-      local s = P.screen()
-      if s:find(pattern, 1, plain) then return s end
-      os.execute("sleep 0.1")
-    end
-    return nil
-  end
-  function P.keys(k) tmux("send-keys -t " .. name .. " " .. k) end
-  function P.close() tmux("kill-session -t " .. name) end
-  return P
+  return h.tmux(("%s %s %s; echo EXITED $?; sleep 30"):format(h.q(h.deshost()), flags, h.q(model)),
+                150, 20, 150)
 end
 
 describe("the progress line", function()
   it("appears on a terminal, updates on one line, and is erased at the end", function()
-    if not have_tmux() then pending("tmux is not installed") return end
-    local model = tmpfile(FOREVER)
+    if not h.have("tmux") then pending("tmux is not installed") return end
+    local model = h.tmpfile(FOREVER)
     local p = pane("--until 1e9", model)
     local first = p.wait_for("events [%d.]+[kMG]?%s+[%d.]+[kMG]?/s%s+tasks 4")
     assert.is_truthy(first, "no progress line")
@@ -79,8 +45,8 @@ describe("the progress line", function()
   end)
 
   it("stays off with --no-progress", function()
-    if not have_tmux() then pending("tmux is not installed") return end
-    local model = tmpfile(FOREVER)
+    if not h.have("tmux") then pending("tmux is not installed") return end
+    local model = h.tmpfile(FOREVER)
     local p = pane("--no-progress", model)
     os.execute("sleep 2.5") -- a line would have come after one second
     local s = p.screen()
@@ -93,8 +59,9 @@ describe("the progress line", function()
   end)
 
   it("leaves a short run's output untouched", function()
-    if not have_tmux() then pending("tmux is not installed") return end
-    local model = tmpfile("local des = require 'des'\ndes.sleep(5)\nprint('done at', des.now())\n")
+    if not h.have("tmux") then pending("tmux is not installed") return end
+    local model = h.tmpfile("local des = require 'des'\ndes.sleep(5)\n"
+                            .. "print('done at', des.now())\n")
     local p = pane("", model)
     local final = p.wait_for("EXITED 0", true)
     p.close()
@@ -104,10 +71,9 @@ describe("the progress line", function()
   end)
 
   it("goes into a pipe with --progress, one line a second", function()
-    local model = tmpfile(FOREVER)
-    local p = io.popen(string.format("timeout -s INT 3.5 %q --progress %q 2>&1", DESHOST, model))
-    local out = p:read("a")
-    p:close()
+    local model = h.tmpfile(FOREVER)
+    local out = h.capture(("timeout -s INT 3.5 %s --progress %s 2>&1"):format(h.q(h.deshost()),
+                                                                              h.q(model)))
     os.remove(model)
     assert.is_truthy(out:find("deshost: t=%S+%s+events %S+%s+%S+/s%s+tasks 4\n"), out)
     assert.is_nil(out:find("\r", 1, true)) -- no terminal control in a pipe

@@ -1,9 +1,13 @@
 -- repl_spec.lua -- `deshost -i` driven through a pipe (the transcript is
 -- checked), and once under a real terminal with tmux when it is installed.
-local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
 local SRC = os.getenv("DES_SOURCE_DIR") or "."
 
+local h = require "helpers"
 local session = require "repl_session"
+
+local cli -- its dir is the shell scripts' working directory
+setup(function() cli = h.cli() end)
+teardown(function() cli:cleanup() end)
 
 local TWO_TASKS = [[
 local des = require "des"
@@ -88,25 +92,14 @@ des.spawn{name = "bad", function() des.sleep(1); error("kaput") end}
   end)
 
   it("Ctrl-C stops a run; a second one interrupts a model stuck in a loop", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. dir))
-    local f = assert(io.open(dir .. "/stuck.lua", "w"))
-    f:write('local des = require "des"\ndes.sleep(1)\nwhile true do end\n')
-    f:close()
+    cli:model('local des = require "des"\ndes.sleep(1)\nwhile true do end\n', "stuck.lua")
     -- the prompt reads from a slow pipe; two SIGINTs arrive during `run`
-    local script = ([[
-cd %q
-(printf 'run\n'; sleep 3; printf 'time\nreturn 6 * 7\nquit\n') | %q -i stuck.lua >out 2>&1 &
+    local code, out, err = cli:sh(([[
+(printf 'run\n'; sleep 3; printf 'time\nreturn 6 * 7\nquit\n') | %s -i stuck.lua 2>&1 &
 pid=$!
 sleep 1; kill -INT $pid; sleep 0.3; kill -INT $pid
-wait $pid
-]]):format(dir, DESHOST)
-    assert.is_true(os.execute(script))
-    f = assert(io.open(dir .. "/out"))
-    local out = f:read("a")
-    f:close()
-    os.execute("rm -rf " .. dir)
+wait $pid]]):format(cli.q(cli.deshost)))
+    assert.are.equal(0, code, out .. err)
     local msg = "task 'main' (#1) failed at t=1.0: interrupted by the host"
     assert.truthy(out:find(msg, 1, true), out)
     assert.truthy(out:find("stuck.lua:3", 1, true), out)
@@ -115,66 +108,39 @@ wait $pid
   end)
 
   it("Ctrl-C at the prompt of a pipe does not end the session", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. dir))
-    local f = assert(io.open(dir .. "/m.lua", "w"))
-    f:write('local des = require "des"\ndes.sleep(1)\n')
-    f:close()
-    local script = ([[
-cd %q
-(sleep 1; printf 'return 6 * 7\nquit\n') | %q -i m.lua >out 2>&1 &
+    cli:model('local des = require "des"\ndes.sleep(1)\n', "m.lua")
+    local code, out, err = cli:sh(([[
+(sleep 1; printf 'return 6 * 7\nquit\n') | %s -i m.lua 2>&1 &
 pid=$!
 sleep 0.4; kill -INT $pid
 wait $pid
-echo "status $?" >>out
-]]):format(dir, DESHOST)
-    assert.is_true(os.execute(script))
-    f = assert(io.open(dir .. "/out"))
-    local out = f:read("a")
-    f:close()
-    os.execute("rm -rf " .. dir)
+echo "status $?"]]):format(cli.q(cli.deshost)))
+    assert.are.equal(0, code, err)
     assert.are.equal("42\nstatus 0\n", out)
   end)
 
   it("under a terminal, Ctrl-C cancels the typed line and keeps history", function()
-    if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
+    if not h.have("tmux") then
       pending("tmux is not installed")
       return
     end
     local hist = os.tmpname()
     os.remove(hist)
     local model = SRC .. "/scripts/models/clock.lua"
-    local name = "deshost_repl_c_" .. tostring(os.time()) .. tostring(math.random(1e6))
-    local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
-    assert.is_true(tmux(string.format(
-      "new-session -d -s %s -x 120 -y 30 'DESHOST_HISTORY=%s %s -i %s; echo EXITED $?; sleep 9'",
-      name, hist, DESHOST, model)))
-    local function screen()
-      local p = io.popen("tmux capture-pane -p -t " .. name)
-      local s = p:read("a")
-      p:close()
-      return s
-    end
-    local function wait_for(text)
-      for _ = 1, 50 do
-        if screen():find(text, 1, true) then return true end
-        os.execute("sleep 0.1")
-      end
-      return false
-    end
-    local ok = wait_for("(des)")
-    tmux("send-keys -t " .. name .. " 'x = {1,' Enter")
-    ok = ok and wait_for("...>")
-    tmux("send-keys -t " .. name .. " 'abc' C-c") -- drops the line and the open chunk
-    ok = ok and wait_for("^C")
-    tmux("send-keys -t " .. name .. " C-c") -- on an empty line: nothing happens
-    tmux("send-keys -t " .. name .. " 'return 6 * 7' Enter")
-    ok = ok and wait_for("42")
-    tmux("send-keys -t " .. name .. " 'quit' Enter")
-    ok = ok and wait_for("EXITED 0")
-    local shown = screen()
-    tmux("kill-session -t " .. name)
+    local p = h.tmux(("DESHOST_HISTORY=%s %s -i %s; echo EXITED $?; sleep 9"):format(
+      h.q(hist), h.q(h.deshost()), h.q(model)), 120, 30, 50)
+    local ok = p.shows("(des)")
+    p.keys("'x = {1,' Enter")
+    ok = ok and p.shows("...>")
+    p.keys("'abc' C-c") -- drops the line and the open chunk
+    ok = ok and p.shows("^C")
+    p.keys("C-c") -- on an empty line: nothing happens
+    p.keys("'return 6 * 7' Enter")
+    ok = ok and p.shows("42")
+    p.keys("'quit' Enter")
+    ok = ok and p.shows("EXITED 0")
+    local shown = p.screen()
+    p.close()
     local f = io.open(hist)
     local saved = f and f:read("a") or ""
     if f then f:close() end
@@ -185,46 +151,27 @@ echo "status $?" >>out
   end)
 
   it("documents the history file in --help", function()
-    local p = io.popen(string.format("%q --help", DESHOST))
-    local help = p:read("a")
-    p:close()
+    local help = h.capture(h.q(h.deshost()) .. " --help")
     assert.truthy(help:find("~/.deshost_history", 1, true), help)
     assert.truthy(help:find("DESHOST_HISTORY", 1, true), help)
-    local f = assert(io.open(SRC .. "/docs/lua-api.md"))
-    local doc = f:read("a")
-    f:close()
+    local doc = h.slurp(SRC .. "/docs/lua-api.md")
     assert.truthy(doc:find("DESHOST_HISTORY", 1, true))
   end)
 
   it("works under a real terminal (tmux)", function()
-    if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
+    if not h.have("tmux") then
       pending("tmux is not installed")
       return
     end
     local model = SRC .. "/scripts/models/clock.lua"
-    local name = "deshost_repl_" .. tostring(os.time()) .. tostring(math.random(1e6))
-    local function tmux(args) return os.execute("tmux " .. args .. " >/dev/null 2>&1") end
-    assert.is_true(tmux(string.format(
-      "new-session -d -s %s -x 120 -y 30 'DESHOST_HISTORY= %s -i %s'", name, DESHOST, model)))
-    local function screen()
-      local p = io.popen("tmux capture-pane -p -t " .. name)
-      local s = p:read("a")
-      p:close()
-      return s
-    end
-    local function wait_for(text)
-      for _ = 1, 50 do
-        if screen():find(text, 1, true) then return true end
-        os.execute("sleep 0.1")
-      end
-      return false
-    end
-    local ok1 = wait_for("(des)")
-    tmux("send-keys -t " .. name .. " 'step 2' Enter")
-    local ok2 = wait_for("timer task 'client'") or wait_for("spawn task 'client'")
-    tmux("send-keys -t " .. name .. " 'quit' Enter")
-    local shown = screen()
-    tmux("kill-session -t " .. name)
+    local p = h.tmux(("DESHOST_HISTORY= %s -i %s"):format(h.q(h.deshost()), h.q(model)),
+                     120, 30, 50)
+    local ok1 = p.shows("(des)")
+    p.keys("'step 2' Enter")
+    local ok2 = p.shows("timer task 'client'") or p.shows("spawn task 'client'")
+    p.keys("'quit' Enter")
+    local shown = p.screen()
+    p.close()
     assert.is_true(ok1, shown)
     assert.is_true(ok2, shown)
   end)

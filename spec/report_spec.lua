@@ -5,20 +5,12 @@
 -- (report_bank.png). The pages: a model with resources, a store-less
 -- classic, a failing model, and (from test_report) an experiment's rows
 -- and a model that names its statistics with HTML and script text.
-local DESHOST = assert(os.getenv("DESHOST"), "set DESHOST to the deshost binary (ctest does)")
+local h = require "helpers"
+local DESHOST = h.deshost()
 local SRC = os.getenv("DES_SOURCE_DIR") or "."
 local BUILD = DESHOST:match("^(.*)/[^/]*$") or "."
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok and 0 or code
-end
-
-local function have_chromium()
-  return os.execute("command -v chromium >/dev/null 2>&1") == true
-end
+local sh = h.capture
 
 -- Open path in headless Chromium: its DOM after the scripts ran, and the
 -- browser's log (console messages are its "CONSOLE" lines).
@@ -32,9 +24,7 @@ local function open(path, shot)
   local log = os.tmpname()
   local dom = sh(string.format("%s %s --enable-logging=stderr --v=0 --dump-dom 'file://%s' 2>%s",
                                chromium, flags, path, log))
-  local f = io.open(log)
-  local logged = f:read("a")
-  f:close()
+  local logged = h.slurp(log)
   os.remove(log)
   if shot then
     sh(string.format("%s %s --screenshot=%s 'file://%s' 2>/dev/null", chromium, flags, shot, path))
@@ -85,9 +75,7 @@ describe("deshost --report", function()
     local _, rc = sh(string.format("%q --seed 9 --until 300 --report %q %s a b", DESHOST, path,
                                    SRC .. "/scripts/models/bank.lua"))
     assert.are.equal(0, rc)
-    local f = assert(io.open(path))
-    local page = f:read("a")
-    f:close()
+    local page = h.slurp(path)
     os.remove(path)
     assert.is_truthy(page:find('"seed":"9"', 1, true))
     assert.is_truthy(page:find('"args":["a","b"]', 1, true))
@@ -102,7 +90,7 @@ end)
 
 describe("the HTML report in Chromium", function()
   it("draws a model with resources, a store-less classic and a failed run", function()
-    if not have_chromium() then pending("chromium is not installed") return end
+    if not h.have("chromium") then pending("chromium is not installed") return end
     local bank = os.tmpname() .. ".html"
     local _, rc = sh(string.format("%q --report %q %s/scripts/models/bank.lua >/dev/null",
                                    DESHOST, bank, SRC))
@@ -115,9 +103,7 @@ describe("the HTML report in Chromium", function()
                          "customers inside", "container #1.level", "p90 = ", "events handled" } do
       assert.is_truthy(dom:find(s, 1, true), s)
     end
-    local f = assert(io.open(shot, "rb"))
-    local png = f:read("a")
-    f:close()
+    local png = h.slurp(shot)
     assert.are.equal("\137PNG", png:sub(1, 4))
     assert.is_true(#png > 20000)
     os.remove(bank)
@@ -128,11 +114,9 @@ describe("the HTML report in Chromium", function()
     check_page(shop, 3) -- repairman busy and queue, repairing; no histogram
     os.remove(shop)
 
-    local model = os.tmpname()
-    f = assert(io.open(model, "w"))
-    f:write("local des = require 'des'\nlocal q = des.monitor.level('q')\n"
-            .. "for i = 1, 5 do q:set(i); des.sleep(1) end\nerror('the model broke')\n")
-    f:close()
+    local model = h.tmpfile("local des = require 'des'\nlocal q = des.monitor.level('q')\n"
+                            .. "for i = 1, 5 do q:set(i); des.sleep(1) end\n"
+                            .. "error('the model broke')\n")
     local failed = os.tmpname() .. ".html"
     local _, frc = sh(string.format("%q --report %q %q 2>/dev/null", DESHOST, failed, model))
     assert.are.equal(1, frc)
@@ -143,7 +127,7 @@ describe("the HTML report in Chromium", function()
   end)
 
   it("draws an experiment's rows and keeps a model's text out of the page's code", function()
-    if not have_chromium() then pending("chromium is not installed") return end
+    if not h.have("chromium") then pending("chromium is not installed") return end
     local dir = sh("mktemp -d"):gsub("%s+$", "")
     local _, rc = sh(string.format("%q %q", BUILD .. "/test_report", dir))
     assert.are.equal(0, rc)

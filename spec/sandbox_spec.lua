@@ -4,58 +4,18 @@
 -- the monitor's export), and load with the sandbox's globals.
 --
 -- The binary comes from the DESHOST environment variable (ctest sets it).
-local DESHOST = os.getenv("DESHOST")
-if DESHOST == nil or DESHOST == "" then
-  error("sandbox_spec.lua: set DESHOST to the deshost binary to test")
-end
+local h = require "helpers"
+local contains, exists = h.contains, h.exists
 
-local contains = require("helpers").contains
+local cli -- its dir is the models' working directory
+setup(function() cli = h.cli() end)
+teardown(function() cli:cleanup() end)
 
--- Quote s for /bin/sh.
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local dir -- a fresh temporary directory, the models' working directory
-
-setup(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. q(dir)))
-end)
-
-teardown(function()
-  if dir then os.execute("rm -rf " .. q(dir)) end
-end)
-
--- Run `text` as a model under --sandbox (with limits) in dir; returns the
--- exit status, stdout and stderr.
+-- Run `text` as a model under --sandbox (with limits) in cli.dir; returns
+-- the exit status, stdout and stderr.
 local function sandboxed(text)
-  spit(dir .. "/model.lua", text)
-  local cmd = ("cd %s && %s --sandbox --mem-limit 64M --max-steps 100000000 model.lua"
-               .. " >out.txt 2>err.txt"):format(q(dir), q(DESHOST))
-  local ok, _, code = os.execute(cmd)
-  if ok then code = 0 end
-  return code, slurp(dir .. "/out.txt"), slurp(dir .. "/err.txt")
+  cli:model(text)
+  return cli:run("--sandbox", "--mem-limit", "64M", "--max-steps", "100000000", "model.lua")
 end
 
 -- Run a model that must end well; returns its stdout.
@@ -98,9 +58,9 @@ end)
 
 describe("require in the sandbox", function()
   it("finds the des library and nothing on disk, whatever package says", function()
-    spit(dir .. "/evil.lua", "print('LOADED FROM DISK') return {}")
-    os.execute("mkdir -p " .. q(dir .. "/des"))
-    spit(dir .. "/des/evil.lua", "print('LOADED FROM DISK') return {}")
+    cli:model("print('LOADED FROM DISK') return {}", "evil.lua")
+    os.execute("mkdir -p " .. h.q(cli.dir .. "/des"))
+    cli:model("print('LOADED FROM DISK') return {}", "des/evil.lua")
     local out = ok_model([[
 local des = require "des"
 assert(require "des.store" and require "des.monitor" and des.container)
@@ -186,8 +146,8 @@ des.monitor.csv({m}, "out.csv")
 ]])
     assert.equal(1, code)
     contains(err, "csv: no file access in the sandbox", "out.csv", "model.lua:8")
-    assert.is_false(exists(dir .. "/out.csv"))
-    assert.is_false(exists(dir .. "/out.json"))
+    assert.is_false(exists(cli.dir .. "/out.csv"))
+    assert.is_false(exists(cli.dir .. "/out.json"))
   end)
 end)
 
