@@ -414,6 +414,10 @@ static void inline_remove(des_task *t) {
 ** are all told runs its callbacks and is popped. */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
   int base;
+  if (w->head == NULL && !w->callbacks) { /* nobody to tell: most tasks' end */
+    w->state = (uint8_t)state;
+    return;
+  }
   src = lua_absindex(L, src);
   luaL_checkstack(L, RT_TRIGGER_SLOTS, "trigger: no stack space");
   w->state = (uint8_t)state;
@@ -703,6 +707,7 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 ** task (unless the pool is full or the thread is not reusable). */
 static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
+  lua_Integer n;
   if (((des_task *)lua_touserdata(L, idx))->escaped)
     return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
@@ -712,9 +717,10 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
     return;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads);
-  if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
+  n = (lua_Integer)lua_rawlen(L, -1);
+  if (n < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_rawseti(L, -2, n + 1);
     set_extraspace(co, RT_EXTRA_POOLED);
   }
   lua_pop(L, 2);
@@ -728,7 +734,8 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
-  rt_check_state(L, "spawn");
+  if (rt->G->closing) /* (rt->G: no registry lookup per spawn) */
+    rt_check_state(L, "spawn");
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
@@ -923,7 +930,6 @@ int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
 ** live task is anchored): unlink it from everything and free its slot so
 ** nothing points into freed memory. */
 void rt_task_gc(lua_State *L, des_task *t) {
-  rt_global *G = rt_global_get(L);
   if (t->inlined)
     inline_remove(t);
   rt_waiter_unlink(&t->waiter);
@@ -931,7 +937,8 @@ void rt_task_gc(lua_State *L, des_task *t) {
     rt_waiter_unlink(t->done.head);
   if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
     set_extraspace(t->co, RT_EXTRA_ORPHAN);
-    slot_free(G, t);
+    slot_free(rt_global_get(L), t); /* (only here: an ended task's __gc,
+                                       the common one, needs no lookup) */
     t->co = NULL;
   }
   /* A finalizer can bring the object back: it is then an ended task that
