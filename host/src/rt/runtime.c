@@ -108,8 +108,9 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   G->ref_objects = luaL_ref(L, LUA_REGISTRYINDEX);
-  /* the anchor table cache: one array slot, weak (it holds no sim) */
-  lua_createtable(L, 1, 0);
+  /* the anchor table cache: two array slots (the anchor table, its sim),
+  ** weak (it holds no sim) */
+  lua_createtable(L, 2, 0);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "v");
   lua_setfield(L, -2, "__mode");
@@ -266,6 +267,14 @@ void rt_push_object(lua_State *L, const void *p) {
 /* rt_push_object(L, rt) for the spawn and end of every task: the objects
 ** table by its integer registry ref, without hashing a key. */
 static void push_sim(lua_State *L, des_runtime *rt) {
+  if (rt->G->anchors_rt == rt) { /* cached beside its anchor table */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_anchors);
+    if (lua_rawgeti(L, -1, 2) == LUA_TUSERDATA) {
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
   lua_rawgetp(L, -1, rt);
   lua_remove(L, -2);
@@ -284,13 +293,16 @@ static void push_anchors(lua_State *L, des_runtime *rt) {
     }
     lua_pop(L, 2);
   }
+  G->anchors_rt = NULL; /* (push_sim reads no stale cache) */
   push_sim(L, rt);
   lua_getiuservalue(L, -1, 1);
-  lua_remove(L, -2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, -3);
+  lua_rawseti(L, -2, 2);
   lua_pop(L, 1);
+  lua_remove(L, -2);
   G->anchors_rt = rt;
 }
 
