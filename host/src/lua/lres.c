@@ -424,7 +424,7 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
   req->seq = ++r->seq;
-  rt_setmetatable(L, RT_MT_REQUEST);
+  rt_setmetatable_g(L, r->G, RT_MT_REQUEST);
   lua_pushvalue(L, ridx);
   lua_setiuservalue(L, reqidx, LRES_UV_RES);
   if (event) { /* waits and composites reach it by its address */
