@@ -751,7 +751,7 @@ des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
-  rt_setmetatable(L, RT_MT_TASK);
+  rt_setmetatable_g(L, rt->G, RT_MT_TASK);
   t->rt = rt;
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
