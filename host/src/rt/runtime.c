@@ -270,14 +270,14 @@ static void push_sim(lua_State *L, des_runtime *rt) {
   if (rt->G->anchors_rt == rt) { /* cached beside its anchor table */
     lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_anchors);
     if (lua_rawgeti(L, -1, 2) == LUA_TUSERDATA) {
-      lua_remove(L, -2);
+      lua_replace(L, -2); /* (cheaper than lua_remove) */
       return;
     }
     lua_pop(L, 2);
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
   lua_rawgetp(L, -1, rt);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 /* Push the anchor table of rt's simulation: from the cache when rt was
@@ -288,7 +288,7 @@ static void push_anchors(lua_State *L, des_runtime *rt) {
   if (G->anchors_rt == rt) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
     if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
-      lua_remove(L, -2);
+      lua_replace(L, -2);
       return;
     }
     lua_pop(L, 2);
@@ -302,14 +302,14 @@ static void push_anchors(lua_State *L, des_runtime *rt) {
   lua_pushvalue(L, -3);
   lua_rawseti(L, -2, 2);
   lua_pop(L, 1);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
   G->anchors_rt = rt;
 }
 
 void rt_push_task(lua_State *L, des_task *t) {
   push_anchors(L, t->rt);
   lua_rawgeti(L, -1, (lua_Integer)t->slot + 1);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 /* }==================================================================== */
