@@ -134,7 +134,7 @@ describe("resource methods", function()
     local res
     sim:spawn(function()
       res = des.resource(2, { name = "m" })
-      local r1 <close> = res:acquire()
+      local _r1 <close> = res:acquire()
       assert.equal(1, res.count)
       assert.equal("m", res.name)
       assert.is_nil(res.nothing)
