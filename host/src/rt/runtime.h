@@ -212,11 +212,12 @@ struct rt_global {
   int mt_ref[RT_NMT];     /* ... and their registry refs (0: none yet), for
                              rt_setmetatable_g without hashing a key */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  int closing;     /* the state is closing: finalizers then run once and what
-                      they create is never finalized, so nothing that holds C
-                      memory may be made (rt_check_state) */
-  rt_binding bind; /* what the binding does for the runtime */
-  void *sched;     /* lsched.c's slots of scheduled calls (des.schedule) */
+  uint32_t nthreads; /* threads in the pool (registry[ref_threads][1..n]) */
+  int closing;       /* the state is closing: finalizers then run once and what
+                        they create is never finalized, so nothing that holds C
+                        memory may be made (rt_check_state) */
+  rt_binding bind;   /* what the binding does for the runtime */
+  void *sched;       /* lsched.c's slots of scheduled calls (des.schedule) */
   lua_State *sched_firing; /* the thread running a scheduled call: in no
                               task (rt_current), or NULL */
   /* The anchor table of anchors_rt (the last simulation that spawned or
