@@ -702,16 +702,19 @@ int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
 
 /* Push a thread for a new task: from the pool, or a new one. */
 static lua_State *thread_get(lua_State *L, rt_global *G) {
-  lua_Integer n;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
-      (n = (lua_Integer)lua_rawlen(L, -1)) > 0) {
-    lua_rawgeti(L, -1, n);
-    lua_pushnil(L);
-    lua_rawseti(L, -3, n);
-    lua_remove(L, -2);
-    return lua_tothread(L, -1);
+  lua_Integer n = G->nthreads; /* (no lua_rawlen: a search in the array) */
+  if (n > 0) {
+    int ok = lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE;
+    if (ok && lua_rawgeti(L, -1, n) == LUA_TTHREAD) {
+      lua_pushnil(L);
+      lua_rawseti(L, -3, n);
+      lua_replace(L, -2);
+      G->nthreads--;
+      return lua_tothread(L, -1);
+    }
+    lua_pop(L, ok ? 2 : 1);
+    G->nthreads = 0; /* (the pool is not as we left it: forget it) */
   }
-  lua_pop(L, 1);
   return lua_newthread(L);
 }
 
@@ -728,11 +731,12 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
     lua_pop(L, 1);
     return;
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads);
-  n = (lua_Integer)lua_rawlen(L, -1);
-  if (n < RT_THREADS_MAX) {
+  n = G->nthreads;
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
+      n < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, n + 1);
+    G->nthreads++;
     set_extraspace(co, RT_EXTRA_POOLED);
   }
   lua_pop(L, 2);
