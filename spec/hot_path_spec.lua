@@ -146,3 +146,40 @@ describe("resource methods", function()
     h.contains(h.err_of(function() return res[{}] end), "string expected")
   end)
 end)
+
+describe("the thread pool", function()
+  -- Its table is reachable only through the debug library (not in the
+  -- sandbox): the runtime counts its threads, and a pool found changed
+  -- (an entry that is not a thread) is dropped rather than trusted.
+  local function pools()
+    local found = {}
+    for _, v in pairs(debug.getregistry()) do
+      if type(v) == "table" and type(v[1]) == "thread" and coroutine.status(v[1]) == "dead" then
+        found[#found + 1] = v
+      end
+    end
+    return found
+  end
+
+  local function run_some(n)
+    local sim, done = des.new{}, 0
+    for i = 1, n do sim:spawn(function() des.sleep(i % 3); done = done + 1 end) end
+    sim:run()
+    return done
+  end
+
+  it("survives entries replaced or removed behind its back", function()
+    assert.equal(10, run_some(10))
+    local ps = pools()
+    assert.is_true(#ps >= 1)
+    for _, p in ipairs(ps) do
+      for i = 1, #p do p[i] = (i % 2 == 0) and "not a thread" or nil end
+    end
+    assert.equal(10, run_some(10))
+    for _, p in ipairs(pools()) do
+      for i = #p, 1, -1 do p[i] = nil end
+    end
+    assert.equal(10, run_some(10))
+    assert.equal(100, run_some(100))
+  end)
+end)
