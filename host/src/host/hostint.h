@@ -14,6 +14,7 @@
 **   hpost.c    posts from other threads: the lock-free mailbox, inboxes,
 **              delivery through the scheduler, the post log
 **   hpace.c    paced runs: the wall clock, sleeping, lateness
+**   hcache.c   small freed blocks kept for reuse (host_alloc)
 */
 #ifndef DES_HOSTINT_H
 #define DES_HOSTINT_H
@@ -34,6 +35,16 @@ typedef struct host_component {
   size_t size; /* of this record, name included */
   char name[];
 } host_component;
+
+/* hcache.c: small freed blocks kept for reuse, a list per size class
+** (the next pointer in the block), while `on`. */
+#define HCACHE_CLASSES 65 /* blocks of up to 1032 bytes */
+typedef struct host_cache {
+  void *head[HCACHE_CLASSES];
+  uint8_t n[HCACHE_CLASSES];
+  size_t bytes;
+  int on;
+} host_cache;
 
 struct des_host {
   lua_State *L;
@@ -71,7 +82,16 @@ struct des_host {
   int64_t pace_wall0; /* ns, CLOCK_MONOTONIC, at model time pace_sim0 */
   des_time pace_sim0;
   des_realtime_info pace_stats;
+  host_cache cache; /* hcache.c */
 };
+
+/* hcache.c: turn the cache on if it can be (des_default_alloc, no
+** sanitizer, no valgrind); a block of nsize bytes from it, or NULL; keep
+** a freed block (1) or not (0); free what it holds and turn it off. */
+void hcache_init(des_host *h);
+void *hcache_get(des_host *h, size_t nsize);
+int hcache_put(des_host *h, void *p);
+void hcache_free(des_host *h);
 
 /* Allocate through the host's counting allocator (the Lua state's). */
 static inline void *host_realloc(des_host *h, void *p, size_t osize,
