@@ -44,12 +44,6 @@
 #define HCACHE_DEPTH 64           /* blocks kept per class */
 #define HCACHE_BYTES (256 * 1024) /* bytes kept in all */
 
-/* The class of a block that holds `usable` bytes: every block of class k
-** holds at least 16k - 8 bytes (glibc's sizes are 16j - 8, class j). */
-static size_t hcache_class_of_block(size_t usable) {
-  return (usable + 8) >> 4;
-}
-
 /* The class whose blocks all hold nsize bytes: 16k - 8 >= nsize. */
 static size_t hcache_class_for(size_t nsize) {
   return (nsize + 8 + 15) >> 4;
@@ -74,6 +68,14 @@ void *hcache_get(des_host *h, size_t nsize) {
 #endif
   return p;
 }
+
+#ifdef HCACHE_ON
+/* The class of a block that holds `usable` bytes: every block of class k
+** holds at least 16k - 8 bytes (glibc's sizes are 16j - 8, class j). */
+static size_t hcache_class_of_block(size_t usable) {
+  return (usable + 8) >> 4;
+}
+#endif
 
 int hcache_put(des_host *h, void *p) {
 #ifdef HCACHE_ON
