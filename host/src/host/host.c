@@ -315,6 +315,7 @@ int des_host_new(des_host **out, const des_config *cfg) {
   hcache_init(h);
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
+    hcache_free(h); /* what the failed state freed */
     allocf(h->allocud, h, sizeof(*h), 0);
     return DES_ENOMEM;
   }
