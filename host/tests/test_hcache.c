@@ -48,9 +48,9 @@ static void check_bounds(const des_host *h) {
       total += USABLE(p);
       memcpy(&p, p, sizeof(p));
     }
-    CHECK(n == h->cache.n[k] && n <= 64);
+    CHECK(n == h->cache.n[k] && n <= HCACHE_DEPTH);
   }
-  CHECK(total == h->cache.bytes && total <= 256 * 1024);
+  CHECK(total == h->cache.bytes && total <= HCACHE_BYTES);
 }
 
 /* Blocks of every size in, random sizes out: each fits what was asked. */
@@ -112,7 +112,7 @@ static void test_bounds(void) {
   des_host h;
   size_t i;
   new_host(&h, des_default_alloc);
-  for (i = 0; i < 5000; i++) {
+  for (i = 0; i < 20000; i++) {
     void *p = malloc(16 + 16 * (i % 60));
     if (!hcache_put(&h, p))
       free(p);

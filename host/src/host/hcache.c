@@ -41,9 +41,6 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-#define HCACHE_DEPTH 64           /* blocks kept per class */
-#define HCACHE_BYTES (256 * 1024) /* bytes kept in all */
-
 /* The class whose blocks all hold nsize bytes: 16k - 8 >= nsize. */
 static size_t hcache_class_for(size_t nsize) {
   return (nsize + 8 + 15) >> 4;
