@@ -32,7 +32,7 @@ typedef struct seen {
   int schedule_now; /* schedule one more event at now, once */
 } seen;
 
-static int record(des_sim *sim, void *ctx, const sim_event *ev) {
+static int record(sim_state *sim, void *ctx, const sim_event *ev) {
   seen *s = ctx;
   if (s->n < MAX_SEEN) {
     s->ev[s->n] = *ev;
@@ -70,14 +70,14 @@ static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   return realloc(ptr, nsize);
 }
 
-static des_sim *new_sim(void) {
-  des_sim *sim = sim_new(count_alloc, NULL);
+static sim_state *new_sim(void) {
+  sim_state *sim = sim_new(count_alloc, NULL);
   CHECK(sim != NULL);
   return sim;
 }
 
 static void test_empty(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   des_time t = -7;
   CHECK(sim_now(sim) == 0);
   CHECK(sim_pending(sim) == 0);
@@ -93,7 +93,7 @@ static void test_empty(void) {
 }
 
 static void test_dispatch(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen a, b;
   int ca, cb;
   des_time t;
@@ -129,7 +129,7 @@ static void test_dispatch(void) {
 ** components, including times far enough apart to cascade in the wheel. */
 static void test_fifo(void) {
   static const des_time times[] = {0, 1, 255, 256, 65536, (des_time)1 << 40};
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c[3], i, k, ok = 1;
   memset(&s, 0, sizeof(s));
@@ -156,7 +156,7 @@ static void test_fifo(void) {
 
 /* A pseudo-random schedule (a fixed LCG) comes out sorted by time, stable. */
 static void test_order(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen *s = calloc(1, sizeof(*s));
   uint64_t x = 12345;
   int c = sim_add_component(sim, record, s), i, ok = 1;
@@ -179,7 +179,7 @@ static void test_order(void) {
 
 /* run_until handles events strictly before t and leaves the clock at t. */
 static void test_run_until(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c;
   des_time t;
@@ -202,7 +202,7 @@ static void test_run_until(void) {
 ** ends it too (SIM_FAILED, its value kept for sim_failure); both leave
 ** the rest pending. */
 static void test_stop_and_codes(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c, i;
   memset(&s, 0, sizeof(s));
@@ -235,7 +235,7 @@ static void test_stop_and_codes(void) {
 /* step/run from inside a handler are refused; scheduling at now from a
 ** handler runs after what is already due now. */
 static void test_reentry(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c;
   memset(&s, 0, sizeof(s));
@@ -253,7 +253,7 @@ static void test_reentry(void) {
 }
 
 static void test_cancel(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c, i;
   wheel_handle h[10];
@@ -276,7 +276,7 @@ static void test_cancel(void) {
 }
 
 static void test_overflow(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   des_time out = 0;
   seen s;
   int c;
@@ -296,7 +296,7 @@ static void test_overflow(void) {
 /* Shuffled ties: a permutation of the tie, the same for the same seed,
 ** not FIFO for some seed; times still in order. */
 static void run_shuffled(uint64_t seed, uint64_t *order, int n) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen *s = calloc(1, sizeof(*s));
   int c = sim_add_component(sim, record, s), i;
   sim_set_shuffle(sim, 1, seed);
@@ -348,7 +348,7 @@ static void trace_fn(void *ctx, const sim_event *ev) {
 }
 
 static void test_trace_and_list(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   wheel_event list[8];
   int c, i;
@@ -373,7 +373,7 @@ static void test_trace_and_list(void) {
 
 /* Many pending events freed with the simulation: nothing leaks. */
 static void test_free_pending(void) {
-  des_sim *sim = new_sim();
+  sim_state *sim = new_sim();
   seen s;
   int c, i;
   memset(&s, 0, sizeof(s));

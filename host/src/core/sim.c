@@ -23,7 +23,7 @@ typedef struct sim_component {
   void *ctx;
 } sim_component;
 
-struct des_sim {
+struct sim_state {
   wheel *queue;
   des_allocf allocf;
   void *ud;
@@ -64,8 +64,8 @@ static int sim_from_wheel(int rc) {
   }
 }
 
-des_sim *sim_new(des_allocf allocf, void *ud) {
-  des_sim *sim;
+sim_state *sim_new(des_allocf allocf, void *ud) {
+  sim_state *sim;
   if (allocf == NULL)
     allocf = des_default_alloc;
   sim = allocf(ud, NULL, 0, sizeof(*sim));
@@ -94,7 +94,7 @@ des_sim *sim_new(des_allocf allocf, void *ud) {
   return sim;
 }
 
-void sim_free(des_sim *sim) {
+void sim_free(sim_state *sim) {
   if (sim == NULL)
     return;
   wheel_free(sim->queue);
@@ -103,32 +103,32 @@ void sim_free(des_sim *sim) {
   sim->allocf(sim->ud, sim, sizeof(*sim), 0);
 }
 
-des_time sim_now(const des_sim *sim) {
+des_time sim_now(const sim_state *sim) {
   return wheel_now(sim->queue);
 }
 
 /* Live entries left in the shuffled batch. */
-static size_t batch_live(const des_sim *sim) {
+static size_t batch_live(const sim_state *sim) {
   size_t i, n = 0;
   for (i = sim->ibatch; i < sim->nbatch; i++)
     n += sim->batch[i].payload.target != SIM_DEAD;
   return n;
 }
 
-size_t sim_pending(const des_sim *sim) {
+size_t sim_pending(const sim_state *sim) {
   return wheel_count(sim->queue) + batch_live(sim);
 }
 
-uint64_t sim_handled(const des_sim *sim) {
+uint64_t sim_handled(const sim_state *sim) {
   return sim->handled;
 }
 
-int sim_running(const des_sim *sim) {
+int sim_running(const sim_state *sim) {
   return sim->running;
 }
 
 /* Components live in a growable array; their id is the index. */
-int sim_add_component(des_sim *sim, sim_handler fn, void *ctx) {
+int sim_add_component(sim_state *sim, sim_handler fn, void *ctx) {
   if (sim->ncomps == sim->capcomps) {
     uint32_t ncap = sim->capcomps ? sim->capcomps * 2 : 4;
     sim_component *c = sim->allocf(
@@ -143,8 +143,8 @@ int sim_add_component(des_sim *sim, sim_handler fn, void *ctx) {
   return (int)sim->ncomps++;
 }
 
-int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
-                 uint64_t data, wheel_handle *out) {
+int sim_schedule(sim_state *sim, des_time when, uint32_t component,
+                 uint32_t kind, uint64_t data, wheel_handle *out) {
   wheel_payload p;
   if (component >= sim->ncomps)
     return SIM_ENOCOMP;
@@ -154,7 +154,7 @@ int sim_schedule(des_sim *sim, des_time when, uint32_t component, uint32_t kind,
   return sim_from_wheel(wheel_schedule(sim->queue, when, &p, out));
 }
 
-int sim_cancel(des_sim *sim, wheel_handle h) {
+int sim_cancel(sim_state *sim, wheel_handle h) {
   size_t i;
   if (wheel_cancel(sim->queue, h) == WHEEL_OK)
     return SIM_OK;
@@ -167,7 +167,7 @@ int sim_cancel(des_sim *sim, wheel_handle h) {
   return SIM_ESTALE;
 }
 
-int sim_time_after(const des_sim *sim, des_time dt, des_time *out) {
+int sim_time_after(const sim_state *sim, des_time dt, des_time *out) {
   des_time now = sim_now(sim);
   if (dt < 0)
     return SIM_ERANGE;
@@ -178,7 +178,7 @@ int sim_time_after(const des_sim *sim, des_time dt, des_time *out) {
 }
 
 /* Skip dead entries at the batch's front; empty it when used up. */
-static void batch_settle(des_sim *sim) {
+static void batch_settle(sim_state *sim) {
   while (sim->ibatch < sim->nbatch &&
          sim->batch[sim->ibatch].payload.target == SIM_DEAD)
     sim->ibatch++;
@@ -186,7 +186,7 @@ static void batch_settle(des_sim *sim) {
     sim->ibatch = sim->nbatch = 0;
 }
 
-int sim_peek(des_sim *sim, des_time *when) {
+int sim_peek(sim_state *sim, des_time *when) {
   batch_settle(sim);
   if (sim->nbatch > 0) {
     *when = sim->batch[sim->ibatch].when;
@@ -196,7 +196,7 @@ int sim_peek(des_sim *sim, des_time *when) {
 }
 
 /* Grow the batch array (doubling). */
-static int batch_grow(des_sim *sim) {
+static int batch_grow(sim_state *sim) {
   size_t ncap = sim->capbatch ? sim->capbatch * 2 : 64;
   wheel_event *b = sim->allocf(sim->ud, sim->batch, sim->capbatch * sizeof(*b),
                                ncap * sizeof(*b));
@@ -218,7 +218,7 @@ static uint64_t shuffle_below(des_rng *r, uint64_t n) {
 
 /* Move every event due at the next time into the batch and shuffle it
 ** (Fisher-Yates with the simulation's shuffle stream). */
-static int batch_fill(des_sim *sim) {
+static int batch_fill(sim_state *sim) {
   des_time t, next;
   size_t i;
   if (wheel_peek(sim->queue, &t) != WHEEL_OK)
@@ -243,7 +243,7 @@ static int batch_fill(des_sim *sim) {
 
 /* Take the next event at a time <= limit: from the wheel, or the shuffled
 ** batch. SIM_EMPTY if there is none. */
-static int sim_next(des_sim *sim, des_time limit, wheel_event *we) {
+static int sim_next(sim_state *sim, des_time limit, wheel_event *we) {
   des_time t;
   if (!sim->shuffle)
     return sim_from_wheel(wheel_pop_until(sim->queue, limit, we));
@@ -261,7 +261,7 @@ static int sim_next(des_sim *sim, des_time limit, wheel_event *we) {
 /* Take one event at a time <= limit and hand it to its component. A
 ** handler's non-zero value is kept aside (sim_failure), never returned:
 ** the outcomes stay the simulation's own whatever the handler says. */
-static int sim_dispatch(des_sim *sim, des_time limit) {
+static int sim_dispatch(sim_state *sim, des_time limit) {
   wheel_event we;
   sim_event ev;
   const sim_component *c;
@@ -285,7 +285,7 @@ static int sim_dispatch(des_sim *sim, des_time limit) {
   return SIM_FAILED;
 }
 
-int sim_step(des_sim *sim) {
+int sim_step(sim_state *sim) {
   int rc;
   if (sim->running)
     return SIM_ERUNNING;
@@ -297,7 +297,7 @@ int sim_step(des_sim *sim) {
 
 /* The run loop shared by sim_run and sim_run_until: dispatch events at
 ** times <= limit until none is left, a handler fails, or a stop. */
-static int sim_loop(des_sim *sim, des_time limit) {
+static int sim_loop(sim_state *sim, des_time limit) {
   int rc;
   if (sim->running)
     return SIM_ERUNNING;
@@ -320,7 +320,7 @@ static int sim_loop(des_sim *sim, des_time limit) {
   return rc == SIM_EMPTY ? SIM_OK : rc;
 }
 
-int sim_run_until(des_sim *sim, des_time t) {
+int sim_run_until(sim_state *sim, des_time t) {
   int rc;
   if (t < sim_now(sim))
     return SIM_EPAST;
@@ -330,32 +330,32 @@ int sim_run_until(des_sim *sim, des_time t) {
   return rc;
 }
 
-int sim_run_through(des_sim *sim, des_time t) {
+int sim_run_through(sim_state *sim, des_time t) {
   return sim_loop(sim, t);
 }
 
-int sim_run(des_sim *sim) {
+int sim_run(sim_state *sim) {
   return sim_loop(sim, DES_TIME_MAX);
 }
 
-void sim_stop(des_sim *sim) {
+void sim_stop(sim_state *sim) {
   atomic_store(&sim->stop, 1);
 }
 
-void sim_yield(des_sim *sim) {
+void sim_yield(sim_state *sim) {
   atomic_store(&sim->yield, 1);
 }
 
-void sim_abandon_run(des_sim *sim) {
+void sim_abandon_run(sim_state *sim) {
   sim->running = 0;
 }
 
-void sim_set_trace(des_sim *sim, sim_trace_fn fn, void *ctx) {
+void sim_set_trace(sim_state *sim, sim_trace_fn fn, void *ctx) {
   sim->trace = fn;
   sim->trace_ctx = ctx;
 }
 
-size_t sim_list(des_sim *sim, wheel_event *out, size_t n) {
+size_t sim_list(sim_state *sim, wheel_event *out, size_t n) {
   size_t i, k = 0;
   for (i = sim->ibatch; i < sim->nbatch && k < n; i++)
     if (sim->batch[i].payload.target != SIM_DEAD)
@@ -363,7 +363,7 @@ size_t sim_list(des_sim *sim, wheel_event *out, size_t n) {
   return k + wheel_list(sim->queue, out + k, n - k);
 }
 
-int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when) {
+int sim_event_pending(sim_state *sim, wheel_handle h, des_time *when) {
   size_t i;
   if (wheel_pending(sim->queue, h, when))
     return 1;
@@ -377,7 +377,7 @@ int sim_event_pending(des_sim *sim, wheel_handle h, des_time *when) {
   return 0;
 }
 
-int sim_event_target(des_sim *sim, wheel_handle h, uint32_t *component) {
+int sim_event_target(sim_state *sim, wheel_handle h, uint32_t *component) {
   wheel_payload p;
   size_t i;
   if (wheel_payload_of(sim->queue, h, &p)) {
@@ -393,12 +393,12 @@ int sim_event_target(des_sim *sim, wheel_handle h, uint32_t *component) {
   return 0;
 }
 
-void sim_set_shuffle(des_sim *sim, int on, uint64_t seed) {
+void sim_set_shuffle(sim_state *sim, int on, uint64_t seed) {
   sim->shuffle = on;
   des_rng_stream(&sim->shuffle_rng, seed, "shuffle-ties", 12);
 }
 
-int sim_failure(const des_sim *sim, uint32_t *component) {
+int sim_failure(const sim_state *sim, uint32_t *component) {
   if (component != NULL)
     *component = sim->failed;
   return sim->failure;

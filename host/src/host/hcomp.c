@@ -29,7 +29,7 @@ static des_caller host_caller_out(des_host *h, uint64_t id, uint64_t seq) {
 static uint64_t host_caller_in(des_host *h, des_caller c) {
   rt_global *G = h->rt->G;
   uint32_t slot = (uint32_t)(c.call >> 32);
-  des_task *t = slot < G->nslots ? G->slots[slot].task : NULL;
+  rt_task *t = slot < G->nslots ? G->slots[slot].task : NULL;
   if (t == NULL || t->rt != h->rt || t->serial != c.task)
     return 0;
   return rt_task_id(t);
@@ -37,7 +37,7 @@ static uint64_t host_caller_in(des_host *h, des_caller c) {
 
 /* The simulation's handler for every C component: decode a call from a
 ** Lua task, then hand the event to the embedder. */
-static int host_dispatch(des_sim *sim, void *ctx, const sim_event *sev) {
+static int host_dispatch(sim_state *sim, void *ctx, const sim_event *sev) {
   host_component *c = ctx;
   des_event ev;
   uint64_t id = 0, seq = 0;

@@ -69,7 +69,7 @@ int des_params(des_host *h, des_param_fn fn, void *ctx) {
 }
 
 int des_results(des_host *h) {
-  des_task *t;
+  rt_task *t;
   HOST_CHECK(h);
   host_clear_error(h);
   if (!lua_checkstack(h->L, 3))

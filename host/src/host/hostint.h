@@ -52,7 +52,7 @@ typedef struct host_cache {
 
 struct des_host {
   lua_State *L;
-  des_runtime *rt; /* the default simulation */
+  rt_runtime *rt; /* the default simulation */
   des_allocf allocf;
   void *allocud;
   size_t mem_used, mem_limit;

@@ -78,7 +78,7 @@ void host_post_init(des_host *h, const des_config *cfg) {
   atomic_init(&h->pause_req, 0);
 }
 
-static int hpost_dispatch(des_sim *sim, void *ctx, const sim_event *ev);
+static int hpost_dispatch(sim_state *sim, void *ctx, const sim_event *ev);
 
 /* The mailbox in *out, made on first use (host thread): the ring, the
 ** pipe and the post component. A DES code (the message set). */
@@ -325,7 +325,7 @@ void des_set_post_log(des_host *h, des_post_log_fn fn, void *ctx) {
 ** Host thread, between events. Also empties the wake pipe. */
 int host_post_schedule(des_host *h, size_t max) {
   host_mailbox *mb = atomic_load(&h->mb);
-  des_sim *sim = h->rt->sim;
+  sim_state *sim = h->rt->sim;
   char buf[64];
   if (mb == NULL)
     return DES_OK;
@@ -388,7 +388,7 @@ static int hpost_deliver(lua_State *L) {
 /* The post component's handler: deliver the oldest undelivered post into
 ** its inbox, log it, free its slot. A failure (the memory limit, a model
 ** that broke des.inbox) stops the run with the message kept. */
-static int hpost_dispatch(des_sim *sim, void *ctx, const sim_event *ev) {
+static int hpost_dispatch(sim_state *sim, void *ctx, const sim_event *ev) {
   des_host *h = ctx;
   host_mailbox *mb = atomic_load(&h->mb);
   hpost_slot *s;

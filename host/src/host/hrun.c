@@ -21,7 +21,7 @@
 ** h->run_code set and the message kept (a post that could not be
 ** delivered, a strict paced run that fell behind). */
 static int host_run_paced(des_host *h, des_time limit, int step) {
-  des_runtime *rt = h->rt;
+  rt_runtime *rt = h->rt;
   int rc;
   des_time t;
   for (;;) {
@@ -65,7 +65,7 @@ static int host_run_paced(des_host *h, des_time limit, int step) {
 ** goes in chunks, each handled (with what it wakes) before the next is
 ** scheduled, so that the model's inboxes do not fill up with it. */
 static int host_run_fast(des_host *h, des_time limit, int step) {
-  des_runtime *rt = h->rt;
+  rt_runtime *rt = h->rt;
   int rc;
   for (;;) {
     des_time now = sim_now(rt->sim);
@@ -107,7 +107,7 @@ static int host_run_end(des_host *h, int rc) {
 
 /* Step or run (limit < 0: no limit); map the outcome to a DES code. */
 static int host_run(des_host *h, des_time limit, int step, const char *fname) {
-  des_runtime *rt = h->rt;
+  rt_runtime *rt = h->rt;
   int rc;
   host_enter(h);
   if (host_check_open(h, fname) != DES_OK)

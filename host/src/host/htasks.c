@@ -24,7 +24,7 @@ static int htask_cmp(const void *a, const void *b) {
 }
 
 /* The task of a ref if it is still the same live task, else NULL. */
-static des_task *htask_get(rt_global *G, const htask_ref *r) {
+static rt_task *htask_get(rt_global *G, const htask_ref *r) {
   if (r->slot >= G->nslots || G->slots[r->slot].gen != r->gen)
     return NULL;
   return G->slots[r->slot].task;
@@ -42,7 +42,7 @@ static const char *htask_uv_string(lua_State *L, int uv) {
 /* Describe what t waits on into buf, from the object (task.waiting_on)
 ** found by metatable address, reading names from user values and raw
 ** fields only: no Lua code runs. */
-static void htask_describe(lua_State *L, des_task *t, char *buf, size_t size) {
+static void htask_describe(lua_State *L, rt_task *t, char *buf, size_t size) {
   rt_global *G = t->rt->G;
   const void *mt = NULL;
   const char *name;
@@ -59,7 +59,7 @@ static void htask_describe(lua_State *L, des_task *t, char *buf, size_t size) {
     lua_pop(L, 1);
   }
   if (mt != NULL && mt == G->mt[RT_MT_TASK]) {
-    des_task *j = lua_touserdata(L, -1);
+    rt_task *j = lua_touserdata(L, -1);
     name = htask_uv_string(L, UV_NAME);
     if (name != NULL)
       snprintf(buf, size, "joining task '%s' (#%llu)", name,
@@ -93,7 +93,7 @@ static void htask_describe(lua_State *L, des_task *t, char *buf, size_t size) {
 
 /* Fill *info from t; its name comes from the task object's user value
 ** when the stack has room (lua_checkstack fails softly, never raises). */
-static void htask_info(lua_State *L, des_task *t, des_task_info *info) {
+static void htask_info(lua_State *L, rt_task *t, des_task_info *info) {
   static const int states[] = {DES_TASK_READY, DES_TASK_RUNNING,
                                DES_TASK_SLEEPING, DES_TASK_WAITING};
   info->id = rt_task_id(t);
@@ -139,7 +139,7 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   if (refs == NULL)
     return host_fail(h, DES_ENOMEM, "des_tasks: not enough memory");
   for (s = 0, i = 0; s < G->nslots && i < n; s++) {
-    des_task *t = G->slots[s].task;
+    rt_task *t = G->slots[s].task;
     if (t != NULL && t->rt == h->rt) {
       refs[i].serial = t->serial;
       refs[i].slot = s;
@@ -149,7 +149,7 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
   }
   qsort(refs, n, sizeof(*refs), htask_cmp);
   for (i = 0; i < n && rc == DES_OK; i++) {
-    des_task *t = htask_get(G, &refs[i]);
+    rt_task *t = htask_get(G, &refs[i]);
     des_task_info info;
     char desc[256];
     if (t == NULL)
@@ -165,7 +165,7 @@ int des_tasks(des_host *h, des_task_fn fn, void *ctx) {
 }
 
 lua_State *des_task_thread(des_host *h, int idx) {
-  des_task *t;
+  rt_task *t;
   if (h == NULL)
     return NULL;
   t = luaL_testudata(h->L, idx, DES_TASK_MT);

@@ -41,7 +41,7 @@ static int lco_forward(lua_State *L) {
 static void lco_refuse(lua_State *L, const char *verb) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
   lua_State *co = lua_tothread(L, 1);
-  des_task *t;
+  rt_task *t;
   if (co == NULL)
     return; /* the original reports the wrong type */
   t = rt_thread_task(G, co);
@@ -127,7 +127,7 @@ static int lco_status(lua_State *L) {
 
 /* coroutine.running() */
 static int lco_running(lua_State *L) {
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   if (t != NULL)
     t->escaped = 1;
   return lco_forward(L);

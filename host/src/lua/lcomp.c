@@ -15,12 +15,12 @@
 #include "ldes.h"
 
 typedef struct lcomp {
-  des_runtime *rt;
+  rt_runtime *rt;
   uint32_t id;
 } lcomp;
 
 /* Register component `id` under `name` in the simulation rt (host side). */
-void ldes_add_component(lua_State *L, des_runtime *rt, const char *name,
+void ldes_add_component(lua_State *L, rt_runtime *rt, const char *name,
                         int id) {
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, 4) != LUA_TTABLE) {
@@ -66,7 +66,7 @@ static uint64_t check_data(lua_State *L, int idx, const char *fname) {
 /* des.component(name) --> the C component of that name */
 static int l_component(lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
-  des_runtime *rt = ldes_runtime_of(L);
+  rt_runtime *rt = ldes_runtime_of(L);
   lcomp *c;
   rt_push_object(L, rt);
   if (lua_getiuservalue(L, -1, 4) != LUA_TTABLE ||
@@ -111,7 +111,7 @@ static int c_call(lua_State *L) {
   lcomp *c = check_comp(L, 1);
   uint32_t kind = check_kind(L, 2, "call");
   uint64_t data = check_data(L, 3, "call");
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   des_time dt = 0;
   if (t == NULL)
     return luaL_error(L, "call: not inside a task (only a task can wait "

@@ -17,15 +17,15 @@
 #define DES_COMPONENT_MT "des.component"
 
 /* The runtime of the running task, or the default simulation's (lsim.c). */
-des_runtime *ldes_runtime_of(lua_State *L);
+rt_runtime *ldes_runtime_of(lua_State *L);
 
 /* The callbacks the binding registers in rt_global.bind (rt_binding says
 ** what each does): levent.c's and lsched.c's. lsched_calling: is L
 ** running a scheduled call now (it is then in no task). */
 int levent_fire_timeout(lua_State *L);
 int levent_check_unhandled(lua_State *L);
-int lsched_fire(des_runtime *rt, const sim_event *ev);
-void lsched_forget(lua_State *L, des_runtime *rt, int obj);
+int lsched_fire(rt_runtime *rt, const sim_event *ev);
+void lsched_forget(lua_State *L, rt_runtime *rt, int obj);
 int lsched_calling(rt_global *G, lua_State *L);
 
 /* Set functions l into the table at t, each with the rt_global as its
@@ -88,7 +88,7 @@ static inline void ldes_detach_composites(rt_waitable *w) {
 }
 
 /* spawn on rt from arguments starting at `first`; pushes the task. */
-int ltask_spawn(lua_State *L, des_runtime *rt, int first);
+int ltask_spawn(lua_State *L, rt_runtime *rt, int first);
 
 /* Each registers its metatables and its functions into the module at mod. */
 void ltask_open(lua_State *L, int mod);
@@ -125,15 +125,14 @@ int lsched_cancel(lua_State *L, uint64_t handle);
 stats_tally *lstats_push_tally(lua_State *L, const char *name);
 /* List the value at idx in simulation rt's report; add des._stats.register
 ** and .registered to the table at t (lstatreg.c). */
-void lstats_register(lua_State *L, int idx, des_runtime *rt);
+void lstats_register(lua_State *L, int idx, rt_runtime *rt);
 void lstatreg_setfuncs(lua_State *L, int t);
-stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
+stats_level *lstats_push_level(lua_State *L, rt_runtime *rt, const char *name,
                                double initial, int keep_at);
 
 /* Register component `id` under `name` in simulation rt, for
 ** des.component(name). */
-void ldes_add_component(lua_State *L, des_runtime *rt, const char *name,
-                        int id);
+void ldes_add_component(lua_State *L, rt_runtime *rt, const char *name, int id);
 
 /* The Lua library (the files of lua/des), compiled in by cmake/embed_lua.cmake;
 ** luaopen_des puts a loader for each into package.preload. */

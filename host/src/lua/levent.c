@@ -22,7 +22,7 @@ static const char *const event_kinds[] = {"event", "timeout", "any", "all"};
 
 typedef struct des_event {
   rt_waitable w;        /* first: tasks and events share this layout */
-  des_runtime *rt;      /* timeouts: the simulation that fires them */
+  rt_runtime *rt;       /* timeouts: the simulation that fires them */
   uint8_t kind;         /* EVK_* */
   wheel_handle timer;   /* timeouts: the pending wheel event */
   des_time when;        /* when it triggered */
@@ -30,8 +30,8 @@ typedef struct des_event {
   uint32_t remaining;   /* all: members not yet succeeded */
   uint32_t depth;       /* composites: 1 + their deepest member's depth */
   uint8_t handled;      /* failed: waited on, had a callback, or defused */
-  des_runtime *check;   /* failed unhandled: the simulation whose
-                           RT_UNHANDLED event checks it again */
+  rt_runtime *check;    /* failed unhandled: the simulation whose
+                            RT_UNHANDLED event checks it again */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -109,7 +109,7 @@ static void event_callbacks(lua_State *L, int idx) {
 }
 
 /* Push the anchor table of the simulation whose object is at idx. */
-static void push_anchors_of(lua_State *L, des_runtime *rt) {
+static void push_anchors_of(lua_State *L, rt_runtime *rt) {
   rt_push_object(L, rt);
   lua_getiuservalue(L, -1, 1);
   lua_remove(L, -2);
@@ -128,8 +128,8 @@ static void push_anchors_of(lua_State *L, des_runtime *rt) {
 ** failed (EV_MEMBERS is free) for the report. */
 static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
   rt_global *G = rt_global_get(L);
-  des_task *t = rt_thread_task(G, L);
-  des_runtime *rt = ev->rt;
+  rt_task *t = rt_thread_task(G, L);
+  rt_runtime *rt = ev->rt;
   wheel_handle h;
   if (rt == NULL) /* the simulation where it failed */
     rt = t != NULL                ? t->rt
@@ -157,7 +157,7 @@ static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
 
 int levent_check_unhandled(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
-  des_runtime *rt = ev->check;
+  rt_runtime *rt = ev->check;
   des_time next;
   wheel_handle h;
   if (!ev->handled && sim_peek(rt->sim, &next) == SIM_OK &&
@@ -280,7 +280,7 @@ static int ev_fail(lua_State *L) {
 /* ev:wait() --> its values, or raises its error */
 static int ev_wait(lua_State *L) {
   des_event *ev = check_event(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   if (ev->w.state == WAITABLE_FAILED)
     mark_handled(ev); /* its failure is raised here */
   if (ev->kind == EVK_TIMEOUT && ev->w.state == WAITABLE_PENDING)
@@ -339,7 +339,7 @@ static int l_event(lua_State *L) {
 ** simulation) comes first; the time is read and the event scheduled with
 ** nothing allocated in between. */
 static int l_timeout(lua_State *L) {
-  des_runtime *rt = ldes_runtime_of(L);
+  rt_runtime *rt = ldes_runtime_of(L);
   des_time dt = rt_check_duration(L, rt, 1, "timeout"), when;
   const char *why = NULL;
   des_event *ev;

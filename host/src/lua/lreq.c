@@ -141,7 +141,7 @@ static int check_args(lua_State *L, const char *fname) {
 ** granted now, queued, or failed at once when the queue is full. */
 int lreq_request(lua_State *L) {
   lres *r = lres_check(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   int nopreempt = check_args(L, "request");
   lres_req *req;
   rt_check_live(L, r->rt);
@@ -167,7 +167,7 @@ int lreq_request(lua_State *L) {
 
 /* Continuation of req:wait (the request at 1). */
 static int wait_k(lua_State *L, int status, lua_KContext ctx) {
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   (void)status;
   (void)ctx;
   rt_check_resumed(L, t);
@@ -183,7 +183,7 @@ static int wait_k(lua_State *L, int status, lua_KContext ctx) {
 ** failed or was released. A pending interrupt is raised first. */
 static int q_wait(lua_State *L) {
   lres_req *req = check_req(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   rt_check_interrupt(L, t);
   if (req->w.state == WAITABLE_FAILED)
     return rt_push_result(L, 1); /* raises */
@@ -264,7 +264,7 @@ static void req_leave(wq_node *n, void *ctx) {
 /* Continuation of a blocked acquire (the request at LRES_REQ_SLOT). */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   lres_req *req = lua_touserdata(L, LRES_REQ_SLOT);
-  des_task *t = rt_current(L); /* req->task, if the runtime resumed it */
+  rt_task *t = rt_current(L); /* req->task, if the runtime resumed it */
   (void)status;
   (void)ctx;
   rt_check_resumed(L, t);
@@ -299,7 +299,7 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
 ** the grant decided (lres_new_request, lres_decide). */
 int lreq_acquire(lua_State *L) {
   lres *r = lres_check(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   lres_req *req;
   des_time deadline = -1, wait = -1;
   int d;
@@ -362,7 +362,7 @@ int lreq_acquire(lua_State *L) {
 ** .kind; methods */
 static int q_index(lua_State *L) {
   lres_req *req = check_req(L, 1);
-  des_runtime *rt = req->res->rt;
+  rt_runtime *rt = req->res->rt;
   const char *k;
   if (ldes_method(L))
     return 1;

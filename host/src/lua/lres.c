@@ -277,7 +277,7 @@ static lua_Integer opt_maxlen(lua_State *L) {
 /* des.resource(capacity [, {priority=, preemptive=, maxlen=, name=}]) */
 static int l_resource(lua_State *L) {
   lua_Integer cap;
-  des_runtime *rt = ldes_runtime_of(L);
+  rt_runtime *rt = ldes_runtime_of(L);
   lres *r;
   rt_check_state(L, "resource");
   int priority = 0, preemptive = 0;
@@ -371,7 +371,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   level_set(r, r->lbusy, (double)r->count);
   /* the holder's task, if still alive, gets the cause */
   if (rt_push_task_by_id(L, r->rt, worst->task_id)) {
-    des_task *t = lua_touserdata(L, -1);
+    rt_task *t = lua_touserdata(L, -1);
     lua_createtable(L, 0, 4);
     lua_pushliteral(L, "preempted");
     lua_setfield(L, -2, "kind");
@@ -411,7 +411,7 @@ void lres_push_req(lua_State *L, lres_req *req) {
     lua_pushnil(L);
 }
 
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
+lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
                            int event) {
   lres *r = lua_touserdata(L, ridx); /* the callers checked it */
   lres_req *req;

@@ -33,8 +33,8 @@ typedef struct lres_req {
   rt_waitable w; /* first: tasks and composites wait on this */
   wq_node n;     /* its place in the resource's wait queue */
   lres *res;
-  des_task *task;   /* the task blocked in acquire on it (at REQ_SLOT of
-                       its stack), or NULL */
+  rt_task *task;    /* the task blocked in acquire on it (at REQ_SLOT of
+                        its stack), or NULL */
   uint64_t task_id; /* the task that made it (rt_task_id), or 0 */
   double priority;
   uint64_t seq;
@@ -49,7 +49,7 @@ typedef struct lres_req {
 #define lres_req_of(node) ((lres_req *)((char *)(node)-offsetof(lres_req, n)))
 
 struct lres {
-  des_runtime *rt;
+  rt_runtime *rt;
   lua_Integer capacity, count;
   lua_Integer maxlen; /* most requests queued, or -1 */
   uint64_t seq;
@@ -73,7 +73,7 @@ lres *lres_check(lua_State *L, int idx);
 ** queueing it cannot fail. Raises
 ** before anything changes. An `event` request (res:request) is also
 ** registered, so that a grant can wake the composites holding it. */
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, des_task *t,
+lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
                            int event);
 
 /* What becomes of a new request: LRES_GRANTED (a free server, or one taken

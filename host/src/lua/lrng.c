@@ -269,7 +269,7 @@ static int r_tostring(lua_State *L) {
 /* des.rng([name]) / sim:rng([name]): the stream `name` ("default") of the
 ** current simulation's seed. Each call starts the stream afresh. */
 static int l_rng(lua_State *L) {
-  des_runtime *rt;
+  rt_runtime *rt;
   int nameidx = 1;
   size_t len;
   const char *name;

@@ -20,7 +20,7 @@
 /* One scheduled call. A free slot keeps gen (bumped when it is freed, so
 ** that old handles go stale) and links to the next free one. */
 typedef struct sched_slot {
-  des_runtime *rt;    /* its simulation; NULL when free */
+  rt_runtime *rt;     /* its simulation; NULL when free */
   wheel_handle ev;    /* its pending wheel event */
   des_time when;      /* when it is due */
   uint32_t gen;       /* generation, from 1 */
@@ -33,8 +33,8 @@ typedef struct sched_slot {
 typedef struct sched_store {
   sched_slot *slots;
   uint32_t n, cap, free_head; /* free_head: index + 1, 0 if none */
-  des_runtime *cache_rt;      /* whose call table registry[cache_ref][1]
-                                 holds (weakly), or NULL */
+  rt_runtime *cache_rt;       /* whose call table registry[cache_ref][1]
+                                  holds (weakly), or NULL */
   int cache_ref;
 } sched_store;
 
@@ -79,7 +79,7 @@ static void store_grow(lua_State *L, sched_store *S) {
 }
 
 /* Take a free slot for rt; returns its index (from 1). */
-static uint32_t slot_take(lua_State *L, sched_store *S, des_runtime *rt) {
+static uint32_t slot_take(lua_State *L, sched_store *S, rt_runtime *rt) {
   uint32_t i;
   sched_slot *s;
   while (S->free_head == 0 && S->n == S->cap)
@@ -114,7 +114,7 @@ static void slot_free(sched_store *S, uint32_t i) {
 ** the sim object by its pointer costs two hashed lookups): `cache` is its
 ** stack index (des.schedule's upvalue), or 0 to take it from the
 ** registry. */
-static void push_calls(lua_State *L, sched_store *S, des_runtime *rt,
+static void push_calls(lua_State *L, sched_store *S, rt_runtime *rt,
                        int cache) {
   if (S->cache_rt == rt) {
     if (cache != 0) {
@@ -164,7 +164,7 @@ static uint32_t handle_slot(lua_State *L, sched_store *S, int idx) {
 
 /* Schedule fn (at fidx) with the nargs values after it at `when` on rt;
 ** pushes the handle. */
-static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
+static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
                       int nargs, const char *fname) {
   int cache = lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE
                   ? lua_upvalueindex(2)
@@ -215,7 +215,7 @@ static int sched_push(lua_State *L, des_runtime *rt, des_time when, int fidx,
 
 /* The simulation at 1 (sim:schedule) or the current one (des.schedule);
 ** *first gets the index of the first argument. */
-static des_runtime *self_sim(lua_State *L, int *first) {
+static rt_runtime *self_sim(lua_State *L, int *first) {
   if (lua_type(L, 1) == LUA_TUSERDATA &&
       ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT)) {
     *first = 2;
@@ -234,7 +234,7 @@ static des_runtime *self_sim(lua_State *L, int *first) {
 /* des.schedule(dt, fn, ...) --> handle: fn(...) at now + dt */
 static int l_schedule(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   des_time dt = rt_check_duration(L, rt, first, "schedule"), when;
   rt_check_open(L, rt);
   if (sim_time_after(rt->sim, dt, &when) != 0)
@@ -246,7 +246,7 @@ static int l_schedule(lua_State *L) {
 /* des.at(t, fn, ...) --> handle: fn(...) at time t (>= now) */
 static int l_at(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   des_time when = rt_check_duration(L, rt, first, "at");
   rt_check_open(L, rt);
   if (when < sim_now(rt->sim))
@@ -257,7 +257,7 @@ static int l_at(lua_State *L) {
 
 /* Cancel the pending call of slot i. */
 static void sched_cancel(lua_State *L, sched_store *S, uint32_t i) {
-  des_runtime *rt = S->slots[i - 1].rt;
+  rt_runtime *rt = S->slots[i - 1].rt;
   sim_cancel(rt->sim, S->slots[i - 1].ev); /* stale once closed: fine */
   slot_free(S, i);
   rt_push_object(L, rt);
@@ -336,7 +336,7 @@ static int fire_msgh(lua_State *L) {
   return 1;
 }
 
-int lsched_fire(des_runtime *rt, const sim_event *ev) {
+int lsched_fire(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L, *outer;
   sched_store *S = rt->G->sched;
   uint32_t i = (uint32_t)ev->data, gen = (uint32_t)(ev->data >> 32);
@@ -381,7 +381,7 @@ int lsched_calling(rt_global *G, lua_State *L) {
   return G->sched_firing == L;
 }
 
-void lsched_forget(lua_State *L, des_runtime *rt, int obj) {
+void lsched_forget(lua_State *L, rt_runtime *rt, int obj) {
   sched_store *S = rt->G->sched;
   uint32_t i;
   if (S == NULL)
@@ -397,7 +397,7 @@ void lsched_forget(lua_State *L, des_runtime *rt, int obj) {
 
 /* des_call_at's protected part: (sim, ticks, fn, args...). */
 int lsched_at_ticks(lua_State *L) {
-  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  rt_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   des_time when = (des_time)luaL_checkinteger(L, 2);
   rt_check_open(L, rt);
   if (when < sim_now(rt->sim))

@@ -3,7 +3,7 @@
 ** (des.new, sim:run/step/peek/now/...), plus the default simulation that
 ** the module-level functions act on outside a task.
 **
-** A sim userdata holds its des_runtime; user value 1 is its anchor table
+** A sim userdata holds its rt_runtime; user value 1 is its anchor table
 ** (live tasks by slot + 1, pending timeouts by address), user value 2 its
 ** error handler (des.on_error), user value 3 its trace function, user
 ** value 4 its C components by name (lcomp.c).
@@ -15,16 +15,16 @@
 
 /* The simulation at idx, which must not be closed (spawn and run check
 ** for closing too). */
-static des_runtime *check_sim(lua_State *L, int idx) {
-  des_runtime *rt = ldes_checkudata(L, idx, RT_MT_SIM, DES_SIM_MT);
+static rt_runtime *check_sim(lua_State *L, int idx) {
+  rt_runtime *rt = ldes_checkudata(L, idx, RT_MT_SIM, DES_SIM_MT);
   rt_check_open(L, rt);
   return rt;
 }
 
 /* Create a simulation object and push it. */
-static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
-                                 int64_t resolution) {
-  des_runtime *rt;
+static rt_runtime *sim_push_new(lua_State *L, uint64_t seed,
+                                int64_t resolution) {
+  rt_runtime *rt;
   rt_check_state(L, "new");
   rt = lua_newuserdatauv(L, sizeof(*rt), RT_UV_NSIM);
   int obj = lua_gettop(L);
@@ -40,8 +40,8 @@ static des_runtime *sim_push_new(lua_State *L, uint64_t seed,
 }
 
 /* The default simulation of this state, created on first use. */
-static des_runtime *default_sim(lua_State *L) {
-  des_runtime *rt;
+static rt_runtime *default_sim(lua_State *L) {
+  rt_runtime *rt;
   if (lua_getfield(L, LUA_REGISTRYINDEX, DEFAULT_SIM_KEY) == LUA_TUSERDATA) {
     rt = lua_touserdata(L, -1);
     lua_pop(L, 1);
@@ -63,9 +63,9 @@ void ldes_set_default(lua_State *L, int idx) {
 /* The simulation module functions act on: the running task's; else the
 ** one whose run is dispatching (e.g. in an event callback); else the
 ** default simulation. */
-des_runtime *ldes_runtime_of(lua_State *L) {
-  des_task *t = rt_current(L);
-  des_runtime *rt;
+rt_runtime *ldes_runtime_of(lua_State *L) {
+  rt_task *t = rt_current(L);
+  rt_runtime *rt;
   rt_global *G;
   if (t != NULL) /* its simulation runs, or is closing (<close> variables) */
     return t->rt;
@@ -80,7 +80,7 @@ des_runtime *ldes_runtime_of(lua_State *L) {
 /* An absolute time in units at idx, as ticks (for run's `until`): a
 ** number (not a string: "3.14" is refused, not converted) at or after
 ** the current time, with the messages of docs/bad-inputs.md. */
-static des_time check_time(lua_State *L, des_runtime *rt, int idx,
+static des_time check_time(lua_State *L, rt_runtime *rt, int idx,
                            const char *fname) {
   lua_Number u;
   if (lua_type(L, idx) != LUA_TNUMBER)
@@ -104,14 +104,14 @@ static des_time check_time(lua_State *L, des_runtime *rt, int idx,
 static int until_notify(lua_State *L, rt_waiter *w, int src) {
   (void)L;
   (void)src;
-  sim_stop(((des_runtime *)w->owner)->sim);
+  sim_stop(((rt_runtime *)w->owner)->sim);
   return 0;
 }
 
 /* Protected: run the simulation at 1 until the waitable at 2 triggers
 ** (its waiter at 3); unlinked by the caller. */
 static int run_until_event(lua_State *L) {
-  des_runtime *rt = lua_touserdata(L, 1);
+  rt_runtime *rt = lua_touserdata(L, 1);
   rt_run(L, rt, -1, 0);
   return 0;
 }
@@ -120,7 +120,7 @@ static int run_until_event(lua_State *L) {
 ** its values (or raise its error), as SimPy's run(until=event). Raises
 ** if the run ends first (no event left, only daemons, stop) with ev still
 ** pending. */
-static int run_event(lua_State *L, des_runtime *rt, int idx) {
+static int run_event(lua_State *L, rt_runtime *rt, int idx) {
   rt_waitable *w = lua_touserdata(L, idx);
   rt_waiter *n;
   int status;
@@ -177,7 +177,7 @@ static int l_new(lua_State *L) {
 }
 
 /* The simulation at index 1: a sim object, or the module (des.run). */
-static des_runtime *self_sim(lua_State *L, int *first) {
+static rt_runtime *self_sim(lua_State *L, int *first) {
   if (ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT)) {
     *first = 2;
     return check_sim(L, 1);
@@ -189,14 +189,14 @@ static des_runtime *self_sim(lua_State *L, int *first) {
 /* sim:spawn(fn, ...) */
 static int s_spawn(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   return ltask_spawn(L, rt, first);
 }
 
 /* sim:run([until | event]) */
 static int s_run(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   des_time limit = -1;
   if (ldes_testudata(L, first, RT_MT_EVENT, DES_EVENT_MT) ||
       ldes_testudata(L, first, RT_MT_TASK, DES_TASK_MT)) {
@@ -212,7 +212,7 @@ static int s_run(lua_State *L) {
 /* sim:step() --> true if an event was handled, false if none is left */
 static int s_step(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   lua_pushboolean(L, rt_run(L, rt, -1, 1) != RT_EMPTY);
   return 1;
 }
@@ -220,7 +220,7 @@ static int s_step(lua_State *L) {
 /* sim:peek() --> time of the next event, or nil */
 static int s_peek(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   des_time t;
   if (sim_peek(rt->sim, &t) != 0)
     return 0;
@@ -231,7 +231,7 @@ static int s_peek(lua_State *L) {
 /* sim:now() */
 static int s_now(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
   return 1;
 }
@@ -239,7 +239,7 @@ static int s_now(lua_State *L) {
 /* sim:clock() --> sim:now(), frozen at the close time once closed (what
 ** statistics read: they stay readable after close) */
 static int s_clock(lua_State *L) {
-  des_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+  rt_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
   lua_pushnumber(L, rt_units(rt, rt_now(rt)));
   return 1;
 }
@@ -247,7 +247,7 @@ static int s_clock(lua_State *L) {
 /* sim:pending() --> number of events in the queue */
 static int s_pending(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   lua_pushinteger(L, (lua_Integer)sim_pending(rt->sim));
   return 1;
 }
@@ -255,7 +255,7 @@ static int s_pending(lua_State *L) {
 /* sim:stop(): the run in progress returns after the current event */
 static int s_stop(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   sim_stop(rt->sim);
   return 0;
 }
@@ -265,7 +265,7 @@ static int s_stop(lua_State *L) {
 ** the registry; under a plain lua, a clear error. */
 static int s_pace(lua_State *L, const char *what) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   lua_settop(L, first + 1); /* the two arguments, nil if missing */
   if (lua_getfield(L, LUA_REGISTRYINDEX, LDES_PACE_KEY) != LUA_TFUNCTION)
     return luaL_error(L,
@@ -291,7 +291,7 @@ static int s_lateness(lua_State *L) {
 /* sim:on_error(fn | nil): fn(task, err) handles tasks' unjoined errors */
 static int s_on_error(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   if (!lua_isnil(L, first))
     luaL_checktype(L, first, LUA_TFUNCTION);
   rt_push_object(L, rt);
@@ -304,7 +304,7 @@ static int s_on_error(lua_State *L) {
 ** pass each line to fn(line), or stop tracing. */
 static int s_trace(lua_State *L) {
   int first, mode;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   if (lua_isfunction(L, first))
     mode = RT_TRACE_LUA;
   else if (lua_isnoneornil(L, first) || lua_isboolean(L, first))
@@ -326,7 +326,7 @@ static int s_trace(lua_State *L) {
 ** seeded random order instead of FIFO, to find order-dependent results. */
 static int s_shuffle_ties(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   if (lua_isnoneornil(L, first) ||
       (lua_isboolean(L, first) && !lua_toboolean(L, first)))
     sim_set_shuffle(rt->sim, 0, 0);
@@ -341,7 +341,7 @@ static int s_shuffle_ties(lua_State *L) {
 ** when it has none). */
 static int s_events(lua_State *L) {
   int first, i, n;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   wheel_event *evs;
   lua_Integer want = luaL_optinteger(L, first, 10);
   luaL_argcheck(L, want >= 0 && want <= 100000, first, "0 to 100000 events");
@@ -378,7 +378,7 @@ static int s_events(lua_State *L) {
 static uint64_t list_serial(lua_State *L, int list, lua_Integer i) {
   uint64_t serial;
   lua_rawgeti(L, list, i);
-  serial = ((des_task *)lua_touserdata(L, -1))->serial;
+  serial = ((rt_task *)lua_touserdata(L, -1))->serial;
   lua_pop(L, 1);
   return serial;
 }
@@ -424,13 +424,13 @@ static void sort_tasks(lua_State *L, int list, lua_Integer n) {
 static int s_tasks(lua_State *L) {
   int first, list;
   lua_Integer n = 0;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   rt_global *G = rt->G;
   uint32_t i;
   lua_createtable(L, (int)rt->alive, 0);
   list = lua_gettop(L);
   for (i = 0; i < G->nslots; i++) {
-    des_task *t = G->slots[i].task;
+    rt_task *t = G->slots[i].task;
     if (t == NULL || t->rt != rt)
       continue;
     rt_push_task(L, t);
@@ -460,7 +460,7 @@ static int is_default_sim(lua_State *L, int idx) {
 ** nothing. The default simulation belongs to its host (or to the Lua state)
 ** and is closed only with it. */
 static int s_close(lua_State *L) {
-  des_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
+  rt_runtime *rt = ldes_checkudata(L, 1, RT_MT_SIM, DES_SIM_MT);
   if (rt->closed != RT_OPEN)
     return 0;
   if (is_default_sim(L, 1))
@@ -480,7 +480,7 @@ static int s_gc(lua_State *L) {
 }
 
 static int s_tostring(lua_State *L) {
-  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  rt_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   if (rt->closed == RT_CLOSED)
     lua_pushfstring(L, "des.sim (closed at t=%f)", rt_units(rt, rt->closed_at));
   else
@@ -499,7 +499,7 @@ static int s_tostring(lua_State *L) {
 ** end time. Hooks run in the order they were added. */
 static int s_at_end(lua_State *L) {
   int first;
-  des_runtime *rt = self_sim(L, &first);
+  rt_runtime *rt = self_sim(L, &first);
   luaL_checktype(L, first, LUA_TFUNCTION);
   lua_settop(L, first);
   rt_push_object(L, rt);
@@ -515,7 +515,7 @@ static int s_at_end(lua_State *L) {
 }
 
 static int s_index(lua_State *L) {
-  des_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
+  rt_runtime *rt = luaL_checkudata(L, 1, DES_SIM_MT);
   const char *k;
   if (ldes_method(L))
     return 1;

@@ -21,7 +21,7 @@ static const char lstatreg_key = 'R'; /* {[sim object] = list} */
 /* Push the registry list of simulation rt ({n = kept, dropped = count}),
 ** made on first use; the table of lists has weak keys, so a simulation
 ** that is gone takes its list with it. */
-static void registry_list(lua_State *L, des_runtime *rt) {
+static void registry_list(lua_State *L, rt_runtime *rt) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lstatreg_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -45,7 +45,7 @@ static void registry_list(lua_State *L, des_runtime *rt) {
 
 /* Add the value at idx to the registry of rt (kept until the simulation
 ** goes, so a report made after the model's tasks ended still sees it). */
-void lstats_register(lua_State *L, int idx, des_runtime *rt) {
+void lstats_register(lua_State *L, int idx, rt_runtime *rt) {
   lua_Integer n;
   idx = lua_absindex(L, idx);
   registry_list(L, rt);
@@ -76,7 +76,7 @@ static int l_register(lua_State *L) {
 ** object; default: the current one), and how many were not kept. */
 static int l_registered(lua_State *L) {
   lua_Integer i, n;
-  des_runtime *rt = ldes_runtime_of(L);
+  rt_runtime *rt = ldes_runtime_of(L);
   if (!lua_isnoneornil(L, 1)) {
     rt = ldes_testudata(L, 1, RT_MT_SIM, DES_SIM_MT);
     if (rt == NULL)

@@ -37,7 +37,7 @@ typedef struct lstats_tally {
 
 typedef struct lstats_level {
   stats_level l;
-  des_runtime *rt; /* its simulation (anchored as user value 2) */
+  rt_runtime *rt; /* its simulation (anchored as user value 2) */
   int owned;
 } lstats_level;
 
@@ -421,7 +421,7 @@ static lstats_level *check_level(lua_State *L, int idx) {
 /* Push a new level of simulation rt named name, at `initial` from now;
 ** keep_at: count the time at each value. Kept by C code (a resource)
 ** unless l_level makes it a monitor. Raises on no memory. */
-stats_level *lstats_push_level(lua_State *L, des_runtime *rt, const char *name,
+stats_level *lstats_push_level(lua_State *L, rt_runtime *rt, const char *name,
                                double initial, int keep_at) {
   lstats_level *u;
   rt_check_state(L, "monitor");
@@ -516,7 +516,7 @@ static int l_reset(lua_State *L) {
 /* One time_at entry: [v] = time in units (the table at the top). */
 typedef struct at_ctx {
   lua_State *L;
-  des_runtime *rt;
+  rt_runtime *rt;
 } at_ctx;
 
 static void push_at(void *ctx, double v, int64_t ticks) {
@@ -550,7 +550,7 @@ static int l_report(lua_State *L) {
 }
 
 /* One bucket as a row {t, t_end, min, max, mean, last} (times in units). */
-static void push_point(lua_State *L, des_runtime *rt, const stats_point *p) {
+static void push_point(lua_State *L, rt_runtime *rt, const stats_point *p) {
   lua_createtable(L, 0, 6);
   setnum(L, "t", rt_units(rt, p->t0));
   setnum(L, "t_end", rt_units(rt, p->t1));

@@ -10,13 +10,13 @@
 static const char *const task_states[] = {
     "ready", "running", "sleeping", "waiting", "done", "failed", "cancelled"};
 
-static des_task *check_task(lua_State *L, int idx) {
+static rt_task *check_task(lua_State *L, int idx) {
   return ldes_checkudata(L, idx, RT_MT_TASK, DES_TASK_MT);
 }
 
 /* The running task, or a clear error naming the function. */
-static des_task *running_task(lua_State *L, const char *fname) {
-  des_task *t = rt_current(L);
+static rt_task *running_task(lua_State *L, const char *fname) {
+  rt_task *t = rt_current(L);
   if (t == NULL) {
     rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
     if (G != NULL && lsched_calling(G, L))
@@ -42,7 +42,7 @@ static des_task *running_task(lua_State *L, const char *fname) {
 
 /* spawn(fn, ...) or spawn{name=, daemon=, fn, ...args} on simulation rt.
 ** `first` is the index of the function or the options table. */
-int ltask_spawn(lua_State *L, des_runtime *rt, int first) {
+int ltask_spawn(lua_State *L, rt_runtime *rt, int first) {
   int nargs, name_idx = 0, daemon = 0;
   if (lua_type(L, first) == LUA_TTABLE) {
     int i, n;
@@ -86,13 +86,13 @@ static int l_spawn(lua_State *L) {
 
 /* des.sleep(dt) */
 static int l_sleep(lua_State *L) {
-  des_task *t = running_task(L, "sleep");
+  rt_task *t = running_task(L, "sleep");
   return rt_sleep(L, t, rt_check_duration(L, t->rt, 1, "sleep"));
 }
 
 /* des.self() */
 static int l_self(lua_State *L) {
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   if (t == NULL)
     return 0;
   rt_push_task(L, t);
@@ -101,15 +101,15 @@ static int l_self(lua_State *L) {
 
 /* des.now() */
 static int l_now(lua_State *L) {
-  des_runtime *rt = ldes_runtime_of(L);
+  rt_runtime *rt = ldes_runtime_of(L);
   lua_pushnumber(L, rt_units(rt, sim_now(rt->sim)));
   return 1;
 }
 
 /* task:join() */
 static int t_join(lua_State *L) {
-  des_task *t = check_task(L, 1);
-  des_task *self;
+  rt_task *t = check_task(L, 1);
+  rt_task *self;
   if (t->done.state != WAITABLE_PENDING) { /* ended: no need to be a task */
     rt_check_interrupt(L, rt_current(L));
     return rt_push_result(L, 1);
@@ -123,14 +123,14 @@ static int t_join(lua_State *L) {
 
 /* task:cancel() */
 static int t_cancel(lua_State *L) {
-  des_task *t = check_task(L, 1);
+  rt_task *t = check_task(L, 1);
   rt_cancel(L, t, 1);
   return 0;
 }
 
 /* task:interrupt([cause]) --> true if the task was alive */
 static int t_interrupt(lua_State *L) {
-  des_task *t = check_task(L, 1);
+  rt_task *t = check_task(L, 1);
   lua_settop(L, 2);
   lua_pushboolean(L, rt_interrupt(L, t, 1, 2));
   return 1;
@@ -139,7 +139,7 @@ static int t_interrupt(lua_State *L) {
 /* task:traceback([msg]) --> where the task is suspended; for a failed task
 ** its error's message and traceback; nil otherwise. */
 static int t_traceback(lua_State *L) {
-  des_task *t = check_task(L, 1);
+  rt_task *t = check_task(L, 1);
   if (t->state == TASK_FAILED) {
     lua_getiuservalue(L, 1, UV_AUX);
     return 1;
@@ -161,7 +161,7 @@ static const luaL_Reg task_methods[] = {{"traceback", t_traceback},
 
 /* task.name, task.status, task.id, task.since, task.waiting_on, methods */
 static int t_index(lua_State *L) {
-  des_task *t = check_task(L, 1);
+  rt_task *t = check_task(L, 1);
   const char *k;
   if (ldes_method(L))
     return 1;
@@ -200,7 +200,7 @@ static int t_index(lua_State *L) {
 }
 
 static int t_tostring(lua_State *L) {
-  des_task *t = check_task(L, 1);
+  rt_task *t = check_task(L, 1);
   rt_push_task_label(L, 1);
   lua_pushfstring(L, "%s: %s", lua_tostring(L, -1), task_states[t->state]);
   return 1;

@@ -143,7 +143,7 @@ static void hold_request(lua_State *L, int qidx, int idx, int hold) {
 /* Continuation of q:wait (ctx: the waiter's stack index). */
 static int wait_k(lua_State *L, int status, lua_KContext ctx) {
   lwait_node *w = lua_touserdata(L, (int)ctx);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   (void)status;
   t->wq = NULL;
   if (t->resume == RESUME_INTERRUPT) /* the leave hook took it out */
@@ -162,7 +162,7 @@ static int wait_k(lua_State *L, int status, lua_KContext ctx) {
 /* q:wait(data [, timeout]) --> true when served, false when timed out */
 static int q_wait(lua_State *L) {
   lwait_queue *q = check_queue(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   des_time deadline = -1;
   lwait_node *w;
   if (t == NULL)
@@ -288,7 +288,7 @@ static lwait_queue *push_queue_of(lua_State *L, int idx) {
 
 /* Continuation of r:wait (the waiter at 1). */
 static int request_wait_k(lua_State *L, int status, lua_KContext ctx) {
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   lwait_node *w = lua_touserdata(L, 1);
   (void)status;
   (void)ctx;
@@ -310,7 +310,7 @@ static int request_wait_k(lua_State *L, int status, lua_KContext ctx) {
 ** "timed out" when timeout passed first (the request stays queued). */
 static int r_wait(lua_State *L) {
   lwait_node *w = check_waiter(L, 1);
-  des_task *t = rt_current(L);
+  rt_task *t = rt_current(L);
   lwait_queue *q;
   des_time deadline = -1;
   rt_check_interrupt(L, t);

@@ -4,17 +4,9 @@
 ** simulation's end hooks (sim:at_end) run once when a run ends, whatever
 ** the reason. rt_run_raw and the runtime's handler (runtime.c) call these.
 */
-#include "runtime.h"
+#include "rtint.h"
 
 #include <string.h>
-
-/* The live task of a wake's id (as runtime.c's task_from_id). */
-static des_task *live_task(rt_global *G, uint64_t id) {
-  uint32_t i = (uint32_t)id, gen = (uint32_t)(id >> 32);
-  if (i >= G->nslots || G->slots[i].gen != gen)
-    return NULL;
-  return G->slots[i].task;
-}
 
 /* Whether only daemon tasks are left in a run that ends then (one without
 ** `until`): every live task is a daemon and every pending event is one of
@@ -23,7 +15,7 @@ static des_task *live_task(rt_global *G, uint64_t id) {
 ** going: it may start or wake a task that is not a daemon. Each daemon has
 ** at most one pending wake, so more pending events than daemons answer at
 ** once; otherwise the (few) pending events are looked at. */
-int rt_only_daemons_left(des_runtime *rt) {
+int rt_only_daemons_left(rt_runtime *rt) {
   wheel_event small[16], *evs = small;
   size_t i, n;
   int only = 1;
@@ -41,9 +33,10 @@ int rt_only_daemons_left(des_runtime *rt) {
   n = sim_list(rt->sim, evs, n);
   for (i = 0; i < n && only; i++) {
     const wheel_payload *p = &evs[i].payload;
-    des_task *t;
+    rt_task *t;
     only = p->target == rt->comp && p->kind < RT_TIMEOUT &&
-           (t = live_task(rt->G, p->data)) != NULL && t->rt == rt && t->daemon;
+           (t = rt_task_from_id(rt->G, p->data)) != NULL && t->rt == rt &&
+           t->daemon;
   }
   if (evs != small)
     rt->G->allocf(rt->G->allocud, evs, n * sizeof(*evs), 0);
@@ -51,7 +44,7 @@ int rt_only_daemons_left(des_runtime *rt) {
 }
 
 /* After a runtime event: end the run if only daemons are left. */
-void rt_end_if_only_daemons(des_runtime *rt) {
+void rt_end_if_only_daemons(rt_runtime *rt) {
   if (rt_only_daemons_left(rt)) {
     rt->daemon_ended = 1;
     sim_stop(rt->sim);
@@ -79,8 +72,8 @@ static int at_end_protected(lua_State *L) {
 /* A run ended (rc, its outcome; RT_ERROR with its error on top): call the
 ** end hooks with the clock at the end time. A hook's error becomes the
 ** run's error, or is added to the error the run already had. */
-int rt_run_at_end(lua_State *L, des_runtime *rt, int rc) {
-  des_runtime *prev = rt->G->dispatching;
+int rt_run_at_end(lua_State *L, rt_runtime *rt, int rc) {
+  rt_runtime *prev = rt->G->dispatching;
   int status;
   if (rt->closed != RT_OPEN)
     return rc;

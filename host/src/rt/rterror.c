@@ -4,7 +4,7 @@
 ** a task's label, tracebacks, and the runtime's own error objects
 ** (des.Cancelled, des.Interrupt), whose metatables a model cannot reach.
 */
-#include "runtime.h"
+#include "rtint.h"
 
 #include <string.h>
 
@@ -13,7 +13,7 @@
 
 /* Describe a task for messages: task 'name' (#serial). */
 void rt_push_task_label(lua_State *L, int task_idx) {
-  des_task *t = lua_touserdata(L, task_idx);
+  rt_task *t = lua_touserdata(L, task_idx);
   task_idx = lua_absindex(L, task_idx);
   if (lua_getiuservalue(L, task_idx, UV_NAME) == LUA_TSTRING) {
     lua_pushfstring(L, "task '%s' (#%I)", lua_tostring(L, -1),
@@ -123,8 +123,8 @@ int rt_is_cancelled(lua_State *L, int idx) {
 }
 
 /* Raise the first pending interrupt of the running task t (in L). */
-int rt_raise_interrupt(lua_State *L, des_task *t) {
-  des_runtime *rt = t->rt;
+int rt_raise_interrupt(lua_State *L, rt_task *t) {
+  rt_runtime *rt = t->rt;
   lua_createtable(L, 0, 4);
   /* the pending causes are in the task object's UV_VALUES array */
   rt_push_task(L, t);

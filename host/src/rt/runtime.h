@@ -1,7 +1,7 @@
 /*
 ** runtime.h -- the task runtime: Lua coroutines as simulated processes.
 **
-** One runtime per simulation. It is a component of its des_sim whose event
+** One runtime per simulation. It is a component of its sim_state whose event
 ** kinds are the seed design's RuntimeEvent: SPAWN (start a task), TIMER
 ** (a sleep ended), WAKE (something the task waited for happened), and
 ** EXTERNAL (a wake sent from C). Every resume of a task goes through the
@@ -36,8 +36,8 @@ enum {
   RT_MT_WAITER, /* a store's or container's request (lwait.c) */
   RT_NMT
 };
-typedef struct des_runtime des_runtime;
-typedef struct des_task des_task;
+typedef struct rt_runtime rt_runtime;
+typedef struct rt_task rt_task;
 typedef struct rt_waitable rt_waitable;
 typedef struct rt_waiter rt_waiter;
 typedef struct rt_binding rt_binding;
@@ -64,7 +64,7 @@ enum {
   TASK_CANCELLED /* ended by task:cancel */
 };
 
-/* Why a suspended task is being resumed (des_task.resume). */
+/* Why a suspended task is being resumed (rt_task.resume). */
 enum { RESUME_NORMAL, RESUME_INTERRUPT };
 
 /* Waitable states. */
@@ -102,30 +102,30 @@ enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_CAUSE, UV_NTASK = UV_CAUSE };
 
 /* A task. Lives in a full userdata (DES_TASK_MT); its coroutine is its user
 ** value UV_AUX while it runs. */
-struct des_task {
+struct rt_task {
   rt_waitable done; /* triggers when the task ends: what join waits on */
-  des_runtime *rt;
-  lua_State *co;         /* NULL once ended */
-  uint64_t serial;       /* spawn order within the simulation, from 1 */
-  uint32_t slot;         /* index in the global task slots */
-  uint32_t gen;          /* generation of that slot for this task */
-  uint8_t state;         /* TASK_* */
-  uint8_t resume;        /* RESUME_* for the next resume */
-  uint8_t daemon;        /* not listed in deadlock reports */
-  uint8_t yielding;      /* set by des before it yields: foreign yields show */
-  uint8_t escaped;       /* coroutine.running handed its thread to Lua: the
-                            thread is never pooled for another task */
-  uint32_t interrupts;   /* pending interrupts not yet delivered */
-  uint32_t call_seq;     /* component:call's made so far: names the open one */
-  wheel_handle wake;     /* pending SPAWN/TIMER/WAKE event (or the event of a
-                            call not yet delivered to its component), or 0 */
-  des_time since;        /* when the current sleep or wait began */
-  rt_waiter waiter;      /* the node linked into what the task waits on */
-  const char *what;      /* what it waits on, for reports (static string) */
-  des_task *inline_next; /* in rt->inline_head's list (see rt_handler) */
-  uint8_t inlined;       /* ... is in that list */
-  int wait_obj;          /* the stack index, in co, of the object waited on
-                            (task.waiting_on), 0 if none (a sleep) */
+  rt_runtime *rt;
+  lua_State *co;        /* NULL once ended */
+  uint64_t serial;      /* spawn order within the simulation, from 1 */
+  uint32_t slot;        /* index in the global task slots */
+  uint32_t gen;         /* generation of that slot for this task */
+  uint8_t state;        /* TASK_* */
+  uint8_t resume;       /* RESUME_* for the next resume */
+  uint8_t daemon;       /* not listed in deadlock reports */
+  uint8_t yielding;     /* set by des before it yields: foreign yields show */
+  uint8_t escaped;      /* coroutine.running handed its thread to Lua: the
+                           thread is never pooled for another task */
+  uint32_t interrupts;  /* pending interrupts not yet delivered */
+  uint32_t call_seq;    /* component:call's made so far: names the open one */
+  wheel_handle wake;    /* pending SPAWN/TIMER/WAKE event (or the event of a
+                           call not yet delivered to its component), or 0 */
+  des_time since;       /* when the current sleep or wait began */
+  rt_waiter waiter;     /* the node linked into what the task waits on */
+  const char *what;     /* what it waits on, for reports (static string) */
+  rt_task *inline_next; /* in rt->inline_head's list (see rt_handler) */
+  uint8_t inlined;      /* ... is in that list */
+  int wait_obj;         /* the stack index, in co, of the object waited on
+                           (task.waiting_on), 0 if none (a sleep) */
   /* component:call (a request to a C component, answered by rt_answer) */
   union {
     uint64_t data; /* the open call's payload until delivered */
@@ -138,8 +138,8 @@ struct des_task {
 };
 
 /* The simulation as Lua sees it (DES_SIM_MT userdata). */
-struct des_runtime {
-  des_sim *sim;
+struct rt_runtime {
+  sim_state *sim;
   rt_global *G;
   lua_State *L;       /* the state running the simulation (during run) */
   uint32_t comp;      /* the runtime's component id */
@@ -150,11 +150,11 @@ struct des_runtime {
   size_t daemons;      /* ... of which daemons */
   int daemon_end;      /* this run may end when only daemons remain */
   rt_waitable *firing; /* the timeout firing now, if any */
-  des_task *inline_head, *inline_tail; /* its waiters, resumed in its turn */
-  int daemon_ended;                    /* ... and it did */
-  int error_pending;                   /* an unhandled error stopped the run */
-  int trace;                           /* RT_TRACE_* */
-  int closed;                          /* RT_OPEN, RT_CLOSING or RT_CLOSED */
+  rt_task *inline_head, *inline_tail; /* its waiters, resumed in its turn */
+  int daemon_ended;                   /* ... and it did */
+  int error_pending;                  /* an unhandled error stopped the run */
+  int trace;                          /* RT_TRACE_* */
+  int closed;                         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
 };
 
@@ -164,13 +164,13 @@ struct des_runtime {
 ** scheduled calls (des.schedule, lsched.c). */
 enum { RT_UV_AT_END = 5, RT_UV_CALLS = 6, RT_UV_NSIM = 6 };
 
-/* des_runtime.closed. While CLOSING (sim:close cancels the live tasks and
+/* rt_runtime.closed. While CLOSING (sim:close cancels the live tasks and
 ** their <close> variables run) nothing new may start: no spawn, run, step,
 ** timeout, request or send; reads and releases still work. Once CLOSED
 ** only statistics and the objects' own fields can be read: every other
 ** entry point raises "closed simulation". rt->sim stays valid until the
 ** sim object is collected (rt_free): close frees the queue by putting an
-** empty des_sim in its place, so a finalizer that closes a simulation in
+** empty sim_state in its place, so a finalizer that closes a simulation in
 ** the middle of a call on it leaves no dangling pointer. */
 enum { RT_OPEN, RT_CLOSING, RT_CLOSED };
 
@@ -189,22 +189,22 @@ struct rt_binding {
   lua_CFunction check_unhandled;
   /* Call the function of the RT_SCHED event ev outside any task; 0, or
   ** non-zero with the error report on rt->L's top (lsched.c). */
-  int (*fire_scheduled)(des_runtime *rt, const sim_event *ev);
+  int (*fire_scheduled)(rt_runtime *rt, const sim_event *ev);
   /* Drop rt's pending scheduled calls when it closes or is freed (never
   ** raises; obj: the sim object's index) (lsched.c). */
-  void (*sched_forget)(lua_State *L, des_runtime *rt, int obj);
+  void (*sched_forget)(lua_State *L, rt_runtime *rt, int obj);
 };
 
 /* Per lua_State: the registry of task slots, so that a coroutine finds its
 ** task in O(1) through LUA_EXTRASPACE (it holds slot + 1). */
 struct rt_global {
   struct {
-    des_task *task;
+    rt_task *task;
     uint32_t gen;
     uint32_t next_free;
   } * slots;
   uint32_t nslots, capslots, free_head;
-  des_runtime *dispatching;    /* the simulation whose run is under way */
+  rt_runtime *dispatching;     /* the simulation whose run is under way */
   lua_State *volatile running; /* the task coroutine resumed now, or NULL */
   lua_Alloc allocf;
   void *allocud;
@@ -223,7 +223,7 @@ struct rt_global {
   /* The anchor table of anchors_rt (the last simulation that spawned or
   ** ended a task) at [1] of the weak table registry[ref_anchors]: found
   ** by integer keys instead of the sim object's pointer (two hashes). */
-  des_runtime *anchors_rt;
+  rt_runtime *anchors_rt;
   int ref_anchors;
 };
 
@@ -257,53 +257,53 @@ rt_global *rt_global_get(lua_State *L);
 void rt_check_state(lua_State *L, const char *what);
 
 /* Create a runtime inside a DES_SIM_MT userdata at stack top. */
-int rt_init(lua_State *L, des_runtime *rt, uint64_t seed, int64_t resolution);
+int rt_init(lua_State *L, rt_runtime *rt, uint64_t seed, int64_t resolution);
 
 /* Close the simulation whose object is at obj (sim:close; the caller
 ** checked that it is open and not running): cancel its live tasks in spawn
 ** order, running their <close> variables, then mark it closed. Raises the
 ** first error a cancel raised, once the simulation is closed. */
-void rt_close(lua_State *L, des_runtime *rt, int obj);
+void rt_close(lua_State *L, rt_runtime *rt, int obj);
 
 /* Free the simulation of the object at obj (its __gc): tasks still alive
 ** are detached without running Lua code. Never raises. */
-void rt_free(lua_State *L, des_runtime *rt, int obj);
+void rt_free(lua_State *L, rt_runtime *rt, int obj);
 
 /* The clock, frozen at the close time once closed. */
-des_time rt_now(const des_runtime *rt);
+des_time rt_now(const rt_runtime *rt);
 
 /* Raise "<function>: closed simulation" if rt is closed. rt_check_live
 ** also refuses a simulation that is closing: for what would start new
 ** work (spawn, run, timeouts, requests, events sent to components). */
-void rt_check_open(lua_State *L, const des_runtime *rt);
-void rt_check_live(lua_State *L, const des_runtime *rt);
+void rt_check_open(lua_State *L, const rt_runtime *rt);
+void rt_check_live(lua_State *L, const rt_runtime *rt);
 
 /* The running task of coroutine L, or NULL if L is not a task. */
-des_task *rt_current(lua_State *L);
+rt_task *rt_current(lua_State *L);
 
 /* Ownership of threads (lco.c refuses to drive them): the live task whose
 ** coroutine is co, or NULL; and whether the runtime retired co: 0, or
 ** RT_RETIRED_POOLED (it waits in the thread pool for a new task) or
 ** RT_RETIRED_ORPHAN (its task was collected with its simulation). */
 enum { RT_RETIRED_POOLED = 1, RT_RETIRED_ORPHAN };
-des_task *rt_thread_task(rt_global *G, lua_State *co);
+rt_task *rt_thread_task(rt_global *G, lua_State *co);
 int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co);
 
 /* In a continuation of a task's suspension: raise if the runtime did not
 ** resume it (its coroutine was driven by hand, e.g. through the C API). */
-void rt_check_resumed(lua_State *L, des_task *t);
+void rt_check_resumed(lua_State *L, rt_task *t);
 
 /* Spawn fn (at stack index fidx) with nargs args taken from the stack top;
 ** pushes the task. Raises Lua errors. */
-des_task *rt_spawn(lua_State *L, des_runtime *rt, int fidx, int nargs,
-                   int name_idx, int daemon);
+rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
+                  int name_idx, int daemon);
 
 /* Suspend the running task t for ticks (>= 0). Never returns to C. */
-int rt_sleep(lua_State *L, des_task *t, des_time ticks);
+int rt_sleep(lua_State *L, rt_task *t, des_time ticks);
 
 /* Suspend the running task t until the waitable w (object at stack index
 ** obj) triggers; then return its values / raise its error. */
-int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
+int rt_wait(lua_State *L, rt_task *t, rt_waitable *w, int obj,
             const char *what);
 
 /* The parts of rt_wait, for waits whose owner has its own continuation
@@ -313,20 +313,20 @@ int rt_wait(lua_State *L, des_task *t, rt_waitable *w, int obj,
 ** yields with lua_yieldk. On resume, t->resume says whether an interrupt
 ** came (raise it with rt_raise_interrupt), and a waiter still linked
 ** (t->waiter.on != NULL) means the deadline came first. */
-void rt_check_suspend(lua_State *L, des_task *t, const char *what);
-int rt_suspend(lua_State *L, des_task *t, rt_waitable *w, const char *what,
+void rt_check_suspend(lua_State *L, rt_task *t, const char *what);
+int rt_suspend(lua_State *L, rt_task *t, rt_waitable *w, const char *what,
                des_time deadline);
-int rt_raise_interrupt(lua_State *L, des_task *t);
+int rt_raise_interrupt(lua_State *L, rt_task *t);
 
 /* At the start of every wait, also one that returns at once (a triggered
 ** event, an ended task, a free server, an item in a store): if t (the
 ** running task of L, or NULL) has a pending interrupt, raise it. */
-void rt_check_interrupt(lua_State *L, des_task *t);
+void rt_check_interrupt(lua_State *L, rt_task *t);
 
 /* Push the object the suspended task t waits on (task.waiting_on: the
 ** event, the task joined, the resource, the store or container), or nil
 ** (a sleep, a call, a task not waiting). Runs no Lua code. */
-void rt_push_waiting_on(lua_State *L, des_task *t);
+void rt_push_waiting_on(lua_State *L, rt_task *t);
 
 /* Trigger w as OK without Lua: wakes its waiting tasks (for waitables that
 ** only tasks wait on, such as resource requests). */
@@ -349,37 +349,37 @@ void rt_waiter_link(rt_waitable *w, rt_waiter *n);
 void rt_waiter_unlink(rt_waiter *n);
 
 /* Cancel / interrupt a task (t's object at stack index idx). */
-void rt_cancel(lua_State *L, des_task *t, int idx);
-int rt_interrupt(lua_State *L, des_task *t, int idx, int value);
+void rt_cancel(lua_State *L, rt_task *t, int idx);
+int rt_interrupt(lua_State *L, rt_task *t, int idx, int value);
 
 /* Tracing: every handled event as one line, to stderr or to the Lua
 ** function in the sim object's user value 3. */
 enum { RT_TRACE_OFF, RT_TRACE_STDERR, RT_TRACE_LUA };
-void rt_set_trace(des_runtime *rt, int mode);
+void rt_set_trace(rt_runtime *rt, int mode);
 
 /* Listings: the name of a runtime event kind, and what an event is about
 ** (its task, or a timeout's event; nil if the task is gone). */
 const char *rt_kind_name(uint32_t kind);
-void rt_push_event_subject(lua_State *L, des_runtime *rt, uint32_t kind,
+void rt_push_event_subject(lua_State *L, rt_runtime *rt, uint32_t kind,
                            uint64_t data);
 
 /* Push the name a C component was added with (lcomp.c), or nil. */
-void rt_push_component_name(lua_State *L, des_runtime *rt, uint32_t id);
+void rt_push_component_name(lua_State *L, rt_runtime *rt, uint32_t id);
 
 /* Called by a task object's __gc (the object at index 1); leaves it inert. */
-void rt_task_gc(lua_State *L, des_task *t);
+void rt_task_gc(lua_State *L, rt_task *t);
 
 /* component:call -- send an event of `kind` (< RT_CALL_BIT) with `data`
 ** to component comp at now + ticks, and suspend the running task t until
 ** the component answers (rt_answer); then return the answer. */
 #define RT_CALL_BIT 0x80000000u
-int rt_call(lua_State *L, des_task *t, uint32_t comp, uint32_t kind,
+int rt_call(lua_State *L, rt_task *t, uint32_t comp, uint32_t kind,
             uint64_t data, des_time ticks);
 
 /* For a component's dispatcher: if ev was sent by rt_call, replace *kind
 ** and *data by the caller's, set *task / *call to name the call, and
 ** return 1; return 0 for other events (-1: a stale call, to drop). */
-int rt_call_delivered(des_runtime *rt, const sim_event *ev, uint32_t *kind,
+int rt_call_delivered(rt_runtime *rt, const sim_event *ev, uint32_t *kind,
                       uint64_t *data, uint64_t *task, uint64_t *call);
 
 /* The runtime's outcomes (rt_run_raw, rt_answer): its own, mapped from
@@ -408,20 +408,20 @@ const char *rt_strerror(int code);
 ** each runtime event). rt_run_at_end: a run ended with outcome rc (RT_ERROR
 ** with its error on top): call the end hooks, returning the outcome (an
 ** error in a hook becomes, or is added to, the run's error). */
-int rt_only_daemons_left(des_runtime *rt);
-void rt_end_if_only_daemons(des_runtime *rt);
-int rt_run_at_end(lua_State *L, des_runtime *rt, int rc);
+int rt_only_daemons_left(rt_runtime *rt);
+void rt_end_if_only_daemons(rt_runtime *rt);
+int rt_run_at_end(lua_State *L, rt_runtime *rt, int rc);
 
 /* Answer the open call `call` of task `task`: it resumes at `when` (>=
 ** now), its call returning value. RT_ESTALE if that call is no longer
 ** open (answered, interrupted, cancelled, ended); RT_ENOMEM, RT_ERANGE. */
-int rt_answer(des_runtime *rt, uint64_t task, uint64_t call, des_time when,
+int rt_answer(rt_runtime *rt, uint64_t task, uint64_t call, des_time when,
               int64_t value);
 
 /* Run/step the simulation from Lua: a task's failure, an error and a C
 ** handler's negative value raise; returns RT_OK, RT_EMPTY, RT_STOPPED or
 ** RT_HANDLER. `limit` < 0 means no limit. */
-int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
+int rt_run(lua_State *L, rt_runtime *rt, des_time limit, int step);
 
 /* The same without the checks and without raising: returns an RT_*
 ** outcome; RT_ERROR with the error (a task's failure report, with its
@@ -432,24 +432,24 @@ int rt_run(lua_State *L, des_runtime *rt, des_time limit, int step);
 ** host's run may be many of these (batches, posts, pauses), so the caller
 ** calls rt_run_at_end once its run is over. */
 #define RT_RUN_THROUGH 2
-int rt_run_raw(lua_State *L, des_runtime *rt, des_time limit, int step);
+int rt_run_raw(lua_State *L, rt_runtime *rt, des_time limit, int step);
 
 /* A task's generation-checked id (stale once it ended), and pushing the
 ** live task of an id: 1, or nil and 0 if it ended. */
-uint64_t rt_task_id(const des_task *t);
-int rt_push_task_by_id(lua_State *L, des_runtime *rt, uint64_t id);
+uint64_t rt_task_id(const rt_task *t);
+int rt_push_task_by_id(lua_State *L, rt_runtime *rt, uint64_t id);
 
 /* Push the object of a live task (from its simulation's anchors). */
-void rt_push_task(lua_State *L, des_task *t);
+void rt_push_task(lua_State *L, rt_task *t);
 
 /* Push the Lua object registered for a C pointer (events, simulations). */
 void rt_push_object(lua_State *L, const void *p);
 void rt_register_object(lua_State *L, int idx, const void *p);
 
 /* Time conversions: Lua numbers in units <-> ticks (DESIGN "Time"). */
-des_time rt_check_duration(lua_State *L, des_runtime *rt, int idx,
+des_time rt_check_duration(lua_State *L, rt_runtime *rt, int idx,
                            const char *fname);
-lua_Number rt_units(const des_runtime *rt, des_time ticks);
+lua_Number rt_units(const rt_runtime *rt, des_time ticks);
 
 /* Whether the value at idx is an object of kind `which` (RT_MT_*). */
 int rt_is_kind(lua_State *L, int idx, int which);
