@@ -128,6 +128,57 @@ static void test_round_trip(void) {
   }
 }
 
+/* dtime_ticks as it was before its fast path (every case checked by
+** divisions): the reference around the fast path's bounds. */
+static int ref_ticks(double d, int64_t R, des_time *out) {
+  double whole = floor(d), frac;
+  int64_t w, f;
+  if (whole >= 0x1p63 || (int64_t)whole > INT64_MAX / R)
+    return DTIME_ERANGE;
+  w = (int64_t)whole;
+  frac = round((d - whole) * (double)R);
+  if (frac >= (double)R) {
+    w++;
+    f = 0;
+  } else
+    f = (int64_t)frac;
+  if (w > (INT64_MAX - f) / R)
+    return DTIME_ERANGE;
+  *out = w * R + f;
+  if (*out == 0 && d > 0)
+    *out = 1;
+  return DTIME_OK;
+}
+
+/* Below 2^31 units at resolutions up to 2^31 nothing is checked (no
+** overflow is possible): the same results as the checked path on both
+** sides of both bounds, with fractions that carry. */
+static void test_fast_path_bounds(void) {
+  static const int64_t res[] = {1,
+                                1000,
+                                1000000000,
+                                ((int64_t)1 << 31) - 1,
+                                (int64_t)1 << 31,
+                                ((int64_t)1 << 31) + 1,
+                                (int64_t)1 << 32,
+                                (int64_t)1 << 33,
+                                INT64_MAX / 3,
+                                INT64_MAX};
+  static const double base[] = {0x1p31 - 1,   0x1p31, 0x1p31 + 1,
+                                0x1p32 - 1,   0x1p32, 0x1p33,
+                                4294967295.5, 1,      0};
+  static const double frac[] = {0, 0.25, 0.5, 0.999999, 1 - 0x1p-21};
+  size_t r, b, k;
+  for (r = 0; r < sizeof(res) / sizeof(res[0]); r++)
+    for (b = 0; b < sizeof(base) / sizeof(base[0]); b++)
+      for (k = 0; k < sizeof(frac) / sizeof(frac[0]); k++) {
+        double d = base[b] + frac[k];
+        des_time want = -7;
+        int rc = ref_ticks(d, res[r], &want);
+        expect(d, res[r], rc, want);
+      }
+}
+
 int main(void) {
   test_exact();
   test_positive_is_one_tick();
@@ -136,6 +187,7 @@ int main(void) {
   test_integers();
   test_units();
   test_round_trip();
+  test_fast_path_bounds();
   if (failures != 0) {
     fprintf(stderr, "test_dtime: %d check(s) failed\n", failures);
     return 1;

@@ -73,6 +73,36 @@ static void test_hand(void) {
   CHECK(live_bytes == 0);
 }
 
+/* A bucket's min and max follow fmin and fmax: a NaN loses to any
+** number, even when the bucket opened with it. */
+static void test_nan(void) {
+  stats_level l;
+  stats_point p;
+  CHECK(stats_level_init(&l, A, 0, 0, 0) == STATS_OK);
+  CHECK(stats_level_keep_series(&l, 4) == STATS_OK);
+  stats_level_set(&l, 1, NAN); /* opens bucket 1 */
+  stats_level_set(&l, 1, 4);
+  stats_level_set(&l, 1, 2);
+  stats_level_set(&l, 2, NAN); /* opens bucket 2 */
+  stats_level_set(&l, 2, -1);
+  stats_level_set(&l, 2, NAN);
+  stats_level_set(&l, 3, 5);
+  stats_level_advance(&l, 4);
+  p = stats_level_series_at(&l, 1);
+  CHECK(p.min == 2 && p.max == 4 && p.last == 2 && p.mean == 2);
+  p = stats_level_series_at(&l, 2);
+  CHECK(p.min == -1 && p.max == -1 && isnan(p.last));
+  p = stats_level_series_at(&l, 3);
+  CHECK(p.min == 5 && p.max == 5);
+  stats_level_set(&l, 5, 0); /* a merge: pairs keep the rule */
+  p = stats_level_series_at(&l, 0);
+  CHECK(p.min == 0 && p.max == 4);
+  p = stats_level_series_at(&l, 1);
+  CHECK(p.min == -1 && p.max == 5);
+  stats_level_free(&l);
+  CHECK(live_bytes == 0);
+}
+
 /* 10^6 random changes against the full history. */
 #define NCHANGES 1000000
 static void test_random(int spikes, double scale) {
@@ -188,6 +218,7 @@ static void test_alloc_failure(void) {
 }
 
 int main(void) {
+  test_nan();
   test_hand();
   test_random(0, 1);
   test_random(1, 1);

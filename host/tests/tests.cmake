@@ -78,6 +78,15 @@ add_test(NAME host_sandbox COMMAND test_host_sandbox
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
 add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
+# The host's cache of small freed blocks (host/src/host/hcache.c).
+add_executable(test_hcache host/tests/test_hcache.c)
+target_include_directories(test_hcache PRIVATE host/src/host host/include
+                                               ${DES_ALL_INCLUDES}
+                                               ${DES_LUA_INCLUDE_DIRS})
+target_link_libraries(test_hcache PRIVATE deshost_core ${DES_LUA_LIBS} m dl
+                                          Threads::Threads)
+add_test(NAME host_block_cache COMMAND test_hcache)
+
 # Closing simulations, through deshost.h only: the host's cannot be closed
 # by a model, and every host function refuses a closed one.
 add_executable(test_closed host/tests/test_closed.c)

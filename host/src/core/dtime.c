@@ -8,6 +8,7 @@
 int dtime_ticks(double d, int64_t R, des_time *out) {
   double whole, frac;
   int64_t w, f;
+  int small;
   if (R < 1)
     return DTIME_EINVAL;
   if (d != d)
@@ -17,7 +18,10 @@ int dtime_ticks(double d, int64_t R, des_time *out) {
   if (d == HUGE_VAL)
     return DTIME_EINF;
   whole = floor(d);
-  if (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R)
+  /* below 2^31 units at a resolution up to 2^31, w * R + f <= 2^62 + f:
+  ** nothing to check, and no division (two on every sleep otherwise) */
+  small = whole < 0x1p31 && R <= ((int64_t)1 << 31);
+  if (!small && (whole >= 0x1p63 || (int64_t)whole > DES_TIME_MAX / R))
     return DTIME_ERANGE;
   w = (int64_t)whole;
   /* d - whole is exact (Sterbenz); its product with R is < R, but may
@@ -28,7 +32,7 @@ int dtime_ticks(double d, int64_t R, des_time *out) {
     f = 0;
   } else
     f = (int64_t)frac;
-  if (w > (DES_TIME_MAX - f) / R)
+  if (!small && w > (DES_TIME_MAX - f) / R)
     return DTIME_ERANGE;
   *out = w * R + f;
   if (*out == 0 && d > 0)

@@ -11,6 +11,16 @@
 #include <math.h>
 #include <string.h>
 
+/* fmin and fmax with their NaN rule (a NaN argument loses), without a
+** libm call: these run on every change of every resource's levels. */
+static inline double series_min(double a, double b) {
+  return (b < a || a != a) ? b : a;
+}
+
+static inline double series_max(double a, double b) {
+  return (b > a || a != a) ? b : a;
+}
+
 /* Merge neighbours pairwise and double the width: n buckets become
 ** ceil(n / 2); the origin stays. */
 static void series_halve(stats_series *s) {
@@ -19,8 +29,8 @@ static void series_halve(stats_series *s) {
     stats_bucket b = s->b[j];
     if (j + 1 < s->n) {
       const stats_bucket *c = &s->b[j + 1];
-      b.min = fmin(b.min, c->min);
-      b.max = fmax(b.max, c->max);
+      b.min = series_min(b.min, c->min);
+      b.max = series_max(b.max, c->max);
       b.area += c->area;
       b.last = c->last;
     }
@@ -65,8 +75,8 @@ void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x) {
                      : b0 + ((int64_t)1 << s->shift);
     stats_bucket *b = k + 1 > s->n ? series_open(s, k, x) : &s->b[k];
     b->area += x * (double)(hi - lo);
-    b->min = fmin(b->min, x);
-    b->max = fmax(b->max, x);
+    b->min = series_min(b->min, x);
+    b->max = series_max(b->max, x);
     b->last = x;
   }
 }
@@ -74,8 +84,8 @@ void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x) {
 void stats_series_set(stats_series *s, int64_t now, double v) {
   uint32_t k = series_index(s, now);
   stats_bucket *b = k + 1 > s->n ? series_open(s, k, v) : &s->b[k];
-  b->min = fmin(b->min, v);
-  b->max = fmax(b->max, v);
+  b->min = series_min(b->min, v);
+  b->max = series_max(b->max, v);
   b->last = v;
 }
 

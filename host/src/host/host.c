@@ -48,7 +48,8 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   size_t old = ptr != NULL ? osize : 0;
   void *p;
   if (nsize == 0) {
-    h->allocf(h->allocud, ptr, osize, 0);
+    if (ptr != NULL && !(h->cache.on && hcache_put(h, ptr)))
+      h->allocf(h->allocud, ptr, osize, 0);
     h->mem_used -= old;
     return NULL;
   }
@@ -63,7 +64,9 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     return NULL;
   }
-  p = h->allocf(h->allocud, ptr, osize, nsize);
+  p = ptr == NULL && h->cache.on ? hcache_get(h, nsize) : NULL;
+  if (p == NULL)
+    p = h->allocf(h->allocud, ptr, osize, nsize);
   if (p != NULL) {
     h->mem_used = h->mem_used - old + nsize;
     if (h->mem_hit == 1) /* the collection made room: no error after all */
@@ -313,8 +316,10 @@ int des_host_new(des_host **out, const des_config *cfg) {
       cfg->mem_limit / 8 > 256 * 1024 ? cfg->mem_limit / 8 : 256 * 1024;
   h->sandbox = cfg->sandbox;
   h->strict = cfg->strict;
+  hcache_init(h);
   h->L = lua_newstate(host_alloc, h);
   if (h->L == NULL) {
+    hcache_free(h); /* what the failed state freed */
     allocf(h->allocud, h, sizeof(*h), 0);
     return DES_ENOMEM;
   }
@@ -349,6 +354,7 @@ void des_host_free(des_host *h) {
   /* finalizers that lua_close runs cannot make objects holding C memory */
   rt_global_get(h->L)->closing = 1;
   lua_close(h->L); /* collects every simulation and task */
+  hcache_free(h);
   host_free_components(h);
   if (h->err != NULL)
     h->allocf(h->allocud, h->err, h->errcap, 0);

@@ -46,12 +46,19 @@ void ldes_lockmetatable(lua_State *L, int mt, const char *tname) {
 }
 
 /* Create metatable tname (locked) and remember its address as
-** G->mt[which], for checks by address (ldes_testudata). */
+** G->mt[which], for checks by address (ldes_testudata), and its registry
+** ref as G->mt_ref[which] (rt_setmetatable_g). */
 int ldes_newmetatable(lua_State *L, int which, const char *tname) {
   int created = luaL_newmetatable(L, tname);
+  rt_global *G = rt_global_get(L);
   ldes_lockmetatable(L, -1, tname);
-  rt_global_get(L)->mt[which] = lua_topointer(L, -1);
+  G->mt[which] = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
+  lua_pushvalue(L, -1); /* and by an integer ref (rt_setmetatable_g) */
+  if (G->mt_ref[which] > 0)
+    lua_rawseti(L, LUA_REGISTRYINDEX, G->mt_ref[which]);
+  else
+    G->mt_ref[which] = luaL_ref(L, LUA_REGISTRYINDEX);
   return created;
 }

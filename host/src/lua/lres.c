@@ -413,7 +413,7 @@ void lres_push_req(lua_State *L, lres_req *req) {
 
 lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
                            int event) {
-  lres *r = check_res(L, ridx);
+  lres *r = lua_touserdata(L, ridx); /* the callers checked it */
   lres_req *req;
   int reqidx;
   ridx = lua_absindex(L, ridx);
@@ -424,7 +424,7 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
   req->task_id = t != NULL ? rt_task_id(t) : 0;
   req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
   req->seq = ++r->seq;
-  rt_setmetatable(L, RT_MT_REQUEST);
+  rt_setmetatable_g(L, r->G, RT_MT_REQUEST);
   lua_pushvalue(L, ridx);
   lua_setiuservalue(L, reqidx, LRES_UV_RES);
   if (event) { /* waits and composites reach it by its address */
@@ -541,10 +541,11 @@ static int r_waiters(lua_State *L) {
 /* res.capacity, .count, .name, .priority, .preemptive, .maxlen, .queue (a
 ** list of the waiting requests), .queued (their number), .stats; methods */
 static int r_index(lua_State *L) {
-  lres *r = check_res(L, 1);
+  lres *r;
   const char *k;
-  if (ldes_method(L))
+  if (ldes_method(L)) /* first: methods check their resource themselves */
     return 1;
+  r = check_res(L, 1);
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "count") == 0)
     lua_pushinteger(L, r->count);

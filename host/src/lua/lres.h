@@ -67,9 +67,10 @@ struct lres {
 
 lres *lres_check(lua_State *L, int idx);
 
-/* Make a request of the resource at ridx with the priority at pidx (none:
-** 0) for task t (may be NULL) and push it, anchored in the resource: every
-** allocation is done, so granting or queueing it cannot fail. Raises
+/* Make a request of the resource at ridx (checked by the caller) with the
+** priority at pidx (none: 0) for task t (may be NULL) and push it,
+** anchored in the resource: every allocation is done, so granting or
+** queueing it cannot fail. Raises
 ** before anything changes. An `event` request (res:request) is also
 ** registered, so that a grant can wake the composites holding it. */
 lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,

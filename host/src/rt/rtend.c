@@ -17,10 +17,13 @@
 ** once; otherwise the (few) pending events are looked at. */
 int rt_only_daemons_left(rt_runtime *rt) {
   wheel_event small[16], *evs = small;
-  size_t i, n = sim_pending(rt->sim);
+  size_t i, n;
   int only = 1;
-  if (!rt->daemon_end || rt->daemons == 0 || rt->alive != rt->daemons ||
-      n > rt->daemons)
+  /* the cheap tests first: this runs after every event of the runtime */
+  if (!rt->daemon_end || rt->daemons == 0 || rt->alive != rt->daemons)
+    return 0;
+  n = sim_pending(rt->sim);
+  if (n > rt->daemons)
     return 0;
   if (n > sizeof(small) / sizeof(small[0])) {
     evs = rt->G->allocf(rt->G->allocud, NULL, 0, n * sizeof(*evs));

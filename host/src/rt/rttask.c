@@ -173,16 +173,19 @@ int rt_call_delivered(rt_runtime *rt, const sim_event *ev, uint32_t *kind,
 
 /* Push a thread for a new task: from the pool, or a new one. */
 static lua_State *thread_get(lua_State *L, rt_global *G) {
-  lua_Integer n;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
-      (n = (lua_Integer)lua_rawlen(L, -1)) > 0) {
-    lua_rawgeti(L, -1, n);
-    lua_pushnil(L);
-    lua_rawseti(L, -3, n);
-    lua_remove(L, -2);
-    return lua_tothread(L, -1);
+  lua_Integer n = G->nthreads; /* (no lua_rawlen: a search in the array) */
+  if (n > 0) {
+    int ok = lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE;
+    if (ok && lua_rawgeti(L, -1, n) == LUA_TTHREAD) {
+      lua_pushnil(L);
+      lua_rawseti(L, -3, n);
+      lua_replace(L, -2);
+      G->nthreads--;
+      return lua_tothread(L, -1);
+    }
+    lua_pop(L, ok ? 2 : 1);
+    G->nthreads = 0; /* (the pool is not as we left it: forget it) */
   }
-  lua_pop(L, 1);
   return lua_newthread(L);
 }
 
@@ -190,6 +193,7 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 ** task (unless the pool is full or the thread is not reusable). */
 static void thread_put(lua_State *L, rt_global *G, int idx) {
   lua_State *co;
+  lua_Integer n;
   if (((rt_task *)lua_touserdata(L, idx))->escaped)
     return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
@@ -198,10 +202,12 @@ static void thread_put(lua_State *L, rt_global *G, int idx) {
     lua_pop(L, 1);
     return;
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads);
-  if (lua_rawlen(L, -1) < RT_THREADS_MAX) {
+  n = G->nthreads;
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
+      n < RT_THREADS_MAX) {
     lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_rawseti(L, -2, n + 1);
+    G->nthreads++;
     rt_set_extraspace(co, RT_EXTRA_POOLED);
   }
   lua_pop(L, 2);
@@ -215,11 +221,12 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
-  rt_check_state(L, "spawn");
+  if (rt->G->closing) /* (rt->G: no registry lookup per spawn) */
+    rt_check_state(L, "spawn");
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
-  rt_setmetatable(L, RT_MT_TASK);
+  rt_setmetatable_g(L, rt->G, RT_MT_TASK);
   t->rt = rt;
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
@@ -410,7 +417,6 @@ int rt_answer(rt_runtime *rt, uint64_t task, uint64_t call, des_time when,
 ** live task is anchored): unlink it from everything and free its slot so
 ** nothing points into freed memory. */
 void rt_task_gc(lua_State *L, rt_task *t) {
-  rt_global *G = rt_global_get(L);
   if (t->inlined)
     rt_inline_remove(t);
   rt_waiter_unlink(&t->waiter);
@@ -418,7 +424,8 @@ void rt_task_gc(lua_State *L, rt_task *t) {
     rt_waiter_unlink(t->done.head);
   if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
     rt_set_extraspace(t->co, RT_EXTRA_ORPHAN);
-    rt_slot_free(G, t);
+    rt_slot_free(rt_global_get(L), t); /* (only here: an ended task's __gc,
+                                       the common one, needs no lookup) */
     t->co = NULL;
   }
   /* A finalizer can bring the object back: it is then an ended task that

@@ -104,8 +104,9 @@ rt_global *rt_global_get(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &rt_objects_key);
   G->ref_objects = luaL_ref(L, LUA_REGISTRYINDEX);
-  /* the anchor table cache: one array slot, weak (it holds no sim) */
-  lua_createtable(L, 1, 0);
+  /* the anchor table cache: two array slots (the anchor table, its sim),
+  ** weak (it holds no sim) */
+  lua_createtable(L, 2, 0);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "v");
   lua_setfield(L, -2, "__mode");
@@ -260,9 +261,17 @@ void rt_push_object(lua_State *L, const void *p) {
 /* rt_push_object(L, rt) for the spawn and end of every task: the objects
 ** table by its integer registry ref, without hashing a key. */
 void rt_push_sim(lua_State *L, rt_runtime *rt) {
+  if (rt->G->anchors_rt == rt) { /* cached beside its anchor table */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_anchors);
+    if (lua_rawgeti(L, -1, 2) == LUA_TUSERDATA) {
+      lua_replace(L, -2); /* (cheaper than lua_remove) */
+      return;
+    }
+    lua_pop(L, 2);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->G->ref_objects);
   lua_rawgetp(L, -1, rt);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 /* Push the anchor table of rt's simulation: from the cache when rt was
@@ -273,25 +282,28 @@ void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   if (G->anchors_rt == rt) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
     if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
-      lua_remove(L, -2);
+      lua_replace(L, -2);
       return;
     }
     lua_pop(L, 2);
   }
+  G->anchors_rt = NULL; /* (rt_push_sim reads no stale cache) */
   rt_push_sim(L, rt);
   lua_getiuservalue(L, -1, 1);
-  lua_remove(L, -2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, -3);
+  lua_rawseti(L, -2, 2);
   lua_pop(L, 1);
+  lua_replace(L, -2);
   G->anchors_rt = rt;
 }
 
 void rt_push_task(lua_State *L, rt_task *t) {
   rt_push_anchors(L, t->rt);
   lua_rawgeti(L, -1, (lua_Integer)t->slot + 1);
-  lua_remove(L, -2);
+  lua_replace(L, -2);
 }
 
 /* }==================================================================== */
@@ -408,6 +420,10 @@ void rt_inline_remove(rt_task *t) {
 ** are all told runs its callbacks and is popped. */
 void rt_trigger(lua_State *L, rt_waitable *w, int src, int state) {
   int base;
+  if (w->head == NULL && !w->callbacks) { /* nobody to tell: most tasks' end */
+    w->state = (uint8_t)state;
+    return;
+  }
   src = lua_absindex(L, src);
   luaL_checkstack(L, RT_TRIGGER_SLOTS, "trigger: no stack space");
   w->state = (uint8_t)state;

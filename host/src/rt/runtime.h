@@ -211,12 +211,15 @@ struct rt_global {
   lua_Alloc allocf;
   void *allocud;
   const void *mt[RT_NMT]; /* the metatables, for checks without a lookup */
+  int mt_ref[RT_NMT];     /* ... and their registry refs (0: none yet), for
+                             rt_setmetatable_g without hashing a key */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  int closing;     /* the state is closing: finalizers then run once and what
-                      they create is never finalized, so nothing that holds C
-                      memory may be made (rt_check_state) */
-  rt_binding bind; /* what the binding does for the runtime */
-  void *sched;     /* lsched.c's slots of scheduled calls (des.schedule) */
+  uint32_t nthreads; /* threads in the pool (registry[ref_threads][1..n]) */
+  int closing;       /* the state is closing: finalizers then run once and what
+                        they create is never finalized, so nothing that holds C
+                        memory may be made (rt_check_state) */
+  rt_binding bind;   /* what the binding does for the runtime */
+  void *sched;       /* lsched.c's slots of scheduled calls (des.schedule) */
   lua_State *sched_firing; /* the thread running a scheduled call: in no
                               task (rt_current), or NULL */
   /* The anchor table of anchors_rt (the last simulation that spawned or
@@ -235,6 +238,17 @@ extern const char rt_mt_keys[RT_NMT];
 /* Set the metatable `which` (RT_MT_*) on the value at the top. */
 static inline void rt_setmetatable(lua_State *L, int which) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
+  lua_setmetatable(L, -2);
+}
+
+/* The same with the state's rt_global at hand (every task and request
+** made): the metatable by its integer ref. */
+static inline void rt_setmetatable_g(lua_State *L, const rt_global *G,
+                                     int which) {
+  if (G->mt_ref[which] > 0)
+    lua_rawgeti(L, LUA_REGISTRYINDEX, G->mt_ref[which]);
+  else
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt_mt_keys[which]);
   lua_setmetatable(L, -2);
 }
 

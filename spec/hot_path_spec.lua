@@ -1,0 +1,185 @@
+-- spec/hot_path_spec.lua -- the shortcuts of the spawn/acquire/release/end
+-- path (issue 19 item 2) keep their meaning: the simulation object a task
+-- holds when spawns alternate between simulations (the anchor cache also
+-- holds the sim), metatables found by their integer refs after the
+-- registry's are replaced, ends and triggers with nobody waiting, and
+-- resource methods found before the resource is checked.
+local des = require "des"
+local h = require "helpers"
+
+-- Spawn in a, b, a, b, ... so that the anchor cache flips at every spawn.
+local function interleaved(n)
+  local a, b = des.new{}, des.new{}
+  local ta, tb = {}, {}
+  for i = 1, n do
+    ta[i] = a:spawn(function() des.sleep(i); return "a", des.now() end)
+    tb[i] = b:spawn(function() des.sleep(2 * i); return "b", des.now() end)
+  end
+  return a, b, ta, tb
+end
+
+describe("spawns alternating between simulations", function()
+  it("give every task its own simulation", function()
+    local a, b, ta, tb = interleaved(20)
+    a:run()
+    b:run()
+    for i = 1, 20 do
+      assert.same({ "a", i }, { ta[i]:join() })
+      assert.same({ "b", 2 * i }, { tb[i]:join() })
+    end
+  end)
+
+  it("keep a simulation alive while its task is held, the other one gone", function()
+    local held
+    do
+      local a, b, ta = interleaved(10)
+      a:run(3)
+      b:run(3)
+      held = ta[7] -- sleeping in a until 7; a and b are dropped
+    end
+    collectgarbage()
+    collectgarbage()
+    -- held still reaches its own simulation (not b's, nor a freed one)
+    assert.equal("sleeping", held.status)
+    assert.equal(7, held.wake_at)
+    -- a third simulation made now takes over the cache
+    local c = des.new{}
+    local tc = c:spawn(function() return des.now() end)
+    c:run()
+    assert.same({ 0 }, { tc:join() })
+    assert.equal("sleeping", held.status)
+  end)
+
+  it("after the cached simulation was collected, spawn into a new one", function()
+    for _ = 1, 5 do
+      do
+        local s = des.new{}
+        s:spawn(function() des.sleep(1) end)
+      end
+      collectgarbage()
+      local s2 = des.new{}
+      local t = s2:spawn(function() des.sleep(1); return "ok" end)
+      s2:run()
+      assert.same({ "ok" }, { t:join() })
+    end
+  end)
+end)
+
+describe("metatables by integer ref", function()
+  it("follow a metatable that replaced the registry's", function()
+    local reg = debug.getregistry()
+    local old_task, old_req = reg["des.task"], reg["des.request"]
+    finally(function()
+      reg["des.task"], reg["des.request"] = old_task, old_req
+      package.loaded.des = nil
+      require "des"
+    end)
+    reg["des.task"], reg["des.request"] = nil, nil
+    package.loaded.des = nil
+    local des2 = require "des"
+    assert.is_not.equal(old_task, reg["des.task"])
+    local sim = des2.new{}
+    local got
+    local res
+    local t = sim:spawn(function()
+      res = des2.resource(1)
+      local req <close> = res:acquire()
+      got = { req.granted, req.kind, tostring(req):match("^des%.request") }
+      des2.sleep(1)
+      return "done"
+    end)
+    sim:run()
+    assert.same({ true, "request", "des.request" }, got)
+    assert.equal("done", t.status)
+    assert.same({ "done" }, { t:join() })
+    assert.equal(0, res.count)
+  end)
+end)
+
+describe("ends and triggers with nobody waiting", function()
+  it("a task that ended unwatched is joined later with its results", function()
+    local sim = des.new{}
+    local t = sim:spawn(function() return 1, nil, 3 end)
+    local f = sim:spawn(function() error("boom") end)
+    assert.is_false(pcall(sim.run, sim)) -- nobody joins f: its failure stops the run
+    assert.equal("done", t.status)
+    local r = table.pack(t:join())
+    assert.equal(3, r.n)
+    assert.same({ 1, nil, 3 }, { r[1], r[2], r[3] })
+    assert.equal("failed", f.status)
+  end)
+
+  it("an event triggered unwatched keeps its values, callbacks still run", function()
+    local sim = des.new{}
+    local ev, ev2 = des.event(), des.event()
+    local called
+    ev2:on(function() called = true end)
+    sim:spawn(function()
+      ev:succeed("v")
+      ev2:succeed("w")
+    end)
+    sim:run()
+    assert.is_true(ev.triggered)
+    assert.is_true(called)
+    local got
+    sim:spawn(function() got = ev:wait() end)
+    sim:run()
+    assert.equal("v", got)
+  end)
+end)
+
+describe("resource methods", function()
+  it("are found, and properties read, as before", function()
+    local sim = des.new{}
+    local res
+    sim:spawn(function()
+      res = des.resource(2, { name = "m" })
+      local _r1 <close> = res:acquire()
+      assert.equal(1, res.count)
+      assert.equal("m", res.name)
+      assert.is_nil(res.nothing)
+      assert.equal("function", type(res.acquire))
+    end)
+    sim:run()
+    assert.equal(0, res.count)
+    assert.equal(2, res.capacity)
+    h.contains(h.err_of(function() return res[{}] end), "string expected")
+  end)
+end)
+
+describe("the thread pool", function()
+  -- Its table is reachable only through the debug library (not in the
+  -- sandbox): the runtime counts its threads, and a pool found changed
+  -- (an entry that is not a thread) is dropped rather than trusted.
+  local function pools()
+    local found = {}
+    for _, v in pairs(debug.getregistry()) do
+      if type(v) == "table" and type(v[1]) == "thread" and coroutine.status(v[1]) == "dead" then
+        found[#found + 1] = v
+      end
+    end
+    return found
+  end
+
+  local function run_some(n)
+    local sim, done = des.new{}, 0
+    for i = 1, n do sim:spawn(function() des.sleep(i % 3); done = done + 1 end) end
+    sim:run()
+    return done
+  end
+
+  it("survives entries replaced or removed behind its back", function()
+    assert.equal(10, run_some(10))
+    local ps = pools()
+    assert.is_true(#ps >= 1)
+    for _, p in ipairs(ps) do
+      for i = 1, #p do p[i] = (i % 2 == 0) and "not a thread" or nil end
+    end
+    assert.equal(10, run_some(10))
+    for _, p in ipairs(pools()) do
+      for i = #p, 1, -1 do p[i] = nil end
+    end
+    assert.equal(10, run_some(10))
+    assert.equal(100, run_some(100))
+  end)
+end)
