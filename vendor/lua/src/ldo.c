@@ -216,6 +216,10 @@ int luaD_reallocstack (lua_State *L, int newsize, int raiseerror) {
   StkId newstack;
   int oldgcstop = G(L)->gcstopem;
   lua_assert(newsize <= LUAI_MAXSTACK || newsize == ERRORSTACKSIZE);
+  /* deshost: relstack and correctstack walk every CallInfo and open
+     upvalue (at most one per slot), the copy moves every slot: a script
+     at the stack limit made each 'stack overflow' cost two such moves */
+  luaD_chargelater(L, luai_cicost((size_t)oldsize + (size_t)newsize));
   relstack(L);  /* change pointers to offsets */
   G(L)->gcstopem = 1;  /* stop emergency collection */
   newstack = luaM_reallocvector(L, L->stack.p, oldsize + EXTRA_STACK,
@@ -277,10 +281,13 @@ int luaD_growstack (lua_State *L, int n, int raiseerror) {
 static int stackinuse (lua_State *L) {
   CallInfo *ci;
   int res;
+  size_t n = 0;  /* deshost: entries walked */
   StkId lim = L->top.p;
   for (ci = L->ci; ci != NULL; ci = ci->previous) {
     if (lim < ci->top.p) lim = ci->top.p;
+    n++;
   }
+  luaD_chargelater(L, luai_cicost(n));  /* deshost: a deep stack's walk */
   lua_assert(lim <= L->stack_last.p + EXTRA_STACK);
   res = cast_int(lim - L->stack.p) + 1;  /* part of stack in use */
   if (res < LUA_MINSTACK)
@@ -299,8 +306,22 @@ static int stackinuse (lua_State *L) {
 ** will be reduced to a "regular" size.
 */
 void luaD_shrinkstack (lua_State *L) {
-  int inuse = stackinuse(L);
-  int max = (inuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK : inuse * 3;
+  int inuse, max;
+  /* deshost: every caught error shrinks the stack, and 'stackinuse' walks
+     every CallInfo, so a script deep in recursion paid the depth for each
+     'pcall(error)'. The innermost frame bounds the use from below: when
+     even that bound allows the current size, no shrink can happen and the
+     walk is skipped (the stack only grows by doubling, so that is usual) */
+  StkId low = (L->top.p > L->ci->top.p) ? L->top.p : L->ci->top.p;
+  int lowuse = cast_int(low - L->stack.p) + 1;
+  if (stacksize(L) <= ((lowuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK
+                                                     : lowuse * 3)) {
+    condmovestack(L,{},{});  /* (change only for debugging) */
+    luaE_shrinkCI(L);  /* shrink CI list */
+    return;
+  }
+  inuse = stackinuse(L);
+  max = (inuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK : inuse * 3;
   /* if thread is currently not handling a stack overflow and its
      size is larger than maximum "reasonable" size, shrink it */
   if (inuse <= LUAI_MAXSTACK && stacksize(L) > max) {
@@ -374,6 +395,27 @@ void luaD_checkpointhook (lua_State *L) {
   incnny(L);
   luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
   decnny(L);
+}
+
+
+/*
+** deshost (ldeshost.h, patch 0006): charge 'w' units to the running
+** thread's count hook without calling it: the count goes down by 'w' but
+** stays at least 1, so the hook fires at the next instruction when it is
+** due, and the units past the count wait in 'hookdebt' (lua_takehookdebt).
+*/
+void luaD_chargelater (lua_State *L, size_t w) {
+  global_State *g = G(L);
+  lua_State *r = g->running;
+  if (w == 0 || r == NULL || !(r->hookmask & LUA_MASKCOUNT) ||
+      r->hookcount <= 0)
+    return;
+  if (w < (size_t)r->hookcount)
+    r->hookcount -= (int)w;
+  else {
+    g->hookdebt += w - (size_t)(r->hookcount - 1);
+    r->hookcount = 1;
+  }
 }
 
 
@@ -1071,5 +1113,20 @@ int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
 /* deshost (lua.h): the innermost running thread of L's state */
 LUA_API lua_State *lua_runningthread (lua_State *L) {
   return G(L)->running;
+}
+
+
+/* deshost (lua.h, patch 0006): the units charged later, taken */
+LUA_API size_t lua_takehookdebt (lua_State *L) {
+  global_State *g = G(L);
+  size_t d = g->hookdebt;
+  g->hookdebt = 0;
+  return d;
+}
+
+
+/* deshost (lua.h, patch 0006): a C function charges its own work */
+LUA_API void lua_checkpoint (lua_State *L, size_t units) {
+  luai_checkpointn(L, units);
 }
 
