@@ -108,7 +108,8 @@ static lua_State *host_running(des_host *h) {
 ** the libraries (string.rep, patterns, table.move, sort, ...), takes the
 ** work charged where no hook could run (walks of a deep stack: patch
 ** 0006), and a coroutine runs under its resumer's hook, so an interrupt
-** is raised in whichever thread meets it first. With the system's Lua only the thread
+** is raised in whichever thread meets it first. With the system's Lua only the
+*thread
 ** des_interrupt set it on raises. */
 static void host_hook(lua_State *L, lua_Debug *ar) {
   des_host *h = des_host_of(L);

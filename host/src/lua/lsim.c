@@ -427,6 +427,11 @@ static int s_tasks(lua_State *L) {
   des_runtime *rt = self_sim(L, &first);
   rt_global *G = rt->G;
   uint32_t i;
+  size_t lg = 1;
+  while (((size_t)1 << lg) < rt->alive)
+    lg++;
+  /* a walk of every slot and a heap sort: the budget counts them */
+  rt_charge(L, (G->nslots + rt->alive * lg) >> 3);
   lua_createtable(L, (int)rt->alive, 0);
   list = lua_gettop(L);
   for (i = 0; i < G->nslots; i++) {
@@ -567,13 +572,15 @@ static int l_default(lua_State *L) {
 }
 
 static const luaL_Reg sim_methods[] = {
-    {"spawn", s_spawn},   {"run", s_run},     {"step", s_step},
-    {"peek", s_peek},     {"now", s_now},     {"pending", s_pending},
-    {"stop", s_stop},     {"tasks", s_tasks}, {"on_error", s_on_error},
-    {"close", s_close},   {"trace", s_trace}, {"shuffle_ties", s_shuffle_ties},
-    {"events", s_events}, {"clock", s_clock}, {"at_end", s_at_end}, {"realtime", s_realtime},
-    {"lateness", s_lateness},
-    {NULL, NULL}};
+    {"spawn", s_spawn},       {"run", s_run},
+    {"step", s_step},         {"peek", s_peek},
+    {"now", s_now},           {"pending", s_pending},
+    {"stop", s_stop},         {"tasks", s_tasks},
+    {"on_error", s_on_error}, {"close", s_close},
+    {"trace", s_trace},       {"shuffle_ties", s_shuffle_ties},
+    {"events", s_events},     {"clock", s_clock},
+    {"at_end", s_at_end},     {"realtime", s_realtime},
+    {"lateness", s_lateness}, {NULL, NULL}};
 
 static const luaL_Reg sim_meta[] = {{"__gc", s_gc},
                                     {"__close", s_close},

@@ -31,11 +31,10 @@ LUAI_FUNC void luaD_checkpoint (lua_State *L, size_t w);
 /*
 ** (patch 0006) Work that runs where no hook may be called (a walk of the
 ** CallInfo list in the middle of error recovery, the collector, a debug
-** query) charges 'w' units later instead: 'luaD_chargelater' takes them
-** off the running thread's count and makes the count hook fire at its
-** next instruction when they reach it; what goes past the count waits in
-** 'g->hookdebt' for the hook to take with 'lua_takehookdebt' (lua.h). It
-** never calls the hook, so it is safe anywhere.
+** query) charges 'w' units later instead: 'luaD_chargelater' adds them to
+** 'g->hookdebt', which the count hook takes with 'lua_takehookdebt'
+** (lua.h) at its next count. It never calls the hook, so it is safe
+** anywhere.
 */
 LUAI_FUNC void luaD_chargelater (lua_State *L, size_t w);
 

@@ -399,23 +399,18 @@ void luaD_checkpointhook (lua_State *L) {
 
 
 /*
-** deshost (ldeshost.h, patch 0006): charge 'w' units to the running
-** thread's count hook without calling it: the count goes down by 'w' but
-** stays at least 1, so the hook fires at the next instruction when it is
-** due, and the units past the count wait in 'hookdebt' (lua_takehookdebt).
+** deshost (ldeshost.h, patch 0006): charge 'w' units to the count hook
+** without calling it: they wait in 'hookdebt' until the hook takes them
+** (lua_takehookdebt) at its next count. The count is left alone, so no
+** code that follows (an error report built after a budget ran out) meets
+** the hook sooner than it would have; the overshoot is at most one count
+** of instructions, each walking at most the largest stack.
 */
 void luaD_chargelater (lua_State *L, size_t w) {
   global_State *g = G(L);
   lua_State *r = g->running;
-  if (w == 0 || r == NULL || !(r->hookmask & LUA_MASKCOUNT) ||
-      r->hookcount <= 0)
-    return;
-  if (w < (size_t)r->hookcount)
-    r->hookcount -= (int)w;
-  else {
-    g->hookdebt += w - (size_t)(r->hookcount - 1);
-    r->hookcount = 1;
-  }
+  if (w > 0 && r != NULL && (r->hookmask & LUA_MASKCOUNT))
+    g->hookdebt += w;
 }
 
 
