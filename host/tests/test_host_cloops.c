@@ -118,6 +118,12 @@ static const struct {
     {"tasks_list", "for _ = 1, 20000 do des.spawn(function() "
                    "des.sleep(1e9) end) end\n"
                    "while true do des.tasks() end"},
+    /* ... simulations made and closed (their queues), and coroutines too
+    ** short to finish a count of their own (patch 0006) */
+    {"sims", "while true do local s = des.new{} s:spawn(function() end) "
+             "s:step() s:close() end"},
+    {"short_coroutines", "while true do coroutine.wrap(function() "
+                         "for _ = 1, 300 do end end)() end"},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

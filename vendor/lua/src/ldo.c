@@ -900,10 +900,17 @@ static int precover (lua_State *L, int status) {
 }
 
 
+/* deshost (patch 0006): do L and its resumer 'from' count alike? */
+#define samecount(L,from) \
+  ((from) != NULL && ((from)->hookmask & LUA_MASKCOUNT) && \
+   (L)->hook == (from)->hook && (L)->hookmask == (from)->hookmask && \
+   (L)->basehookcount == (from)->basehookcount)
+
 LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
                                       int *nresults) {
   int status;
   lua_State *prev;  /* deshost: the running thread before this one */
+  int counting;  /* deshost: L runs on its resumer's count */
   lua_lock(L);
   if (L->status == LUA_OK) {  /* may be starting a coroutine */
     if (L->ci != &L->base_ci)  /* not in base level? */
@@ -926,12 +933,20 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
       (L->hook != from->hook || L->hookmask != from->hookmask ||
        L->basehookcount != from->basehookcount))
     lua_sethook(L, from->hook, from->hookmask, from->basehookcount);
+  /* deshost (patch 0006): ... and on its resumer's count, handed back
+     when it yields or ends: a fresh thread starts with a full count, so
+     one that ran fewer instructions than a count was never charged */
+  counting = samecount(L, from);
+  if (counting)
+    L->hookcount = from->hookcount;
   prev = G(L)->running;
   G(L)->running = L;
   status = luaD_rawrunprotected(L, resume, &nargs);
    /* continue running after recoverable errors */
   status = precover(L, status);
   G(L)->running = prev;
+  if (counting && samecount(L, from))  /* (neither hook changed) */
+    from->hookcount = L->hookcount;
   if (l_likely(!errorstatus(status)))
     lua_assert(status == L->status);  /* normal end or yield */
   else {  /* unrecoverable error */
