@@ -38,9 +38,9 @@ LUAI_FUNC void luaD_checkpoint (lua_State *L, size_t w);
 */
 LUAI_FUNC void luaD_chargelater (lua_State *L, size_t w);
 
-/* the units of a walk over 'n' CallInfo entries: one per 16 (a short
+/* the units of a walk over 'n' CallInfo entries: one per 4 (a short
    walk, as an error message's position, costs nothing) */
-#define luai_cicost(n)	((size_t)(n) >> 4)
+#define luai_cicost(n)	((size_t)(n) >> 2)
 
 #define luai_checkpoint(L) \
   { if (l_unlikely((L)->hookmask & LUA_MASKCOUNT) && \
