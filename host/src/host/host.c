@@ -186,6 +186,14 @@ void des_interrupt(des_host *h) {
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
   host_post_wake(h, 1); /* a paced run's sleep */
+#ifdef LUA_DESHOST
+  /* Under a budget every thread already runs the count hook, which sees
+  ** the flag at its next count (or a C loop's checkpoint): no lua_sethook,
+  ** which walks the running thread's whole stack while that thread may be
+  ** changing it (from another thread: a use-after-free on a deep stack). */
+  if (h->max_steps != 0 && lua_gethook(co) == host_hook)
+    return;
+#endif
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }

@@ -911,8 +911,6 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
   int status;
   lua_State *prev;  /* deshost: the running thread before this one */
   int counting;  /* deshost: L runs on its resumer's count */
-  lua_Hook hook;  /* deshost: L's hook when it starts ... */
-  int hookmask, basecount;  /* ... to see whether it changed */
   lua_lock(L);
   if (L->status == LUA_OK) {  /* may be starting a coroutine */
     if (L->ci != &L->base_ci)  /* not in base level? */
@@ -941,9 +939,6 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
   counting = samecount(L, from);
   if (counting)
     L->hookcount = from->hookcount;
-  hook = L->hook;
-  hookmask = L->hookmask;
-  basecount = L->basehookcount;
   prev = G(L)->running;
   G(L)->running = L;
   status = luaD_rawrunprotected(L, resume, &nargs);
@@ -952,14 +947,6 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
   G(L)->running = prev;
   if (counting && samecount(L, from))  /* (neither hook changed) */
     from->hookcount = L->hookcount;
-  /* a hook set on the coroutine while it ran (an interrupt from another
-     thread) goes back to a resumer that has none, which would otherwise
-     never meet it once the coroutine is done (a resumer with a hook of
-     its own meets the interrupt at its next count) */
-  if (from != NULL && from->hook == NULL && L->hook != NULL &&
-      (L->hook != hook || L->hookmask != hookmask ||
-       L->basehookcount != basecount))
-    lua_sethook(from, L->hook, L->hookmask, L->basehookcount);
   if (l_likely(!errorstatus(status)))
     lua_assert(status == L->status);  /* normal end or yield */
   else {  /* unrecoverable error */
