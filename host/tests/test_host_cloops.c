@@ -124,6 +124,10 @@ static const struct {
              "s:step() s:close() end"},
     {"short_coroutines", "while true do coroutine.wrap(function() "
                          "for _ = 1, 300 do end end)() end"},
+    /* ... and the collector's steps, however the model tunes it */
+    {"gc_params", "collectgarbage('incremental', 10, 1000)\n"
+                  "local keep = {} for i = 1, 100000 do keep[i] = {} end\n"
+                  "while true do local _ = {} end"},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
