@@ -1682,10 +1682,11 @@ static void incstep (lua_State *L, global_State *g) {
     debt -= work;
     total += work;
   } while (debt > -stepsize && g->gcstate != GCSpause);
-  /* deshost: charged as collectgarbage's work is (four units per KiB),
+  /* deshost: charged (32 units per KiB of work: a sweep step of 100
+     objects counts 100), as collectgarbage charges its work (patch 0005),
      later: a script's GC parameters (a tiny pause, a huge step
      multiplier) made every allocation pay for a collection */
-  luaD_chargelater(L, (size_t)(total >> 8));
+  luaD_chargelater(L, (size_t)(total >> 5));
   if (g->gcstate == GCSpause)
     setpause(g);  /* pause until next cycle */
   else {
