@@ -8,6 +8,7 @@
 -- charges its work; the harness's runs end in 0.2 s.
 -- Regression: test_host_cloops.c case gc_params.
 -- Run: FUZZ_SANDBOX_FILE=FILE build-fuzz/fuzz_sandbox -runs=1 FILE
+-- luacheck: ignore (the fuzzer's program, kept as it ran)
 local des = require 'des'
 local P, setmetatable, collectgarbage, error = pcall, setmetatable, collectgarbage, error
 local E, T, R, S, C, M, K, X, F = {}, {}, {}, {}, {}, {}, {}, {}, {}
