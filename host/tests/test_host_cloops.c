@@ -263,6 +263,28 @@ static void test_interrupt_cases(void) {
 }
 #endif
 
+#ifdef LUA_DESHOST
+/* At the memory limit every failed allocation runs an emergency full
+** collection of the heap: a model that catches the memory error in a loop
+** made each instruction one (patch 0006 charges it). */
+static void test_budget_emergency_gc(void) {
+  des_host *h = host_with(16u << 20, 1000000);
+  CHECK_RC(
+      h,
+      des_load_string(h,
+                      "local keep = {}\n"
+                      "for i = 1, 1e9 do\n"
+                      "  if not pcall(function() keep[i] = {} end) "
+                      "then break end\n"
+                      "end\n"
+                      "while true do pcall(string.rep, 'x', 1 << 20) end\n",
+                      "=emergency"),
+      DES_OK);
+  CHECK_RC(h, des_run(h), DES_EBUDGET);
+  des_host_free(h);
+}
+#endif
+
 /* {==================================================================
 ** Unhandled failures in one instant (our own loop in the dispatch)
 ** =================================================================== */
@@ -444,6 +466,7 @@ int main(void) {
   test_budget_cases();
   test_budget_after_tasks();
   test_interrupt_cases();
+  test_budget_emergency_gc();
 #else
   printf("test_host_cloops: the system's Lua has no C-loop checkpoints; "
          "C-loop cases skipped\n");
