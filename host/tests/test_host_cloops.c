@@ -6,6 +6,7 @@
 **     in a task, in a model's own coroutine, behind pcall, and when the
 **     budget is set after the tasks exist;
 **   - des_interrupt from another thread stops each case;
+**   - failed events nothing handles in one instant end in a report;
 **   - once a model caught a memory error, the cap holds again.
 ** No timing assertion: a watchdog thread only ends a run that hangs.
 ** The C-loop cases need the vendored Lua (LUA_DESHOST): with the system's
@@ -95,6 +96,38 @@ static const struct {
     {"finalizer_c", "setmetatable({}, {__gc = function() "
                     "string.rep('', math.maxinteger) end}) collectgarbage() "
                     "while true do end"},
+    /* Lua's own walks of a deep stack (patch 0006): each caught error
+    ** shrank the stack by walking every frame, error's level walks as far
+    ** as it says, each 'stack overflow' reallocates the whole stack twice,
+    ** and a tree of __index calls cut at the C stack limit regrows from
+    ** each caught error, deeper and deeper (host/tests/repro) */
+    {"deep_pcall", "local function d(n) if n == 0 then "
+                   "while true do pcall(error) end end "
+                   "return 1 + d(n - 1) end d(150000)"},
+    {"deep_error_level", "local function d(n) if n == 0 then "
+                         "while true do pcall(error, 'x', 1 << 30) end end "
+                         "return 1 + d(n - 1) end d(150000)"},
+    {"stack_limit", "local function r() return 1 + r() end "
+                    "while true do pcall(r) end"},
+    {"cstack_tree", "local t = setmetatable({}, {})\n"
+                    "getmetatable(t).__index = function(...)\n"
+                    "  pcall(function() local _ = t.a.b end) return ...\n"
+                    "end\nwhile true do pcall(function() return t.a end) end"},
+    /* our own C work that grows with what the model made: the list of
+    ** every task, sorted (rt_charge) */
+    {"tasks_list", "for _ = 1, 20000 do des.spawn(function() "
+                   "des.sleep(1e9) end) end\n"
+                   "while true do des.tasks() end"},
+    /* ... simulations made and closed (their queues), and coroutines too
+    ** short to finish a count of their own (patch 0006) */
+    {"sims", "while true do local s = des.new{} s:spawn(function() end) "
+             "s:step() s:close() end"},
+    {"short_coroutines", "while true do coroutine.wrap(function() "
+                         "for _ = 1, 300 do end end)() end"},
+    /* ... and the collector's steps, however the model tunes it */
+    {"gc_params", "collectgarbage('incremental', 10, 1000)\n"
+                  "local keep = {} for i = 1, 100000 do keep[i] = {} end\n"
+                  "while true do local _ = {} end"},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -139,6 +172,9 @@ static void test_budget_cases(void) {
                 des_last_error(h));
         failures++;
       }
+      if (!CONTAINS(des_last_error(h), "task 'main'"))
+        fprintf(stderr, "case %s, way %d: no task: %s\n", cases[i].name, way,
+                des_last_error(h));
       CHECK(CONTAINS(des_last_error(h), "task 'main'"));
       des_host_free(h);
     }
@@ -183,19 +219,41 @@ static void *interrupt_later(void *p) {
   return NULL;
 }
 
-/* des_interrupt from another thread stops each case, each way. */
+/* Cases left out of the interrupt test without a budget. deep_*,
+** stack_limit, cstack_tree: with no count hook installed, des_interrupt
+** must lua_sethook the running thread from another thread, which walks its
+** stack while that thread changes it (a race ASan sees on a deep stack);
+** under a budget the hook is there and des_interrupt only sets a flag.
+** sims: the interrupt is raised in a task of a nested simulation, whose
+** failure that simulation's step reports to the loop that catches it.
+** short_coroutines: the hook goes to the thread running when the
+** interrupt comes; a coroutine that ends before it meets it takes it
+** along (known, not fixed: see the report of branch hang). */
+static int budget_only(const char *name) {
+  return strncmp(name, "deep_", 5) == 0 || strcmp(name, "stack_limit") == 0 ||
+         strcmp(name, "cstack_tree") == 0 || strcmp(name, "sims") == 0 ||
+         strcmp(name, "short_coroutines") == 0;
+}
+
+/* des_interrupt from another thread stops each case, each way: with no
+** budget, and (every case) under a budget that it does not reach. */
 static void test_interrupt_cases(void) {
   size_t i;
-  int way;
+  int way, budget;
   for (i = 0; i < NCASES; i++)
-    for (way = 0; way < NWAYS; way++) {
+    for (way = 0; way < NWAYS * 2; way++) {
       interrupter it;
-      it.h = host_with(0, 0);
-      CHECK_RC(it.h, load_case(it.h, cases[i].code, way), DES_OK);
+      budget = way >= NWAYS;
+      if (!budget && budget_only(cases[i].name))
+        continue;
+      it.h = host_with(0, budget ? UINT64_MAX / 2 : 0);
+      CHECK_RC(it.h, load_case(it.h, cases[i].code, way % NWAYS), DES_OK);
       CHECK(pthread_create(&it.th, NULL, interrupt_later, &it) == 0);
       CHECK_RC(it.h, des_run(it.h), DES_EINTERRUPT);
       pthread_join(it.th, NULL);
-      if (!CONTAINS(des_last_error(it.h), "interrupted by the host")) {
+      /* (or a nested run's step saw the same request first) */
+      if (!CONTAINS(des_last_error(it.h), "interrupted by the host") &&
+          !CONTAINS(des_last_error(it.h), "by a stop request to the host")) {
         fprintf(stderr, "interrupt case %s, way %d: %s\n", cases[i].name, way,
                 des_last_error(it.h));
         failures++;
@@ -206,6 +264,99 @@ static void test_interrupt_cases(void) {
     }
 }
 #endif
+
+#ifdef LUA_DESHOST
+/* At the memory limit every failed allocation runs an emergency full
+** collection of the heap: a model that catches the memory error in a loop
+** made each instruction one (patch 0006 charges it). */
+static void test_budget_emergency_gc(void) {
+  des_host *h = host_with(16u << 20, 1000000);
+  CHECK_RC(
+      h,
+      des_load_string(h,
+                      "local keep = {}\n"
+                      "for i = 1, 1e9 do\n"
+                      "  if not pcall(function() keep[i] = {} end) "
+                      "then break end\n"
+                      "end\n"
+                      "while true do pcall(string.rep, 'x', 1 << 20) end\n",
+                      "=emergency"),
+      DES_OK);
+  CHECK_RC(h, des_run(h), DES_EBUDGET);
+  des_host_free(h);
+}
+#endif
+
+/* {==================================================================
+** Unhandled failures in one instant (our own loop in the dispatch)
+** =================================================================== */
+
+/* Failed events that nothing handles, all at the same time, are reported
+** one per run: their checks used to look again after each other forever
+** (each saw the other's check due now), with no Lua to count. Also in a
+** shuffled simulation, in a nested one, with many, and with a task due in
+** the same instant that does handle them (which must still get its turn). */
+static void test_unhandled_same_instant(void) {
+  static const struct {
+    const char *name, *code, *want;
+    int rc;
+  } v[] = {
+      {"two", "des.event('a'):fail('x') des.event('b'):fail('y')",
+       "event 'a' failed at t=0.0 and nothing handled it: x", DES_EMODEL},
+      {"many", "for i = 1, 1000 do des.event('e' .. i):fail(i) end",
+       "event 'e1' failed", DES_EMODEL},
+      {"later",
+       "des.sleep(3) des.event('a'):fail('x') "
+       "des.event('b'):fail('y')",
+       "event 'a' failed at t=3.0", DES_EMODEL},
+      {"shuffled",
+       "local s = des.new{} s:shuffle_ties(7)\n"
+       "s:spawn(function() des.event('a'):fail('x') "
+       "des.event('b'):fail('y') end)\n"
+       "local ok, e = pcall(s.run, s) error(e, 0)",
+       "and nothing handled it", DES_EMODEL},
+      {"nested",
+       "local s = des.new{}\n"
+       "s:spawn(function() des.event('a'):fail('x') "
+       "des.event('b'):fail('y') end)\n"
+       "local ok, e = pcall(s.run, s) error(e, 0)",
+       "event 'a' failed at t=0.0", DES_EMODEL},
+      {"handled_later",
+       "local a, b = des.event('a'), des.event('b')\n"
+       "a:fail('x') b:fail('y')\n"
+       "des.spawn(function() des.sleep(0) des.sleep(0) "
+       "pcall(a.wait, a) pcall(b.wait, b) end)",
+       NULL, DES_OK},
+      {"handled_later_shuffled",
+       "local s = des.new{} s:shuffle_ties(3)\n"
+       "s:spawn(function()\n"
+       "  local a, b = des.event('a'), des.event('b')\n"
+       "  a:fail('x') b:fail('y')\n"
+       "  des.spawn(function() des.sleep(0) des.sleep(0) "
+       "pcall(a.wait, a) pcall(b.wait, b) end)\n"
+       "end)\n"
+       "s:run()",
+       NULL, DES_OK},
+  };
+  size_t i;
+  for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    int with_budget;
+    for (with_budget = 0; with_budget <= 1; with_budget++) {
+      des_host *h = host_with(0, with_budget ? 100000000 : 0);
+      char buf[1024];
+      snprintf(buf, sizeof(buf), "local des = require 'des'\n%s\n", v[i].code);
+      CHECK_RC(h, des_load_string(h, buf, "=unhandled"), DES_OK);
+      CHECK_RC(h, des_run(h), v[i].rc);
+      if (v[i].want != NULL && !CONTAINS(des_last_error(h), v[i].want)) {
+        fprintf(stderr, "unhandled %s: %s\n", v[i].name, des_last_error(h));
+        failures++;
+      }
+      des_host_free(h);
+    }
+  }
+}
+
+/* }================================================================== */
 
 /* {==================================================================
 ** Memory: the cap after a caught error (issue 14, item 10)
@@ -317,10 +468,12 @@ int main(void) {
   test_budget_cases();
   test_budget_after_tasks();
   test_interrupt_cases();
+  test_budget_emergency_gc();
 #else
   printf("test_host_cloops: the system's Lua has no C-loop checkpoints; "
          "C-loop cases skipped\n");
 #endif
+  test_unhandled_same_instant();
   test_cap_after_caught_error();
   if (failures == 0)
     printf("test_host_cloops: all checks passed\n");

@@ -371,9 +371,13 @@ void wheel_free(wheel *w) {
   int l, k;
   if (w == NULL)
     return;
+  /* only the slots that ever held an entry: no allocator call for the
+  ** others (WH_LEVELS * WH_SLOTS of them, most of a young wheel) */
   for (l = 0; l < WH_LEVELS; l++)
     for (k = 0; k < WH_SLOTS; k++)
-      wh_realloc(w, w->slots[l][k].a, w->slots[l][k].cap * sizeof(wh_entry), 0);
+      if (w->slots[l][k].a != NULL)
+        wh_realloc(w, w->slots[l][k].a, w->slots[l][k].cap * sizeof(wh_entry),
+                   0);
   wh_realloc(w, w->nodes, w->capnodes * sizeof(wh_node), 0);
   w->allocf(w->ud, w, sizeof(*w), 0);
 }

@@ -108,9 +108,11 @@ static lua_State *host_running(des_host *h) {
 ** error with pcall meets it again at once. Without either, it removes
 ** itself (it was set on a coroutine only to deliver an interrupt).
 ** With the vendored Lua (LUA_DESHOST) it also fires inside the C loops of
-** the libraries (string.rep, patterns, table.move, sort, ...), and a
-** coroutine runs under its resumer's hook, so an interrupt is raised in
-** whichever thread meets it first. With the system's Lua only the thread
+** the libraries (string.rep, patterns, table.move, sort, ...), takes the
+** work charged where no hook could run (walks of a deep stack: patch
+** 0006), and a coroutine runs under its resumer's hook, so an interrupt
+** is raised in whichever thread meets it first. With the system's Lua only the
+*thread
 ** des_interrupt set it on raises. */
 static void host_hook(lua_State *L, lua_Debug *ar) {
   des_host *h = des_host_of(L);
@@ -124,7 +126,8 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
 #else
   if (h->interrupt && L == h->interrupt_co) {
 #endif
-    lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
+    if (lua_gethookcount(L) != 1) /* lua_sethook walks the whole stack */
+      lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "interrupted by the host");
   }
   if (h->max_steps == 0) {
@@ -134,9 +137,13 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
     return;
   }
   h->steps += (uint64_t)lua_gethookcount(L);
+#ifdef LUA_DESHOST
+  h->steps += (uint64_t)lua_takehookdebt(L); /* work charged later */
+#endif
   if (h->steps >= h->max_steps) {
     h->budget_hit = 1;
-    lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
+    if (lua_gethookcount(L) != 1) /* lua_sethook walks the whole stack */
+      lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "instruction budget of %I exhausted",
                (lua_Integer)h->max_steps);
   }
@@ -183,6 +190,14 @@ void des_interrupt(des_host *h) {
     sim_stop(h->rt->sim);
   rt_stop_all(h->rt->G); /* and the runs of other simulations */
   host_post_wake(h, 1);  /* a paced run's sleep */
+#ifdef LUA_DESHOST
+  /* Under a budget every thread already runs the count hook, which sees
+  ** the flag at its next count (or a C loop's checkpoint): no lua_sethook,
+  ** which walks the running thread's whole stack while that thread may be
+  ** changing it (from another thread: a use-after-free on a deep stack). */
+  if (h->max_steps != 0 && lua_gethook(co) == host_hook)
+    return;
+#endif
   /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
   lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }

@@ -32,6 +32,8 @@ typedef struct des_event {
   uint8_t handled;      /* failed: waited on, had a callback, or defused */
   rt_runtime *check;    /* failed unhandled: the simulation whose
                             RT_UNHANDLED event checks it again */
+  uint64_t quiet;       /* ... its count of other events at the last look */
+  uint8_t looks;        /* ... looks since that count last changed */
   rt_waiter members[1]; /* composites: one node per member (n of them) */
 } des_event;
 
@@ -153,18 +155,42 @@ static void arm_unhandled(lua_State *L, int idx, des_event *ev) {
     luaL_error(L, "fail: not enough memory");
   }
   ev->check = rt;
+  ev->quiet = sim_handled(rt->sim) - rt->checks;
+  ev->looks = 0;
+}
+
+/* Should the check of ev look again later in this instant? Yes while
+** something else is due now, except when only checks are: two unhandled
+** failures at the same time used to look again after each other forever.
+** `others` counts the events handled that are not checks. Once it has
+** not moved over two looks in a row, everything that was due at the
+** first of them has been handled (each look goes behind what is due, in
+** FIFO order and in a shuffled run's batches alike) and was a check, and
+** checks schedule nothing else: only checks are left. */
+static int unhandled_look_again(rt_runtime *rt, des_event *ev) {
+  des_time next;
+  uint64_t others = sim_handled(rt->sim) - rt->checks;
+  if (sim_peek(rt->sim, &next) != SIM_OK || next != sim_now(rt->sim))
+    return 0;
+  if (others != ev->quiet) {
+    ev->quiet = others;
+    ev->looks = 0;
+  } else if (++ev->looks >= 2)
+    return 0;
+  return 1;
 }
 
 int levent_check_unhandled(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
   rt_runtime *rt = ev->check;
-  des_time next;
   wheel_handle h;
-  if (!ev->handled && sim_peek(rt->sim, &next) == SIM_OK &&
-      next == sim_now(rt->sim) &&
-      sim_schedule(rt->sim, next, rt->comp, RT_UNHANDLED,
-                   (uint64_t)(uintptr_t)ev, &h) == SIM_OK)
-    return 0; /* more is due in this instant: look again after it */
+  rt->checks++;
+  if (!ev->handled && unhandled_look_again(rt, ev) &&
+      sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_UNHANDLED,
+                   (uint64_t)(uintptr_t)ev, &h) == SIM_OK) {
+    rt_charge(L, 1); /* a look runs no Lua: the budget counts it */
+    return 0;        /* more is due in this instant: look again after it */
+  }
   ev->check = NULL;
   push_anchors_of(L, rt);
   lua_pushnil(L);

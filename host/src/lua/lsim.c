@@ -151,9 +151,16 @@ static int run_event(lua_State *L, rt_runtime *rt, int idx) {
   return rt_push_result(L, idx);
 }
 
+/* What making a simulation (or closing one, which puts a fresh queue in
+** place) costs the budget, in instructions: its queue's tables are tens of
+** KiB to set up and free again, about as long as this many instructions
+** run (a loop of des.new and close ran 500 times slower than its count). */
+#define LSIM_COST 2048
+
 /* des.new{seed=, resolution=} */
 static int l_new(lua_State *L) {
   lua_Integer seed = 0, res = DEFAULT_RESOLUTION;
+  rt_charge(L, LSIM_COST);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_pushliteral(L, "seed"); /* raw: options are plain data */
@@ -436,6 +443,11 @@ static int s_tasks(lua_State *L) {
   rt_runtime *rt = self_sim(L, &first);
   rt_global *G = rt->G;
   uint32_t i;
+  size_t lg = 1;
+  while (((size_t)1 << lg) < rt->alive)
+    lg++;
+  /* a walk of every slot and a heap sort: the budget counts them */
+  rt_charge(L, (G->nslots + rt->alive * lg) >> 3);
   lua_createtable(L, (int)rt->alive, 0);
   list = lua_gettop(L);
   for (i = 0; i < G->nslots; i++) {
@@ -478,6 +490,7 @@ static int s_close(lua_State *L) {
   if (sim_running(rt->sim))
     return luaL_error(L, "close: the simulation is running (close it after "
                          "its run returns)");
+  rt_charge(L, LSIM_COST); /* a fresh, empty queue replaces the old one */
   rt_close(L, rt, 1);
   return 0;
 }

@@ -158,6 +158,7 @@ struct rt_runtime {
   int trace;                          /* RT_TRACE_* */
   int closed;                         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
+  uint64_t checks;    /* RT_UNHANDLED checks handled (levent.c) */
 };
 
 /* The user values of a simulation object (DES_SIM_MT): 1 its anchors
@@ -468,6 +469,21 @@ lua_Number rt_units(const rt_runtime *rt, des_time ticks);
 
 /* Whether the value at idx is an object of kind `which` (RT_MT_*). */
 int rt_is_kind(lua_State *L, int idx, int which);
+
+/* Charge `units` instructions' worth of C work that grows with what a
+** model controls (a list of every task, a walk of the queue, an event
+** that reschedules itself) to the count hook, as the libraries' loops do
+** with the vendored Lua (patch 0006): a budget or an interrupt then stops
+** it. May raise an error: call it before changing anything. A no-op
+** against the system's Lua (des.so), which has no such budget. */
+static inline void rt_charge(lua_State *L, size_t units) {
+#ifdef LUA_DESHOST
+  lua_checkpoint(L, units);
+#else
+  (void)L;
+  (void)units;
+#endif
+}
 
 /* Error objects. */
 void rt_push_cancelled(lua_State *L, int task_idx);

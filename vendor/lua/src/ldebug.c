@@ -19,6 +19,7 @@
 #include "lapi.h"
 #include "lcode.h"
 #include "ldebug.h"
+#include "ldeshost.h"  /* deshost: luaD_chargelater */
 #include "ldo.h"
 #include "lfunc.h"
 #include "lobject.h"
@@ -162,8 +163,10 @@ LUA_API int lua_getstack (lua_State *L, int level, lua_Debug *ar) {
   CallInfo *ci;
   if (level < 0) return 0;  /* invalid (negative) level */
   lua_lock(L);
+  int walked = level;  /* deshost: the walk is as long as the level */
   for (ci = L->ci; level > 0 && ci != &L->base_ci; ci = ci->previous)
     level--;
+  luaD_chargelater(L, luai_cicost(walked - level));  /* deshost */
   if (level == 0 && ci != &L->base_ci) {  /* level found? */
     status = 1;
     ar->i_ci = ci;

@@ -28,6 +28,20 @@
 LUAI_FUNC void luaD_checkpointhook (lua_State *L);
 LUAI_FUNC void luaD_checkpoint (lua_State *L, size_t w);
 
+/*
+** (patch 0006) Work that runs where no hook may be called (a walk of the
+** CallInfo list in the middle of error recovery, the collector, a debug
+** query) charges 'w' units later instead: 'luaD_chargelater' adds them to
+** 'g->hookdebt', which the count hook takes with 'lua_takehookdebt'
+** (lua.h) at its next count. It never calls the hook, so it is safe
+** anywhere.
+*/
+LUAI_FUNC void luaD_chargelater (lua_State *L, size_t w);
+
+/* the units of a walk over 'n' CallInfo entries: one per 4 (a short
+   walk, as an error message's position, costs nothing) */
+#define luai_cicost(n)	((size_t)(n) >> 2)
+
 #define luai_checkpoint(L) \
   { if (l_unlikely((L)->hookmask & LUA_MASKCOUNT) && \
         --(L)->hookcount <= 0) luaD_checkpointhook(L); }

@@ -216,6 +216,10 @@ int luaD_reallocstack (lua_State *L, int newsize, int raiseerror) {
   StkId newstack;
   int oldgcstop = G(L)->gcstopem;
   lua_assert(newsize <= LUAI_MAXSTACK || newsize == ERRORSTACKSIZE);
+  /* deshost: relstack and correctstack walk every CallInfo and open
+     upvalue (at most one per slot), the copy moves every slot: a script
+     at the stack limit made each 'stack overflow' cost two such moves */
+  luaD_chargelater(L, luai_cicost((size_t)oldsize + (size_t)newsize));
   relstack(L);  /* change pointers to offsets */
   G(L)->gcstopem = 1;  /* stop emergency collection */
   newstack = luaM_reallocvector(L, L->stack.p, oldsize + EXTRA_STACK,
@@ -277,10 +281,13 @@ int luaD_growstack (lua_State *L, int n, int raiseerror) {
 static int stackinuse (lua_State *L) {
   CallInfo *ci;
   int res;
+  size_t n = 0;  /* deshost: entries walked */
   StkId lim = L->top.p;
   for (ci = L->ci; ci != NULL; ci = ci->previous) {
     if (lim < ci->top.p) lim = ci->top.p;
+    n++;
   }
+  luaD_chargelater(L, luai_cicost(n));  /* deshost: a deep stack's walk */
   lua_assert(lim <= L->stack_last.p + EXTRA_STACK);
   res = cast_int(lim - L->stack.p) + 1;  /* part of stack in use */
   if (res < LUA_MINSTACK)
@@ -299,8 +306,22 @@ static int stackinuse (lua_State *L) {
 ** will be reduced to a "regular" size.
 */
 void luaD_shrinkstack (lua_State *L) {
-  int inuse = stackinuse(L);
-  int max = (inuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK : inuse * 3;
+  int inuse, max;
+  /* deshost: every caught error shrinks the stack, and 'stackinuse' walks
+     every CallInfo, so a script deep in recursion paid the depth for each
+     'pcall(error)'. The innermost frame bounds the use from below: when
+     even that bound allows the current size, no shrink can happen and the
+     walk is skipped (the stack only grows by doubling, so that is usual) */
+  StkId low = (L->top.p > L->ci->top.p) ? L->top.p : L->ci->top.p;
+  int lowuse = cast_int(low - L->stack.p) + 1;
+  if (stacksize(L) <= ((lowuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK
+                                                     : lowuse * 3)) {
+    condmovestack(L,{},{});  /* (change only for debugging) */
+    luaE_shrinkCI(L);  /* shrink CI list */
+    return;
+  }
+  inuse = stackinuse(L);
+  max = (inuse > LUAI_MAXSTACK / 3) ? LUAI_MAXSTACK : inuse * 3;
   /* if thread is currently not handling a stack overflow and its
      size is larger than maximum "reasonable" size, shrink it */
   if (inuse <= LUAI_MAXSTACK && stacksize(L) > max) {
@@ -374,6 +395,22 @@ void luaD_checkpointhook (lua_State *L) {
   incnny(L);
   luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
   decnny(L);
+}
+
+
+/*
+** deshost (ldeshost.h, patch 0006): charge 'w' units to the count hook
+** without calling it: they wait in 'hookdebt' until the hook takes them
+** (lua_takehookdebt) at its next count. The count is left alone, so no
+** code that follows (an error report built after a budget ran out) meets
+** the hook sooner than it would have; the overshoot is at most one count
+** of instructions, each walking at most the largest stack.
+*/
+void luaD_chargelater (lua_State *L, size_t w) {
+  global_State *g = G(L);
+  lua_State *r = g->running;
+  if (w > 0 && r != NULL && (r->hookmask & LUA_MASKCOUNT))
+    g->hookdebt += w;
 }
 
 
@@ -863,10 +900,17 @@ static int precover (lua_State *L, int status) {
 }
 
 
+/* deshost (patch 0006): do L and its resumer 'from' count alike? */
+#define samecount(L,from) \
+  ((from) != NULL && ((from)->hookmask & LUA_MASKCOUNT) && \
+   (L)->hook == (from)->hook && (L)->hookmask == (from)->hookmask && \
+   (L)->basehookcount == (from)->basehookcount)
+
 LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
                                       int *nresults) {
   int status;
   lua_State *prev;  /* deshost: the running thread before this one */
+  int counting;  /* deshost: L runs on its resumer's count */
   lua_lock(L);
   if (L->status == LUA_OK) {  /* may be starting a coroutine */
     if (L->ci != &L->base_ci)  /* not in base level? */
@@ -889,12 +933,20 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
       (L->hook != from->hook || L->hookmask != from->hookmask ||
        L->basehookcount != from->basehookcount))
     lua_sethook(L, from->hook, from->hookmask, from->basehookcount);
+  /* deshost (patch 0006): ... and on its resumer's count, handed back
+     when it yields or ends: a fresh thread starts with a full count, so
+     one that ran fewer instructions than a count was never charged */
+  counting = samecount(L, from);
+  if (counting)
+    L->hookcount = from->hookcount;
   prev = G(L)->running;
   G(L)->running = L;
   status = luaD_rawrunprotected(L, resume, &nargs);
    /* continue running after recoverable errors */
   status = precover(L, status);
   G(L)->running = prev;
+  if (counting && samecount(L, from))  /* (neither hook changed) */
+    from->hookcount = L->hookcount;
   if (l_likely(!errorstatus(status)))
     lua_assert(status == L->status);  /* normal end or yield */
   else {  /* unrecoverable error */
@@ -1071,5 +1123,20 @@ int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
 /* deshost (lua.h): the innermost running thread of L's state */
 LUA_API lua_State *lua_runningthread (lua_State *L) {
   return G(L)->running;
+}
+
+
+/* deshost (lua.h, patch 0006): the units charged later, taken */
+LUA_API size_t lua_takehookdebt (lua_State *L) {
+  global_State *g = G(L);
+  size_t d = g->hookdebt;
+  g->hookdebt = 0;
+  return d;
+}
+
+
+/* deshost (lua.h, patch 0006): a C function charges its own work */
+LUA_API void lua_checkpoint (lua_State *L, size_t units) {
+  luai_checkpointn(L, units);
 }
 

@@ -19,6 +19,7 @@
 #include "ldo.h"
 #include "lfunc.h"
 #include "lgc.h"
+#include "ldeshost.h"  /* deshost: luaD_chargelater */
 #include "lmem.h"
 #include "lobject.h"
 #include "lstate.h"
@@ -1675,10 +1676,17 @@ static void incstep (lua_State *L, global_State *g) {
   l_mem stepsize = (g->gcstepsize <= log2maxs(l_mem))
                  ? ((cast(l_mem, 1) << g->gcstepsize) / WORK2MEM) * stepmul
                  : MAX_LMEM;  /* overflow; keep maximum value */
+  lu_mem total = 0;  /* deshost: the work of this step */
   do {  /* repeat until pause or enough "credit" (negative debt) */
     lu_mem work = singlestep(L);  /* perform one single step */
     debt -= work;
+    total += work;
   } while (debt > -stepsize && g->gcstate != GCSpause);
+  /* deshost: charged (32 units per KiB of work: a sweep step of 100
+     objects counts 100), as collectgarbage charges its work (patch 0005),
+     later: a script's GC parameters (a tiny pause, a huge step
+     multiplier) made every allocation pay for a collection */
+  luaD_chargelater(L, (size_t)(total >> 5));
   if (g->gcstate == GCSpause)
     setpause(g);  /* pause until next cycle */
   else {

@@ -17,6 +17,7 @@
 #include "ldebug.h"
 #include "ldo.h"
 #include "lgc.h"
+#include "ldeshost.h"  /* deshost: luaD_chargelater */
 #include "lmem.h"
 #include "lobject.h"
 #include "lstate.h"
@@ -163,6 +164,10 @@ static void *tryagain (lua_State *L, void *block,
                        size_t osize, size_t nsize) {
   global_State *g = G(L);
   if (cantryagain(g)) {
+    /* deshost: an emergency collection walks the whole heap for one
+       allocation; at the memory limit a script made every allocation
+       (caught with pcall) one: charged later, 32 units per KiB */
+    luaD_chargelater(L, (size_t)(gettotalbytes(g) >> 5));
     luaC_fullgc(L, 1);  /* try to free some memory... */
     return callfrealloc(g, block, osize, nsize);  /* try again */
   }

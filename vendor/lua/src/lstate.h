@@ -295,6 +295,7 @@ typedef struct global_State {
   lua_CFunction panic;  /* to be called in unprotected errors */
   struct lua_State *mainthread;
   struct lua_State *volatile running;  /* deshost: innermost running thread */
+  size_t hookdebt;  /* deshost: work charged later (ldeshost.h) */
   TString *memerrmsg;  /* message for memory-allocation errors */
   TString *tmname[TM_N];  /* array with tag-method names */
   struct Table *mt[LUA_NUMTYPES];  /* metatables for basic types */

@@ -512,6 +512,22 @@ struct lua_Debug {
 */
 LUA_API lua_State *(lua_runningthread) (lua_State *L);
 
+/*
+** (patch 0006) A C function whose work grows with what a script controls
+** charges it to the count hook, as the libraries' loops do: 'units'
+** instructions' worth, calling the hook (which may raise an error) once
+** for every count completed. Call it only where an error may be raised.
+*/
+LUA_API void (lua_checkpoint) (lua_State *L, size_t units);
+
+/*
+** (patch 0006) Units charged where no hook could run (a walk of a deep
+** stack during error recovery, a debug query), waiting for the count hook
+** to take them (and reset to 0): a count hook that keeps a budget adds
+** them to the instructions its count stands for.
+*/
+LUA_API size_t (lua_takehookdebt) (lua_State *L);
+
 /* }====================================================================== */
 
 
