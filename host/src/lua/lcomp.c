@@ -76,6 +76,7 @@ static int l_component(lua_State *L) {
                       "simulation (an embedding program adds them with "
                       "des_component_add)",
                       name);
+  rt_check_state(L, "component");
   c = lua_newuserdatauv(L, sizeof(*c), 2);
   c->rt = rt;
   c->id = (uint32_t)lua_tointeger(L, -2);

@@ -44,7 +44,9 @@ static des_event *check_event(lua_State *L, int idx) {
 /* A new pending event with room for n member nodes; pushes it. */
 static des_event *event_new(lua_State *L, int kind, uint32_t n) {
   size_t size = sizeof(des_event) + (n > 1 ? n - 1 : 0) * sizeof(rt_waiter);
-  des_event *ev = lua_newuserdatauv(L, size, EV_NUV - 1);
+  des_event *ev;
+  rt_check_state(L, event_kinds[kind]); /* no finalizer would unlink it */
+  ev = lua_newuserdatauv(L, size, EV_NUV - 1);
   memset(ev, 0, size);
   ev->kind = (uint8_t)kind;
   ev->n = n;

@@ -170,9 +170,12 @@ static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
                   ? lua_upvalueindex(2)
                   : 0; /* des.schedule, des.at: the cache is upvalue 2 */
   rt_global *G = rt->G;
-  sched_store *S = store_get(L, G);
+  sched_store *S;
   uint32_t i;
   int rc;
+  if (G->closing)
+    rt_check_state(L, fname); /* raises */
+  S = store_get(L, G);
   if (lua_type(L, fidx) != LUA_TFUNCTION)
     luaL_checktype(L, fidx, LUA_TFUNCTION);
   rt_check_live(L, rt);

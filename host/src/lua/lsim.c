@@ -126,6 +126,7 @@ static int run_event(lua_State *L, rt_runtime *rt, int idx) {
   int status;
   if (w->state == WAITABLE_PENDING) {
     rt_check_live(L, rt);
+    rt_check_state(L, "run");
     n = lua_newuserdatauv(L, sizeof(*n), 0);
     memset(n, 0, sizeof(*n));
     n->notify = until_notify;

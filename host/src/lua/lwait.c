@@ -94,6 +94,7 @@ static int l_waitq(lua_State *L) {
   if (!lua_isnoneornil(L, 3))
     luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
+  rt_check_state(L, "wait queue");
   q = lua_newuserdatauv(L, sizeof(*q), QUEUE_NUV);
   wq_init(&q->q, 0);
   q->what = lwait_whats[what];
@@ -116,7 +117,9 @@ static void node_leave(wq_node *n, void *ctx) {
 
 /* A new waiter of the queue at 1 with the data at didx, pushed. */
 static lwait_node *node_new(lua_State *L, int didx) {
-  lwait_node *w = lua_newuserdatauv(L, sizeof(*w), NODE_NUV);
+  lwait_node *w;
+  rt_check_state(L, "request");
+  w = lua_newuserdatauv(L, sizeof(*w), NODE_NUV);
   memset(w, 0, sizeof(*w));
   rt_setmetatable(L, RT_MT_WAITER);
   lua_pushvalue(L, didx);

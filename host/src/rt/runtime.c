@@ -121,7 +121,10 @@ rt_global *rt_global_get(lua_State *L) {
 }
 
 void rt_check_state(lua_State *L, const char *what) {
-  if (rt_global_get(L)->closing)
+  rt_global *G = lua_touserdata(L, lua_upvalueindex(1)); /* des functions' */
+  if (G == NULL)
+    G = rt_global_get(L);
+  if (G->closing)
     luaL_error(L,
                "%s: the Lua state is closing (a finalizer cannot make "
                "new des objects then)",
