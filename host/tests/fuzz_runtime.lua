@@ -285,7 +285,8 @@ local function op(me)
     elseif tank:put(amount, timeout) then
       tank_moved = tank_moved + amount
     end
-    lib_check(tank.level >= 0 and tank.level <= tank.capacity, "level out of range")
+    lib_check(tank.level >= 0 and tank.level <= tank.capacity,
+              "level out of range: " .. tostring(tank.level))
   elseif k == 11 then
     if hostile then hostile_op(me, byte()) else fifo_sleep(0) end
   elseif k == 0 then fifo_sleep((b // 12) % 4)
