@@ -278,6 +278,7 @@ local function op(me)
         got[item] = true
       end
     end
+    lib_check(#st.items <= st.capacity, "store over capacity")
   elseif k == 13 then -- the container: a get or a put of 1..4
     local amount, timeout = 1 + (b // 14) % 4, (b // 56) % 2 == 1 and 0.5 or nil
     if (b // 112) % 2 == 0 then

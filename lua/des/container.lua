@@ -74,7 +74,7 @@ local function new(capacity, level, opts)
   end
   local units = to_units(steps, R)
   local c = setmetatable({ capacity = capacity, resolution = R, steps = steps,
-                           cap_steps = cap_steps, level = units,
+                           cap_steps = cap_steps, level = units, held_get = 0, held_put = 0,
                            stats = { level = monitor.level("level", units) } }, Container)
   c.getq = des._waitq("container get", c, Container.on_leave)
   c.putq = des._waitq("container put", c, Container.on_leave)
@@ -86,8 +86,25 @@ end
 -- An amount granted to a blocking get or put whose task left is undone;
 -- a request that left the head of its queue may unblock the ones behind.
 function Container.on_leave(c, r, how)
-  if how == "unclaimed" and r.giveback then c:apply(r, -1) end
+  if how == "unclaimed" and r.giveback then
+    c:apply(r, -1)
+    c:unhold(r)
+  end
   settle(c)
+end
+
+-- A blocking get or put granted but not yet claimed (its task has not
+-- resumed) holds its amount apart: the space a get freed is not offered to
+-- puts, nor a put's amount to gets, until the task claims it. So giving an
+-- unclaimed grant back (the task left: an interrupt wins) always fits.
+function Container:hold(r)
+  if r.kind == "get" then self.held_get = self.held_get + r.steps
+  else self.held_put = self.held_put + r.steps end
+end
+
+function Container:unhold(r)
+  if r.kind == "get" then self.held_get = self.held_get - r.steps
+  else self.held_put = self.held_put - r.steps end
 end
 
 local function check(self, fname, amount, timeout)
@@ -106,8 +123,8 @@ end
 
 -- Does request r fit now? (in steps: exact, and no overflow)
 function Container:fits(r)
-  if r.kind == "get" then return self.steps >= r.steps end
-  return r.steps <= self.cap_steps - self.steps
+  if r.kind == "get" then return self.steps - self.held_put >= r.steps end
+  return r.steps <= self.cap_steps - self.steps - self.held_get
 end
 
 -- Apply a request to the level.
@@ -122,7 +139,10 @@ local function serve_head(self, q)
   local moved = false
   local w, r = q:first()
   while w and self:fits(r) do
-    if q:serve(w, true) then self:apply(r, 1) end
+    if q:serve(w, true) then
+      self:apply(r, 1)
+      if r.giveback then self:hold(r) end
+    end
     moved = true
     w, r = q:first()
   end
@@ -173,7 +193,12 @@ function Container:request(kind, amount, steps, timeout)
     error("container " .. kind .. ": not inside a task (only a task can wait)", 3)
   end
   local req <close> = new_request(self, kind, amount, steps, true)
-  return req:wait(timeout)
+  local ok, err = req:wait(timeout)
+  if ok then -- claimed: what it held apart is the level's now
+    self:unhold(r)
+    settle(self)
+  end
+  return ok, err
 end
 
 -- put(amount [, timeout]) --> true, or nil, "timed out"

@@ -42,6 +42,7 @@ local function on_leave(st, r, how)
     end
   elseif r.kind == "get" and r.giveback then
     table.insert(st.items, 1, r.item)
+    st.held = st.held - 1
   end
   settle(st)
 end
@@ -52,6 +53,7 @@ local function new(capacity, opts)
   end
   opts = opts or {}
   local st = setmetatable({ capacity = capacity or math.huge, items = {}, name = opts.name,
+                            held = 0,
                             priority = opts.priority or false,
                             stats = { level = monitor.level("items", 0, { time_at = true }),
                                       wait = monitor.tally("get waiting time"),
@@ -100,6 +102,9 @@ function settle(self)
         g.item = item
         if getq:serve(w, item) then
           self.stats.wait:observe(des.now() - g.time)
+          -- a blocking get's item counts as in the store until its task
+          -- resumes: giving it back (the task left) then always fits
+          if g.giveback then self.held = self.held + 1 end
         else
           g.item = nil
           table.insert(items, i, item)
@@ -109,7 +114,7 @@ function settle(self)
       end
       w, g = getq:next(w)
     end
-    if #putq > 0 and #items < self.capacity then
+    if #putq > 0 and #items + self.held < self.capacity then
       local pw, p = putq:first()
       if putq:serve(pw, true) then items[#items + 1] = p.item end
       moved = true
@@ -161,7 +166,7 @@ function Store:put(item, timeout)
   check_put(self, "put", item)
   check_timeout("put", timeout)
   self.putq:enter() -- a pending interrupt is raised even if there is room
-  if #self.items < self.capacity and #self.putq == 0 then
+  if #self.items + self.held < self.capacity and #self.putq == 0 then
     self.items[#self.items + 1] = item
     settle(self)
     return true
@@ -189,7 +194,12 @@ function Store:get(filter, timeout)
   check_task("store get")
   local g <close> = self.getq:request({ kind = "get", filter = filter, time = des.now(),
                                          giveback = true }, true)
-  return g:wait(timeout)
+  local item, err = g:wait(timeout)
+  if item ~= nil then -- claimed: its place is free now
+    self.held = self.held - 1
+    settle(self)
+  end
+  return item, err
 end
 
 function Store:__len()
