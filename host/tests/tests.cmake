@@ -99,9 +99,19 @@ if(DES_FUZZ)
     message(FATAL_ERROR "DES_FUZZ needs clang (CC=clang)")
   endif()
   # des_add_fuzzer(NAME corpus-dir sources...): a libFuzzer harness built
-  # with the core sources and Lua, and a 10 s smoke ctest `<corpus>_fuzz_smoke` (seed 1: CI
-  # replays the same mutations; scripts/fuzz runs random seeds for long)
+  # with the core sources and Lua, and a smoke ctest `<corpus>_fuzz_smoke` (seed 1, a
+  # fixed count of runs: CI replays the same inputs; scripts/fuzz runs random seeds for long)
   # reading host/tests/corpus/<corpus> and writing new inputs to the build.
+  # The smoke runs are a fixed number of executions from seed 1 (about 10 s
+  # each here), so every machine replays exactly the same inputs: a slower
+  # one stops earlier (at 60 s), never later, and CI cannot meet a find
+  # that a developer's run did not.
+  set(DES_FUZZ_SMOKE_RUNS_wheel 30000)
+  set(DES_FUZZ_SMOKE_RUNS_runtime 1500)
+  set(DES_FUZZ_SMOKE_RUNS_loader 8000)
+  set(DES_FUZZ_SMOKE_RUNS_host 5000)
+  set(DES_FUZZ_SMOKE_RUNS_sandbox 1500)
+  set(DES_FUZZ_SMOKE_RUNS_options 200000)
   function(des_add_fuzzer name corpus)
     add_executable(${name} ${ARGN} ${DES_ALL_SOURCES})
     target_include_directories(${name} PRIVATE ${DES_ALL_INCLUDES} host/src/cli host/tests
@@ -110,10 +120,12 @@ if(DES_FUZZ)
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(${name} PRIVATE ${DES_LUA_LIBS} m dl)
-    file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus)
+    # (a fresh output corpus each time: the same inputs on every run)
+    set(out ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-smoke)
     add_test(NAME ${corpus}_fuzz_smoke
-             COMMAND ${name} -seed=1 -max_total_time=10 -rss_limit_mb=2048 -timeout=60
-                     ${CMAKE_CURRENT_BINARY_DIR}/fuzz-${corpus}-corpus
+             COMMAND sh -c "rm -rf '${out}' && mkdir '${out}' && exec \"$0\" \"$@\""
+                     $<TARGET_FILE:${name}> -seed=1 -runs=${DES_FUZZ_SMOKE_RUNS_${corpus}}
+                     -max_total_time=60 -rss_limit_mb=2048 -timeout=60 ${out}
                      ${CMAKE_CURRENT_SOURCE_DIR}/host/tests/corpus/${corpus}
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   endfunction()
