@@ -16,19 +16,7 @@
 
 #include "deshost.h"
 
-#include "check.h"
-
-/* CHECK that rc is want; on failure show the host's message. */
-#define CHECK_RC(h, rc, want)                                                  \
-  do {                                                                         \
-    int rc_ = (rc);                                                            \
-    if (rc_ != (want)) {                                                       \
-      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d\n  %s\n",       \
-              __FILE__, __LINE__, #rc, rc_, des_strerror(rc_), (want),         \
-              des_last_error(h));                                              \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
+#include "check_host.h"
 
 /* CHECK that the host's last error contains sub. */
 #define CHECK_MSG(h, sub)                                                      \

@@ -23,20 +23,7 @@
 
 #include "deshost.h"
 
-#include "check.h"
-
-#define CHECK_RC(h, rc, want)                                                  \
-  do {                                                                         \
-    int rc_ = (rc);                                                            \
-    if (rc_ != (want)) {                                                       \
-      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d\n  %s\n",       \
-              __FILE__, __LINE__, #rc, rc_, des_strerror(rc_), (want),         \
-              des_last_error(h));                                              \
-      failures++;                                                              \
-    }                                                                          \
-  } while (0)
-
-#define CONTAINS(s, sub) (strstr((s), (sub)) != NULL)
+#include "check_host.h"
 
 /* Ends the process if a run hangs (a failed test, not a timing check). */
 static void *watchdog(void *p) {

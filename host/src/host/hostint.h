@@ -93,7 +93,7 @@ struct des_host {
   int loading; /* des_load_* / des_dostring under way (strict applies) */
   uint64_t nondet[HOST_NONDET_N]; /* calls that cannot repeat, by kind */
   lua_CFunction strict_orig[HOST_NONDET_N]; /* the functions wrapped */
-  host_cache cache; /* hcache.c */
+  host_cache cache;                         /* hcache.c */
 };
 
 /* hcache.c: turn the cache on if it can be (des_default_alloc, no
