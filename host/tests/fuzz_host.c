@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deshost.h"
+#include "fuzz_alloc.h"
 
 #define MAX_HANDLES 32
 #define MAX_CALLERS 16
@@ -34,23 +35,6 @@ static void fuzz_fail(const char *what) {
 
 static uint8_t next_byte(fuzz_state *f) {
   return f->pos < f->size ? f->data[f->pos++] : 0;
-}
-
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  fuzz_state *f = ud;
-  if (ptr == NULL)
-    osize = 0;
-  f->bytes += (long long)nsize - (long long)osize;
-  if (nsize == 0) {
-    free(ptr);
-    return NULL;
-  }
-  return realloc(ptr, nsize);
-}
-
-/* Is rc a code the API documents? */
-static int known_code(int rc) {
-  return rc >= DES_ENOTFOUND && rc <= DES_STOPPED;
 }
 
 /* The component: remembers callers, sometimes answers or schedules more. */
@@ -101,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.data = data;
   f.size = size;
   des_config_init(&cfg);
-  cfg.allocf = counting_alloc;
-  cfg.allocud = &f;
+  cfg.allocf = fuzz_counting_alloc;
+  cfg.allocud = &f.bytes;
   if (next_byte(&f) & 1)
     cfg.mem_limit = (size_t)(next_byte(&f) + 1) << 14; /* 16 KiB .. 4 MiB */
   if (next_byte(&f) & 1)
@@ -158,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rc = des_run_until(h, now + 3 * (des_time)arg);
         break;
       }
-      if (!known_code(rc) && rc != 42)
+      if (!fuzz_known_code(rc) && rc != 42)
         fuzz_fail("a call returned an undocumented code");
       if (des_now(h) < last)
         fuzz_fail("the clock went back");

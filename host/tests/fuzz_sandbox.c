@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "deshost.h"
+#include "fuzz_alloc.h"
 #include "fuzz_sandbox_grammar.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -48,24 +49,6 @@ static void sandbox_fail(const char *what, const char *detail) {
   fprintf(stderr, "fuzz_sandbox: %s%s%s\n", what, detail ? ": " : "",
           detail ? detail : "");
   abort();
-}
-
-/* The allocator of the host, counting what it holds. */
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  alloc_count *c = ud;
-  if (ptr == NULL)
-    osize = 0;
-  c->bytes += (long long)nsize - (long long)osize;
-  if (nsize == 0) {
-    free(ptr);
-    return NULL;
-  }
-  return realloc(ptr, nsize);
-}
-
-/* Is rc a code deshost.h documents? */
-static int known_code(int rc) {
-  return rc >= DES_ENOTFOUND && rc <= DES_STOPPED;
 }
 
 /* The whole text of a file (malloc'ed), or abort. */
@@ -105,7 +88,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 /* Check one host call's outcome and the clock. */
 static void sandbox_check(des_host *h, int rc, des_time *last,
                           const char *call) {
-  if (!known_code(rc)) {
+  if (!fuzz_known_code(rc)) {
     char msg[64];
     snprintf(msg, sizeof(msg), "%s returned %d", call, rc);
     sandbox_fail("an undocumented code", msg);
@@ -128,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (print_programs)
     fprintf(stderr, "---- program\n%s---- end\n", program);
   des_config_init(&cfg);
-  cfg.allocf = counting_alloc;
-  cfg.allocud = &count;
+  cfg.allocf = fuzz_counting_alloc;
+  cfg.allocud = &count.bytes;
   cfg.sandbox = 1;
   cfg.mem_limit = SANDBOX_MEM_LIMIT;
   cfg.max_steps = SANDBOX_MAX_STEPS;
