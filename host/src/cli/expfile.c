@@ -190,6 +190,22 @@ int exp_file_close(exp_file *f) {
 ** Reading back (--resume)
 ** ===================================================================== */
 
+/* The value at *s: a quoted one (its quotes cut off) or one running to
+** the first of `stops`; *s moves past it. NULL if a quote is not closed. */
+static char *take_value(char **s, const char *stops) {
+  char *v = *s, *end;
+  if (*v != '"') {
+    *s = v + strcspn(v, stops);
+    return v;
+  }
+  end = strchr(v + 1, '"');
+  if (end == NULL)
+    return NULL;
+  *end = '\0';
+  *s = end + 1;
+  return v + 1;
+}
+
 /* Split a line into fields (in place): CSV fields, possibly quoted (no
 ** quote inside, as we write them); or a flat JSON object's "name":value
 ** pairs (names[] then get the keys). Returns the count, -1 if malformed. */
@@ -197,20 +213,10 @@ static int split_line(char *s, int jsonl, char **names, char **vals, int max) {
   int n = 0;
   if (!jsonl) {
     for (;;) {
-      char *end;
       if (n == max)
         return -1;
-      if (*s == '"') {
-        end = strchr(s + 1, '"');
-        if (end == NULL)
-          return -1;
-        *end = '\0';
-        vals[n++] = s + 1;
-        s = end + 1;
-      } else {
-        vals[n++] = s;
-        s += strcspn(s, ",");
-      }
+      if ((vals[n++] = take_value(&s, ",")) == NULL)
+        return -1;
       if (*s == '\0')
         return n;
       if (*s != ',')
@@ -227,17 +233,8 @@ static int split_line(char *s, int jsonl, char **names, char **vals, int max) {
     *end = '\0';
     names[n] = s + 1;
     s = end + 2;
-    if (*s == '"') {
-      end = strchr(s + 1, '"');
-      if (end == NULL)
-        return -1;
-      *end = '\0';
-      vals[n++] = s + 1;
-      s = end + 1;
-    } else {
-      vals[n++] = s;
-      s += strcspn(s, ",}");
-    }
+    if ((vals[n++] = take_value(&s, ",}")) == NULL)
+      return -1;
     if (*s == '}') {
       *s = '\0';
       return n;
