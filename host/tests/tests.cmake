@@ -59,7 +59,7 @@ find_package(Threads REQUIRED)
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
           test_host_cloops test_host_api test_host_sched test_host_stats
-          test_host_post test_host_pace)
+          test_host_post test_host_pace test_host_gc)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -69,6 +69,8 @@ add_test(NAME host_api COMMAND test_host
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
+# finalizers that cannot start where a collection happens run later
+add_test(NAME host_finalizers COMMAND test_host_gc)
 add_test(NAME host_api_args COMMAND test_host_api)
 add_test(NAME host_statistics COMMAND test_host_stats)
 add_test(NAME host_post COMMAND test_host_post)

@@ -905,6 +905,47 @@ static void dothecall (lua_State *L, void *ud) {
 }
 
 
+/*
+** deshost: what a finalizer needs before it starts (Lua stack room for a C
+** function and a free CallInfo), made in a protected call. Upstream calls
+** the finalizer at once, and an error before it starts (a C stack
+** overflow where a deep stack triggered the collection, a full Lua stack,
+** no memory for the stack) drops the finalizer with a warning, so an
+** object whose __gc frees C memory or unlinks C pointers is freed
+** without it: a leak or a dangling pointer, which a script can arrange.
+*/
+static void finprep (lua_State *L, void *ud) {
+  UNUSED(ud);
+  luaD_checkstack(L, LUA_MINSTACK + 2);
+  if (L->ci->next == NULL)
+    luaE_extendCI(L);
+}
+
+
+/*
+** deshost: can a finalizer start here? The C stack leaves room for a
+** finalizer's own calls (LUAI_FINCCALLS), and 'finprep' succeeds. On
+** failure the stack top and error handler are as before.
+*/
+#if !defined(LUAI_FINCCALLS)
+#define LUAI_FINCCALLS	10
+#endif
+
+static int finroom (lua_State *L) {
+  StkId top = L->top.p;
+  ptrdiff_t oldtop = savestack(L, top);
+  ptrdiff_t olderrfunc = L->errfunc;
+  int status;
+  if (getCcalls(L) + LUAI_FINCCALLS >= LUAI_MAXCCALLS)
+    return 0;
+  L->errfunc = 0;  /* no message handler runs for a failed preparation */
+  status = luaD_rawrunprotected(L, finprep, NULL);
+  L->errfunc = olderrfunc;
+  L->top.p = restorestack(L, oldtop);
+  return status == LUA_OK;
+}
+
+
 static void GCTM (lua_State *L) {
   global_State *g = G(L);
   const TValue *tm;
@@ -914,6 +955,17 @@ static void GCTM (lua_State *L) {
   tm = luaT_gettmbyobj(L, &v, TM_GC);
   if (!notm(tm)) {  /* is there a finalizer? */
     int status;
+    /* deshost: a finalizer that cannot start here is marked again and
+       runs in a later cycle (always, short of lua_close, where the
+       object cannot be marked any more: it is called then as upstream
+       does) */
+    if (!finroom(L)) {
+      Table *mt = ttistable(&v) ? hvalue(&v)->metatable
+                                : uvalue(&v)->metatable;
+      luaC_checkfinalizer(L, gcvalue(&v), mt);
+      if (tofinalize(gcvalue(&v)))
+        return;
+    }
     lu_byte oldah = L->allowhook;
     int oldgcstp  = g->gcstp;
     g->gcstp |= GCSTPGC;  /* avoid GC steps */
