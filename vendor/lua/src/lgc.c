@@ -938,6 +938,8 @@ static int finroom (lua_State *L) {
   int status;
   if (getCcalls(L) + LUAI_FINCCALLS >= LUAI_MAXCCALLS)
     return 0;
+  if (L->stack_last.p - top > LUA_MINSTACK + 2 && L->ci->next != NULL)
+    return 1;  /* the common case: room already, no protected call */
   L->errfunc = 0;  /* no message handler runs for a failed preparation */
   status = luaD_rawrunprotected(L, finprep, NULL);
   L->errfunc = olderrfunc;
