@@ -364,6 +364,8 @@ static int s_events(lua_State *L) {
   luaL_argcheck(L, want >= 0 && want <= 100000, first, "0 to 100000 events");
   evs = lua_newuserdatauv(L, (size_t)want * sizeof(*evs) + 1, 0);
   n = (int)sim_list(rt->sim, evs, (size_t)want);
+  if ((size_t)n < (size_t)want && (size_t)n < sim_pending(rt->sim))
+    return luaL_error(L, "events: not enough memory to list the queue");
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
     lua_createtable(L, 0, 4);

@@ -17,7 +17,7 @@
 ** once; otherwise the (few) pending events are looked at. */
 int rt_only_daemons_left(rt_runtime *rt) {
   wheel_event small[16], *evs = small;
-  size_t i, n;
+  size_t i, n, listed;
   int only = 1;
   /* the cheap tests first: this runs after every event of the runtime */
   if (!rt->daemon_end || rt->daemons == 0 || rt->alive != rt->daemons)
@@ -30,8 +30,11 @@ int rt_only_daemons_left(rt_runtime *rt) {
     if (evs == NULL)
       return 0; /* runs on: the next event asks again */
   }
-  n = sim_list(rt->sim, evs, n);
-  for (i = 0; i < n && only; i++) {
+  /* a listing short of n (the queue's own listing found no memory)
+  ** proves nothing: the run goes on, and the next event asks again */
+  listed = sim_list(rt->sim, evs, n);
+  only = listed == n;
+  for (i = 0; i < listed && only; i++) {
     const wheel_payload *p = &evs[i].payload;
     rt_task *t;
     only = p->target == rt->comp && p->kind < RT_TIMEOUT &&
