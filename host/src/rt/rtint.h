@@ -20,7 +20,9 @@
 #define RT_STOP_ERROR 1
 
 void rt_set_extraspace(lua_State *co, uintptr_t v);
-/* Take a free slot for t (growing the table by doubling). */
+/* The slot the next rt_slot_alloc takes, made room for (raises on no
+** memory); take a free slot for t (raises only where reserve would). */
+uint32_t rt_slot_reserve(lua_State *L, rt_global *G);
 uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t);
 /* Release t's slot; bumping the generation makes every id of t stale. */
 void rt_slot_free(rt_global *G, rt_task *t);

@@ -218,6 +218,7 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   rt_task *t;
   lua_State *co;
   int tidx;
+  uint32_t slot;
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
@@ -249,18 +250,26 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   ** finalizer that closed the simulation */
   rt_check_live(L, rt);
   t->since = sim_now(rt->sim);
+  /* Anchored before it takes its slot and its event: a task object has no
+  ** finalizer (one per task is costly), so a task that a slot or an event
+  ** names must never be collectable. The anchor may grow the table (raises
+  ** on no memory, runs no finalizer); the slot is reserved first so that
+  ** taking it then cannot fail. */
+  slot = rt_slot_reserve(L, rt->G);
+  rt_push_anchors(L, rt);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)slot + 1);
   rt_slot_alloc(L, rt->G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, rt_task_id(t),
                    &t->wake) != 0) {
+    lua_pushnil(L); /* an existing key: allocates nothing */
+    lua_rawseti(L, -2, (lua_Integer)slot + 1);
     rt_slot_free(rt->G, t);
     luaL_error(L, "spawn: not enough memory");
   }
+  lua_pop(L, 1);
   t->co = co;
   rt_set_extraspace(co, (uintptr_t)t->slot + 1);
-  rt_push_anchors(L, rt);
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
-  lua_pop(L, 1);
   rt->alive++;
   rt->daemons += t->daemon;
   return t;
@@ -411,35 +420,6 @@ int rt_answer(rt_runtime *rt, uint64_t task, uint64_t call, des_time when,
   t->call.value = value;
   t->state = TASK_READY;
   return 0;
-}
-
-/* A task object being collected (only with its whole simulation, since a
-** live task is anchored): unlink it from everything and free its slot so
-** nothing points into freed memory. */
-void rt_task_gc(lua_State *L, rt_task *t) {
-  if (t->inlined)
-    rt_inline_remove(t);
-  rt_waiter_unlink(&t->waiter);
-  while (t->done.head != NULL)
-    rt_waiter_unlink(t->done.head);
-  if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
-    rt_set_extraspace(t->co, RT_EXTRA_ORPHAN);
-    rt_slot_free(rt_global_get(L), t); /* (only here: an ended task's __gc,
-                                       the common one, needs no lookup) */
-    t->co = NULL;
-  }
-  /* A finalizer can bring the object back: it is then an ended task that
-  ** holds nothing (no wake, no queue) and whose join fails clearly. */
-  t->wake = 0;
-  t->wq = NULL;
-  if (t->state < TASK_DONE)
-    t->state = TASK_CANCELLED;
-  if (t->done.state == WAITABLE_PENDING) {
-    t->done.state = WAITABLE_FAILED;
-    lua_pushliteral(L, "task: closed simulation (the task was collected "
-                       "with its simulation; its finalizer ran)");
-    lua_setiuservalue(L, 1, UV_VALUES);
-  }
 }
 
 /* }==================================================================== */
