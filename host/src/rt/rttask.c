@@ -191,10 +191,10 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 
 /* Keep the thread of the task at idx, which returned normally, for a new
 ** task (unless the pool is full or the thread is not reusable). */
-static void thread_put(lua_State *L, rt_global *G, int idx) {
+static void thread_put(lua_State *L, rt_global *G, rt_task *t, int idx) {
   lua_State *co;
   lua_Integer n;
-  if (((rt_task *)lua_touserdata(L, idx))->escaped)
+  if (t->escaped)
     return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
@@ -278,7 +278,9 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
 /* End task t (object at idx): release its coroutine and slot, unanchor it,
 ** and notify everything that waits for it. UV_VALUES must hold its results
 ** (a packed table) or its error already. */
-void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
+/* rt_task_finish, with the anchor table at `anchors` (0: pushed here). */
+static void task_finish(lua_State *L, rt_task *t, int idx, int state,
+                        int anchors) {
   rt_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
   rt_task_leave_wait(L, t);
@@ -291,11 +293,14 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
   t->since = sim_now(rt->sim);
   if (state != TASK_FAILED) {
     if (state == TASK_DONE)
-      thread_put(L, rt->G, idx);
+      thread_put(L, rt->G, t, idx);
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }
-  rt_push_anchors(L, rt);
+  if (anchors == 0)
+    rt_push_anchors(L, rt);
+  else
+    lua_pushvalue(L, anchors);
   lua_pushnil(L);
   lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
   lua_pop(L, 1);
@@ -304,6 +309,20 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
   rt->daemons -= t->daemon;
   rt_trigger(L, &t->done, idx,
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
+}
+
+void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
+  task_finish(L, t, idx, state, 0);
+}
+
+void rt_task_end(lua_State *L, rt_task *t) {
+  int top = lua_gettop(L);
+  rt_push_anchors(L, t->rt); /* top + 1: once for the object and its end */
+  lua_rawgeti(L, top + 1, (lua_Integer)t->slot + 1);
+  lua_pushnil(L);
+  lua_setiuservalue(L, top + 2, UV_VALUES);
+  task_finish(L, t, top + 2, TASK_DONE, top + 1);
+  lua_settop(L, top);
 }
 
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
