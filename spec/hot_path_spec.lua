@@ -183,3 +183,123 @@ describe("the thread pool", function()
     assert.equal(100, run_some(100))
   end)
 end)
+
+-- A request waiting in acquire (without a deadline) stays anchored in its
+-- resource while it waits, so that its grant needs no allocation: every
+-- way out of the wait must let it go, or the resource would hold it (and
+-- its slot) for ever. Each case: a holder keeps the one server, a waiter
+-- queues, something ends the wait; then the waiter's request must be
+-- collectable once nothing else holds it, and the resource consistent.
+describe("a request waiting in acquire", function()
+  local function case(end_wait, opts)
+    local weak = setmetatable({}, { __mode = "v" })
+    local sim = des.new{}
+    local res, waiter, outcome
+    sim:spawn(function()
+      res = des.resource(1, opts)
+      local holder = des.spawn(function()
+        local _r <close> = res:acquire(opts and 5 or nil)
+        des.sleep(10)
+      end)
+      des.sleep(0)
+      waiter = des.spawn(function()
+        local ok, err = pcall(function()
+          local r <close> = res:acquire(opts and 5 or nil)
+          weak.held = r
+          des.sleep(1)
+        end)
+        outcome = ok and "served" or tostring(err)
+      end)
+      des.sleep(1)
+      weak.req = res.queue[1]
+      assert.is_not_nil(weak.req)
+      end_wait(waiter, holder, res)
+    end)
+    sim:run()
+    return weak, res, outcome, sim
+  end
+
+  local function let_go(weak, res)
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak.req)
+    assert.is_nil(weak.held)
+    assert.equal(0, res.queued)
+    assert.equal(0, res.count)
+  end
+
+  it("is let go when its task is cancelled", function()
+    local weak, res = case(function(w) w:cancel() end)
+    let_go(weak, res)
+  end)
+
+  it("is let go when its task is interrupted", function()
+    local weak, res, outcome = case(function(w) w:interrupt("stop") end)
+    h.contains(outcome, "stop")
+    let_go(weak, res)
+  end)
+
+  it("is let go when another task withdraws it", function()
+    local weak, res, outcome = case(function(_, _, r) r.queue[1]:release() end)
+    h.contains(outcome, "withdrawn")
+    let_go(weak, res)
+  end)
+
+  it("is let go once served and released", function()
+    local weak, res, outcome = case(function() end)
+    assert.equal("served", outcome)
+    let_go(weak, res)
+  end)
+
+  it("is let go when preempted between its grant and its resume", function()
+    local weak, res, outcome = case(function(_, holder, r)
+      holder:cancel() -- the server goes to the waiter, not yet resumed
+      local _r <close> = r:acquire(0) -- more urgent: preempts it
+    end, { preemptive = true })
+    h.contains(outcome, "preempted")
+    let_go(weak, res)
+  end)
+
+  it("is let go when its simulation closes", function()
+    local weak, res, _, sim = case(function() end)
+    weak.req = nil
+    local s2 = des.new{}
+    local r2
+    s2:spawn(function()
+      r2 = des.resource(1)
+      des.spawn(function() local _r <close> = r2:acquire(); des.sleep(10) end)
+      des.spawn(function() weak.req2 = select(2, pcall(r2.acquire, r2)) end)
+      des.sleep(1)
+      weak.queued = r2.queue[1]
+    end)
+    s2:run(2)
+    assert.is_not_nil(weak.queued)
+    s2:close()
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak.queued)
+    assert.equal(0, r2.queued)
+    assert.equal(0, res.count)
+    assert.is_not_nil(sim)
+  end)
+
+  it("keeps a waiting request and grants it after many that left", function()
+    local sim, served = des.new{}, 0
+    sim:spawn(function()
+      local res = des.resource(1)
+      for round = 1, 200 do
+        local holder = des.spawn(function() local _r <close> = res:acquire(); des.sleep(2) end)
+        local w = des.spawn(function() local _r <close> = res:acquire(); served = served + 1 end)
+        local c = des.spawn(function() pcall(res.acquire, res) end)
+        des.sleep(1)
+        if round % 2 == 0 then c:cancel() else c:interrupt("x") end
+        collectgarbage("step")
+        des.sleep(2)
+        assert.equal("done", w.status)
+        assert.equal(0, res.queued)
+        assert.equal(0, res.count)
+        assert.equal("done", holder.status)
+      end
+    end)
+    sim:run()
+    assert.equal(200, served)
+  end)
+end)

@@ -46,6 +46,68 @@ static void test_memory_limit(void) {
   des_host_free(h);
 }
 
+/* Task objects have no finalizer: a task that a slot or an event names
+** must be anchored in its simulation, whatever allocation of its spawn
+** runs out of memory (the anchor table growing, the slots, the thread,
+** the event). Spawns until the limit, at many paddings so that the failing
+** allocation moves across the spawn, then drops the tasks and collects:
+** the simulation then runs exactly the tasks whose spawn succeeded
+** (under ASan, a task collected while its slot or event names it is a
+** use after free). Also the simulations whose live tasks are collected
+** with them (sleeping, waiting on an event, in a resource's queue, joining
+** a task of another collected simulation). */
+static const char spawn_oom_model[] =
+    "local des = require 'des'\n"
+    "bad = 0\n"
+    "local function fill(hog)\n"
+    "  while pcall(function() hog[#hog + 1] = ('y'):rep(1000) end) do end\n"
+    "end\n"
+    "for k = 1, 160 do\n"
+    "  local sim = des.new{}\n"
+    "  local ran, n, hog = 0, 0, {}\n"
+    "  local function f() des.sleep(1); ran = ran + 1 end\n"
+    "  collectgarbage()\n"
+    "  fill(hog)\n"
+    "  for _ = 1, 1 + k % 12 do hog[#hog] = nil end\n"
+    "  collectgarbage()\n"
+    "  local pad = ('x'):rep(k * 53 % 1000)\n"
+    "  while true do\n"
+    "    local ok, err = pcall(sim.spawn, sim, f)\n"
+    "    if not ok then\n"
+    "      if not tostring(err):find('memory') then bad = bad + 1 end\n"
+    "      break\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "  hog, pad = nil, nil\n"
+    "  collectgarbage(); collectgarbage()\n"
+    "  sim:run()\n"
+    "  if ran ~= n then bad = bad + 1 end\n"
+    "  local s2, other = des.new{}, des.new{}\n"
+    "  local far = other:spawn(function() des.sleep(10) end)\n"
+    "  other:run(1)\n"
+    "  s2:spawn(function()\n"
+    "    local ev, res = des.event(), des.resource(1)\n"
+    "    des.spawn(function() des.sleep(5) end)\n"
+    "    des.spawn(function() ev:wait() end)\n"
+    "    des.spawn(function() local r <close> = res:acquire(); des.sleep(9) "
+    "end)\n"
+    "    des.spawn(function() local r <close> = res:acquire() end)\n"
+    "    des.spawn(function() far:join() end)\n"
+    "    ev:wait()\n"
+    "  end)\n"
+    "  s2:run(1)\n"
+    "  s2, other, far = nil\n"
+    "  collectgarbage(); collectgarbage()\n"
+    "end\n";
+
+static void test_spawn_out_of_memory(void) {
+  des_host *h = new_host_with(WITH_MEM_LIMIT, 4u << 20);
+  CHECK_RC(h, des_dostring(h, spawn_oom_model, 0), DES_OK);
+  CHECK(global_number(h, "bad") == 0);
+  des_host_free(h);
+}
+
 static void test_budget(void) {
   des_host *h = new_host_with(WITH_MAX_STEPS, 2000000);
   /* a model may run well within its budget */
@@ -191,6 +253,7 @@ static void test_stop_nested_runs(void) {
 
 int main(void) {
   test_memory_limit();
+  test_spawn_out_of_memory();
   test_budget();
   test_stop_nested_runs();
   test_interrupt();

@@ -24,7 +24,8 @@
 ** by the same code (lres_new_request, lres_decide), held by the waiting
 ** task's stack instead of the registered objects (nothing to register on
 ** the hot path), withdrawn at once if its task leaves the wait (leave
-** hook), and anchored in the resource only once received.
+** hook), and anchored in the resource from its making to its release
+** (one with a deadline: only once received).
 */
 #include "lres.h"
 
@@ -247,15 +248,22 @@ static void req_leave(wq_node *n, void *ctx) {
   lres_req *req = lres_req_of(n);
   lua_State *L = ctx;
   int queued = !req->granted;
-  if (req->received) /* never anchored: nothing to clear (see lres.h) */
+  if (req->received) /* the model holds it now: nothing to clear */
     return;
   if (req->task != NULL)
     rt_waiter_unlink(&req->task->waiter); /* not told about itself */
   lres_release(L, req);
-  if (queued && L != NULL && req->w.head != NULL) {
-    lres_push_req(L, req);
-    if (lua_touserdata(L, -1) == req)
-      fail_withdrawn(L, req, -1);
+  if (L != NULL && (req->slot != 0 || (queued && req->w.head != NULL))) {
+    lres_push_req(L, req); /* (from the task's stack: still intact) */
+    if (lua_touserdata(L, -1) == req) {
+      if (req->slot != 0) { /* anchored while it waited: let it go */
+        lua_getiuservalue(L, -1, LRES_UV_RES);
+        lres_unanchor(L, -1, req);
+        lua_pop(L, 1);
+      }
+      if (queued && req->w.head != NULL)
+        fail_withdrawn(L, req, -1);
+    }
     lua_pop(L, 1);
   }
   req->task = NULL;
@@ -275,16 +283,20 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
     t->wq = NULL;
     rt_waiter_unlink(&t->waiter);
     lres_expire(req); /* a grant would have cancelled the deadline */
+    lres_unanchor(L, 1, req);
     lua_pushnil(L);
     lua_pushliteral(L, "timed out");
     return 2;
   }
   if (req->w.state == WAITABLE_FAILED) { /* released by someone else */
     t->wq = NULL;
+    lres_unanchor(L, 1, req);                /* (that release did already) */
     return rt_push_result(L, LRES_REQ_SLOT); /* raises */
   }
-  if (!req->released) /* (a holder preempted before it resumed is not) */
-    lres_anchor(L, 1, req, LRES_REQ_SLOT); /* may raise: t->wq hands it on */
+  /* anchored while it waited (no deadline), or now (may raise: t->wq
+  ** hands it on); a holder preempted before it resumed is not */
+  if (!req->released && req->slot == 0)
+    lres_anchor(L, 1, req, LRES_REQ_SLOT);
   t->wq = NULL;
   req->received = 1;
   wq_claim(&req->n);
@@ -329,7 +341,14 @@ int lreq_acquire(lua_State *L) {
     lua_settop(L, LRES_REQ_SLOT);
     return 1;
   }
-  lres_unanchor(L, 1, req); /* a waiting one is held by the task's stack */
+  /* A waiting request stays anchored (its grant then needs no anchor, so
+  ** cannot fail), unless it has a deadline (rt_suspend may raise) or
+  ** cannot wait here (the errors below): every exit clears the anchor
+  ** before it raises, and so do the leave hook, the deadline and a release
+  ** by someone else (acquire_k). */
+  if (d == LRES_FULL || deadline >= 0 || t == NULL || t->interrupts > 0 ||
+      t->state != TASK_RUNNING || t->co != L || !lua_isyieldable(L))
+    lres_unanchor(L, 1, req);
   if (d == LRES_FULL) {
     req->released = 1;
     req->w.state = WAITABLE_FAILED;

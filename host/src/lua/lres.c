@@ -417,7 +417,8 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
   lres_req *req;
   int reqidx;
   ridx = lua_absindex(L, ridx);
-  rt_check_state(L, "request");
+  if (r->G->closing) /* (r->G: no lookup per request) */
+    rt_check_state(L, "request");
   req = lua_newuserdatauv(L, sizeof(*req), 2);
   reqidx = lua_gettop(L);
   memset(req, 0, sizeof(*req));

@@ -4,8 +4,9 @@
 ** preempt) that both the blocking acquire and request events use.
 **
 ** A resource userdata's user values: 1 its anchor table (slot -> request,
-** for every request that is held: granted and received, or made by
-** res:request and not yet released; slots are small integers reused, so
+** for every request that is held: granted and received, made by
+** res:request and not yet released, or waiting in acquire without a
+** deadline; slots are small integers reused, so
 ** the table stays an array), 2 its name, 3 its simulation object, 4 its
 ** stats table (made on first use), 5..8 its queue, busy, wait and reneged
 ** statistics (anchors the model cannot reach).

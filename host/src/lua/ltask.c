@@ -206,16 +206,12 @@ static int t_tostring(lua_State *L) {
   return 1;
 }
 
-/* A task collected with its simulation: see rt_task_gc. */
-static int t_gc(lua_State *L) {
-  rt_task_gc(L, lua_touserdata(L, 1));
-  return 0;
-}
-
-static const luaL_Reg task_meta[] = {{"__tostring", t_tostring},
-                                     {"__close", t_cancel},
-                                     {"__gc", t_gc},
-                                     {NULL, NULL}};
+/* No __gc: a finalizer per task costs a resurrection and a call on every
+** task's end. A live task is anchored in its simulation (from before it
+** takes its slot), and what t_gc did for a task collected with its
+** simulation, the simulation's own __gc does (rt_free: detach_all). */
+static const luaL_Reg task_meta[] = {
+    {"__tostring", t_tostring}, {"__close", t_cancel}, {NULL, NULL}};
 
 static const luaL_Reg module_funcs[] = {{"spawn", l_spawn},
                                         {"sleep", l_sleep},

@@ -254,11 +254,7 @@ int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
     /* the common end: no results to keep, nobody waiting to be told.
     ** Nothing here allocates (the thread pool is preallocated), so it
     ** needs no protected call. */
-    rt_push_task(L, t);
-    lua_pushnil(L);
-    lua_setiuservalue(L, -2, UV_VALUES);
-    rt_task_finish(L, t, -1, TASK_DONE);
-    lua_settop(L, top);
+    rt_task_end(L, t);
     return 0;
   }
   rt_push_task(L, t);

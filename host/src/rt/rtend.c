@@ -48,6 +48,8 @@ int rt_only_daemons_left(rt_runtime *rt) {
 
 /* After a runtime event: end the run if only daemons are left. */
 void rt_end_if_only_daemons(rt_runtime *rt) {
+  if (rt->daemons == 0) /* (the common case, without a call) */
+    return;
   if (rt_only_daemons_left(rt)) {
     rt->daemon_ended = 1;
     sim_stop(rt->sim);

@@ -20,7 +20,9 @@
 #define RT_STOP_ERROR 1
 
 void rt_set_extraspace(lua_State *co, uintptr_t v);
-/* Take a free slot for t (growing the table by doubling). */
+/* The slot the next rt_slot_alloc takes, made room for (raises on no
+** memory); take a free slot for t (raises only where reserve would). */
+uint32_t rt_slot_reserve(lua_State *L, rt_global *G);
 uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t);
 /* Release t's slot; bumping the generation makes every id of t stale. */
 void rt_slot_free(rt_global *G, rt_task *t);
@@ -52,6 +54,9 @@ void rt_inline_remove(rt_task *t);
 ** and notify everything that waits for it. UV_VALUES must hold its results
 ** (a packed table) or its error already. */
 void rt_task_finish(lua_State *L, rt_task *t, int idx, int state);
+/* The common end of task t: it returned nothing, nobody waits for it, no
+** interrupt is pending. Allocates nothing (the thread pool has room). */
+void rt_task_end(lua_State *L, rt_task *t);
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
 ** the status (LUA_OK, or the error a __close raised, left on co's top). */
 int rt_close_thread(lua_State *L, lua_State *co);

@@ -98,8 +98,8 @@ static void task_detach(lua_State *L, rt_task *t, int leave) {
   t->wq = NULL;
   t->wake = 0;
   rt_waiter_unlink(&t->waiter);
-  if (t->co != NULL) {
-    rt_set_extraspace(t->co, 0);
+  if (t->co != NULL) { /* from __gc, Lua may still hold the thread */
+    rt_set_extraspace(t->co, leave ? 0 : RT_EXTRA_ORPHAN);
     rt_slot_free(rt->G, t);
     t->co = NULL;
   }
@@ -119,6 +119,15 @@ static void detach_all(lua_State *L, rt_runtime *rt, int obj, int leave) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
       rt_task *t = to_task(L, rt->G, -1);
+      if (t != NULL && t->rt == rt && t->state < TASK_DONE && !leave &&
+          t->done.state == WAITABLE_PENDING) {
+        /* collected with its simulation (task objects have no __gc): a
+        ** finalizer may bring it back, and its join then fails clearly */
+        t->done.state = WAITABLE_FAILED;
+        lua_pushliteral(L, "task: closed simulation (the task was collected "
+                           "with its simulation)");
+        lua_setiuservalue(L, -2, UV_VALUES);
+      }
       lua_pop(L, 1);
       if (t != NULL && t->rt == rt && t->state < TASK_DONE &&
           !(leave && t->state == TASK_RUNNING)) {

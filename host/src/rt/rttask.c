@@ -191,10 +191,10 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
 
 /* Keep the thread of the task at idx, which returned normally, for a new
 ** task (unless the pool is full or the thread is not reusable). */
-static void thread_put(lua_State *L, rt_global *G, int idx) {
+static void thread_put(lua_State *L, rt_global *G, rt_task *t, int idx) {
   lua_State *co;
   lua_Integer n;
-  if (((rt_task *)lua_touserdata(L, idx))->escaped)
+  if (t->escaped)
     return; /* Lua may hold it: a new task's thread must be unreachable */
   lua_getiuservalue(L, idx, UV_AUX);
   co = lua_tothread(L, -1);
@@ -218,6 +218,7 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   rt_task *t;
   lua_State *co;
   int tidx;
+  uint32_t slot;
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
@@ -249,18 +250,26 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   ** finalizer that closed the simulation */
   rt_check_live(L, rt);
   t->since = sim_now(rt->sim);
+  /* Anchored before it takes its slot and its event: a task object has no
+  ** finalizer (one per task is costly), so a task that a slot or an event
+  ** names must never be collectable. The anchor may grow the table (raises
+  ** on no memory, runs no finalizer); the slot is reserved first so that
+  ** taking it then cannot fail. */
+  slot = rt_slot_reserve(L, rt->G);
+  rt_push_anchors(L, rt);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)slot + 1);
   rt_slot_alloc(L, rt->G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, rt_task_id(t),
                    &t->wake) != 0) {
+    lua_pushnil(L); /* an existing key: allocates nothing */
+    lua_rawseti(L, -2, (lua_Integer)slot + 1);
     rt_slot_free(rt->G, t);
     luaL_error(L, "spawn: not enough memory");
   }
+  lua_pop(L, 1);
   t->co = co;
   rt_set_extraspace(co, (uintptr_t)t->slot + 1);
-  rt_push_anchors(L, rt);
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
-  lua_pop(L, 1);
   rt->alive++;
   rt->daemons += t->daemon;
   return t;
@@ -269,7 +278,9 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
 /* End task t (object at idx): release its coroutine and slot, unanchor it,
 ** and notify everything that waits for it. UV_VALUES must hold its results
 ** (a packed table) or its error already. */
-void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
+/* rt_task_finish, with the anchor table at `anchors` (0: pushed here). */
+static void task_finish(lua_State *L, rt_task *t, int idx, int state,
+                        int anchors) {
   rt_runtime *rt = t->rt;
   idx = lua_absindex(L, idx);
   rt_task_leave_wait(L, t);
@@ -282,11 +293,14 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
   t->since = sim_now(rt->sim);
   if (state != TASK_FAILED) {
     if (state == TASK_DONE)
-      thread_put(L, rt->G, idx);
+      thread_put(L, rt->G, t, idx);
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }
-  rt_push_anchors(L, rt);
+  if (anchors == 0)
+    rt_push_anchors(L, rt);
+  else
+    lua_pushvalue(L, anchors);
   lua_pushnil(L);
   lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
   lua_pop(L, 1);
@@ -295,6 +309,20 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
   rt->daemons -= t->daemon;
   rt_trigger(L, &t->done, idx,
              state == TASK_DONE ? WAITABLE_OK : WAITABLE_FAILED);
+}
+
+void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
+  task_finish(L, t, idx, state, 0);
+}
+
+void rt_task_end(lua_State *L, rt_task *t) {
+  int top = lua_gettop(L);
+  rt_push_anchors(L, t->rt); /* top + 1: once for the object and its end */
+  lua_rawgeti(L, top + 1, (lua_Integer)t->slot + 1);
+  lua_pushnil(L);
+  lua_setiuservalue(L, top + 2, UV_VALUES);
+  task_finish(L, t, top + 2, TASK_DONE, top + 1);
+  lua_settop(L, top);
 }
 
 /* Close a suspended coroutine: runs its pending <close> variables. Returns
@@ -411,35 +439,6 @@ int rt_answer(rt_runtime *rt, uint64_t task, uint64_t call, des_time when,
   t->call.value = value;
   t->state = TASK_READY;
   return 0;
-}
-
-/* A task object being collected (only with its whole simulation, since a
-** live task is anchored): unlink it from everything and free its slot so
-** nothing points into freed memory. */
-void rt_task_gc(lua_State *L, rt_task *t) {
-  if (t->inlined)
-    rt_inline_remove(t);
-  rt_waiter_unlink(&t->waiter);
-  while (t->done.head != NULL)
-    rt_waiter_unlink(t->done.head);
-  if (t->co != NULL) { /* Lua may still hold its thread: never resumable */
-    rt_set_extraspace(t->co, RT_EXTRA_ORPHAN);
-    rt_slot_free(rt_global_get(L), t); /* (only here: an ended task's __gc,
-                                       the common one, needs no lookup) */
-    t->co = NULL;
-  }
-  /* A finalizer can bring the object back: it is then an ended task that
-  ** holds nothing (no wake, no queue) and whose join fails clearly. */
-  t->wake = 0;
-  t->wq = NULL;
-  if (t->state < TASK_DONE)
-    t->state = TASK_CANCELLED;
-  if (t->done.state == WAITABLE_PENDING) {
-    t->done.state = WAITABLE_FAILED;
-    lua_pushliteral(L, "task: closed simulation (the task was collected "
-                       "with its simulation; its finalizer ran)");
-    lua_setiuservalue(L, 1, UV_VALUES);
-  }
 }
 
 /* }==================================================================== */

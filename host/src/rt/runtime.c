@@ -131,23 +131,31 @@ void rt_check_state(lua_State *L, const char *what) {
                what);
 }
 
-/* Take a free slot for t (growing the table by doubling). */
+/* The index the next rt_slot_alloc will take, with room for it made now
+** (growing the table by doubling; raises on no memory before anything
+** changes), so that the allocation itself cannot fail. */
+uint32_t rt_slot_reserve(lua_State *L, rt_global *G) {
+  if (G->free_head != UINT32_MAX)
+    return G->free_head;
+  if (G->nslots == G->capslots) {
+    uint32_t ncap = G->capslots ? G->capslots * 2 : 64;
+    void *p = G->allocf(G->allocud, G->slots, G->capslots * sizeof(*G->slots),
+                        ncap * sizeof(*G->slots));
+    if (p == NULL)
+      luaL_error(L, "not enough memory for a new task");
+    G->slots = p;
+    G->capslots = ncap;
+  }
+  return G->nslots;
+}
+
+/* Take a free slot for t (the one rt_slot_reserve names). */
 uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t) {
-  uint32_t i;
-  if (G->free_head != UINT32_MAX) {
-    i = G->free_head;
+  uint32_t i = rt_slot_reserve(L, G);
+  if (i == G->free_head)
     G->free_head = G->slots[i].next_free;
-  } else {
-    if (G->nslots == G->capslots) {
-      uint32_t ncap = G->capslots ? G->capslots * 2 : 64;
-      void *p = G->allocf(G->allocud, G->slots, G->capslots * sizeof(*G->slots),
-                          ncap * sizeof(*G->slots));
-      if (p == NULL)
-        luaL_error(L, "not enough memory for a new task");
-      G->slots = p;
-      G->capslots = ncap;
-    }
-    i = G->nslots++;
+  else {
+    G->nslots++;
     G->slots[i].gen = 1;
   }
   G->slots[i].task = t;

@@ -370,9 +370,6 @@ void rt_push_event_subject(lua_State *L, rt_runtime *rt, uint32_t kind,
 /* Push the name a C component was added with (lcomp.c), or nil. */
 void rt_push_component_name(lua_State *L, rt_runtime *rt, uint32_t id);
 
-/* Called by a task object's __gc (the object at index 1); leaves it inert. */
-void rt_task_gc(lua_State *L, rt_task *t);
-
 /* component:call -- send an event of `kind` (< RT_CALL_BIT) with `data`
 ** to component comp at now + ticks, and suspend the running task t until
 ** the component answers (rt_answer); then return the answer. */
