@@ -15,10 +15,22 @@
 ** Life cycle and running
 ** ===================================================================== */
 
+/* The key of the message a task collected with its simulation keeps as
+** its error (detach_all). It is made with the first simulation: the
+** simulation's __gc must not allocate, since a memory error there would cut
+** it short, leaving pointers into freed tasks behind. */
+static const char collected_key = 0;
+
 int rt_init(lua_State *L, rt_runtime *rt, uint64_t seed, int64_t resolution) {
   void *ud;
   lua_Alloc f = lua_getallocf(L, &ud);
   int comp;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &collected_key) == LUA_TNIL) {
+    lua_pushliteral(L, "task: closed simulation (the task was collected "
+                       "with its simulation)");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &collected_key);
+  }
+  lua_pop(L, 1);
   memset(rt, 0, sizeof(*rt));
   rt->G = rt_global_get(L);
   rt->closed = RT_CLOSED; /* until it is complete */
@@ -124,8 +136,7 @@ static void detach_all(lua_State *L, rt_runtime *rt, int obj, int leave) {
         /* collected with its simulation (task objects have no __gc): a
         ** finalizer may bring it back, and its join then fails clearly */
         t->done.state = WAITABLE_FAILED;
-        lua_pushliteral(L, "task: closed simulation (the task was collected "
-                           "with its simulation)");
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &collected_key); /* no allocation */
         lua_setiuservalue(L, -2, UV_VALUES);
       }
       lua_pop(L, 1);

@@ -7,7 +7,10 @@
 -- a warning; the sims were freed without rt_free. Vendored-Lua patch 0007
 -- marks such objects again so their finalizers run in a later cycle.
 -- Test: host_finalizers (host/tests/test_host_gc.c).
---   build-asan/deshost --mem-limit 64M host/tests/repro/leak_sim_queue_replicate.lua
+--   build-asan/deshost --mem-limit 16M --max-steps 20000000 \
+--     host/tests/repro/leak_sim_queue_replicate.lua
+-- (with the memory limit alone the daemon tree grows at the limit for
+-- minutes: every failed allocation collects the whole heap)
 local des = require 'des'
 local F = {}
 F[4] = function()
