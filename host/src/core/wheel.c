@@ -123,13 +123,10 @@ static int wh_entry_live(const wheel *w, const wh_entry *e) {
   return n->next_free == WH_LIVE && n->gen == e->gen;
 }
 
-/* Make room for `more` entries at the tail of slot s (may move the live
-** part down to the start of the array). */
-static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
+/* wh_slot_reserve's slow part: slide or grow the array. */
+static int wh_slot_grow(wheel *w, wh_slot *s, uint32_t more) {
   uint32_t need = s->len + more, ncap;
   wh_entry *a;
-  if (need <= s->cap)
-    return WHEEL_OK;
   if (s->head > 0) { /* slide the live part down first */
     memmove(s->a, s->a + s->head, (s->len - s->head) * sizeof(wh_entry));
     s->len -= s->head;
@@ -147,6 +144,15 @@ static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   s->a = a;
   s->cap = ncap;
   return WHEEL_OK;
+}
+
+/* Make room for `more` entries at the tail of slot s (may move the live
+** part down to the start of the array). Inline: in steady state a slot
+** keeps its capacity and this is one compare. */
+static inline int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
+  if (s->len + more <= s->cap)
+    return WHEEL_OK;
+  return wh_slot_grow(w, s, more);
 }
 
 /* Append entry e at its place (room must be reserved). Touches no node:
@@ -294,16 +300,22 @@ static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
   return best;
 }
 
-/* Bring the next live event to the head of a level-0 slot, cascading as
-** needed but never past `limit`: the cursor only moves to a block that holds
-** an event at or before limit, so it never passes the current time for a
-** pop that returns nothing. With to_limit (wheel_advance, which then moves
-** the cursor to limit itself) every block starting at or before limit is
-** cascaded, so that none is left holding the cursor's own slot. Returns the
-*slot index, WHEEL_EMPTY if
-** nothing is pending, 64 if the next block starts after limit, or
-** WHEEL_ENOMEM. */
-static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
+#define WH_LATER 1 /* wh_settle: the next block starts after the limit */
+
+/* Bring the next live event to the head of a slot, cascading as needed but
+** never past `limit`: the cursor only moves to a block that holds an event
+** at or before limit, so it never passes the current time for a pop that
+** returns nothing. The slot (*out) is at level 0, or, for a pop, a higher
+** slot whose one entry is live: that entry is the earliest event (lower
+** levels are empty, later slots and levels hold later blocks) and the only
+** one at its time (equal times share a slot), so the cursor moves to its
+** time and it is popped from there, with no cascade (in a sparse queue,
+** PHOLD's ten events, that is most pops). With to_limit (wheel_advance,
+** which then moves the cursor to limit itself) every block starting at or
+** before limit is cascaded, so that none is left holding the cursor's own
+** slot. Returns WHEEL_OK, WHEEL_EMPTY if nothing is pending, WH_LATER if
+** the next block starts after limit, or WHEEL_ENOMEM. */
+static int wh_settle(wheel *w, uint64_t limit, int to_limit, wh_slot **out) {
   for (;;) {
     int level, sl;
     wh_slot *s;
@@ -319,8 +331,10 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
         s->head++;
         s->dead--;
       }
-      if (s->head < s->len)
-        return sl;
+      if (s->head < s->len) {
+        *out = s;
+        return WHEEL_OK;
+      }
       wh_slot_clear(w, 0, sl);
       continue;
     }
@@ -329,7 +343,14 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
       continue;
     }
     if (wh_block_start(w, level, sl) > limit)
-      return WH_SLOTS;
+      return WH_LATER;
+    if (!to_limit && s->dead == 0 && s->len - s->head == 1) { /* lone */
+      if ((uint64_t)s->a[s->head].when > limit)
+        return WH_LATER;
+      w->cursor = (uint64_t)s->a[s->head].when;
+      *out = s;
+      return WHEEL_OK;
+    }
     if (to_limit)
       target = wh_block_start(w, level, sl);
     else {
@@ -339,7 +360,7 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
       ** equal times still meet in one slot, as the level rule holds). */
       target = wh_slot_min(w, s);
       if (target > limit)
-        return WH_SLOTS; /* its events are after limit: cascading would
+        return WH_LATER; /* its events are after limit: cascading would
                          ** move the cursor past now */
     }
     if (wh_cascade(w, level, sl, target) != WHEEL_OK)
@@ -513,15 +534,16 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   wh_slot *s;
   wh_entry *e;
   wh_node *n;
-  int sl;
+  int rc;
   if (limit < w->now)
     return WHEEL_EMPTY;
-  sl = wh_settle(w, (uint64_t)limit, 0);
-  if (sl < 0)
-    return sl;
-  if (sl == WH_SLOTS || w->slots[0][sl].a[w->slots[0][sl].head].when > limit)
+  rc = wh_settle(w, (uint64_t)limit, 0, &s);
+  if (rc == WH_LATER)
+    return WHEEL_EMPTY;
+  if (rc != WHEEL_OK)
+    return rc;
+  if (s->a[s->head].when > limit)
     return WHEEL_EMPTY; /* the next event is after limit */
-  s = &w->slots[0][sl];
   e = &s->a[s->head++];
   n = &w->nodes[e->idx];
   ev->when = n->when;
@@ -531,8 +553,10 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   w->cursor = (uint64_t)n->when;
   wh_node_free(w, e->idx);
   w->live--;
-  if (s->head == s->len)
-    wh_slot_clear(w, 0, sl);
+  if (s->head == s->len) {
+    ptrdiff_t k = s - &w->slots[0][0]; /* level 0, or a lone entry's */
+    wh_slot_clear(w, (int)(k / WH_SLOTS), (int)(k % WH_SLOTS));
+  }
   return WHEEL_OK;
 }
 
@@ -544,7 +568,10 @@ int wheel_advance(wheel *w, des_time t) {
   if (wheel_peek(w, &next) == WHEEL_OK && next < t)
     return WHEEL_EPAST;
   /* cascade every block that starts at or before t, then move there */
-  rc = wh_settle(w, (uint64_t)t, 1);
+  {
+    wh_slot *s;
+    rc = wh_settle(w, (uint64_t)t, 1, &s);
+  }
   if (rc == WHEEL_ENOMEM)
     return rc;
   w->cursor = (uint64_t)t;
