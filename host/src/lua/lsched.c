@@ -112,7 +112,7 @@ static void slot_free(sched_store *S, uint32_t i) {
 /* Push rt's call table (the sim object's user value 5), creating it. The
 ** last one used is also in a weak cache reached by integer keys (finding
 ** the sim object by its pointer costs two hashed lookups): `cache` is its
-** stack index (des.schedule's upvalue), or 0 to take it from the
+** stack index (des.schedule's upvalue 2), or 0 to take it from the
 ** registry. */
 static void push_calls(lua_State *L, sched_store *S, rt_runtime *rt,
                        int cache) {
@@ -163,12 +163,10 @@ static uint32_t handle_slot(lua_State *L, sched_store *S, int idx) {
 }
 
 /* Schedule fn (at fidx) with the nargs values after it at `when` on rt;
-** pushes the handle. */
+** pushes the handle (and leaves the call table below it: the callers
+** return one value). `cache`: see push_calls. */
 static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
-                      int nargs, const char *fname) {
-  int cache = lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE
-                  ? lua_upvalueindex(2)
-                  : 0; /* des.schedule, des.at: the cache is upvalue 2 */
+                      int nargs, const char *fname, int cache) {
   rt_global *G = rt->G;
   sched_store *S;
   uint32_t i;
@@ -194,9 +192,8 @@ static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
       lua_rawseti(L, -2, k + 2);
     }
   }
-  i = slot_take(L, S, rt); /* may run finalizers */
-  lua_rawseti(L, -2, i);   /* may too; a memory error: lsched_forget */
-  lua_pop(L, 1);
+  i = slot_take(L, S, rt);     /* may run finalizers */
+  lua_rawseti(L, -2, i);       /* may too; a memory error: lsched_forget */
   if (rt->closed != RT_OPEN) { /* a finalizer closed it meanwhile */
     slot_free(S, i);
     rt_check_live(L, rt);
@@ -243,7 +240,7 @@ static int l_schedule(lua_State *L) {
   if (sim_time_after(rt->sim, dt, &when) != 0)
     return luaL_error(L, "schedule: time overflows the simulated clock");
   return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1,
-                    "schedule");
+                    "schedule", lua_upvalueindex(2));
 }
 
 /* des.at(t, fn, ...) --> handle: fn(...) at time t (>= now) */
@@ -255,7 +252,8 @@ static int l_at(lua_State *L) {
   if (when < sim_now(rt->sim))
     return luaL_error(L, "at: time %f is before the current time %f",
                       rt_units(rt, when), rt_units(rt, sim_now(rt->sim)));
-  return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1, "at");
+  return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1, "at",
+                    lua_upvalueindex(2));
 }
 
 /* Cancel the pending call of slot i. */
@@ -343,17 +341,18 @@ int lsched_fire(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L, *outer;
   sched_store *S = rt->G->sched;
   uint32_t i = (uint32_t)ev->data, gen = (uint32_t)(ev->data >> 32);
-  int top = lua_gettop(L), nargs = 0, status;
+  int top = lua_gettop(L), nargs = 0, status, ty;
   if (S == NULL || i == 0 || i > S->n || S->slots[i - 1].gen != gen ||
       S->slots[i - 1].rt != rt)
     return 0; /* cannot happen: cancel cancels the event */
   lua_pushcfunction(L, fire_msgh);
-  push_calls(L, S, rt, 0);    /* top + 2 */
-  lua_rawgeti(L, top + 2, i); /* the function, or {fn, n, args...} */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref); /* top + 2 */
+  push_calls(L, S, rt, top + 2);                   /* top + 3 */
+  ty = lua_rawgeti(L, top + 3, i); /* the function, or {fn, n, args...} */
   lua_pushnil(L);
-  lua_rawseti(L, top + 2, i); /* the call is gone before it runs */
+  lua_rawseti(L, top + 3, i); /* the call is gone before it runs */
   slot_free(S, i);
-  if (lua_type(L, -1) == LUA_TTABLE) {
+  if (ty == LUA_TTABLE) {
     int t = lua_gettop(L), k;
     lua_rawgeti(L, t, 2);
     nargs = (int)lua_tointeger(L, -1);
@@ -409,7 +408,7 @@ int lsched_at_ticks(lua_State *L) {
   if (lua_type(L, 3) != LUA_TFUNCTION)
     return luaL_error(L, "des_call_at: no function below the %d arguments",
                       lua_gettop(L) - 3);
-  return sched_push(L, rt, when, 3, lua_gettop(L) - 3, "des_call_at");
+  return sched_push(L, rt, when, 3, lua_gettop(L) - 3, "des_call_at", 0);
 }
 
 static const luaL_Reg sched_funcs[] = {
