@@ -323,7 +323,8 @@ static void test_lone(void) {
 /* A sparse queue as in PHOLD (a few events, delays of about 10^9 ticks,
 ** so most pops find a lone entry), against a reference by linear search:
 ** schedules (sometimes a tie with a pending time, sometimes at now),
-** pops, pop_until short of or at the next time, cancels and advances. */
+** pops (wheel_head first tells the same event), pop_until short of or at
+** the next time, cancels and advances. */
 static void test_sparse_random(void) {
   enum { MAXP = 16, OPS = 400000 };
   struct {
@@ -378,7 +379,10 @@ static void test_sparse_random(void) {
       if (t > ref[best].when)
         t = ref[best].when;
       CHECK(wheel_advance(w, t) == WHEEL_OK && wheel_now(w) == t);
-    } else {
+    } else { /* pop, first read by wheel_head */
+      wheel_event head;
+      CHECK(wheel_head(w, &head) == WHEEL_OK && head.when == ref[best].when &&
+            head.payload.data == ref[best].seq && head.handle == ref[best].h);
       expect_pop(w, ref[best].when, ref[best].seq);
       ref[best] = ref[--n];
     }

@@ -167,12 +167,22 @@ int wref_run(wref_source *src, long nops) {
         ref_push(&q, it);
         q.live++;
       }
-    } else if (kind < 12) { /* pop */
-      wheel_event ev;
+    } else if (kind < 12) { /* pop, first read by wheel_head */
+      wheel_event ev, head;
+      int hrc = wheel_head(w, &head);
       int rc = wheel_pop(w, &ev);
       ref_settle(&q);
+      if (hrc == WHEEL_OK &&
+          (rc != WHEEL_OK || head.when != ev.when || head.handle != ev.handle ||
+           head.payload.data != ev.payload.data))
+        FAIL("head said (%lld, #%llu), pop took (%lld, #%llu)",
+             (long long)head.when, (unsigned long long)head.payload.data,
+             (long long)ev.when, (unsigned long long)ev.payload.data);
+      if (q.n > 0 && hrc != WHEEL_OK)
+        FAIL("head found nothing, pop took (%lld, #%llu)", (long long)ev.when,
+             (unsigned long long)ev.payload.data);
       if (q.n == 0) {
-        if (rc != WHEEL_EMPTY)
+        if (rc != WHEEL_EMPTY || hrc != WHEEL_EMPTY)
           FAIL("pop on empty queue returned %d", rc);
       } else {
         ref_item it = ref_pop_raw(&q);
@@ -238,11 +248,16 @@ int wref_run(wref_source *src, long nops) {
         FAIL("pop_until moved the time");
     } else { /* peek, and schedule in the past */
       des_time t;
-      int rc = wheel_peek(w, &t);
+      wheel_event head;
+      int rc = wheel_peek(w, &t), hrc = wheel_head(w, &head);
       ref_settle(&q);
       if (q.n == 0 ? rc != WHEEL_EMPTY
                    : (rc != WHEEL_OK || t != q.heap[0].when))
         FAIL("peek mismatch");
+      if (q.n == 0 ? hrc != WHEEL_EMPTY
+                   : (hrc != WHEEL_OK || head.when != q.heap[0].when ||
+                      head.payload.data != q.heap[0].seq))
+        FAIL("head mismatch");
       if (q.now > 0) {
         wheel_payload p = {0, 0, 0};
         if (wheel_schedule(w, q.now - 1, &p, NULL) != WHEEL_EPAST)

@@ -308,9 +308,10 @@ static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
 ** returns nothing. The slot (*out) is at level 0, or, for a pop, a higher
 ** slot whose one entry is live: that entry is the earliest event (lower
 ** levels are empty, later slots and levels hold later blocks) and the only
-** one at its time (equal times share a slot), so the cursor moves to its
-** time and it is popped from there, with no cascade (in a sparse queue,
-** PHOLD's ten events, that is most pops). With to_limit (wheel_advance,
+** one at its time (equal times share a slot), so it is popped from there,
+** with no cascade (in a sparse queue, PHOLD's ten events, that is most
+** pops); the pop moves the cursor, settling leaves it. With to_limit
+*(wheel_advance,
 ** which then moves the cursor to limit itself) every block starting at or
 ** before limit is cascaded, so that none is left holding the cursor's own
 ** slot. Returns WHEEL_OK, WHEEL_EMPTY if nothing is pending, WH_LATER if
@@ -347,7 +348,6 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit, wh_slot **out) {
     if (!to_limit && s->dead == 0 && s->len - s->head == 1) { /* lone */
       if ((uint64_t)s->a[s->head].when > limit)
         return WH_LATER;
-      w->cursor = (uint64_t)s->a[s->head].when;
       *out = s;
       return WHEEL_OK;
     }
@@ -495,35 +495,58 @@ int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out) {
   return 1;
 }
 
-int wheel_peek(wheel *w, des_time *when) {
-  int level, k;
+/* The entry the next pop takes, read-only: in the first occupied slot (by
+** level, then slot: every event of a later slot or level is later) that
+** holds a live entry, at level 0 its first live entry (a slot is one
+** tick), above its first live entry of the earliest time (a cascade keeps
+** equal times in order). NULL if nothing is pending. */
+static const wh_entry *wh_next_entry(const wheel *w) {
+  uint32_t levels;
   if (w->live == 0)
-    return WHEEL_EMPTY;
-  /* read-only: the earliest occupied slot with a live entry */
-  for (level = 0; level < WH_LEVELS; level++) {
+    return NULL;
+  for (levels = w->levels; levels != 0; levels &= levels - 1) {
+    int level = wh_ctz(levels), k;
     for (k = 0; k < WH_WORDS; k++) {
       uint64_t bits;
       for (bits = w->occupied[level][k]; bits != 0; bits &= bits - 1) {
         const wh_slot *s = &w->slots[level][k * 64 + wh_ctz(bits)];
-        des_time best = DES_TIME_MAX;
-        int found = 0;
+        const wh_entry *best = NULL;
         uint32_t i;
         for (i = s->head; i < s->len; i++) {
-          if (wh_entry_live(w, &s->a[i]) && (!found || s->a[i].when < best)) {
-            best = s->a[i].when;
-            found = 1;
+          const wh_entry *e = &s->a[i];
+          if ((s->dead == 0 || wh_entry_live(w, e)) &&
+              (best == NULL || e->when < best->when)) {
+            best = e;
             if (level == 0)
               break;
           }
         }
-        if (found) {
-          *when = best;
-          return WHEEL_OK;
-        }
+        if (best != NULL)
+          return best;
       }
     }
   }
-  return WHEEL_EMPTY;
+  return NULL;
+}
+
+int wheel_peek(wheel *w, des_time *when) {
+  const wh_entry *e = wh_next_entry(w);
+  if (e == NULL)
+    return WHEEL_EMPTY;
+  *when = e->when;
+  return WHEEL_OK;
+}
+
+int wheel_head(const wheel *w, wheel_event *ev) {
+  const wh_entry *e = wh_next_entry(w);
+  const wh_node *n;
+  if (e == NULL)
+    return WHEEL_EMPTY;
+  n = &w->nodes[e->idx];
+  ev->when = n->when;
+  ev->handle = ((uint64_t)n->gen << 32) | e->idx;
+  ev->payload = n->payload;
+  return WHEEL_OK;
 }
 
 int wheel_pop(wheel *w, wheel_event *ev) {

@@ -82,6 +82,13 @@ int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out);
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_peek(wheel *w, des_time *when);
 
+/* The next event, read without changing anything: the one the next
+** wheel_pop (or wheel_pop_until at a limit >= its time) takes, whole, as
+** wheel_peek finds its time. WHEEL_OK, or WHEEL_EMPTY if nothing is
+** pending. For a handler that takes a run of its own events
+** (sim_take_next). */
+int wheel_head(const wheel *w, wheel_event *ev);
+
 /* Remove the next event into *ev and set the current time to its time.
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_pop(wheel *w, wheel_event *ev);

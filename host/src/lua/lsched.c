@@ -337,36 +337,70 @@ static int fire_msgh(lua_State *L) {
   return 1;
 }
 
+/* A run of scheduled calls, handled in one protected call (fire_calls). */
+typedef struct sched_run {
+  rt_runtime *rt;
+  sim_event ev; /* the event whose function is called now */
+} sched_run;
+
+/* Call the function of r->ev, then of each event after it that
+** sim_take_next hands over (the next event of the run, when it is a
+** scheduled call too): an event-style model pays one lua_pcall and one
+** trip through the run loop per run of calls, not per call. Stops at a
+** stop request to the host (rt_handler passes it on) or a closed
+** simulation. Stack: the sched_run, the weak cache, the call table. */
+static int fire_calls(lua_State *L) {
+  sched_run *r = lua_touserdata(L, 1);
+  rt_runtime *rt = r->rt;
+  rt_global *G = rt->G;
+  for (;;) {
+    sched_store *S = G->sched;
+    uint32_t i = (uint32_t)r->ev.data, gen = (uint32_t)(r->ev.data >> 32);
+    if (i != 0 && i <= S->n && S->slots[i - 1].gen == gen &&
+        S->slots[i - 1].rt == rt) { /* else cannot happen: cancel cancels */
+      int nargs = 0;
+      int ty = lua_rawgeti(L, 3, i); /* the function, or {fn, n, args...} */
+      lua_pushnil(L);
+      lua_rawseti(L, 3, i); /* the call is gone before it runs */
+      slot_free(S, i);
+      if (ty == LUA_TTABLE) {
+        int t = lua_gettop(L), k;
+        lua_rawgeti(L, t, 2);
+        nargs = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (!lua_checkstack(L, nargs + 2))
+          return luaL_error(L, "schedule: too many arguments");
+        for (k = 1; k <= nargs + 2; k++)
+          if (k != 2)
+            lua_rawgeti(L, t, k);
+        lua_remove(L, t);
+      }
+      lua_call(L, nargs, 0);
+    }
+    if (atomic_load_explicit(&G->stop_all, memory_order_relaxed) ||
+        rt->closed != RT_OPEN ||
+        !sim_take_next(rt->sim, r->ev.component, RT_SCHED, &r->ev))
+      return 0;
+  }
+}
+
 int lsched_fire(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L, *outer;
   sched_store *S = rt->G->sched;
-  uint32_t i = (uint32_t)ev->data, gen = (uint32_t)(ev->data >> 32);
-  int top = lua_gettop(L), nargs = 0, status, ty;
-  if (S == NULL || i == 0 || i > S->n || S->slots[i - 1].gen != gen ||
-      S->slots[i - 1].rt != rt)
-    return 0; /* cannot happen: cancel cancels the event */
+  sched_run r;
+  int top = lua_gettop(L), status;
+  if (S == NULL)
+    return 0; /* cannot happen: a call was scheduled */
+  r.rt = rt;
+  r.ev = *ev;
   lua_pushcfunction(L, fire_msgh);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref); /* top + 2 */
-  push_calls(L, S, rt, top + 2);                   /* top + 3 */
-  ty = lua_rawgeti(L, top + 3, i); /* the function, or {fn, n, args...} */
-  lua_pushnil(L);
-  lua_rawseti(L, top + 3, i); /* the call is gone before it runs */
-  slot_free(S, i);
-  if (ty == LUA_TTABLE) {
-    int t = lua_gettop(L), k;
-    lua_rawgeti(L, t, 2);
-    nargs = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    if (!lua_checkstack(L, nargs + 2))
-      return luaL_error(L, "schedule: too many arguments");
-    for (k = 1; k <= nargs + 2; k++)
-      if (k != 2)
-        lua_rawgeti(L, t, k);
-    lua_remove(L, t);
-  }
+  lua_pushcfunction(L, fire_calls);
+  lua_pushlightuserdata(L, &r);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref); /* top + 4 */
+  push_calls(L, S, rt, top + 4);
   outer = rt->G->sched_firing;
   rt->G->sched_firing = L;
-  status = lua_pcall(L, nargs, 0, top + 1);
+  status = lua_pcall(L, 3, 0, top + 1);
   rt->G->sched_firing = outer;
   if (status != LUA_OK) {
     lua_pushfstring(L, "scheduled function failed at t=%f: %s",
