@@ -320,11 +320,24 @@ static void test_lone(void) {
   wheel_free(w);
 }
 
+/* wheel_pop_if's answers. */
+static int refuse(const wheel_payload *p, void *ud) {
+  (void)p;
+  ++*(int *)ud;
+  return 0;
+}
+
+static int accept(const wheel_payload *p, void *ud) {
+  (void)p;
+  (void)ud;
+  return 1;
+}
+
 /* A sparse queue as in PHOLD (a few events, delays of about 10^9 ticks,
 ** so most pops find a lone entry), against a reference by linear search:
 ** schedules (sometimes a tie with a pending time, sometimes at now),
-** pops (wheel_head first tells the same event), pop_until short of or at
-** the next time, cancels and advances. */
+** pops (some through wheel_pop_if, refused first), pop_until short of or
+** at the next time, cancels and advances. */
 static void test_sparse_random(void) {
   enum { MAXP = 16, OPS = 400000 };
   struct {
@@ -362,16 +375,20 @@ static void test_sparse_random(void) {
       k = (int)((r >> 8) % (uint64_t)n);
       CHECK(wheel_cancel(w, ref[k].h) == WHEEL_OK);
       ref[k] = ref[--n];
-    } else if (r % 8 == 4) { /* pop_until, short of the next or at it */
+    } else if (r % 8 == 4) { /* pop_until (or pop_if), short of the next
+                              ** or at it */
       wheel_event ev;
       des_time limit = ref[best].when - (des_time)((r >> 8) % 3);
+      int rc;
       if (limit < wheel_now(w))
         limit = wheel_now(w);
+      rc = op % 2 ? wheel_pop_if(w, limit, accept, NULL, &ev)
+                  : wheel_pop_until(w, limit, &ev);
       if (limit < ref[best].when)
-        CHECK(wheel_pop_until(w, limit, &ev) == WHEEL_EMPTY);
+        CHECK(rc == WHEEL_EMPTY && wheel_count(w) == (size_t)n);
       else {
-        CHECK(wheel_pop_until(w, limit, &ev) == WHEEL_OK &&
-              ev.when == ref[best].when && ev.payload.data == ref[best].seq);
+        CHECK(rc == WHEEL_OK && ev.when == ref[best].when &&
+              ev.payload.data == ref[best].seq);
         ref[best] = ref[--n];
       }
     } else if (r % 8 == 5) { /* advance, never past the next */
@@ -379,11 +396,18 @@ static void test_sparse_random(void) {
       if (t > ref[best].when)
         t = ref[best].when;
       CHECK(wheel_advance(w, t) == WHEEL_OK && wheel_now(w) == t);
-    } else { /* pop, first read by wheel_head */
-      wheel_event head;
-      CHECK(wheel_head(w, &head) == WHEEL_OK && head.when == ref[best].when &&
-            head.payload.data == ref[best].seq && head.handle == ref[best].h);
-      expect_pop(w, ref[best].when, ref[best].seq);
+    } else { /* pop; through wheel_pop_if, first refusing, every third */
+      wheel_event ev;
+      int asked = 0;
+      if (op % 3 == 0) {
+        CHECK(wheel_pop_if(w, DES_TIME_MAX, refuse, &asked, &ev) ==
+              WHEEL_EMPTY);
+        CHECK(asked == 1 && wheel_count(w) == (size_t)n);
+        CHECK(wheel_pop_if(w, DES_TIME_MAX, accept, NULL, &ev) == WHEEL_OK &&
+              ev.when == ref[best].when && ev.payload.data == ref[best].seq &&
+              ev.handle == ref[best].h);
+      } else
+        expect_pop(w, ref[best].when, ref[best].seq);
       ref[best] = ref[--n];
     }
     CHECK(wheel_count(w) == (size_t)n);

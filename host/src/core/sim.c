@@ -295,24 +295,35 @@ static int sim_dispatch(sim_state *sim, des_time limit) {
   return SIM_FAILED;
 }
 
+/* The event sim_take_next takes: its component and kind. */
+typedef struct sim_want {
+  uint32_t component, kind;
+} sim_want;
+
+static int sim_take_accept(const wheel_payload *p, void *ud) {
+  const sim_want *want = ud;
+  return p->target == want->component && p->kind == want->kind;
+}
+
 /* What sim_loop would do next, done by the handler itself: the next event
 ** when it is due within the run's limit, no stop or yield is asked for, and
 ** it is for the same component and kind; never with tie shuffling (its
 ** batches), a trace hook (it would run inside the handler) or in sim_step
-** (one event). wheel_head reads the next event without moving anything
-** (a cascade moves the cursor, which only the pop that follows may do). */
+** (one event). wheel_pop_if looks before it moves anything (a cascade
+** moves the cursor, which only a pop may do). */
 int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
                   sim_event *ev) {
   wheel_event we;
+  sim_want want;
   if (!sim->looping || sim->shuffle || sim->trace != NULL ||
       atomic_load_explicit(&sim->stop, memory_order_relaxed) ||
       atomic_load_explicit(&sim->yield, memory_order_relaxed))
     return 0;
-  if (wheel_head(sim->queue, &we) != WHEEL_OK || we.when > sim->limit ||
-      we.payload.target != component || we.payload.kind != kind)
+  want.component = component;
+  want.kind = kind;
+  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, &want, &we) !=
+      WHEEL_OK)
     return 0;
-  if (wheel_pop_until(sim->queue, sim->limit, &we) != WHEEL_OK)
-    return 0; /* cannot happen: wheel_head's event is due */
   sim_hand_out(sim, &we, ev);
   return 1;
 }

@@ -537,26 +537,30 @@ int wheel_peek(wheel *w, des_time *when) {
   return WHEEL_OK;
 }
 
-int wheel_head(const wheel *w, wheel_event *ev) {
-  const wh_entry *e = wh_next_entry(w);
-  const wh_node *n;
-  if (e == NULL)
-    return WHEEL_EMPTY;
-  n = &w->nodes[e->idx];
-  ev->when = n->when;
-  ev->handle = ((uint64_t)n->gen << 32) | e->idx;
-  ev->payload = n->payload;
-  return WHEEL_OK;
-}
-
 int wheel_pop(wheel *w, wheel_event *ev) {
   return wheel_pop_until(w, DES_TIME_MAX, ev);
 }
 
+/* Pop the head entry of slot s, the next event: s is at level 0, or a
+** higher slot with one live entry (see wh_settle). */
+static void wh_pop_head(wheel *w, wh_slot *s, wheel_event *ev) {
+  wh_entry *e = &s->a[s->head++];
+  wh_node *n = &w->nodes[e->idx];
+  ev->when = n->when;
+  ev->handle = ((uint64_t)n->gen << 32) | e->idx;
+  ev->payload = n->payload;
+  w->now = n->when;
+  w->cursor = (uint64_t)n->when;
+  wh_node_free(w, e->idx);
+  w->live--;
+  if (s->head == s->len) {
+    ptrdiff_t k = s - &w->slots[0][0];
+    wh_slot_clear(w, (int)(k / WH_SLOTS), (int)(k % WH_SLOTS));
+  }
+}
+
 int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   wh_slot *s;
-  wh_entry *e;
-  wh_node *n;
   int rc;
   if (limit < w->now)
     return WHEEL_EMPTY;
@@ -567,19 +571,32 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
     return rc;
   if (s->a[s->head].when > limit)
     return WHEEL_EMPTY; /* the next event is after limit */
-  e = &s->a[s->head++];
-  n = &w->nodes[e->idx];
-  ev->when = n->when;
-  ev->handle = ((uint64_t)n->gen << 32) | e->idx;
-  ev->payload = n->payload;
-  w->now = n->when;
-  w->cursor = (uint64_t)n->when;
-  wh_node_free(w, e->idx);
-  w->live--;
-  if (s->head == s->len) {
-    ptrdiff_t k = s - &w->slots[0][0]; /* level 0, or a lone entry's */
-    wh_slot_clear(w, (int)(k / WH_SLOTS), (int)(k % WH_SLOTS));
+  wh_pop_head(w, s, ev);
+  return WHEEL_OK;
+}
+
+int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
+                 wheel_event *ev) {
+  const wh_entry *e;
+  wh_slot *s;
+  int level;
+  if (w->live == 0 || limit < w->now)
+    return WHEEL_EMPTY;
+  level = wh_ctz(w->levels);
+  s = &w->slots[level][wh_first_slot(w, level)];
+  if (s->dead == 0 && (level == 0 || s->len - s->head == 1))
+    e = &s->a[s->head]; /* settled already: popped in place */
+  else {                /* a cascade (or cancelled entries) first */
+    e = wh_next_entry(w);
+    s = NULL;
+    if (e == NULL)
+      return WHEEL_EMPTY;
   }
+  if (e->when > limit || !accept(&w->nodes[e->idx].payload, ud))
+    return WHEEL_EMPTY; /* read, nothing moved */
+  if (s == NULL)
+    return wheel_pop_until(w, limit, ev); /* takes that same entry */
+  wh_pop_head(w, s, ev);
   return WHEEL_OK;
 }
 

@@ -82,13 +82,6 @@ int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out);
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_peek(wheel *w, des_time *when);
 
-/* The next event, read without changing anything: the one the next
-** wheel_pop (or wheel_pop_until at a limit >= its time) takes, whole, as
-** wheel_peek finds its time. WHEEL_OK, or WHEEL_EMPTY if nothing is
-** pending. For a handler that takes a run of its own events
-** (sim_take_next). */
-int wheel_head(const wheel *w, wheel_event *ev);
-
 /* Remove the next event into *ev and set the current time to its time.
 ** WHEEL_EMPTY if nothing is pending. */
 int wheel_pop(wheel *w, wheel_event *ev);
@@ -96,6 +89,14 @@ int wheel_pop(wheel *w, wheel_event *ev);
 /* wheel_pop, but only an event at a time <= limit (else WHEEL_EMPTY, and
 ** the current time stays). The run loop's one call per event. */
 int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev);
+
+/* wheel_pop_until, but only when accept(payload, ud) is non-zero for the
+** next event's payload; otherwise WHEEL_EMPTY and nothing has changed (the
+** next event is found by reading only, before any cascade). For a handler
+** that takes a run of its own events (sim_take_next). */
+typedef int (*wheel_accept)(const wheel_payload *p, void *ud);
+int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
+                 wheel_event *ev);
 
 /* Move the current time forward to t (no-op if t <= now). Precondition: no
 ** pending event is earlier than t (callers peek first); returns WHEEL_EPAST
