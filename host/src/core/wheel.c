@@ -155,15 +155,19 @@ static inline int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   return wh_slot_grow(w, s, more);
 }
 
-/* Append entry e at its place (room must be reserved). Touches no node:
-** a cascade moves entries without reading the node pool. */
-static void wh_place(wheel *w, const wh_entry *e) {
-  int level = wh_level_of(w->cursor, (uint64_t)e->when);
-  int sl = wh_slot_of((uint64_t)e->when, level);
+/* Append entry e to slot (level, sl) (room must be reserved). */
+static void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
   wh_slot *s = &w->slots[level][sl];
   s->a[s->len++] = *e;
   w->occupied[level][sl >> 6] |= (uint64_t)1 << (sl & 63);
   w->levels |= 1u << level;
+}
+
+/* Append entry e at its place (room must be reserved). Touches no node:
+** a cascade moves entries without reading the node pool. */
+static void wh_place(wheel *w, const wh_entry *e) {
+  int level = wh_level_of(w->cursor, (uint64_t)e->when);
+  wh_append(w, level, wh_slot_of((uint64_t)e->when, level), e);
   if (level <= 2) /* it pops soon: start loading its node */
     __builtin_prefetch(&w->nodes[e->idx]);
 }
@@ -416,7 +420,7 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   uint32_t idx;
   wh_node *n;
   wh_slot *s;
-  int level, rc;
+  int level, sl, rc;
   if (when < 0)
     return WHEEL_ERANGE;
   if (when < w->now)
@@ -425,7 +429,8 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   if (rc != WHEEL_OK)
     return rc;
   level = wh_level_of(w->cursor, (uint64_t)when);
-  s = &w->slots[level][wh_slot_of((uint64_t)when, level)];
+  sl = wh_slot_of((uint64_t)when, level);
+  s = &w->slots[level][sl];
   if (wh_slot_reserve(w, s, 1) != WHEEL_OK) {
     w->nodes[idx].next_free = w->free_head; /* back to the pool, same gen */
     w->free_head = idx;
@@ -440,7 +445,7 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
     e.when = when;
     e.idx = idx;
     e.gen = n->gen;
-    wh_place(w, &e);
+    wh_append(w, level, sl, &e);
   }
   w->live++;
   if (out != NULL)
