@@ -7,7 +7,7 @@ target_include_directories(bench_ping_raw PRIVATE scripts/bench ${DES_LUA_INCLUD
 target_link_libraries(bench_ping_raw PRIVATE ${DES_LUA_LIBS} m dl)
 # the bound is built as deshost is (with its link-time optimisation)
 target_compile_options(bench_ping_raw PRIVATE ${DES_LTO_FLAGS})
-target_link_options(bench_ping_raw PRIVATE ${DES_LTO_FLAGS})
+des_lto_link(bench_ping_raw)
 add_executable(bench_embed scripts/bench/embed.c)
 target_include_directories(bench_embed PRIVATE host/include)
 target_link_libraries(bench_embed PRIVATE deshost_core ${DES_LUA_LIBS} m dl)
