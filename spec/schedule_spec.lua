@@ -104,6 +104,107 @@ describe("des.schedule / des.at", function()
   end)
 end)
 
+describe("runs of scheduled calls (one protected call for several)", function()
+  -- A chain of calls at times 1..n (two per time) logging the clock.
+  local function chain(sim, n, log, extra)
+    for i = 1, n do
+      sim:at(i, function()
+        log[#log + 1] = ("a%g"):format(sim:now())
+        if extra then extra(i) end
+      end)
+      sim:at(i, function() log[#log + 1] = ("b%g"):format(sim:now()) end)
+    end
+  end
+
+  it("stop in a call ends the run right after it, more calls due or not", function()
+    local sim, log = des.new(), {}
+    chain(sim, 4, log, function(i) if i == 2 then sim:stop() end end)
+    sim:run()
+    assert.same({ "a1", "b1", "a2" }, log)
+    assert.equal(2, sim:now())
+    assert.equal(5, sim:pending())
+    sim:run()
+    assert.same({ "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4" }, log)
+  end)
+
+  it("run(until) leaves the calls at until; step takes exactly one", function()
+    local sim, log = des.new(), {}
+    chain(sim, 4, log)
+    sim:run(2)
+    assert.same({ "a1", "b1" }, log)
+    assert.equal(6, sim:pending())
+    assert.is_true(sim:step())
+    assert.same({ "a1", "b1", "a2" }, log)
+    assert.is_true(sim:step())
+    assert.equal(4, sim:pending())
+    sim:run(3.5)
+    assert.same({ "a1", "b1", "a2", "b2", "a3", "b3" }, log)
+    assert.equal(3.5, sim:now())
+  end)
+
+  it("an error in the middle names its own time and leaves the rest pending", function()
+    local sim, log = des.new(), {}
+    chain(sim, 5, log, function(i) if i == 3 then error("third") end end)
+    local e = err_of(sim.run, sim)
+    contains(e, "scheduled function failed at t=3.0", "third", "stack traceback")
+    assert.same({ "a1", "b1", "a2", "b2", "a3" }, log)
+    assert.equal(5, sim:pending())
+    sim:run()
+    assert.equal(10, #log)
+  end)
+
+  it("tasks, timeouts and calls interleave at every time, in FIFO order", function()
+    local sim, log = des.new(), {}
+    local function put(x) log[#log + 1] = ("%s%g"):format(x, sim:now()) end
+    sim:spawn(function()
+      for _ = 1, 3 do
+        des.schedule(1, put, "c")
+        des.timeout(1):on(function() put("o") end)
+        des.schedule(1, put, "d")
+        des.sleep(1)
+        put("t")
+        des.schedule(0, put, "e")
+      end
+    end)
+    sim:run()
+    assert.same({ "c1", "o1", "d1", "t1", "e1", "c2", "o2", "d2", "t2", "e2",
+                  "c3", "o3", "d3", "t3", "e3" }, log)
+  end)
+
+  it("each call of a run shows in the trace", function()
+    local sim, lines = des.new(), {}
+    chain(sim, 3, {})
+    sim:trace(function(line) lines[#lines + 1] = line end)
+    sim:run()
+    assert.equal(6, #lines)
+    contains(lines[6], "t=3.0", "scheduled function")
+  end)
+
+  it("a call may run another simulation, and not close its own", function()
+    local a, b, log = des.new(), des.new(), {}
+    chain(b, 2, log)
+    a:at(1, function() b:run(); log[#log + 1] = "ran b" end)
+    a:at(1, function() log[#log + 1] = "then a" end)
+    a:at(2, function() a:close() end)
+    a:at(2, function() log[#log + 1] = "after" end)
+    contains(err_of(a.run, a), "scheduled function failed at t=2.0",
+      "close: the simulation is running")
+    assert.same({ "a1", "b1", "a2", "b2", "ran b", "then a" }, log)
+    assert.equal(1, a:pending())
+    a:run()
+    assert.equal("after", log[7])
+  end)
+
+  it("sim:run(ev) stops right after the call that triggers ev", function()
+    local sim, log, ev = des.new(), {}, nil
+    sim:at(0, function() ev = des.event() end)
+    sim:step()
+    chain(sim, 3, log, function(i) if i == 2 then ev:succeed("x") end end)
+    assert.equal("x", sim:run(ev))
+    assert.same({ "a1", "b1", "a2" }, log)
+  end)
+end)
+
 describe("scheduled calls in listings", function()
   it("show in sim:events() and in the trace as scheduled functions", function()
     local sim, lines = des.new(), {}

@@ -179,6 +179,51 @@ static void test_fast_path_bounds(void) {
       }
 }
 
+/* The fast path rounds without libm (truncation, and the exact fraction
+** of the scaled remainder against one half): the same ticks as floor and
+** round (ref_ticks) for random durations, for durations of exactly a half
+** tick and one ulp either side, and for exponential delays as PHOLD draws
+** them. */
+static void test_fast_path_random(void) {
+  static const int64_t res[] = {
+      1, 2, 3, 1000, 1000000, 1000000000, 3600000000, (int64_t)1 << 31};
+  uint64_t x = 0x853c49e6748fea9bu;
+  size_t r;
+  int i;
+  for (r = 0; r < sizeof(res) / sizeof(res[0]); r++) {
+    double R = (double)res[r];
+    for (i = 0; i < 100000; i++) {
+      double d, u;
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      u = (double)(x >> 11) * 0x1p-53;
+      switch (i % 5) {
+      case 0: /* anywhere below 2^32 units */
+        d = ldexp(u, (int)(x % 33));
+        break;
+      case 1: /* exactly half a tick past a whole number of ticks */
+        d = ((double)(x % 1000000) + 0.5) / R;
+        break;
+      case 2:
+        d = nextafter(((double)(x % 1000000) + 0.5) / R, 0);
+        break;
+      case 3:
+        d = nextafter(((double)(x % 1000000) + 0.5) / R, 1e300);
+        break;
+      default: /* PHOLD's delays */
+        d = -log(u > 0 ? u : 0x1p-53) + 0.00001;
+        break;
+      }
+      {
+        des_time want = -7;
+        int rc = ref_ticks(d, res[r], &want);
+        expect(d, res[r], rc, want);
+      }
+    }
+  }
+}
+
 int main(void) {
   test_exact();
   test_positive_is_one_tick();
@@ -188,6 +233,7 @@ int main(void) {
   test_units();
   test_round_trip();
   test_fast_path_bounds();
+  test_fast_path_random();
   if (failures != 0) {
     fprintf(stderr, "test_dtime: %d check(s) failed\n", failures);
     return 1;

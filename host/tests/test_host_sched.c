@@ -98,8 +98,67 @@ static void test_free_pending(void) {
   des_host_free(h);
 }
 
+/* stop_host(): des_stop on the host in its upvalue, as a Ctrl-C would. */
+static int stop_host(lua_State *L) {
+  des_stop(lua_touserdata(L, lua_upvalueindex(1)));
+  return 0;
+}
+
+/* A stop request to the host between two scheduled calls due at the same
+** time (which lsched.c handles in one protected call): the run ends right
+** after the call that asked, for the host's simulation and for a sim:run
+** of another one; the calls left run on the next run. */
+static void test_stop_between_calls(void) {
+  des_host *h = new_host();
+  lua_State *L = des_lua(h);
+  lua_pushlightuserdata(L, h);
+  lua_pushcclosure(L, stop_host, 1);
+  lua_setglobal(L, "stop_host");
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local des = require 'des'\n"
+                        "LOG = ''\n"
+                        "local function put(x) LOG = LOG .. x end\n"
+                        "for i = 1, 3 do\n"
+                        "  des.at(1, put, 'a' .. i)\n"
+                        "  if i == 2 then des.at(1, stop_host) end\n"
+                        "end\n"
+                        "des.at(2, put, 'z')\n",
+                        0),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_STOPPED);
+  CHECK_RC(h, des_dostring(h, "return LOG", 1), DES_OK);
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "a1a2") == 0);
+  lua_pop(L, 1);
+  CHECK(des_pending(h) == 2);
+  CHECK_RC(h, des_run(h), DES_OK);
+  CHECK_RC(h, des_dostring(h, "return LOG", 1), DES_OK);
+  CHECK(lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "a1a2a3z") == 0);
+  lua_pop(L, 1);
+  /* another simulation, run from Lua: its run raises the stop */
+  CHECK_RC(h,
+           des_dostring(h,
+                        "local des = require 'des'\n"
+                        "local sim, log = des.new(), ''\n"
+                        "for i = 1, 3 do\n"
+                        "  sim:at(1, function() log = log .. i end)\n"
+                        "  if i == 2 then sim:at(1, stop_host) end\n"
+                        "end\n"
+                        "local ok, e = pcall(sim.run, sim)\n"
+                        "return log .. ' ' .. tostring(e) .. ' ' .. "
+                        "sim:pending()\n",
+                        1),
+           DES_OK);
+  CHECK(lua_isstring(L, -1) && strncmp(lua_tostring(L, -1), "12 ", 3) == 0 &&
+        strstr(lua_tostring(L, -1), "stop request") != NULL &&
+        lua_tostring(L, -1)[strlen(lua_tostring(L, -1)) - 1] == '1');
+  lua_pop(L, 1);
+  des_host_free(h);
+}
+
 int main(void) {
   test_call_at();
   test_free_pending();
+  test_stop_between_calls();
   return test_host_report("test_host_sched");
 }

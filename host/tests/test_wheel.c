@@ -2,7 +2,7 @@
 ** test_wheel.c -- unit tests of the event queue (wheel.h): every operation
 ** and the edges: time 0 and INT64_MAX, every level boundary, bursts at one
 ** time, cancels (of the head, inside a cascade), stale handles, advance,
-** listing, clear, and allocation failure.
+** listing, clear, allocation failure, and sparse queues (lone entries).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +264,157 @@ static void test_pop_until(void) {
   wheel_free(w);
 }
 
+/* A lone entry of a higher-level slot is popped from there, with no
+** cascade (wheel.c, wh_settle): it must be the earliest event, the only
+** one at its time, and a pop_until that stops before it must leave the
+** wheel where it was. */
+static void test_lone(void) {
+  wheel *w = wheel_new(NULL, NULL);
+  wheel_event ev;
+  wheel_handle h;
+  sched(w, 1000000000, 1); /* alone at level 4 */
+  CHECK(wheel_pop_until(w, 999999999, &ev) == WHEEL_EMPTY);
+  CHECK(wheel_now(w) == 0);
+  sched(w, 999999999, 2); /* before it, in the same high block */
+  sched(w, 5, 3);
+  expect_pop(w, 5, 3);
+  expect_pop(w, 999999999, 2);
+  CHECK(wheel_pop_until(w, 1000000000, &ev) == WHEEL_OK &&
+        ev.when == 1000000000 && ev.payload.data == 1);
+  CHECK(wheel_now(w) == 1000000000 && wheel_count(w) == 0);
+  /* after a lone pop the clock and the level rule agree: ties at now, and
+  ** events in the popped entry's old block, come out in order */
+  sched(w, 1000000000, 4);
+  sched(w, 1000000063, 5);
+  sched(w, 1000000000, 6);
+  sched(w, 1000004096, 7);
+  expect_pop(w, 1000000000, 4);
+  expect_pop(w, 1000000000, 6);
+  expect_pop(w, 1000000063, 5);
+  expect_pop(w, 1000004096, 7);
+  /* two entries at one far time share a slot: not lone, FIFO */
+  sched(w, 3000000000, 8);
+  sched(w, 3000000000, 9);
+  expect_pop(w, 3000000000, 8);
+  expect_pop(w, 3000000000, 9);
+  /* a slot of one live and one cancelled entry takes the cascade path */
+  h = sched(w, 5000000000, 10);
+  sched(w, 5000000001, 11);
+  CHECK(wheel_cancel(w, h) == WHEEL_OK);
+  expect_pop(w, 5000000001, 11);
+  /* a cancelled lone entry leaves nothing behind */
+  h = sched(w, 7000000000, 12);
+  CHECK(wheel_cancel(w, h) == WHEEL_OK);
+  CHECK(wheel_pop(w, &ev) == WHEEL_EMPTY && wheel_count(w) == 0);
+  /* advance short of a lone entry, then pop it */
+  sched(w, 9000000000, 13);
+  CHECK(wheel_advance(w, 8999999999) == WHEEL_OK);
+  CHECK(wheel_now(w) == 8999999999);
+  sched(w, 8999999999, 14);
+  expect_pop(w, 8999999999, 14);
+  expect_pop(w, 9000000000, 13);
+  /* the stale handle of a lone entry once popped */
+  h = sched(w, 9500000000, 15);
+  expect_pop(w, 9500000000, 15);
+  CHECK(wheel_cancel(w, h) == WHEEL_ESTALE && !wheel_pending(w, h, NULL));
+  wheel_free(w);
+}
+
+/* wheel_pop_if's answers. */
+static int refuse(const wheel_payload *p, void *ud) {
+  (void)p;
+  ++*(int *)ud;
+  return 0;
+}
+
+static int accept(const wheel_payload *p, void *ud) {
+  (void)p;
+  (void)ud;
+  return 1;
+}
+
+/* A sparse queue as in PHOLD (a few events, delays of about 10^9 ticks,
+** so most pops find a lone entry), against a reference by linear search:
+** schedules (sometimes a tie with a pending time, sometimes at now),
+** pops (some through wheel_pop_if, refused first), pop_until short of or
+** at the next time, cancels and advances. */
+static void test_sparse_random(void) {
+  enum { MAXP = 16, OPS = 400000 };
+  struct {
+    des_time when;
+    uint64_t seq;
+    wheel_handle h;
+  } ref[MAXP];
+  int n = 0, op;
+  uint64_t seq = 0, x = 0x2545f4914f6cdd1dULL;
+  wheel *w = wheel_new(NULL, NULL);
+  for (op = 0; op < OPS && failures == 0; op++) {
+    uint64_t r;
+    int k, best = -1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    r = x;
+    for (k = 0; k < n; k++)
+      if (best < 0 || ref[k].when < ref[best].when ||
+          (ref[k].when == ref[best].when && ref[k].seq < ref[best].seq))
+        best = k;
+    if (n < 2 || (n < MAXP && r % 8 < 3)) { /* schedule */
+      des_time when = wheel_now(w);
+      uint64_t v = r >> 8;
+      if (n > 0 && v % 6 == 0)
+        when = ref[v / 6 % (uint64_t)n].when; /* a tie */
+      else if (v % 6 != 1)                    /* else at now */
+        when += (des_time)(v % 3000000000u) >> (v % 5 * 7);
+      ref[n].when = when;
+      ref[n].seq = seq;
+      ref[n].h = sched(w, when, seq);
+      seq++;
+      n++;
+    } else if (r % 8 == 3) { /* cancel */
+      k = (int)((r >> 8) % (uint64_t)n);
+      CHECK(wheel_cancel(w, ref[k].h) == WHEEL_OK);
+      ref[k] = ref[--n];
+    } else if (r % 8 == 4) { /* pop_until (or pop_if), short of the next
+                              ** or at it */
+      wheel_event ev;
+      des_time limit = ref[best].when - (des_time)((r >> 8) % 3);
+      int rc;
+      if (limit < wheel_now(w))
+        limit = wheel_now(w);
+      rc = op % 2 ? wheel_pop_if(w, limit, accept, NULL, &ev)
+                  : wheel_pop_until(w, limit, &ev);
+      if (limit < ref[best].when)
+        CHECK(rc == WHEEL_EMPTY && wheel_count(w) == (size_t)n);
+      else {
+        CHECK(rc == WHEEL_OK && ev.when == ref[best].when &&
+              ev.payload.data == ref[best].seq);
+        ref[best] = ref[--n];
+      }
+    } else if (r % 8 == 5) { /* advance, never past the next */
+      des_time t = wheel_now(w) + (des_time)((r >> 8) % 100000000u);
+      if (t > ref[best].when)
+        t = ref[best].when;
+      CHECK(wheel_advance(w, t) == WHEEL_OK && wheel_now(w) == t);
+    } else { /* pop; through wheel_pop_if, first refusing, every third */
+      wheel_event ev;
+      int asked = 0;
+      if (op % 3 == 0) {
+        CHECK(wheel_pop_if(w, DES_TIME_MAX, refuse, &asked, &ev) ==
+              WHEEL_EMPTY);
+        CHECK(asked == 1 && wheel_count(w) == (size_t)n);
+        CHECK(wheel_pop_if(w, DES_TIME_MAX, accept, NULL, &ev) == WHEEL_OK &&
+              ev.when == ref[best].when && ev.payload.data == ref[best].seq &&
+              ev.handle == ref[best].h);
+      } else
+        expect_pop(w, ref[best].when, ref[best].seq);
+      ref[best] = ref[--n];
+    }
+    CHECK(wheel_count(w) == (size_t)n);
+  }
+  wheel_free(w);
+}
+
 /* An allocator that fails after a budget of allocations. */
 static long alloc_budget;
 static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -322,6 +473,8 @@ int main(void) {
   test_cancel_in_cascade();
   test_advance_list_clear();
   test_pop_until();
+  test_lone();
+  test_sparse_random();
   test_enomem();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

@@ -48,6 +48,10 @@ add_executable(test_sim host/tests/test_sim.c)
 target_link_libraries(test_sim PRIVATE deshost_core)
 add_test(NAME sim_unit COMMAND test_sim)
 
+add_executable(test_sim_take host/tests/test_sim_take.c)
+target_link_libraries(test_sim_take PRIVATE deshost_core)
+add_test(NAME sim_take COMMAND test_sim_take)
+
 add_executable(test_rng host/tests/test_rng.c)
 target_link_libraries(test_rng PRIVATE deshost_core m)
 add_test(NAME rng_unit COMMAND test_rng)

@@ -127,6 +127,42 @@ static des_time src_delay(wref_source *s, des_time now) {
   return (des_time)(d > room ? room : d);
 }
 
+/* wheel_pop_if's question, answered with `answer`; remembers what it was
+** asked about. */
+typedef struct wref_ask {
+  int answer, asked;
+  wheel_payload p;
+} wref_ask;
+
+static int wref_accept(const wheel_payload *p, void *ud) {
+  wref_ask *a = ud;
+  a->asked++;
+  a->p = *p;
+  return a->answer;
+}
+
+/* Pop (up to limit) one of three ways, chosen by `how`: wheel_pop_until;
+** wheel_pop_if saying yes; wheel_pop_if saying no first (which must
+** change nothing), then yes (about the event it pops). */
+static int wref_pop(wheel *w, des_time limit, int how, wheel_event *ev) {
+  wref_ask a = {0, 0, {UINT64_MAX, 0, 0}};
+  size_t n = wheel_count(w);
+  des_time now = wheel_now(w);
+  int rc;
+  if (how == 0)
+    return wheel_pop_until(w, limit, ev);
+  if (how == 2) {
+    rc = wheel_pop_if(w, limit, wref_accept, &a, ev);
+    if (rc != WHEEL_EMPTY || wheel_count(w) != n || wheel_now(w) != now)
+      return -100; /* a refusal changed the wheel */
+  }
+  a.answer = 1;
+  rc = wheel_pop_if(w, limit, wref_accept, &a, ev);
+  if (rc == WHEEL_OK && (a.asked == 0 || a.p.data != ev->payload.data))
+    return -101; /* popped what it did not ask about */
+  return rc;
+}
+
 int wref_run(wref_source *src, long nops) {
   ref_queue q;
   wheel *w = wheel_new(NULL, NULL);
@@ -167,9 +203,9 @@ int wref_run(wref_source *src, long nops) {
         ref_push(&q, it);
         q.live++;
       }
-    } else if (kind < 12) { /* pop */
+    } else if (kind < 12) { /* pop, sometimes through wheel_pop_if */
       wheel_event ev;
-      int rc = wheel_pop(w, &ev);
+      int rc = wref_pop(w, DES_TIME_MAX, (int)(q.nseq % 3), &ev);
       ref_settle(&q);
       if (q.n == 0) {
         if (rc != WHEEL_EMPTY)
@@ -219,7 +255,7 @@ int wref_run(wref_source *src, long nops) {
     } else if (src_byte(src) % 2 == 0) { /* pop_until a limit */
       des_time limit = q.now + src_delay(src, q.now) % 5000;
       wheel_event ev;
-      int rc = wheel_pop_until(w, limit, &ev);
+      int rc = wref_pop(w, limit, (int)(q.nseq % 3), &ev);
       ref_settle(&q);
       if (q.n == 0 || q.heap[0].when > limit) {
         if (rc != WHEEL_EMPTY)

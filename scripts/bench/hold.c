@@ -85,13 +85,14 @@ static int cmp_double(const void *a, const void *b) {
 int main(int argc, char **argv) {
   long ops = argc > 1 ? atol(argv[1]) : 2000000;
   int reps = argc > 2 ? atoi(argv[2]) : 5, d, r, k;
-  static const size_t sizes[] = {1000, 10000, 100000, 1000000};
+  static const size_t sizes[] = {10, 100, 1000, 10000, 100000, 1000000};
+  const int nsizes = (int)(sizeof(sizes) / sizeof(sizes[0]));
   printf("hold model: %ld ops per run, median of %d runs, ns per op\n", ops,
          reps);
   printf("%-12s %9s %10s %10s %12s\n", "delays", "N", "wheel", "heap",
          "heap/wheel");
   for (d = 1; d >= 0; d--) {
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < nsizes; k++) {
       double wt[32], ht[32];
       if (reps > 32)
         reps = 32;

@@ -17,6 +17,26 @@ int dtime_ticks(double d, int64_t R, des_time *out) {
     return DTIME_ENEG;
   if (d == HUGE_VAL)
     return DTIME_EINF;
+  if (d < 0x1p31 && R <= ((int64_t)1 << 31)) {
+    /* The common case, as below but with no libm call (floor and round
+    ** are calls without SSE4.1): truncation is floor for d >= 0; the
+    ** scaled fraction x is below 2^31, so x - trunc(x) is exact and
+    ** comparing it with 1/2 rounds half away from zero as round() does. */
+    double x;
+    w = (int64_t)d;
+    x = (d - (double)w) * (double)R;
+    f = (int64_t)x;
+    if (x - (double)f >= 0.5)
+      f++;
+    if (f >= R) {
+      w++;
+      f = 0;
+    }
+    *out = w * R + f;
+    if (*out == 0 && d > 0)
+      *out = 1;
+    return DTIME_OK;
+  }
   whole = floor(d);
   /* below 2^31 units at a resolution up to 2^31, w * R + f <= 2^62 + f:
   ** nothing to check, and no division (two on every sleep otherwise) */

@@ -30,6 +30,8 @@ struct sim_state {
   sim_component *comps;
   uint32_t ncomps, capcomps;
   int running;      /* inside sim_step / sim_run* */
+  int looping;      /* inside sim_run* (sim_loop): sim_take_next may take */
+  des_time limit;   /* and the limit of that run */
   atomic_int stop;  /* sim_stop was called */
   uint64_t handled; /* events handed to their components so far */
   atomic_int yield; /* sim_yield was called */
@@ -81,6 +83,8 @@ sim_state *sim_new(des_allocf allocf, void *ud) {
   sim->comps = NULL;
   sim->ncomps = sim->capcomps = 0;
   sim->running = 0;
+  sim->looping = 0;
+  sim->limit = 0;
   atomic_init(&sim->stop, 0);
   sim->handled = 0;
   atomic_init(&sim->yield, 0);
@@ -258,6 +262,19 @@ static int sim_next(sim_state *sim, des_time limit, wheel_event *we) {
   return SIM_OK;
 }
 
+/* An event taken out of the queue becomes the handled event: counted,
+** traced, described for its handler. */
+static void sim_hand_out(sim_state *sim, const wheel_event *we, sim_event *ev) {
+  ev->when = we->when;
+  ev->handle = we->handle;
+  ev->component = we->payload.target;
+  ev->kind = we->payload.kind;
+  ev->data = we->payload.data;
+  sim->handled++;
+  if (sim->trace != NULL)
+    sim->trace(sim->trace_ctx, ev);
+}
+
 /* Take one event at a time <= limit and hand it to its component. A
 ** handler's non-zero value is kept aside (sim_failure), never returned:
 ** the outcomes stay the simulation's own whatever the handler says. */
@@ -268,21 +285,47 @@ static int sim_dispatch(sim_state *sim, des_time limit) {
   int rc = sim_next(sim, limit, &we);
   if (rc != SIM_OK)
     return rc;
-  ev.when = we.when;
-  ev.handle = we.handle;
-  ev.component = we.payload.target;
-  ev.kind = we.payload.kind;
-  ev.data = we.payload.data;
+  sim_hand_out(sim, &we, &ev);
   c = &sim->comps[ev.component];
-  sim->handled++;
-  if (sim->trace != NULL)
-    sim->trace(sim->trace_ctx, &ev);
   rc = c->fn(sim, c->ctx, &ev);
   if (rc == 0)
     return SIM_OK;
   sim->failure = rc;
   sim->failed = ev.component;
   return SIM_FAILED;
+}
+
+/* The event sim_take_next takes: its component and kind. */
+typedef struct sim_want {
+  uint32_t component, kind;
+} sim_want;
+
+static int sim_take_accept(const wheel_payload *p, void *ud) {
+  const sim_want *want = ud;
+  return p->target == want->component && p->kind == want->kind;
+}
+
+/* What sim_loop would do next, done by the handler itself: the next event
+** when it is due within the run's limit, no stop or yield is asked for, and
+** it is for the same component and kind; never with tie shuffling (its
+** batches), a trace hook (it would run inside the handler) or in sim_step
+** (one event). wheel_pop_if looks before it moves anything (a cascade
+** moves the cursor, which only a pop may do). */
+int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
+                  sim_event *ev) {
+  wheel_event we;
+  sim_want want;
+  if (!sim->looping || sim->shuffle || sim->trace != NULL ||
+      atomic_load_explicit(&sim->stop, memory_order_relaxed) ||
+      atomic_load_explicit(&sim->yield, memory_order_relaxed))
+    return 0;
+  want.component = component;
+  want.kind = kind;
+  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, &want, &we) !=
+      WHEEL_OK)
+    return 0;
+  sim_hand_out(sim, &we, ev);
+  return 1;
 }
 
 int sim_step(sim_state *sim) {
@@ -301,22 +344,23 @@ static int sim_loop(sim_state *sim, des_time limit) {
   int rc;
   if (sim->running)
     return SIM_ERUNNING;
-  sim->running = 1;
+  sim->running = sim->looping = 1;
+  sim->limit = limit;
   atomic_store(&sim->stop, 0);
   do {
     if (atomic_load_explicit(&sim->stop, memory_order_relaxed)) {
       atomic_store(&sim->stop, 0);
-      sim->running = 0;
+      sim->running = sim->looping = 0;
       return SIM_STOPPED;
     }
     if (atomic_load_explicit(&sim->yield, memory_order_relaxed)) {
       atomic_store(&sim->yield, 0);
-      sim->running = 0;
+      sim->running = sim->looping = 0;
       return SIM_YIELDED;
     }
     rc = sim_dispatch(sim, limit);
   } while (rc == SIM_OK);
-  sim->running = 0;
+  sim->running = sim->looping = 0;
   return rc == SIM_EMPTY ? SIM_OK : rc;
 }
 
@@ -347,7 +391,7 @@ void sim_yield(sim_state *sim) {
 }
 
 void sim_abandon_run(sim_state *sim) {
-  sim->running = 0;
+  sim->running = sim->looping = 0;
 }
 
 void sim_set_trace(sim_state *sim, sim_trace_fn fn, void *ctx) {

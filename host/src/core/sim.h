@@ -74,6 +74,16 @@ int sim_time_after(const sim_state *sim, des_time dt, des_time *out);
 /* Time of the next event (read-only): SIM_OK, or SIM_EMPTY if none. */
 int sim_peek(sim_state *sim, des_time *when);
 
+/* For a handler that handles a run of its own events in one call (the
+** scheduled calls of lsched.c): inside sim_run*, take the event the loop
+** would dispatch next into *ev, counted as the loop would, if it is for
+** `component` with `kind`, due within the run's limit, with no sim_stop or
+** sim_yield pending, no tie shuffling and no trace hook; the handler then
+** handles it as if called for it. 1 if taken, else 0 (sim_step: always 0).
+** Only from inside a handler of this simulation. */
+int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
+                  sim_event *ev);
+
 /* Handle exactly one event: SIM_OK when one was handled, SIM_EMPTY when
 ** the queue is empty, SIM_FAILED when its handler returned non-zero. */
 int sim_step(sim_state *sim);

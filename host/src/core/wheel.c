@@ -123,13 +123,10 @@ static int wh_entry_live(const wheel *w, const wh_entry *e) {
   return n->next_free == WH_LIVE && n->gen == e->gen;
 }
 
-/* Make room for `more` entries at the tail of slot s (may move the live
-** part down to the start of the array). */
-static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
+/* wh_slot_reserve's slow part: slide or grow the array. */
+static int wh_slot_grow(wheel *w, wh_slot *s, uint32_t more) {
   uint32_t need = s->len + more, ncap;
   wh_entry *a;
-  if (need <= s->cap)
-    return WHEEL_OK;
   if (s->head > 0) { /* slide the live part down first */
     memmove(s->a, s->a + s->head, (s->len - s->head) * sizeof(wh_entry));
     s->len -= s->head;
@@ -149,15 +146,28 @@ static int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   return WHEEL_OK;
 }
 
-/* Append entry e at its place (room must be reserved). Touches no node:
-** a cascade moves entries without reading the node pool. */
-static void wh_place(wheel *w, const wh_entry *e) {
-  int level = wh_level_of(w->cursor, (uint64_t)e->when);
-  int sl = wh_slot_of((uint64_t)e->when, level);
+/* Make room for `more` entries at the tail of slot s (may move the live
+** part down to the start of the array). Inline: in steady state a slot
+** keeps its capacity and this is one compare. */
+static inline int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
+  if (s->len + more <= s->cap)
+    return WHEEL_OK;
+  return wh_slot_grow(w, s, more);
+}
+
+/* Append entry e to slot (level, sl) (room must be reserved). */
+static void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
   wh_slot *s = &w->slots[level][sl];
   s->a[s->len++] = *e;
   w->occupied[level][sl >> 6] |= (uint64_t)1 << (sl & 63);
   w->levels |= 1u << level;
+}
+
+/* Append entry e at its place (room must be reserved). Touches no node:
+** a cascade moves entries without reading the node pool. */
+static void wh_place(wheel *w, const wh_entry *e) {
+  int level = wh_level_of(w->cursor, (uint64_t)e->when);
+  wh_append(w, level, wh_slot_of((uint64_t)e->when, level), e);
   if (level <= 2) /* it pops soon: start loading its node */
     __builtin_prefetch(&w->nodes[e->idx]);
 }
@@ -294,16 +304,23 @@ static uint64_t wh_slot_min(const wheel *w, const wh_slot *s) {
   return best;
 }
 
-/* Bring the next live event to the head of a level-0 slot, cascading as
-** needed but never past `limit`: the cursor only moves to a block that holds
-** an event at or before limit, so it never passes the current time for a
-** pop that returns nothing. With to_limit (wheel_advance, which then moves
-** the cursor to limit itself) every block starting at or before limit is
-** cascaded, so that none is left holding the cursor's own slot. Returns the
-*slot index, WHEEL_EMPTY if
-** nothing is pending, 64 if the next block starts after limit, or
-** WHEEL_ENOMEM. */
-static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
+#define WH_LATER 1 /* wh_settle: the next block starts after the limit */
+
+/* Bring the next live event to the head of a slot, cascading as needed but
+** never past `limit`: the cursor only moves to a block that holds an event
+** at or before limit, so it never passes the current time for a pop that
+** returns nothing. The slot (*out) is at level 0, or, for a pop, a higher
+** slot whose one entry is live: that entry is the earliest event (lower
+** levels are empty, later slots and levels hold later blocks) and the only
+** one at its time (equal times share a slot), so it is popped from there,
+** with no cascade (in a sparse queue, PHOLD's ten events, that is most
+** pops); the pop moves the cursor, settling leaves it. With to_limit
+*(wheel_advance,
+** which then moves the cursor to limit itself) every block starting at or
+** before limit is cascaded, so that none is left holding the cursor's own
+** slot. Returns WHEEL_OK, WHEEL_EMPTY if nothing is pending, WH_LATER if
+** the next block starts after limit, or WHEEL_ENOMEM. */
+static int wh_settle(wheel *w, uint64_t limit, int to_limit, wh_slot **out) {
   for (;;) {
     int level, sl;
     wh_slot *s;
@@ -319,8 +336,10 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
         s->head++;
         s->dead--;
       }
-      if (s->head < s->len)
-        return sl;
+      if (s->head < s->len) {
+        *out = s;
+        return WHEEL_OK;
+      }
       wh_slot_clear(w, 0, sl);
       continue;
     }
@@ -329,7 +348,13 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
       continue;
     }
     if (wh_block_start(w, level, sl) > limit)
-      return WH_SLOTS;
+      return WH_LATER;
+    if (!to_limit && s->dead == 0 && s->len - s->head == 1) { /* lone */
+      if ((uint64_t)s->a[s->head].when > limit)
+        return WH_LATER;
+      *out = s;
+      return WHEEL_OK;
+    }
     if (to_limit)
       target = wh_block_start(w, level, sl);
     else {
@@ -339,7 +364,7 @@ static int wh_settle(wheel *w, uint64_t limit, int to_limit) {
       ** equal times still meet in one slot, as the level rule holds). */
       target = wh_slot_min(w, s);
       if (target > limit)
-        return WH_SLOTS; /* its events are after limit: cascading would
+        return WH_LATER; /* its events are after limit: cascading would
                          ** move the cursor past now */
     }
     if (wh_cascade(w, level, sl, target) != WHEEL_OK)
@@ -395,7 +420,7 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   uint32_t idx;
   wh_node *n;
   wh_slot *s;
-  int level, rc;
+  int level, sl, rc;
   if (when < 0)
     return WHEEL_ERANGE;
   if (when < w->now)
@@ -404,7 +429,8 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
   if (rc != WHEEL_OK)
     return rc;
   level = wh_level_of(w->cursor, (uint64_t)when);
-  s = &w->slots[level][wh_slot_of((uint64_t)when, level)];
+  sl = wh_slot_of((uint64_t)when, level);
+  s = &w->slots[level][sl];
   if (wh_slot_reserve(w, s, 1) != WHEEL_OK) {
     w->nodes[idx].next_free = w->free_head; /* back to the pool, same gen */
     w->free_head = idx;
@@ -419,7 +445,7 @@ int wheel_schedule(wheel *w, des_time when, const wheel_payload *p,
     e.when = when;
     e.idx = idx;
     e.gen = n->gen;
-    wh_place(w, &e);
+    wh_append(w, level, sl, &e);
   }
   w->live++;
   if (out != NULL)
@@ -474,56 +500,57 @@ int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out) {
   return 1;
 }
 
-int wheel_peek(wheel *w, des_time *when) {
-  int level, k;
+/* The entry the next pop takes, read-only: in the first occupied slot (by
+** level, then slot: every event of a later slot or level is later) that
+** holds a live entry, at level 0 its first live entry (a slot is one
+** tick), above its first live entry of the earliest time (a cascade keeps
+** equal times in order). NULL if nothing is pending. */
+static const wh_entry *wh_next_entry(const wheel *w) {
+  uint32_t levels;
   if (w->live == 0)
-    return WHEEL_EMPTY;
-  /* read-only: the earliest occupied slot with a live entry */
-  for (level = 0; level < WH_LEVELS; level++) {
+    return NULL;
+  for (levels = w->levels; levels != 0; levels &= levels - 1) {
+    int level = wh_ctz(levels), k;
     for (k = 0; k < WH_WORDS; k++) {
       uint64_t bits;
       for (bits = w->occupied[level][k]; bits != 0; bits &= bits - 1) {
         const wh_slot *s = &w->slots[level][k * 64 + wh_ctz(bits)];
-        des_time best = DES_TIME_MAX;
-        int found = 0;
+        const wh_entry *best = NULL;
         uint32_t i;
         for (i = s->head; i < s->len; i++) {
-          if (wh_entry_live(w, &s->a[i]) && (!found || s->a[i].when < best)) {
-            best = s->a[i].when;
-            found = 1;
+          const wh_entry *e = &s->a[i];
+          if ((s->dead == 0 || wh_entry_live(w, e)) &&
+              (best == NULL || e->when < best->when)) {
+            best = e;
             if (level == 0)
               break;
           }
         }
-        if (found) {
-          *when = best;
-          return WHEEL_OK;
-        }
+        if (best != NULL)
+          return best;
       }
     }
   }
-  return WHEEL_EMPTY;
+  return NULL;
+}
+
+int wheel_peek(wheel *w, des_time *when) {
+  const wh_entry *e = wh_next_entry(w);
+  if (e == NULL)
+    return WHEEL_EMPTY;
+  *when = e->when;
+  return WHEEL_OK;
 }
 
 int wheel_pop(wheel *w, wheel_event *ev) {
   return wheel_pop_until(w, DES_TIME_MAX, ev);
 }
 
-int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
-  wh_slot *s;
-  wh_entry *e;
-  wh_node *n;
-  int sl;
-  if (limit < w->now)
-    return WHEEL_EMPTY;
-  sl = wh_settle(w, (uint64_t)limit, 0);
-  if (sl < 0)
-    return sl;
-  if (sl == WH_SLOTS || w->slots[0][sl].a[w->slots[0][sl].head].when > limit)
-    return WHEEL_EMPTY; /* the next event is after limit */
-  s = &w->slots[0][sl];
-  e = &s->a[s->head++];
-  n = &w->nodes[e->idx];
+/* Pop the head entry of slot s, the next event: s is at level 0, or a
+** higher slot with one live entry (see wh_settle). */
+static void wh_pop_head(wheel *w, wh_slot *s, wheel_event *ev) {
+  wh_entry *e = &s->a[s->head++];
+  wh_node *n = &w->nodes[e->idx];
   ev->when = n->when;
   ev->handle = ((uint64_t)n->gen << 32) | e->idx;
   ev->payload = n->payload;
@@ -531,8 +558,50 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   w->cursor = (uint64_t)n->when;
   wh_node_free(w, e->idx);
   w->live--;
-  if (s->head == s->len)
-    wh_slot_clear(w, 0, sl);
+  if (s->head == s->len) {
+    ptrdiff_t k = s - &w->slots[0][0];
+    wh_slot_clear(w, (int)(k / WH_SLOTS), (int)(k % WH_SLOTS));
+  }
+}
+
+int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
+  wh_slot *s;
+  int rc;
+  if (limit < w->now)
+    return WHEEL_EMPTY;
+  rc = wh_settle(w, (uint64_t)limit, 0, &s);
+  if (rc == WH_LATER)
+    return WHEEL_EMPTY;
+  if (rc != WHEEL_OK)
+    return rc;
+  if (s->a[s->head].when > limit)
+    return WHEEL_EMPTY; /* the next event is after limit */
+  wh_pop_head(w, s, ev);
+  return WHEEL_OK;
+}
+
+int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
+                 wheel_event *ev) {
+  const wh_entry *e;
+  wh_slot *s;
+  int level;
+  if (w->live == 0 || limit < w->now)
+    return WHEEL_EMPTY;
+  level = wh_ctz(w->levels);
+  s = &w->slots[level][wh_first_slot(w, level)];
+  if (s->dead == 0 && (level == 0 || s->len - s->head == 1))
+    e = &s->a[s->head]; /* settled already: popped in place */
+  else {                /* a cascade (or cancelled entries) first */
+    e = wh_next_entry(w);
+    s = NULL;
+    if (e == NULL)
+      return WHEEL_EMPTY;
+  }
+  if (e->when > limit || !accept(&w->nodes[e->idx].payload, ud))
+    return WHEEL_EMPTY; /* read, nothing moved */
+  if (s == NULL)
+    return wheel_pop_until(w, limit, ev); /* takes that same entry */
+  wh_pop_head(w, s, ev);
   return WHEEL_OK;
 }
 
@@ -544,7 +613,10 @@ int wheel_advance(wheel *w, des_time t) {
   if (wheel_peek(w, &next) == WHEEL_OK && next < t)
     return WHEEL_EPAST;
   /* cascade every block that starts at or before t, then move there */
-  rc = wh_settle(w, (uint64_t)t, 1);
+  {
+    wh_slot *s;
+    rc = wh_settle(w, (uint64_t)t, 1, &s);
+  }
   if (rc == WHEEL_ENOMEM)
     return rc;
   w->cursor = (uint64_t)t;

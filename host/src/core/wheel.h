@@ -90,6 +90,14 @@ int wheel_pop(wheel *w, wheel_event *ev);
 ** the current time stays). The run loop's one call per event. */
 int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev);
 
+/* wheel_pop_until, but only when accept(payload, ud) is non-zero for the
+** next event's payload; otherwise WHEEL_EMPTY and nothing has changed (the
+** next event is found by reading only, before any cascade). For a handler
+** that takes a run of its own events (sim_take_next). */
+typedef int (*wheel_accept)(const wheel_payload *p, void *ud);
+int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
+                 wheel_event *ev);
+
 /* Move the current time forward to t (no-op if t <= now). Precondition: no
 ** pending event is earlier than t (callers peek first); returns WHEEL_EPAST
 ** and does nothing if one is. */

@@ -112,7 +112,7 @@ static void slot_free(sched_store *S, uint32_t i) {
 /* Push rt's call table (the sim object's user value 5), creating it. The
 ** last one used is also in a weak cache reached by integer keys (finding
 ** the sim object by its pointer costs two hashed lookups): `cache` is its
-** stack index (des.schedule's upvalue), or 0 to take it from the
+** stack index (des.schedule's upvalue 2), or 0 to take it from the
 ** registry. */
 static void push_calls(lua_State *L, sched_store *S, rt_runtime *rt,
                        int cache) {
@@ -163,12 +163,10 @@ static uint32_t handle_slot(lua_State *L, sched_store *S, int idx) {
 }
 
 /* Schedule fn (at fidx) with the nargs values after it at `when` on rt;
-** pushes the handle. */
+** pushes the handle (and leaves the call table below it: the callers
+** return one value). `cache`: see push_calls. */
 static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
-                      int nargs, const char *fname) {
-  int cache = lua_type(L, lua_upvalueindex(2)) == LUA_TTABLE
-                  ? lua_upvalueindex(2)
-                  : 0; /* des.schedule, des.at: the cache is upvalue 2 */
+                      int nargs, const char *fname, int cache) {
   rt_global *G = rt->G;
   sched_store *S;
   uint32_t i;
@@ -194,9 +192,8 @@ static int sched_push(lua_State *L, rt_runtime *rt, des_time when, int fidx,
       lua_rawseti(L, -2, k + 2);
     }
   }
-  i = slot_take(L, S, rt); /* may run finalizers */
-  lua_rawseti(L, -2, i);   /* may too; a memory error: lsched_forget */
-  lua_pop(L, 1);
+  i = slot_take(L, S, rt);     /* may run finalizers */
+  lua_rawseti(L, -2, i);       /* may too; a memory error: lsched_forget */
   if (rt->closed != RT_OPEN) { /* a finalizer closed it meanwhile */
     slot_free(S, i);
     rt_check_live(L, rt);
@@ -243,7 +240,7 @@ static int l_schedule(lua_State *L) {
   if (sim_time_after(rt->sim, dt, &when) != 0)
     return luaL_error(L, "schedule: time overflows the simulated clock");
   return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1,
-                    "schedule");
+                    "schedule", lua_upvalueindex(2));
 }
 
 /* des.at(t, fn, ...) --> handle: fn(...) at time t (>= now) */
@@ -255,7 +252,8 @@ static int l_at(lua_State *L) {
   if (when < sim_now(rt->sim))
     return luaL_error(L, "at: time %f is before the current time %f",
                       rt_units(rt, when), rt_units(rt, sim_now(rt->sim)));
-  return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1, "at");
+  return sched_push(L, rt, when, first + 1, lua_gettop(L) - first - 1, "at",
+                    lua_upvalueindex(2));
 }
 
 /* Cancel the pending call of slot i. */
@@ -339,35 +337,70 @@ static int fire_msgh(lua_State *L) {
   return 1;
 }
 
+/* A run of scheduled calls, handled in one protected call (fire_calls). */
+typedef struct sched_run {
+  rt_runtime *rt;
+  sim_event ev; /* the event whose function is called now */
+} sched_run;
+
+/* Call the function of r->ev, then of each event after it that
+** sim_take_next hands over (the next event of the run, when it is a
+** scheduled call too): an event-style model pays one lua_pcall and one
+** trip through the run loop per run of calls, not per call. Stops at a
+** stop request to the host (rt_handler passes it on) or a closed
+** simulation. Stack: the sched_run, the weak cache, the call table. */
+static int fire_calls(lua_State *L) {
+  sched_run *r = lua_touserdata(L, 1);
+  rt_runtime *rt = r->rt;
+  rt_global *G = rt->G;
+  for (;;) {
+    sched_store *S = G->sched;
+    uint32_t i = (uint32_t)r->ev.data, gen = (uint32_t)(r->ev.data >> 32);
+    if (i != 0 && i <= S->n && S->slots[i - 1].gen == gen &&
+        S->slots[i - 1].rt == rt) { /* else cannot happen: cancel cancels */
+      int nargs = 0;
+      int ty = lua_rawgeti(L, 3, i); /* the function, or {fn, n, args...} */
+      lua_pushnil(L);
+      lua_rawseti(L, 3, i); /* the call is gone before it runs */
+      slot_free(S, i);
+      if (ty == LUA_TTABLE) {
+        int t = lua_gettop(L), k;
+        lua_rawgeti(L, t, 2);
+        nargs = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (!lua_checkstack(L, nargs + 2))
+          return luaL_error(L, "schedule: too many arguments");
+        for (k = 1; k <= nargs + 2; k++)
+          if (k != 2)
+            lua_rawgeti(L, t, k);
+        lua_remove(L, t);
+      }
+      lua_call(L, nargs, 0);
+    }
+    if (atomic_load_explicit(&G->stop_all, memory_order_relaxed) ||
+        rt->closed != RT_OPEN ||
+        !sim_take_next(rt->sim, r->ev.component, RT_SCHED, &r->ev))
+      return 0;
+  }
+}
+
 int lsched_fire(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L, *outer;
   sched_store *S = rt->G->sched;
-  uint32_t i = (uint32_t)ev->data, gen = (uint32_t)(ev->data >> 32);
-  int top = lua_gettop(L), nargs = 0, status;
-  if (S == NULL || i == 0 || i > S->n || S->slots[i - 1].gen != gen ||
-      S->slots[i - 1].rt != rt)
-    return 0; /* cannot happen: cancel cancels the event */
+  sched_run r;
+  int top = lua_gettop(L), status;
+  if (S == NULL)
+    return 0; /* cannot happen: a call was scheduled */
+  r.rt = rt;
+  r.ev = *ev;
   lua_pushcfunction(L, fire_msgh);
-  push_calls(L, S, rt, 0);    /* top + 2 */
-  lua_rawgeti(L, top + 2, i); /* the function, or {fn, n, args...} */
-  lua_pushnil(L);
-  lua_rawseti(L, top + 2, i); /* the call is gone before it runs */
-  slot_free(S, i);
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    int t = lua_gettop(L), k;
-    lua_rawgeti(L, t, 2);
-    nargs = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    if (!lua_checkstack(L, nargs + 2))
-      return luaL_error(L, "schedule: too many arguments");
-    for (k = 1; k <= nargs + 2; k++)
-      if (k != 2)
-        lua_rawgeti(L, t, k);
-    lua_remove(L, t);
-  }
+  lua_pushcfunction(L, fire_calls);
+  lua_pushlightuserdata(L, &r);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, S->cache_ref); /* top + 4 */
+  push_calls(L, S, rt, top + 4);
   outer = rt->G->sched_firing;
   rt->G->sched_firing = L;
-  status = lua_pcall(L, nargs, 0, top + 1);
+  status = lua_pcall(L, 3, 0, top + 1);
   rt->G->sched_firing = outer;
   if (status != LUA_OK) {
     lua_pushfstring(L, "scheduled function failed at t=%f: %s",
@@ -409,7 +442,7 @@ int lsched_at_ticks(lua_State *L) {
   if (lua_type(L, 3) != LUA_TFUNCTION)
     return luaL_error(L, "des_call_at: no function below the %d arguments",
                       lua_gettop(L) - 3);
-  return sched_push(L, rt, when, 3, lua_gettop(L) - 3, "des_call_at");
+  return sched_push(L, rt, when, 3, lua_gettop(L) - 3, "des_call_at", 0);
 }
 
 static const luaL_Reg sched_funcs[] = {
