@@ -379,6 +379,8 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->mainthread = L;
   g->running = L;  /* deshost */
   g->hookdebt = 0;  /* deshost */
+  g->hookreq = 0;  /* deshost */
+  g->asynchook = NULL;  /* deshost */
   g->seed = luai_makeseed(L);
   g->gcstp = GCSTPGC;  /* no GC while building state */
   g->strt.size = g->strt.nuse = 0;
