@@ -525,6 +525,9 @@ static int new_composite(lua_State *L, int kind) {
     luaL_error(L, "%s: too many members (%I; at most %d)", fname,
                (lua_Integer)len, (int)COMPOSITE_MAX);
   n = (uint32_t)len;
+  /* the copy, the links, and (once) the notification and the detaching:
+  ** a model can make composites of many members over and over */
+  rt_charge(L, (size_t)n * 4);
   lua_createtable(L, (int)n, 0); /* the copy (allocates: before reading) */
   copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {

@@ -1181,6 +1181,17 @@ LUA_API size_t lua_takehookdebt (lua_State *L) {
 }
 
 
+/* deshost (lua.h, patch 0008): a C function charges its own work, later */
+LUA_API void lua_chargelater (lua_State *L, size_t units) {
+  global_State *g = G(L);
+  lua_State *r = g->running;
+  luaD_chargelater(L, units);
+  if (r != NULL && (r->hookmask & LUA_MASKCOUNT) && r->hookcount > 1 &&
+      g->hookdebt >= (size_t)r->hookcount)
+    r->hookcount = 1;  /* the hook at the next instruction */
+}
+
+
 /* deshost (lua.h, patch 0006): a C function charges its own work */
 LUA_API void lua_checkpoint (lua_State *L, size_t units) {
   luai_checkpointn(L, units);

@@ -545,6 +545,16 @@ LUA_API void (lua_asynchook) (lua_State *L, int on);
 #define LUA_ASYNC_ALL		1  /* every thread takes the hook */
 #define LUA_ASYNC_COROUTINES	2  /* every thread but the main one */
 
+/*
+** (patch 0008) A C function charges 'units' of its own work where no error
+** may be raised (in the middle of a change, a notification): like
+** lua_checkpoint, but the units wait for the count hook (as the walks of
+** patch 0006 do) and, once they reach what is left of the count, the hook
+** runs at the running thread's next instruction or checkpoint instead of
+** up to a count later. Never calls the hook, never raises.
+*/
+LUA_API void (lua_chargelater) (lua_State *L, size_t units);
+
 /* }====================================================================== */
 
 
