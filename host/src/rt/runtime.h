@@ -107,27 +107,28 @@ enum { UV_VALUES = 1, UV_AUX, UV_NAME, UV_SIM, UV_CAUSE, UV_NTASK = UV_CAUSE };
 struct rt_task {
   rt_waitable done; /* triggers when the task ends: what join waits on */
   rt_runtime *rt;
-  lua_State *co;       /* NULL once ended */
-  uint64_t serial;     /* spawn order within the simulation, from 1 */
-  uint32_t slot;       /* index in the global task slots */
-  uint32_t gen;        /* generation of that slot for this task */
-  uint8_t state;       /* TASK_* */
-  uint8_t resume;      /* RESUME_* for the next resume */
-  uint8_t daemon;      /* not listed in deadlock reports */
-  uint8_t yielding;    /* set by des before it yields: foreign yields show */
-  uint8_t escaped;     /* coroutine.running handed its thread to Lua: the
-                          thread is never pooled for another task */
-  uint32_t interrupts; /* pending interrupts not yet delivered */
-  uint32_t call_seq;   /* component:call's made so far: names the open one */
-  wheel_handle wake;   /* pending SPAWN/TIMER/WAKE event (or the event of a
-                          call not yet delivered to its component), or 0 */
-  des_time since;      /* when the current sleep or wait began */
-  rt_waiter waiter;    /* the node linked into what the task waits on */
-  const char *what;    /* what it waits on, for reports (static string) */
-  rt_task *inline_next, *inline_prev; /* rt->inline_head's list */
-  uint8_t inlined;                    /* ... is in that list */
-  int wait_obj; /* the stack index, in co, of the object waited on
-                   (task.waiting_on), 0 if none (a sleep) */
+  lua_State *co;        /* NULL once ended */
+  uint64_t serial;      /* spawn order within the simulation, from 1 */
+  uint32_t slot;        /* index in the global task slots */
+  uint32_t gen;         /* generation of that slot for this task */
+  uint8_t state;        /* TASK_* */
+  uint8_t resume;       /* RESUME_* for the next resume */
+  uint8_t daemon;       /* not listed in deadlock reports */
+  uint8_t yielding;     /* set by des before it yields: foreign yields show */
+  uint8_t escaped;      /* coroutine.running handed its thread to Lua: the
+                           thread is never pooled for another task */
+  uint32_t interrupts;  /* pending interrupts not yet delivered */
+  uint32_t call_seq;    /* component:call's made so far: names the open one */
+  wheel_handle wake;    /* pending SPAWN/TIMER/WAKE event (or the event of a
+                           call not yet delivered to its component), or 0 */
+  des_time since;       /* when the current sleep or wait began */
+  rt_waiter waiter;     /* the node linked into what the task waits on */
+  const char *what;     /* what it waits on, for reports (static string) */
+  rt_task *inline_next; /* in rt->inline_head's list (see rt_handler) */
+  rt_task *inline_prev; /* ... the one before it */
+  uint8_t inlined;      /* ... is in that list */
+  int wait_obj;         /* the stack index, in co, of the object waited on
+                           (task.waiting_on), 0 if none (a sleep) */
   /* component:call (a request to a C component, answered by rt_answer) */
   union {
     uint64_t data; /* the open call's payload until delivered */
