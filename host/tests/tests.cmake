@@ -59,7 +59,8 @@ find_package(Threads REQUIRED)
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
           test_host_cloops test_host_api test_host_sched test_host_stats
-          test_host_post test_host_pace test_host_interrupt)
+          test_host_post test_host_pace test_host_interrupt
+          test_host_dloops)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -79,6 +80,8 @@ add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
 # des_interrupt from another thread while a deep stack changes (also under
 # ThreadSanitizer below: host_interrupt_tsan).
 add_test(NAME host_interrupt COMMAND test_host_interrupt)
+# The binding's and runtime's own loops that a model sizes: charged.
+add_test(NAME host_des_loop_limits COMMAND test_host_dloops)
 add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
 # The host's cache of small freed blocks (host/src/host/hcache.c).
