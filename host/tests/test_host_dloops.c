@@ -134,6 +134,15 @@ static const struct {
      "local hold = res:request()\n"
      "for i = 1, S do res:request() end",
      "local _ = res.queue"},
+    /* closing a simulation walks every scheduled call's slot */
+    {"close_sched", 100000, 100000 / 4,
+     "local f = function() end\n"
+     "for i = 1, S do des.schedule(1e9, f) end",
+     "des.new{}:close()"},
+    /* spawning from a table of many arguments (cancelled at once) */
+    {"spawn_args", 50000, 50000,
+     "args = {function() end} for i = 1, S do args[i + 1] = i end",
+     "des.spawn(args):cancel()"},
     /* only daemons left, as many other events pending: the check lists
     ** them all after every event */
     /* (in a simulation run by sim:run, which ends when only daemons are
@@ -210,11 +219,42 @@ static void test_charged(const char *only) {
 }
 #endif
 
+/* Found by this audit: a task's coroutine took the spawn's arguments
+** without room on its stack (a write past it, then a crash), from a table
+** or from the caller's stack; far too many is an error. Any Lua. */
+static void test_spawn_many_args(void) {
+  des_host *h;
+  des_config cfg;
+  des_config_init(&cfg);
+  cfg.sandbox = 1;
+  CHECK(des_host_new(&h, &cfg) == DES_OK);
+  CHECK_RC(h,
+           des_load_string(
+               h,
+               "local des = require 'des'\n"
+               "local got = {}\n"
+               "local function f(...) got[#got + 1] = select('#', ...) end\n"
+               "local args = {f} for i = 1, 50000 do args[i + 1] = i end\n"
+               "local a = des.spawn(args)\n"
+               "local t = {} for i = 1, 60000 do t[i] = i end\n"
+               "local b = des.spawn(f, table.unpack(t))\n"
+               "a:join() b:join()\n"
+               "assert(got[1] == 50000 and got[2] == 60000)\n"
+               "local big = {f} for i = 1, 1100000 do big[i + 1] = i end\n"
+               "local ok, e = pcall(des.spawn, big)\n"
+               "assert(not ok and e:find('too many arguments'), e)\n",
+               "=args"),
+           DES_OK);
+  CHECK_RC(h, des_run(h), DES_OK);
+  des_host_free(h);
+}
+
 /* test_host_dloops [case]: every case, or the one named. */
 int main(int argc, char **argv) {
   pthread_t dog;
   pthread_create(&dog, NULL, watchdog, NULL);
   pthread_detach(dog);
+  test_spawn_many_args();
 #ifdef LUA_DESHOST
   test_charged(argc > 1 ? argv[1] : NULL);
 #else
