@@ -143,6 +143,12 @@ static const struct {
     {"spawn_args", 50000, 50000,
      "args = {function() end} for i = 1, S do args[i + 1] = i end",
      "des.spawn(args):cancel()"},
+    /* many interrupts queued on a task: each delivery shifted the queue */
+    {"interrupt_queue", 2000, 2000 * 2000 / 8,
+     "T = des.spawn(function() while true do pcall(des.sleep, 1e9) end "
+     "end)\n"
+     "des.sleep(0)",
+     "for i = 1, S do T:interrupt(i) end des.sleep(1)"},
     /* only daemons left, as many other events pending: the check lists
     ** them all after every event */
     /* (in a simulation run by sim:run, which ends when only daemons are
