@@ -261,6 +261,62 @@ static void test_budget_emergency_gc(void) {
 }
 #endif
 
+#ifdef LUA_DESHOST
+/* A task stopped by the budget or an interrupt (an error raised by the
+** hook, which left the thread's hooks off as the error left the
+** coroutine): its <close> handlers still meet the limit, in Lua and in a
+** library loop (the sandbox fuzzer's timeout, cloops2; patch 0009), and
+** the thread, pooled for the next task, runs that task under the limit. */
+static void test_limit_after_hook_error(void) {
+  static const char *const closers[] = {
+      "string.find(('a'):rep(40), ('a*'):rep(40) .. 'b')",
+      "while true do end",
+      "pcall(function() while true do end end) while true do end",
+  };
+  size_t i;
+  int budget;
+  for (i = 0; i < sizeof(closers) / sizeof(closers[0]); i++)
+    for (budget = 1; budget >= 0; budget--) {
+      interrupter it;
+      char buf[1024];
+      int rc;
+      it.h = host_with(0, budget ? 1000000 : 0);
+      snprintf(buf, sizeof(buf),
+               "local des = require 'des'\n"
+               "local t = des.spawn(function()\n"
+               "  local x <close> = setmetatable({}, {__close = function()\n"
+               "    %s\n"
+               "  end})\n"
+               "  des.sleep(1)\n"
+               "  while true do end\n"
+               "end)\n",
+               closers[i]);
+      CHECK_RC(it.h, des_load_string(it.h, buf, "=closer"), DES_OK);
+      if (!budget)
+        CHECK(pthread_create(&it.th, NULL, interrupt_later, &it) == 0);
+      rc = des_run(it.h);
+      if (!budget)
+        pthread_join(it.th, NULL);
+      CHECK_RC(it.h, rc, budget ? DES_EBUDGET : DES_EINTERRUPT);
+      /* the next task may take the same (pooled) thread */
+      des_set_budget(it.h, budget ? 1000000 : 0);
+      CHECK_RC(it.h,
+               des_load_string(it.h,
+                               "local des = require 'des'\n"
+                               "des.spawn(function() while true do end end)\n",
+                               "=next"),
+               DES_OK);
+      if (!budget)
+        CHECK(pthread_create(&it.th, NULL, interrupt_later, &it) == 0);
+      rc = des_run(it.h);
+      if (!budget)
+        pthread_join(it.th, NULL);
+      CHECK_RC(it.h, rc, budget ? DES_EBUDGET : DES_EINTERRUPT);
+      des_host_free(it.h);
+    }
+}
+#endif
+
 /* {==================================================================
 ** Unhandled failures in one instant (our own loop in the dispatch)
 ** =================================================================== */
@@ -443,6 +499,7 @@ int main(void) {
   test_budget_after_tasks();
   test_interrupt_cases();
   test_budget_emergency_gc();
+  test_limit_after_hook_error();
 #else
   printf("test_host_cloops: the system's Lua has no C-loop checkpoints; "
          "C-loop cases skipped\n");

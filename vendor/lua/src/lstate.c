@@ -328,6 +328,11 @@ int luaE_resetthread (lua_State *L, int status) {
   if (status == LUA_YIELD)
     status = LUA_OK;
   L->status = LUA_OK;  /* so it can run __close metamethods */
+  /* deshost (patch 0009): no hook runs on a thread being reset, but one
+     that raised an error out of the coroutine left 'allowhook' off: the
+     __close methods below, and every later use of the thread, ran with
+     its hooks (a budget, an interrupt) silently off */
+  L->allowhook = 1;
   status = luaD_closeprotected(L, 1, status);
   if (status != LUA_OK)  /* errors? */
     luaD_seterrorobj(L, status, L->stack.p + 1);
