@@ -82,6 +82,8 @@ add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
 add_test(NAME host_interrupt COMMAND test_host_interrupt)
 # The binding's and runtime's own loops that a model sizes: charged.
 add_test(NAME host_des_loop_limits COMMAND test_host_dloops)
+target_compile_definitions(test_host_dloops PRIVATE
+  DES_UNHANDLED_MODEL="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/unhandled_check_gone.lua")
 add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
 # The host's cache of small freed blocks (host/src/host/hcache.c).

@@ -1,15 +1,11 @@
 -- Found by fuzz_sandbox (cloops2, 2026-11-30, on branch cloops2's final code;
 -- the same input crashes the branch's base b7eee59 too: pre-existing).
--- OPEN, not minimised. An unhandled-failure check (RT_UNHANDLED) fires for
--- an event whose `check` is already NULL: levent_check_unhandled
--- dereferences it (ASan SEGV at levent.c:187, rt->checks++ with rt NULL).
--- Needs the harness's sequence: des_run ends with the budget error,
--- des_set_budget, des_run again (the CLI's single run does not show it).
--- Suspect: a second check event scheduled for one event (a look-again
--- scheduled, then an error raised before the run went on), or the event's
--- check cleared while a look-again was still pending.
---   FUZZ_SANDBOX_FILE=host/tests/repro/unhandled_check_null.lua \
---     build-fuzz/fuzz_sandbox -runs=1 ANY_FILE
+-- Fixed (levent.c): an unhandled-failure check (RT_UNHANDLED) fired for
+-- an event whose object was gone (rt_push_object gave nil) and dereferenced
+-- it (ASan SEGV in levent_check_unhandled). Needs the fuzz harness's
+-- sequence: des_run ends with the budget error, des_set_budget, des_run
+-- again (the CLI's single run does not show it). Not minimised. Run by
+-- test_host_dloops.c test_unhandled_check_gone (200000-step budget, 16 MiB).
 local des = require 'des'
 local P, setmetatable, collectgarbage, error = pcall, setmetatable, collectgarbage, error
 local E, T, R, S, C, M, K, X, F = {}, {}, {}, {}, {}, {}, {}, {}, {}
