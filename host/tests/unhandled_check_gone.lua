@@ -6,6 +6,7 @@
 -- sequence: des_run ends with the budget error, des_set_budget, des_run
 -- again (the CLI's single run does not show it). Not minimised. Run by
 -- test_host_dloops.c test_unhandled_check_gone (200000-step budget, 16 MiB).
+-- luacheck: ignore (the fuzzer's program, kept as it ran)
 local des = require 'des'
 local P, setmetatable, collectgarbage, error = pcall, setmetatable, collectgarbage, error
 local E, T, R, S, C, M, K, X, F = {}, {}, {}, {}, {}, {}, {}, {}, {}
