@@ -243,8 +243,13 @@ void des_stop(des_host *h);
 ** and again at every instruction until the host call returns, so that a
 ** pcall in the model cannot swallow it; the call returns DES_EINTERRUPT.
 ** Also stops the run as des_stop does. Safe from a signal handler or
-** another thread. (A plain coroutine the task resumed itself is reached
-** only when the host was made with a budget: hooks are per coroutine.) */
+** another thread: with the vendored Lua it only stores flags, and the
+** thread that runs takes the interrupt itself at its next jump, call or
+** library checkpoint, with or without a budget; every coroutine that runs
+** until the call returns meets it too (tasks, the model's own coroutines),
+** but once a coroutine raised it, the host's own Lua on the main thread
+** (a REPL session reporting the failure) goes on. (With the system's Lua
+** only the coroutine running at the interrupt is reached.) */
 void des_interrupt(des_host *h);
 
 /* Give the model a new instruction budget, counted from now (0: none). */

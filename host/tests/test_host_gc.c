@@ -3,7 +3,7 @@
 ** happens. Objects of the des module free C memory and unlink C pointers
 ** in their __gc; a collection triggered near the C stack limit (nested
 ** simulations running inside tasks) could not call them, and upstream Lua
-** dropped them (vendor/lua/patches/0007): the objects were freed without
+** dropped them (vendor/lua/patches/0010): the objects were freed without
 ** their finalizers. Each model makes such objects garbage and collects
 ** them from deep frames, to a limit; afterwards a full collection
 ** at the top must give the host's memory back, and a freed host must give

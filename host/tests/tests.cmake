@@ -63,7 +63,8 @@ find_package(Threads REQUIRED)
 # function's arguments, messages and caller identities.
 foreach(t test_host test_host_comp test_host_limits test_host_sandbox
           test_host_cloops test_host_api test_host_sched test_host_stats
-          test_host_post test_host_pace test_host_gc)
+          test_host_post test_host_pace test_host_interrupt
+          test_host_dloops test_host_gc)
   add_executable(${t} host/tests/${t}.c)
   target_include_directories(${t} PRIVATE host/include ${DES_LUA_INCLUDE_DIRS})
   target_link_libraries(${t} PRIVATE deshost_core ${DES_LUA_LIBS} m dl
@@ -82,6 +83,13 @@ add_test(NAME host_pace COMMAND test_host_pace)
 add_test(NAME host_sandbox COMMAND test_host_sandbox
          WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME host_c_loop_limits COMMAND test_host_cloops)
+# des_interrupt from another thread while a deep stack changes (also under
+# ThreadSanitizer below: host_interrupt_tsan).
+add_test(NAME host_interrupt COMMAND test_host_interrupt)
+# The binding's and runtime's own loops that a model sizes: charged.
+add_test(NAME host_des_loop_limits COMMAND test_host_dloops)
+target_compile_definitions(test_host_dloops PRIVATE
+  DES_UNHANDLED_MODEL="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/unhandled_check_gone.lua")
 add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
 # The host's cache of small freed blocks (host/src/host/hcache.c).
@@ -196,6 +204,29 @@ if(NOT DES_SANITIZE AND NOT DES_FUZZ)
     add_test(NAME host_post_tsan COMMAND test_host_post_tsan)
     set_tests_properties(host_post_tsan PROPERTIES
                          ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
+    # des_interrupt from another thread against a deep, changing stack:
+    # the vendored Lua is compiled in with -fsanitize=thread too, so the
+    # VM's reads of the hook request are seen (patch 0007).
+    if(NOT DESHOST_SYSTEM_LUA)
+      add_executable(test_host_interrupt_tsan host/tests/test_host_interrupt.c
+                                              ${DES_ALL_SOURCES}
+                                              ${DES_LUA_VENDOR_SOURCES})
+      target_include_directories(test_host_interrupt_tsan
+                                 PRIVATE ${DES_ALL_INCLUDES} host/include
+                                         ${DES_LUA_INCLUDE_DIRS})
+      target_compile_definitions(test_host_interrupt_tsan
+                                 PRIVATE DES_VERSION="${PROJECT_VERSION}"
+                                         LUA_COMPAT_5_3 LUA_USE_LINUX
+                                         _DEFAULT_SOURCE)
+      target_compile_options(test_host_interrupt_tsan
+                             PRIVATE -fsanitize=thread -O1 -g)
+      target_link_options(test_host_interrupt_tsan PRIVATE -fsanitize=thread)
+      target_link_libraries(test_host_interrupt_tsan PRIVATE m dl
+                                                             Threads::Threads)
+      add_test(NAME host_interrupt_tsan COMMAND test_host_interrupt_tsan)
+      set_tests_properties(host_interrupt_tsan PROPERTIES
+                           ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:exitcode=66")
+    endif()
   endif()
 endif()
 

@@ -15,6 +15,7 @@
 #include "sim.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "rng.h"
 
@@ -44,6 +45,14 @@ struct sim_state {
   des_rng shuffle_rng;
   wheel_event *batch; /* events of one time, in the order to hand out */
   size_t nbatch, capbatch, ibatch; /* ibatch: next to hand out */
+  size_t bdead; /* cancelled entries in batch[ibatch..nbatch) */
+  /* where each batch entry sits, by its handle's node index (checked
+  ** against the handle): a cancel, a pending check or a target look-up
+  ** in a batch of many same-time events is O(1), not a walk of it (a
+  ** model cancelling its events one by one made that quadratic) */
+  uint32_t *bpos;
+  size_t capbpos;
+  int bpos_ok; /* bpos covers the batch (else: the walk, as before) */
 };
 
 #define SIM_DEAD UINT32_MAX /* component of a cancelled batch entry */
@@ -94,7 +103,10 @@ sim_state *sim_new(des_allocf allocf, void *ud) {
   sim->trace_ctx = NULL;
   sim->shuffle = 0;
   sim->batch = NULL;
-  sim->nbatch = sim->capbatch = sim->ibatch = 0;
+  sim->nbatch = sim->capbatch = sim->ibatch = sim->bdead = 0;
+  sim->bpos = NULL;
+  sim->capbpos = 0;
+  sim->bpos_ok = 0;
   return sim;
 }
 
@@ -104,6 +116,7 @@ void sim_free(sim_state *sim) {
   wheel_free(sim->queue);
   sim->allocf(sim->ud, sim->comps, sim->capcomps * sizeof(sim_component), 0);
   sim->allocf(sim->ud, sim->batch, sim->capbatch * sizeof(wheel_event), 0);
+  sim->allocf(sim->ud, sim->bpos, sim->capbpos * sizeof(uint32_t), 0);
   sim->allocf(sim->ud, sim, sizeof(*sim), 0);
 }
 
@@ -113,10 +126,26 @@ des_time sim_now(const sim_state *sim) {
 
 /* Live entries left in the shuffled batch. */
 static size_t batch_live(const sim_state *sim) {
-  size_t i, n = 0;
+  return sim->nbatch - sim->ibatch - sim->bdead;
+}
+
+/* The position of the live batch entry of handle h, or -1. */
+static ptrdiff_t batch_find(const sim_state *sim, wheel_handle h) {
+  size_t i;
+  if (sim->bpos_ok) {
+    uint32_t node = (uint32_t)h;
+    if (node < sim->capbpos) {
+      i = sim->bpos[node];
+      if (i >= sim->ibatch && i < sim->nbatch && sim->batch[i].handle == h &&
+          sim->batch[i].payload.target != SIM_DEAD)
+        return (ptrdiff_t)i;
+    }
+    return -1;
+  }
   for (i = sim->ibatch; i < sim->nbatch; i++)
-    n += sim->batch[i].payload.target != SIM_DEAD;
-  return n;
+    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD)
+      return (ptrdiff_t)i;
+  return -1;
 }
 
 size_t sim_pending(const sim_state *sim) {
@@ -159,16 +188,14 @@ int sim_schedule(sim_state *sim, des_time when, uint32_t component,
 }
 
 int sim_cancel(sim_state *sim, wheel_handle h) {
-  size_t i;
+  ptrdiff_t i;
   if (wheel_cancel(sim->queue, h) == WHEEL_OK)
     return SIM_OK;
-  for (i = sim->ibatch; i < sim->nbatch; i++) { /* in the batch? */
-    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
-      sim->batch[i].payload.target = SIM_DEAD;
-      return SIM_OK;
-    }
-  }
-  return SIM_ESTALE;
+  if ((i = batch_find(sim, h)) < 0) /* in the batch? */
+    return SIM_ESTALE;
+  sim->batch[i].payload.target = SIM_DEAD;
+  sim->bdead++;
+  return SIM_OK;
 }
 
 int sim_time_after(const sim_state *sim, des_time dt, des_time *out) {
@@ -184,10 +211,12 @@ int sim_time_after(const sim_state *sim, des_time dt, des_time *out) {
 /* Skip dead entries at the batch's front; empty it when used up. */
 static void batch_settle(sim_state *sim) {
   while (sim->ibatch < sim->nbatch &&
-         sim->batch[sim->ibatch].payload.target == SIM_DEAD)
+         sim->batch[sim->ibatch].payload.target == SIM_DEAD) {
     sim->ibatch++;
+    sim->bdead--;
+  }
   if (sim->ibatch == sim->nbatch)
-    sim->ibatch = sim->nbatch = 0;
+    sim->ibatch = sim->nbatch = sim->bdead = 0;
 }
 
 int sim_peek(sim_state *sim, des_time *when) {
@@ -220,6 +249,31 @@ static uint64_t shuffle_below(des_rng *r, uint64_t n) {
   return x % n;
 }
 
+/* Record where each batch entry sits (bpos); without the memory for it,
+** the look-ups walk the batch. */
+static void batch_index(sim_state *sim) {
+  size_t i, need = 0;
+  for (i = 0; i < sim->nbatch; i++)
+    if ((size_t)(uint32_t)sim->batch[i].handle + 1 > need)
+      need = (size_t)(uint32_t)sim->batch[i].handle + 1;
+  sim->bpos_ok = 0;
+  if (need > sim->capbpos) {
+    size_t ncap = sim->capbpos ? sim->capbpos : 64;
+    uint32_t *p;
+    while (ncap < need)
+      ncap *= 2;
+    p = sim->allocf(sim->ud, sim->bpos, sim->capbpos * sizeof(*p),
+                    ncap * sizeof(*p));
+    if (p == NULL)
+      return;
+    sim->bpos = p;
+    sim->capbpos = ncap;
+  }
+  for (i = 0; i < sim->nbatch; i++)
+    sim->bpos[(uint32_t)sim->batch[i].handle] = (uint32_t)i;
+  sim->bpos_ok = 1;
+}
+
 /* Move every event due at the next time into the batch and shuffle it
 ** (Fisher-Yates with the simulation's shuffle stream). */
 static int batch_fill(sim_state *sim) {
@@ -227,7 +281,7 @@ static int batch_fill(sim_state *sim) {
   size_t i;
   if (wheel_peek(sim->queue, &t) != WHEEL_OK)
     return SIM_EMPTY;
-  sim->ibatch = sim->nbatch = 0;
+  sim->ibatch = sim->nbatch = sim->bdead = 0;
   do {
     if (sim->nbatch == sim->capbatch && batch_grow(sim) != 0) {
       if (sim->nbatch == 0)
@@ -242,6 +296,7 @@ static int batch_fill(sim_state *sim) {
     sim->batch[i] = sim->batch[j];
     sim->batch[j] = tmp;
   }
+  batch_index(sim);
   return SIM_OK;
 }
 
@@ -408,33 +463,27 @@ size_t sim_list(sim_state *sim, wheel_event *out, size_t n) {
 }
 
 int sim_event_pending(sim_state *sim, wheel_handle h, des_time *when) {
-  size_t i;
+  ptrdiff_t i;
   if (wheel_pending(sim->queue, h, when))
     return 1;
-  for (i = sim->ibatch; i < sim->nbatch; i++) {
-    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
-      if (when != NULL)
-        *when = sim->batch[i].when;
-      return 1;
-    }
-  }
-  return 0;
+  if ((i = batch_find(sim, h)) < 0)
+    return 0;
+  if (when != NULL)
+    *when = sim->batch[i].when;
+  return 1;
 }
 
 int sim_event_target(sim_state *sim, wheel_handle h, uint32_t *component) {
   wheel_payload p;
-  size_t i;
+  ptrdiff_t i;
   if (wheel_payload_of(sim->queue, h, &p)) {
     *component = p.target;
     return 1;
   }
-  for (i = sim->ibatch; i < sim->nbatch; i++) {
-    if (sim->batch[i].handle == h && sim->batch[i].payload.target != SIM_DEAD) {
-      *component = sim->batch[i].payload.target;
-      return 1;
-    }
-  }
-  return 0;
+  if ((i = batch_find(sim, h)) < 0)
+    return 0;
+  *component = sim->batch[i].payload.target;
+  return 1;
 }
 
 void sim_set_shuffle(sim_state *sim, int on, uint64_t seed) {

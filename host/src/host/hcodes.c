@@ -251,9 +251,15 @@ int host_check_open(des_host *h, const char *fname) {
   return host_fail(h, DES_EINVAL, "%s: closed simulation", fname);
 }
 
-/* Leaving a call that was interrupted: the request is served. */
+/* Leaving a call that was interrupted: the request is served (and with
+** the vendored Lua, the hook request withdrawn: threads that took the
+** hook drop it at their next count, host_hook). */
 void host_leave(des_host *h) {
-  h->interrupt = 0;
+#ifdef LUA_DESHOST
+  lua_asynchook(h->L, LUA_ASYNC_OFF);
+  h->interrupt_served = 0;
+#endif
+  atomic_store(&h->interrupt, 0);
 }
 
 /* }==================================================================== */

@@ -12,8 +12,12 @@
 **   - instructions: a count hook (every HOST_HOOK_COUNT instructions, on
 **     the main thread, inherited by every coroutine created after it)
 **     charges the budget and raises an error once it is spent.
-**   - interrupts: des_interrupt sets a flag and a hook on the running
-**     coroutine, which raises "interrupted by the host" at once.
+**   - interrupts: des_interrupt sets a flag; with the vendored Lua also an
+**     asynchronous hook request (patch 0007: an atomic store), and the
+**     thread running Lua installs host_hook on itself at its next jump,
+**     call or library checkpoint, which raises "interrupted by the host".
+**     Nothing walks the stack of a thread that runs, and a run with no
+**     budget pays no count hook.
 */
 #include "hostint.h"
 
@@ -102,6 +106,32 @@ static lua_State *host_running(des_host *h) {
 #endif
 }
 
+/* Whether the hook on thread L raises the interrupt now. With the
+** vendored Lua, the request (patch 0007) stands until host_leave, so that
+** no pcall in the model swallows it: every thread that runs takes the
+** hook. Once it was raised in a coroutine (a task, or the model's own),
+** the main thread is left out (LUA_ASYNC_COROUTINES): it runs the host's
+** own Lua around the model (the REPL's session reporting the task that
+** failed), as when the hook went to the running coroutine only. Without
+** an interrupt, a request left by a des_interrupt that raced with
+** host_leave is withdrawn (unless one came meanwhile). */
+static int host_interrupt_due(des_host *h, lua_State *L) {
+#ifdef LUA_DESHOST
+  if (!atomic_load(&h->interrupt)) {
+    lua_asynchook(L, LUA_ASYNC_OFF);
+    if (atomic_load(&h->interrupt))
+      lua_asynchook(L, LUA_ASYNC_ALL);
+    return 0;
+  }
+  if (L != h->L)
+    h->interrupt_served = 1;
+  lua_asynchook(L, h->interrupt_served ? LUA_ASYNC_COROUTINES : LUA_ASYNC_ALL);
+  return L != h->L || !h->interrupt_served;
+#else
+  return atomic_load(&h->interrupt) && L == h->interrupt_co;
+#endif
+}
+
 /* The count hook. Charges the instructions since the last call to the
 ** budget; raises when the budget is spent or an interrupt is asked for,
 ** and then fires at every instruction so that a model that catches the
@@ -111,9 +141,9 @@ static lua_State *host_running(des_host *h) {
 ** the libraries (string.rep, patterns, table.move, sort, ...), takes the
 ** work charged where no hook could run (walks of a deep stack: patch
 ** 0006), and a coroutine runs under its resumer's hook, so an interrupt
-** is raised in whichever thread meets it first. With the system's Lua only the
-*thread
-** des_interrupt set it on raises. */
+** is raised in whichever thread meets it first (every thread that runs
+** while the request stands takes the hook: patch 0007). With the system's
+** Lua only the thread des_interrupt set it on raises. */
 static void host_hook(lua_State *L, lua_Debug *ar) {
   des_host *h = des_host_of(L);
   (void)ar;
@@ -121,11 +151,7 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
     return;
   if (h->mem_hit >= 2) /* Lua runs again after a memory error: it was */
     h->mem_hit = 0;    /* handled, and the reserve closes */
-#ifdef LUA_DESHOST
-  if (h->interrupt) {
-#else
-  if (h->interrupt && L == h->interrupt_co) {
-#endif
+  if (host_interrupt_due(h, L)) {
     if (lua_gethookcount(L) != 1) /* lua_sethook walks the whole stack */
       lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "interrupted by the host");
@@ -179,27 +205,28 @@ void des_set_budget(des_host *h, uint64_t max_steps) {
   }
 }
 
+/* With the vendored Lua, only atomic stores: the flag, then the hook
+** request (patch 0007) that the running thread takes at its next jump,
+** call or checkpoint, installing host_hook on itself. lua_sethook from
+** here walked the running thread's whole stack while that thread changed
+** it (a data race; a use-after-free on a deep stack). */
 void des_interrupt(des_host *h) {
-  lua_State *co;
   if (h == NULL)
     return;
-  co = host_running(h);
-  h->interrupt_co = co;
-  h->interrupt = 1;
+#ifndef LUA_DESHOST
+  h->interrupt_co = host_running(h);
+#endif
+  atomic_store(&h->interrupt, 1);
   if (h->rt->sim != NULL)
     sim_stop(h->rt->sim);
   rt_stop_all(h->rt->G); /* and the runs of other simulations */
   host_post_wake(h, 1);  /* a paced run's sleep */
 #ifdef LUA_DESHOST
-  /* Under a budget every thread already runs the count hook, which sees
-  ** the flag at its next count (or a C loop's checkpoint): no lua_sethook,
-  ** which walks the running thread's whole stack while that thread may be
-  ** changing it (from another thread: a use-after-free on a deep stack). */
-  if (h->max_steps != 0 && lua_gethook(co) == host_hook)
-    return;
+  lua_asynchook(h->L, LUA_ASYNC_ALL);
+#else
+  /* the system's Lua: as lua.c does from its SIGINT handler */
+  lua_sethook(h->interrupt_co, host_hook, LUA_MASKCOUNT, 1);
 #endif
-  /* lua_sethook is safe here: lua.c uses it from its SIGINT handler */
-  lua_sethook(co, host_hook, LUA_MASKCOUNT, 1);
 }
 
 void des_stop(des_host *h) {
@@ -291,6 +318,9 @@ static int host_open(lua_State *L) {
     }
   }
   host_seed_math(L, cfg->seed);
+#ifdef LUA_DESHOST
+  lua_setasynchook(L, host_hook); /* what des_interrupt asks for */
+#endif
   luaL_requiref(L, "des", luaopen_des, 0);
   lua_getfield(L, -1, "new");
   lua_createtable(L, 0, 2);

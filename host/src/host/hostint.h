@@ -63,8 +63,12 @@ struct des_host {
   int mem_error;  /* a memory error was raised in this call */
   uint64_t max_steps, steps;
   int budget_hit;
-  volatile sig_atomic_t interrupt;
+  atomic_int interrupt; /* des_interrupt: set from any thread */
+#ifdef LUA_DESHOST
+  int interrupt_served; /* raised in a coroutine: the main thread goes on */
+#else
   lua_State *volatile interrupt_co; /* the coroutine to interrupt */
+#endif
   int sandbox;
   host_component **comps;
   int ncomps, capcomps;

@@ -166,8 +166,11 @@ static int strict_print(lua_State *L) {
 /* string.format: each conversion of the format takes the next argument;
 ** %p shows an address, %s of an object too (through tostring). */
 static int strict_format(lua_State *L) {
-  const char *f = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
+  size_t len = 0;
+  const char *f =
+      lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : "";
   int arg = 1;
+  rt_charge(L, len >> 6); /* this scan of the format, before the real one */
   while ((f = strchr(f, '%')) != NULL) {
     f++;
     if (*f == '%') {

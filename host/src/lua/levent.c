@@ -184,8 +184,14 @@ static int unhandled_look_again(rt_runtime *rt, des_event *ev) {
 
 int levent_check_unhandled(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
-  rt_runtime *rt = ev->check;
+  rt_runtime *rt;
   wheel_handle h;
+  /* the event's object is gone (finalized while its check was pending:
+  ** rt_push_object gave nil) or its check is over: nothing to look at
+  ** (host/tests/repro/unhandled_check_null.lua: a NULL dereference) */
+  if (ev == NULL || ev->check == NULL)
+    return 0;
+  rt = ev->check;
   rt->checks++;
   if (!ev->handled && unhandled_look_again(rt, ev) &&
       sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_UNHANDLED,
@@ -525,6 +531,9 @@ static int new_composite(lua_State *L, int kind) {
     luaL_error(L, "%s: too many members (%I; at most %d)", fname,
                (lua_Integer)len, (int)COMPOSITE_MAX);
   n = (uint32_t)len;
+  /* the copy, the links, and (once) the notification and the detaching:
+  ** a model can make composites of many members over and over */
+  rt_charge(L, (size_t)n * 4);
   lua_createtable(L, (int)n, 0); /* the copy (allocates: before reading) */
   copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {

@@ -31,6 +31,7 @@ static void lparam_remember(lua_State *L) {
   lua_Integer n, i;
   lparam_table(L, LDES_PARAMS_ASKED);
   n = (lua_Integer)lua_rawlen(L, -1);
+  rt_charge(L, (size_t)n >> 1); /* the names asked so far, one by one */
   for (i = 1; i < n; i += 2) {
     int same;
     lua_rawgeti(L, -1, i);

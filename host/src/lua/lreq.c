@@ -153,7 +153,7 @@ int lreq_request(lua_State *L) {
   req->nopreempt = (uint8_t)nopreempt;
   switch (lres_decide(L, r, req, 1)) {
   case LRES_QUEUE:
-    lres_enqueue(req);
+    lres_enqueue(L, req);
     break;
   case LRES_FULL:
     req->released = 1;
@@ -365,7 +365,7 @@ int lreq_acquire(lua_State *L) {
   t->wait_obj = 1;          /* the resource (task.waiting_on) */
   req->task = t;            /* its stack holds req (lres_push_req) */
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
-  lres_enqueue(req);
+  lres_enqueue(L, req);
   t->wq = &req->n;
   return lua_yieldk(L, 0, LRES_REQ_SLOT, acquire_k);
 }

@@ -92,15 +92,20 @@ static void new_stats(lua_State *L, lres *r) {
 ** The queue and the holders
 ** ===================================================================== */
 
-static void users_remove(lres *r, lres_req *req) {
+/* Take req out of the holders. The search and the move grow with the
+** number of holders (a model sets the capacity): charged, later (this is
+** the middle of a release). */
+static void users_remove(lua_State *L, lres *r, lres_req *req) {
   size_t i;
   for (i = 0; i < r->nusers; i++)
     if (r->users[i] == req) {
       memmove(r->users + i, r->users + i + 1,
               (r->nusers - i - 1) * sizeof(*r->users));
       r->nusers--;
-      return;
+      break;
     }
+  if (L != NULL)
+    rt_charge_later(L, r->nusers >> 2);
 }
 
 /* Room for capacity holders and their busy counts (raises on no memory). */
@@ -180,7 +185,7 @@ void lres_release(lua_State *L, lres_req *req) {
     return;
   req->released = 1;
   if (req->granted) {
-    users_remove(r, req);
+    users_remove(L, r, req);
     r->count--;
     level_set(r, r->lbusy, (double)r->count);
     grant_waiting(L, r);
@@ -195,9 +200,10 @@ void lres_expire(lres_req *req) {
   }
 }
 
-void lres_enqueue(lres_req *req) {
+void lres_enqueue(lua_State *L, lres_req *req) {
   lres *r = req->res;
-  wq_push(&r->q, &req->n, req->priority);
+  /* a request more urgent than those queued walks past them: charged */
+  rt_charge_later(L, wq_push(&r->q, &req->n, req->priority));
   level_set(r, r->lqueue, (double)r->q.len);
 }
 
@@ -357,6 +363,7 @@ static int preempted_tostring(lua_State *L) {
 static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   lres_req *worst = NULL;
   size_t i;
+  rt_charge_later(L, r->nusers >> 2); /* the search for the worst */
   for (i = 0; i < r->nusers; i++) {
     lres_req *u = r->users[i];
     if (worst == NULL || u->priority > worst->priority ||
@@ -365,7 +372,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   }
   if (worst == NULL || worst->priority <= req->priority)
     return 0;
-  users_remove(r, worst);
+  users_remove(L, r, worst);
   r->count--;
   worst->released = worst->preempted = 1;
   level_set(r, r->lbusy, (double)r->count);
@@ -511,6 +518,7 @@ static int push_list(lua_State *L, lres *r, int which) {
     else {
       wq_node *qn = wq_first(&r->q);
       size_t k;
+      rt_charge(L, i); /* nothing changed: a listing */
       for (k = 0; k < i; k++)
         qn = wq_next(qn);
       req = lres_req_of(qn);

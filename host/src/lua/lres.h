@@ -84,8 +84,9 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
 enum { LRES_GRANTED, LRES_QUEUE, LRES_FULL };
 int lres_decide(lua_State *L, lres *r, lres_req *req, int ridx);
 
-/* Queue a request in its resource's wait queue. */
-void lres_enqueue(lres_req *req);
+/* Queue a request in its resource's wait queue (its walk by priority is
+** charged to L's budget). */
+void lres_enqueue(lua_State *L, lres_req *req);
 
 /* Release a request (withdraw it if still queued: a reneging recorded);
 ** its server goes to the next waiters. L may be NULL (no composite is

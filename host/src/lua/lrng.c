@@ -207,6 +207,7 @@ static int r_empirical(lua_State *L) {
     luaL_error(L, "empirical: interpolate must be a boolean (got %s)",
                luaL_typename(L, 3));
   interp = lua_toboolean(L, 3);
+  rt_charge(L, (size_t)n * (interp ? 2 : 1)); /* the checks (and the sort) */
   if (!interp) { /* no copy: check them all, then pick one */
     for (i = 1; i <= n; i++)
       empirical_at(L, i);
@@ -235,6 +236,7 @@ static int r_choice(lua_State *L) {
   double total = 0, x;
   luaL_checktype(L, 2, LUA_TTABLE);
   n = (lua_Integer)lua_rawlen(L, 2);
+  rt_charge(L, (size_t)n * 2); /* two walks over the weights */
   for (i = 1; i <= n; i++) {
     double wgt;
     lua_rawgeti(L, 2, i);
@@ -281,6 +283,7 @@ static int l_rng(lua_State *L) {
   } else
     rt = ldes_runtime_of(L);
   name = luaL_optlstring(L, nameidx, "default", &len);
+  rt_charge(L, len >> 4); /* the name is hashed byte by byte */
   g = lua_newuserdatauv(L, sizeof(*g), 1);
   g->seed = rt->seed;
   des_rng_stream(&g->r, rt->seed, name, len);
@@ -310,6 +313,7 @@ static int l_seed_mix(lua_State *L) {
       return luaL_error(L, "seed_mix: point must be a string (got %s)",
                         luaL_typename(L, 3));
     point = lua_tolstring(L, 3, &len);
+    rt_charge(L, len >> 5); /* hashed 8 bytes at a time */
   }
   lua_pushinteger(L,
                   (lua_Integer)seedmix_run((uint64_t)lua_tointeger(L, 1), point,

@@ -422,6 +422,7 @@ void lsched_forget(lua_State *L, rt_runtime *rt, int obj) {
   uint32_t i;
   if (S == NULL)
     return;
+  rt_charge_later(L, S->n >> 2); /* every simulation's slots: charged */
   for (i = 1; i <= S->n; i++)
     if (S->slots[i - 1].rt == rt)
       slot_free(S, i);

@@ -362,6 +362,9 @@ static int s_events(lua_State *L) {
   wheel_event *evs;
   lua_Integer want = luaL_optinteger(L, first, 10);
   luaL_argcheck(L, want >= 0 && want <= 100000, first, "0 to 100000 events");
+  /* the queue is listed and sorted whole, then a table per event */
+  if (want > 0)
+    rt_charge(L, sim_pending(rt->sim) * 2 + (size_t)want * 8);
   evs = lua_newuserdatauv(L, (size_t)want * sizeof(*evs) + 1, 0);
   n = (int)sim_list(rt->sim, evs, (size_t)want);
   if ((size_t)n < (size_t)want && (size_t)n < sim_pending(rt->sim))

@@ -85,6 +85,7 @@ static int l_registered(lua_State *L) {
   }
   registry_list(L, rt);
   n = (lua_Integer)lua_rawlen(L, -1);
+  rt_charge(L, (size_t)n); /* the copy (a model registers any number) */
   lua_createtable(L, (int)n, 0);
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, -2, i);

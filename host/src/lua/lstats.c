@@ -139,6 +139,39 @@ static void check_free(lua_State *L, int owned, const char *fname) {
                  fname, lstats_name(L, 1));
 }
 
+/* {====================================================================
+** The cost of the C work a model can repeat on statistics it made large
+** (charged with rt_charge before anything changes: issue 14, item 9)
+** ===================================================================== */
+
+/* Buckets a sketch's store walks for one rank. */
+static size_t store_span(const dds_store *st) {
+  return st->hi >= st->lo ? (size_t)(st->hi - st->lo) + 1 : 0;
+}
+
+/* Work of nq quantiles of t: sorting the kept observations (when they are
+** not in order yet), or two walks over the sketch's buckets each. */
+static size_t tally_quantile_cost(const stats_tally *t, size_t nq) {
+  if (!t->keep || nq == 0)
+    return 0;
+  if (t->sketching)
+    return nq * ((store_span(&t->sk.pos) + store_span(&t->sk.neg)) >> 1);
+  return nq + (t->sorted ? 0 : (size_t)t->nobs * 2);
+}
+
+/* Work of merging from (its observations or buckets) and the bins. */
+static size_t tally_merge_cost(const stats_tally *from) {
+  return (size_t)from->nobs + store_span(&from->sk.pos) +
+         store_span(&from->sk.neg) + from->nedges;
+}
+
+/* Work of a level's report or reset: its time-at-value table. */
+static size_t level_cost(const stats_level *l) {
+  return ((size_t)l->ndense + l->nslots) >> 2;
+}
+
+/* }==================================================================== */
+
 /* Read the array at the top (opts[field]) as numbers into a buffer
 ** userdata that replaces it (so it is anchored while the core copies it);
 ** *n its length. quantiles: each in (0, 1) (report keys stay fractions:
@@ -155,6 +188,7 @@ static double *array_numbers(lua_State *L, const char *fname, const char *field,
     lstats_error(L, "%s: histogram must be an array of bin edges", fname);
   if (len > 1000000)
     lstats_error(L, "%s: too many %s (%I)", fname, field, len);
+  rt_charge(L, (size_t)len); /* the copy, and the core's copy of it */
   buf = lua_newuserdatauv(L, sizeof(double) * (size_t)(len ? len : 1), 0);
   for (i = 1; i <= len; i++) {
     int isnum = lua_rawgeti(L, -2, i) == LUA_TNUMBER; /* no strings */
@@ -297,6 +331,7 @@ static int t_quantile(lua_State *L) {
                         "its first observation)",
                         lstats_name(L, 1));
   check_lost(L, t, "quantile");
+  rt_charge(L, tally_quantile_cost(t, 1));
   if (t->count == 0)
     lua_pushnil(L);
   else
@@ -306,7 +341,9 @@ static int t_quantile(lua_State *L) {
 
 /* t:reset(): forget every observation (e.g. a warm-up period). */
 static int t_reset(lua_State *L) {
-  stats_tally_reset(check_tally(L, 1));
+  stats_tally *t = check_tally(L, 1);
+  rt_charge(L, t->nedges >> 3); /* the bins cleared */
+  stats_tally_reset(t);
   return 0;
 }
 
@@ -317,6 +354,7 @@ static int t_merge(lua_State *L) {
   check_free(L, u->owned, "merge");
   if (t == o)
     return 0;
+  rt_charge(L, tally_merge_cost(o));
   if (!stats_tally_can_merge(t, o))
     return lstats_error(L,
                         "merge: '%s' keeps quantiles and the monitor merged "
@@ -336,6 +374,8 @@ static int t_merge(lua_State *L) {
 static int t_report(lua_State *L) {
   stats_tally *t = check_tally(L, 1);
   uint32_t i;
+  /* the quantiles, and a table per histogram bin */
+  rt_charge(L, tally_quantile_cost(t, t->nquant) + (size_t)t->nedges * 4);
   report_head(L, 1, "tally");
   lua_pushinteger(L, (lua_Integer)t->count);
   lua_setfield(L, -2, "count");
@@ -509,6 +549,7 @@ static int l_add(lua_State *L) {
 /* l:reset(): start afresh from now at the current value. */
 static int l_reset(lua_State *L) {
   lstats_level *u = check_level(L, 1);
+  rt_charge(L, level_cost(&u->l));
   stats_level_reset(&u->l, level_clock(L, u, NULL));
   return 0;
 }
@@ -531,6 +572,7 @@ static void push_at(void *ctx, double v, int64_t ticks) {
 static int l_report(lua_State *L) {
   lstats_level *u = check_level(L, 1);
   stats_level *l = &u->l;
+  rt_charge(L, level_cost(l) + (l->keep_at ? (size_t)l->nused * 2 : 0));
   stats_level_advance(l, level_clock(L, u, NULL));
   report_head(L, 1, "level");
   setvalue(L, "value", l->value);
@@ -569,6 +611,7 @@ static int l_series(lua_State *L) {
   uint32_t i, n;
   stats_level_advance(&u->l, level_clock(L, u, NULL));
   n = stats_level_series_len(&u->l);
+  rt_charge(L, (size_t)n * 8); /* a table of six fields per row */
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
     stats_point p = stats_level_series_at(&u->l, i);

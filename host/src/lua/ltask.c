@@ -64,6 +64,7 @@ int ltask_spawn(lua_State *L, rt_runtime *rt, int first) {
                  "(got %s)",
                  luaL_typename(L, -1));
     n = (int)lua_rawlen(L, first);
+    rt_charge(L, (size_t)n); /* the arguments, copied out of the table */
     luaL_checkstack(L, n, "too many arguments to spawn");
     for (i = 2; i <= n; i++)
       lua_rawgeti(L, first, i);

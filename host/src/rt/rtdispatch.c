@@ -293,6 +293,8 @@ static int resume_inline(rt_runtime *rt, int rc) {
     rt->inline_head = t->inline_next;
     if (rt->inline_head == NULL)
       rt->inline_tail = NULL;
+    else
+      rt->inline_head->inline_prev = NULL;
     t->inline_next = NULL;
     t->inlined = 0;
     if (t->state != TASK_READY || t->wake != 0)

@@ -25,6 +25,11 @@ int rt_only_daemons_left(rt_runtime *rt) {
   n = sim_pending(rt->sim);
   if (n > rt->daemons)
     return 0;
+  /* the listing below sorts every pending event, after every event: a
+  ** model with many daemons waiting and as many other events pending
+  ** made each event cost them all (charged, later: this is the dispatch) */
+  if (rt->L != NULL)
+    rt_charge_later(rt->L, n * 2);
   if (n > sizeof(small) / sizeof(small[0])) {
     evs = rt->G->allocf(rt->G->allocud, NULL, 0, n * sizeof(*evs));
     if (evs == NULL)

@@ -125,6 +125,9 @@ int rt_is_cancelled(lua_State *L, int idx) {
 /* Raise the first pending interrupt of the running task t (in L). */
 int rt_raise_interrupt(lua_State *L, rt_task *t) {
   rt_runtime *rt = t->rt;
+  /* the queue shifts down by one per delivery: a model that queued many
+  ** interrupts made their deliveries quadratic (charged) */
+  rt_charge(L, (size_t)t->interrupts >> 2);
   lua_createtable(L, 0, 4);
   /* the pending causes are in the task object's UV_VALUES array */
   rt_push_task(L, t);

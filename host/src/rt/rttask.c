@@ -235,6 +235,10 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   t->what = "start";
   co = thread_get(L, rt->G);
   lua_setiuservalue(L, tidx, UV_AUX);
+  /* the new coroutine's stack takes the function and every argument (a
+  ** model passes as many as its own stack holds: it was a wild write) */
+  if (!lua_checkstack(co, nargs + 1))
+    luaL_error(L, "spawn: too many arguments (%d)", nargs);
   if (name_idx) {
     lua_pushvalue(L, name_idx);
     lua_setiuservalue(L, tidx, UV_NAME);

@@ -397,6 +397,7 @@ void rt_task_wake_inline(rt_task *t) {
     return;
   t->inlined = 1;
   t->inline_next = NULL;
+  t->inline_prev = rt->inline_tail;
   if (rt->inline_tail != NULL)
     rt->inline_tail->inline_next = t;
   else
@@ -404,20 +405,20 @@ void rt_task_wake_inline(rt_task *t) {
   rt->inline_tail = t;
 }
 
-/* Take t out of its runtime's inline list (it ended meanwhile). */
+/* Take t out of its runtime's inline list (it ended meanwhile): O(1), as
+** a model can end the tasks of a long list (one event's many waiters) in
+** any order. */
 void rt_inline_remove(rt_task *t) {
   rt_runtime *rt = t->rt;
-  rt_task **p = &rt->inline_head, *prev = NULL;
-  while (*p != NULL && *p != t) {
-    prev = *p;
-    p = &(*p)->inline_next;
-  }
-  if (*p == t) {
-    *p = t->inline_next;
-    if (rt->inline_tail == t)
-      rt->inline_tail = prev;
-  }
-  t->inline_next = NULL;
+  if (t->inline_prev != NULL)
+    t->inline_prev->inline_next = t->inline_next;
+  else if (rt->inline_head == t)
+    rt->inline_head = t->inline_next;
+  if (t->inline_next != NULL)
+    t->inline_next->inline_prev = t->inline_prev;
+  else if (rt->inline_tail == t)
+    rt->inline_tail = t->inline_prev;
+  t->inline_next = t->inline_prev = NULL;
   t->inlined = 0;
 }
 

@@ -125,6 +125,7 @@ struct rt_task {
   rt_waiter waiter;     /* the node linked into what the task waits on */
   const char *what;     /* what it waits on, for reports (static string) */
   rt_task *inline_next; /* in rt->inline_head's list (see rt_handler) */
+  rt_task *inline_prev; /* ... the one before it */
   uint8_t inlined;      /* ... is in that list */
   int wait_obj;         /* the stack index, in co, of the object waited on
                            (task.waiting_on), 0 if none (a sleep) */
@@ -476,6 +477,19 @@ int rt_is_kind(lua_State *L, int idx, int which);
 static inline void rt_charge(lua_State *L, size_t units) {
 #ifdef LUA_DESHOST
   lua_checkpoint(L, units);
+#else
+  (void)L;
+  (void)units;
+#endif
+}
+
+/* The same for work that is only known, or only happens, where no error
+** may be raised (in the middle of a change, a notification): the units
+** wait for the count hook (vendored patch 0008), which runs at the next
+** instruction once they reach what is left of its count. Never raises. */
+static inline void rt_charge_later(lua_State *L, size_t units) {
+#ifdef LUA_DESHOST
+  lua_chargelater(L, units);
 #else
   (void)L;
   (void)units;

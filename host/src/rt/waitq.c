@@ -48,16 +48,20 @@ static void wq_unlink(wq_node *n) {
   q->len--;
 }
 
-void wq_push(wq_queue *q, wq_node *n, double priority) {
+size_t wq_push(wq_queue *q, wq_node *n, double priority) {
   wq_node *at = q->tail;
+  size_t walked = 0;
   n->q = q;
   n->priority = q->ordered ? priority : 0;
   n->seq = ++q->seq;
   n->state = WQ_QUEUED;
-  while (q->ordered && at != NULL && wq_before(q, n, at)) /* FIFO: O(1) */
+  while (q->ordered && at != NULL && wq_before(q, n, at)) { /* FIFO: O(1) */
     at = at->prev;
+    walked++;
+  }
   wq_link_after(q, at, n);
   q->len++;
+  return walked;
 }
 
 wq_node *wq_first(const wq_queue *q) {

@@ -58,8 +58,10 @@ struct wq_queue {
 void wq_init(wq_queue *q, int ordered);
 
 /* Queue n (IDLE) with its priority (ignored by a FIFO queue): O(1) at the
-** tail for FIFO and for a priority not better than the tail's. */
-void wq_push(wq_queue *q, wq_node *n, double priority);
+** tail for FIFO and for a priority not better than the tail's. Returns how
+** many queued nodes it walked past (for the caller to charge: a model
+** controls the priorities). */
+size_t wq_push(wq_queue *q, wq_node *n, double priority);
 
 /* The first / the next QUEUED node, or NULL (NULL after a node that is no
 ** longer queued: a walk stops rather than follow a stale link). */

@@ -4,7 +4,7 @@
 -- every inner simulation: the collections that should have finalized the
 -- closed sims ran near the C stack limit, where upstream Lua cannot start
 -- a __gc ("C stack overflow" before the finalizer runs) and drops it with
--- a warning; the sims were freed without rt_free. Vendored-Lua patch 0007
+-- a warning; the sims were freed without rt_free. Vendored-Lua patch 0010
 -- marks such objects again so their finalizers run in a later cycle.
 -- Test: host_finalizers (host/tests/test_host_gc.c).
 --   build-asan/deshost --mem-limit 16M --max-steps 20000000 \

@@ -921,9 +921,12 @@ int luaG_tracecall (lua_State *L) {
 */
 int luaG_traceexec (lua_State *L, const Instruction *pc) {
   CallInfo *ci = L->ci;
-  lu_byte mask = L->hookmask;
+  lu_byte mask;
   const Proto *p = ci_func(ci)->p;
   int counthook;
+  if (l_unlikely(luai_hookreq(L)))  /* deshost (patch 0007) */
+    luaD_takehookreq(L);  /* an async hook request: install the hook */
+  mask = L->hookmask;
   if (!(mask & (LUA_MASKLINE | LUA_MASKCOUNT))) {  /* no hooks? */
     ci->u.l.trap = 0;  /* don't need to stop again */
     return 0;  /* turn off 'trap' */

@@ -42,12 +42,28 @@ LUAI_FUNC void luaD_chargelater (lua_State *L, size_t w);
    walk, as an error message's position, costs nothing) */
 #define luai_cicost(n)	((size_t)(n) >> 2)
 
+/*
+** (patch 0007) An asynchronous hook request (lua_asynchook, from another
+** thread or a signal handler) is a flag in the global state, read with a
+** relaxed atomic load: the VM reads it at every jump, loop and function
+** start (lvm.c), and a checkpoint reads it when no count hook is set; the
+** thread that sees it installs the hook itself ('luaD_takehookreq'), so no
+** other thread ever walks a CallInfo list that is changing.
+*/
+#if defined(__GNUC__)
+#define luai_hookreq(L)	__atomic_load_n(&G(L)->hookreq, __ATOMIC_RELAXED)
+#else
+#define luai_hookreq(L)	(*(volatile int *)&G(L)->hookreq)
+#endif
+LUAI_FUNC void luaD_takehookreq (lua_State *L);
+
 #define luai_checkpoint(L) \
-  { if (l_unlikely((L)->hookmask & LUA_MASKCOUNT) && \
-        --(L)->hookcount <= 0) luaD_checkpointhook(L); }
+  { if (l_unlikely(((L)->hookmask & LUA_MASKCOUNT) ? \
+                   --(L)->hookcount <= 0 : luai_hookreq(L))) \
+      luaD_checkpointhook(L); }
 
 #define luai_checkpointn(L,w) \
-  { if (l_unlikely((L)->hookmask & LUA_MASKCOUNT)) \
+  { if (l_unlikely(((L)->hookmask & LUA_MASKCOUNT) || luai_hookreq(L))) \
       luaD_checkpoint(L, (size_t)(w)); }
 
 /* the units of a byte operation over 'n' bytes: one per 256 bytes */

@@ -391,10 +391,55 @@ void luaD_hook (lua_State *L, int event, int line,
 ** restores 'nCcalls'.
 */
 void luaD_checkpointhook (lua_State *L) {
+  luaD_takehookreq(L);  /* deshost (patch 0007) */
+  if (!(L->hookmask & LUA_MASKCOUNT))
+    return;  /* (a request with no hook to install) */
   resethookcount(L);
   incnny(L);
   luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
   decnny(L);
+}
+
+
+/*
+** deshost (ldeshost.h, patch 0007): the running thread saw a hook request
+** (lua_asynchook): it installs the requested hook on itself as a count
+** hook of count 1, so the hook runs at its next instruction (or
+** checkpoint). The request stays until it is withdrawn, so every thread
+** that runs while it stands takes the hook (a coroutine started after the
+** hook raised, a task resumed next); a thread that already has it is
+** left alone (lua_sethook walks the whole stack).
+*/
+void luaD_takehookreq (lua_State *L) {
+  global_State *g = G(L);
+  lua_Hook f = g->asynchook;
+#if defined(__GNUC__)
+  int req = __atomic_load_n(&g->hookreq, __ATOMIC_ACQUIRE);
+#else
+  int req = luai_hookreq(L);
+#endif
+  if (req != LUA_ASYNC_OFF && f != NULL &&
+      (req != LUA_ASYNC_COROUTINES || L != g->mainthread) &&
+      (L->hook != f || !(L->hookmask & LUA_MASKCOUNT) ||
+       L->basehookcount != 1))
+    lua_sethook(L, f, LUA_MASKCOUNT, 1);
+}
+
+
+/* deshost (lua.h, patch 0007): the hook that a request installs */
+LUA_API void lua_setasynchook (lua_State *L, lua_Hook f) {
+  G(L)->asynchook = f;
+}
+
+
+/* deshost (lua.h, patch 0007): ask for (or withdraw) the async hook; only
+   an atomic store, safe from another thread or a signal handler */
+LUA_API void lua_asynchook (lua_State *L, int on) {
+#if defined(__GNUC__)
+  __atomic_store_n(&G(L)->hookreq, on, __ATOMIC_RELEASE);
+#else
+  *(volatile int *)&G(L)->hookreq = on;
+#endif
 }
 
 
@@ -419,6 +464,7 @@ void luaD_chargelater (lua_State *L, size_t w) {
 ** once for every count it completes.
 */
 void luaD_checkpoint (lua_State *L, size_t w) {
+  luaD_takehookreq(L);  /* deshost (patch 0007) */
   while ((L->hookmask & LUA_MASKCOUNT) && L->basehookcount > 0 &&
          L->allowhook && w >= (size_t)L->hookcount) {
     w -= (size_t)L->hookcount;
@@ -1132,6 +1178,17 @@ LUA_API size_t lua_takehookdebt (lua_State *L) {
   size_t d = g->hookdebt;
   g->hookdebt = 0;
   return d;
+}
+
+
+/* deshost (lua.h, patch 0008): a C function charges its own work, later */
+LUA_API void lua_chargelater (lua_State *L, size_t units) {
+  global_State *g = G(L);
+  lua_State *r = g->running;
+  luaD_chargelater(L, units);
+  if (r != NULL && (r->hookmask & LUA_MASKCOUNT) && r->hookcount > 1 &&
+      g->hookdebt >= (size_t)r->hookcount)
+    r->hookcount = 1;  /* the hook at the next instruction */
 }
 
 

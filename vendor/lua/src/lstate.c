@@ -328,6 +328,11 @@ int luaE_resetthread (lua_State *L, int status) {
   if (status == LUA_YIELD)
     status = LUA_OK;
   L->status = LUA_OK;  /* so it can run __close metamethods */
+  /* deshost (patch 0009): no hook runs on a thread being reset, but one
+     that raised an error out of the coroutine left 'allowhook' off: the
+     __close methods below, and every later use of the thread, ran with
+     its hooks (a budget, an interrupt) silently off */
+  L->allowhook = 1;
   status = luaD_closeprotected(L, 1, status);
   if (status != LUA_OK)  /* errors? */
     luaD_seterrorobj(L, status, L->stack.p + 1);
@@ -379,6 +384,8 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->mainthread = L;
   g->running = L;  /* deshost */
   g->hookdebt = 0;  /* deshost */
+  g->hookreq = 0;  /* deshost */
+  g->asynchook = NULL;  /* deshost */
   g->seed = luai_makeseed(L);
   g->gcstp = GCSTPGC;  /* no GC while building state */
   g->strt.size = g->strt.nuse = 0;

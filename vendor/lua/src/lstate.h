@@ -296,6 +296,8 @@ typedef struct global_State {
   struct lua_State *mainthread;
   struct lua_State *volatile running;  /* deshost: innermost running thread */
   size_t hookdebt;  /* deshost: work charged later (ldeshost.h) */
+  int hookreq;  /* deshost: an async hook request (lua_asynchook) */
+  lua_Hook asynchook;  /* deshost: the hook it installs */
   TString *memerrmsg;  /* message for memory-allocation errors */
   TString *tmname[TM_N];  /* array with tag-method names */
   struct Table *mt[LUA_NUMTYPES];  /* metatables for basic types */

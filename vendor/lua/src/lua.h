@@ -528,6 +528,33 @@ LUA_API void (lua_checkpoint) (lua_State *L, size_t units);
 */
 LUA_API size_t (lua_takehookdebt) (lua_State *L);
 
+/*
+** (patch 0007) Asynchronous hook requests. 'lua_setasynchook' (from the
+** state's own thread) names the hook; 'lua_asynchook(L, 1)' asks for it
+** and 'lua_asynchook(L, 0)' withdraws the request. Asking is one atomic
+** store, safe from another thread or a signal handler: while the request
+** stands, each thread of the state that runs Lua code (with
+** LUA_ASYNC_COROUTINES, each but the main thread) installs the hook on
+** itself (as a count hook of count 1) at its next jump, loop iteration,
+** function start or library checkpoint, so no thread walks the stack of
+** another (lua_sethook from another thread does, while it changes).
+*/
+LUA_API void (lua_setasynchook) (lua_State *L, lua_Hook f);
+LUA_API void (lua_asynchook) (lua_State *L, int on);
+#define LUA_ASYNC_OFF		0  /* no request */
+#define LUA_ASYNC_ALL		1  /* every thread takes the hook */
+#define LUA_ASYNC_COROUTINES	2  /* every thread but the main one */
+
+/*
+** (patch 0008) A C function charges 'units' of its own work where no error
+** may be raised (in the middle of a change, a notification): like
+** lua_checkpoint, but the units wait for the count hook (as the walks of
+** patch 0006 do) and, once they reach what is left of the count, the hook
+** runs at the running thread's next instruction or checkpoint instead of
+** up to a count later. Never calls the hook, never raises.
+*/
+LUA_API void (lua_chargelater) (lua_State *L, size_t units);
+
 /* }====================================================================== */
 
 

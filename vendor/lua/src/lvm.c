@@ -1077,6 +1077,10 @@ void luaV_finishOp (lua_State *L) {
 
 #define updatetrap(ci)  (trap = ci->u.l.trap)
 
+/* deshost (patch 0007): at jumps, loops and function starts, an async
+   hook request (lua_asynchook) turns the trap on too */
+#define updatetrapreq(ci)  (trap = ci->u.l.trap | luai_hookreq(L))
+
 #define updatebase(ci)	(base = ci->func.p + 1)
 
 
@@ -1088,7 +1092,7 @@ void luaV_finishOp (lua_State *L) {
 ** Execute a jump instruction. The 'updatetrap' allows signals to stop
 ** tight loops. (Without it, the local copy of 'trap' could never change.)
 */
-#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; updatetrap(ci); }
+#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; updatetrapreq(ci); }
 
 
 /* for test instructions, execute the jump instruction that follows it */
@@ -1161,7 +1165,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
 #include "ljumptab.h"
 #endif
  startfunc:
-  trap = L->hookmask;
+  trap = L->hookmask | luai_hookreq(L);  /* deshost (patch 0007) */
  returning:  /* trap already set */
   cl = ci_func(ci);
   k = cl->p->k;
@@ -1800,7 +1804,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         }
         else if (floatforloop(ra))  /* float loop */
           pc -= GETARG_Bx(i);  /* jump back */
-        updatetrap(ci);  /* allows a signal to break the loop */
+        updatetrapreq(ci);  /* allows a signal to break the loop */
         vmbreak;
       }
       vmcase(OP_FORPREP) {
@@ -1842,6 +1846,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         if (!ttisnil(s2v(ra + 4))) {  /* continue loop? */
           setobjs2s(L, ra + 2, ra + 4);  /* save control variable */
           pc -= GETARG_Bx(i);  /* jump back */
+          updatetrapreq(ci);  /* deshost (patch 0007): a C iterator */
         }
         vmbreak;
       }}
