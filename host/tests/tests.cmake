@@ -75,6 +75,8 @@ add_test(NAME host_api COMMAND test_host
 add_test(NAME host_components COMMAND test_host_comp)
 add_test(NAME host_limits COMMAND test_host_limits)
 # finalizers that cannot start where a collection happens run later
+target_compile_definitions(test_host_gc PRIVATE
+                           GC_TEST_DIR="${CMAKE_CURRENT_SOURCE_DIR}/host/tests")
 add_test(NAME host_finalizers COMMAND test_host_gc)
 add_test(NAME host_api_args COMMAND test_host_api)
 add_test(NAME host_statistics COMMAND test_host_stats)

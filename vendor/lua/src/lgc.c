@@ -961,7 +961,7 @@ static void GCTM (lua_State *L) {
        runs in a later cycle (always, short of lua_close, where the
        object cannot be marked any more: it is called then as upstream
        does) */
-    if (!finroom(L)) {
+    if (!(g->gcstp & GCSTPCLS) && !finroom(L)) {
       Table *mt = ttistable(&v) ? hvalue(&v)->metatable
                                 : uvalue(&v)->metatable;
       luaC_checkfinalizer(L, gcvalue(&v), mt);
@@ -1076,11 +1076,21 @@ static void correctpointers (global_State *g, GCObject *o) {
 ** if object 'o' has a finalizer, remove it from 'allgc' list (must
 ** search the list to find it) and link it in 'finobj' list.
 */
+/*
+** deshost: while the state closes, an object made by a finalizer is still
+** marked when its finalizer is a C function (a library's buffer box, which
+** frees memory outside the collector: a Lua finalizer that raised in the
+** middle of a string.rep or table.concat at lua_close leaked it). C
+** finalizers make no such objects, so luaC_freeallobjects' loop ends.
+*/
+#define closefin(tm)	(ttislcf(tm) || ttisCclosure(tm))
+
 void luaC_checkfinalizer (lua_State *L, GCObject *o, Table *mt) {
   global_State *g = G(L);
+  const TValue *tm;
   if (tofinalize(o) ||                 /* obj. is already marked... */
-      gfasttm(g, mt, TM_GC) == NULL ||    /* or has no finalizer... */
-      (g->gcstp & GCSTPCLS))                   /* or closing state? */
+      (tm = gfasttm(g, mt, TM_GC)) == NULL ||    /* or has no finalizer... */
+      ((g->gcstp & GCSTPCLS) && !closefin(tm)))  /* or closing state? */
     return;  /* nothing to be done */
   else {  /* move 'o' to 'finobj' list */
     GCObject **p;
@@ -1575,6 +1585,10 @@ void luaC_freeallobjects (lua_State *L) {
   separatetobefnz(g, 1);  /* separate all objects with finalizers */
   lua_assert(g->finobj == NULL);
   callallpendingfinalizers(L);
+  while (g->finobj != NULL) {  /* deshost: C finalizers of objects made */
+    separatetobefnz(g, 1);     /* by those finalizers (see closefin) */
+    callallpendingfinalizers(L);
+  }
   deletelist(L, g->allgc, obj2gco(g->mainthread));
   lua_assert(g->finobj == NULL);  /* no new finalizers */
   deletelist(L, g->fixedgc, NULL);  /* collect fixed objects */
