@@ -251,7 +251,41 @@ static void test_stop_nested_runs(void) {
   des_host_free(h);
 }
 
+/* A spent budget stops every thread at once, not only the one whose count
+** ran out: here each level of nested coroutines catches the error and
+** loops on; the resumers, whose own counts had not run out, went on for up
+** to a count each, and ten calls per level made that 10^depth (a fuzz
+** timeout: tens of minutes). Ends with the budget error (a hang fails the
+** test by ctest's timeout), in a coroutine and in the main thread. */
+static void test_budget_every_thread(void) {
+  static const char *const models[] = {
+      "local function f(d)\n"
+      "  for _ = 1, 10 do\n"
+      "    pcall(coroutine.wrap(function() if d < 120 then f(d + 1) end end))\n"
+      "  end\n"
+      "end\n"
+      "f(1)\n",
+      "local function f(d)\n"
+      "  for _ = 1, 10 do\n"
+      "    pcall(function()\n"
+      "      local co = coroutine.create(function() if d < 120 then f(d + 1) "
+      "end end)\n"
+      "      coroutine.resume(co)\n"
+      "    end)\n"
+      "  end\n"
+      "end\n"
+      "require('des').spawn(function() f(1) end)\n"};
+  size_t i;
+  for (i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+    des_host *h = new_host_with(WITH_MAX_STEPS, 200000);
+    CHECK_RC(h, des_load_string(h, models[i], "=nested"), DES_OK);
+    CHECK_RC(h, des_run(h), DES_EBUDGET);
+    des_host_free(h);
+  }
+}
+
 int main(void) {
+  test_budget_every_thread();
   test_memory_limit();
   test_spawn_out_of_memory();
   test_budget();

@@ -118,6 +118,8 @@ static lua_State *host_running(des_host *h) {
 static int host_interrupt_due(des_host *h, lua_State *L) {
 #ifdef LUA_DESHOST
   if (!atomic_load(&h->interrupt)) {
+    if (h->budget_hit) /* the budget's request (host_hook) stands */
+      return 0;
     lua_asynchook(L, LUA_ASYNC_OFF);
     if (atomic_load(&h->interrupt))
       lua_asynchook(L, LUA_ASYNC_ALL);
@@ -170,6 +172,15 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
     h->budget_hit = 1;
     if (lua_gethookcount(L) != 1) /* lua_sethook walks the whole stack */
       lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
+#ifdef LUA_DESHOST
+    /* every other thread too raises at its next jump or call (patch
+    ** 0007): the resumers up the chain, whose counts ran on, caught the
+    ** error and went on for up to a count each, and a model nesting
+    ** coroutines in pcall loops multiplied that into hours. As for an
+    ** interrupt, the main thread is left out once a coroutine raised it:
+    ** the host's own Lua there reports the failed task. */
+    lua_asynchook(L, L != h->L ? LUA_ASYNC_COROUTINES : LUA_ASYNC_ALL);
+#endif
     luaL_error(L, "instruction budget of %I exhausted",
                (lua_Integer)h->max_steps);
   }
@@ -198,6 +209,10 @@ void des_set_budget(des_host *h, uint64_t max_steps) {
     return;
   h->max_steps = max_steps;
   h->steps = 0;
+#ifdef LUA_DESHOST
+  if (h->budget_hit && !atomic_load(&h->interrupt))
+    lua_asynchook(h->L, LUA_ASYNC_OFF); /* the spent budget's request */
+#endif
   h->budget_hit = 0;
   if (max_steps != 0) {
     lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOST_HOOK_COUNT);
