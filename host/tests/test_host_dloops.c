@@ -25,6 +25,7 @@
 #include "deshost.h"
 
 #include "check_host.h"
+#include "fuzz_alloc.h"
 
 #define BUDGET 4000000
 #define SLACK 16 /* work units per budget unit, at most */
@@ -269,7 +270,6 @@ static void test_unhandled_check_gone(void) {
   FILE *f = fopen(DES_UNHANDLED_MODEL, "rb");
   static char model[1 << 16];
   size_t n;
-  int i, rc;
   CHECK(f != NULL);
   if (f == NULL)
     return;
@@ -282,14 +282,7 @@ static void test_unhandled_check_gone(void) {
   cfg.max_steps = 200000;
   CHECK(des_host_new(&h, &cfg) == DES_OK);
   CHECK_RC(h, des_load_string(h, model, "=unhandled"), DES_OK);
-  for (i = 0; i < 3; i++) {
-    rc = des_run(h);
-    if (rc == DES_OK || rc == DES_EMPTY)
-      break;
-    if (rc == DES_EBUDGET)
-      des_set_budget(h, 200000);
-  }
-  (void)des_step(h);
+  fuzz_sandbox_runs(h, 200000);
   des_host_free(h);
 }
 

@@ -11,18 +11,7 @@
 */
 #include "test_host.h"
 
-/* The embedder's allocator: counts the bytes the host holds. */
-static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  long long *bytes = ud;
-  if (ptr == NULL)
-    osize = 0;
-  *bytes += (long long)nsize - (long long)osize;
-  if (nsize == 0) {
-    free(ptr);
-    return NULL;
-  }
-  return realloc(ptr, nsize);
-}
+#include "fuzz_alloc.h"
 
 /* Nested replications, each with a daemon doing the same, until a limit:
 ** each inner simulation is closed by a <close> variable as the error
@@ -53,7 +42,7 @@ static void check_model(const char *name, const char *model, size_t mem_limit,
   cfg.sandbox = 1;
   cfg.mem_limit = mem_limit;
   cfg.max_steps = max_steps;
-  cfg.allocf = counting_alloc;
+  cfg.allocf = fuzz_counting_alloc;
   cfg.allocud = &bytes;
   CHECK(des_host_new(&h, &cfg) == DES_OK);
   CHECK_RC(h, des_dostring(h, "require 'des'; collectgarbage()", 0), DES_OK);
@@ -88,7 +77,6 @@ static void check_fuzz_input(const char *path, uint64_t seed) {
   des_host *h = NULL;
   char *text;
   long n;
-  int i, rc;
   FILE *f = fopen(path, "rb");
   CHECK(f != NULL);
   if (f == NULL)
@@ -100,23 +88,15 @@ static void check_fuzz_input(const char *path, uint64_t seed) {
   CHECK(fread(text, 1, (size_t)n, f) == (size_t)n);
   fclose(f);
   des_config_init(&cfg);
-  cfg.allocf = counting_alloc;
+  cfg.allocf = fuzz_counting_alloc;
   cfg.allocud = &bytes;
   cfg.sandbox = 1;
   cfg.mem_limit = 16u << 20;
   cfg.max_steps = 200000;
   cfg.seed = seed;
   CHECK(des_host_new(&h, &cfg) == DES_OK);
-  if (des_load_string(h, text, "=fuzz") == DES_OK) {
-    for (i = 0; i < 3; i++) {
-      rc = des_run(h);
-      if (rc == DES_OK || rc == DES_EMPTY)
-        break;
-      if (rc == DES_EBUDGET)
-        des_set_budget(h, 200000);
-    }
-    (void)des_step(h);
-  }
+  if (des_load_string(h, text, "=fuzz") == DES_OK)
+    fuzz_sandbox_runs(h, 200000);
   des_host_free(h);
   free(text);
   if (bytes != 0) {
