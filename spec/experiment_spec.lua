@@ -84,6 +84,19 @@ describe("an experiment", function()
     -- run_env puts the command first: mpirun ... deshost args
     assert.equal(0, code)
     assert.equal(file("local.csv"), file("mpi.csv"))
+    -- failing, crashing and memory-starved runs on the serving ranks, each
+    -- holding two runs at once: the same rows and summary as local workers
+    local args = { "--replications", "3", "--mem-limit", "8M", "--sweep",
+                   "mode=ok,fail,mem,crash", "--results", "fl.csv", MODES }
+    local lcode, lout = run_env("DESHOST_TEST_CRASH=1", "--jobs", "2", table.unpack(args))
+    args[8] = "fm.csv"
+    local mcode, mout, merr = run_env("DESHOST_TEST_CRASH=1 " .. cli.q(mpirun) ..
+      " --oversubscribe --allow-run-as-root -n 3", table.unpack(args))
+    assert.equal(1, lcode)
+    assert.equal(1, mcode)
+    contains(merr, "killed by signal 11", "9 of 12 runs failed")
+    assert.equal(lout, mout)
+    assert.equal(file("fl.csv"), file("fm.csv"))
   end)
 
   it("derives a different seed for every run, and a run reruns alone by its seed", function()
