@@ -318,7 +318,7 @@ static int rt_handle(rt_runtime *rt, const sim_event *ev) {
   if (ev->kind == RT_UNHANDLED) {
     int top = lua_gettop(L);
     lua_pushcfunction(L, rt->G->bind.check_unhandled);
-    rt_push_object(L, (void *)(uintptr_t)ev->data);
+    rt_push_anchored(L, rt, (void *)(uintptr_t)ev->data);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) == LUA_TSTRING)
       return RT_STOP_ERROR; /* the report (or what failed) at top + 1 */
     lua_settop(L, top);
@@ -327,7 +327,7 @@ static int rt_handle(rt_runtime *rt, const sim_event *ev) {
   if (ev->kind == RT_TIMEOUT) {
     int top = lua_gettop(L), status;
     lua_pushcfunction(L, rt->G->bind.fire_timeout);
-    rt_push_object(L, (void *)(uintptr_t)ev->data);
+    rt_push_anchored(L, rt, (void *)(uintptr_t)ev->data);
     rt->firing = (rt_waitable *)(uintptr_t)ev->data; /* des_event's first */
     status = lua_pcall(L, 1, 0, 0);
     rt->firing = NULL;
@@ -386,7 +386,7 @@ void rt_push_event_subject(lua_State *L, rt_runtime *rt, uint32_t kind,
                            uint64_t data) {
   rt_task *t;
   if (kind == RT_TIMEOUT || kind == RT_UNHANDLED) {
-    rt_push_object(L, (void *)(uintptr_t)data);
+    rt_push_anchored(L, rt, (void *)(uintptr_t)data);
     return;
   }
   if (kind == RT_SCHED) { /* no task */

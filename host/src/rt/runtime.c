@@ -95,10 +95,11 @@ rt_global *rt_global_get(lua_State *L) {
   ** back never allocates (rt_task_resume relies on it) */
   lua_createtable(L, RT_THREADS_MAX, 0);
   G->ref_threads = luaL_ref(L, LUA_REGISTRYINDEX);
-  /* objects: light userdata -> object, weak values */
+  /* objects: light userdata -> object, weak values; 'r' (vendored Lua,
+  ** patch 0012): an object a finalizer brings back keeps its entry */
   lua_newtable(L);
   lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "v");
+  lua_pushliteral(L, "vr");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   lua_pushvalue(L, -1);
@@ -309,6 +310,15 @@ void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   lua_pop(L, 1);
   lua_replace(L, -2);
   G->anchors_rt = rt;
+}
+
+void rt_push_anchored(lua_State *L, rt_runtime *rt, const void *p) {
+  rt_push_anchors(L, rt);
+  if (lua_type(L, -1) == LUA_TTABLE)
+    lua_rawgetp(L, -1, p);
+  else
+    lua_pushnil(L);
+  lua_replace(L, -2);
 }
 
 void rt_push_task(lua_State *L, rt_task *t) {

@@ -739,15 +739,36 @@ static void clearbykeys (global_State *g, GCObject *l) {
 
 
 /*
-** clear entries with unmarked values from all weaktables in list 'l' up
-** to element 'f'
+** deshost: does weak table 'h' keep the values that finalizers resurrect
+** ('r' in its mode)? Upstream clears a weak value whose object only a
+** finalizer brings back, though the object lives on; deshost's registry
+** of objects by address must find such an object as long as it lives.
 */
-static void clearbyvalues (global_State *g, GCObject *l, GCObject *f) {
+static int keepsresurrected (global_State *g, Table *h) {
+  const TValue *mode = gfasttm(g, h->metatable, TM_MODE);
+  return (mode && ttisshrstring(mode) &&
+          strchr(getshrstr(tsvalue(mode)), 'r') != NULL);
+}
+
+/* deshost: which tables a clearbyvalues pass clears */
+#define CLEAR_ALL	0  /* every table */
+#define CLEAR_NOTR	1  /* all but 'r' tables (before resurrection) */
+#define CLEAR_ONLYR	2  /* only 'r' tables (after resurrection) */
+
+/*
+** clear entries with unmarked values from all weaktables in list 'l' up
+** to element 'f' (deshost: of the kind 'which' says)
+*/
+static void clearbyvalues (global_State *g, GCObject *l, GCObject *f,
+                           int which) {
   for (; l != f; l = gco2t(l)->gclist) {
     Table *h = gco2t(l);
     Node *n, *limit = gnodelast(h);
     unsigned int i;
     unsigned int asize = luaH_realasize(h);
+    if (which != CLEAR_ALL &&
+        keepsresurrected(g, h) != (which == CLEAR_ONLYR))
+      continue;
     for (i = 0; i < asize; i++) {
       TValue *o = &h->array[i];
       if (iscleared(g, gcvalueN(o)))  /* value was collected? */
@@ -1617,9 +1638,10 @@ static lu_mem atomic (lua_State *L) {
   work += propagateall(g);  /* traverse 'grayagain' list */
   convergeephemerons(g);
   /* at this point, all strongly accessible objects are marked. */
-  /* Clear values from weak tables, before checking finalizers */
-  clearbyvalues(g, g->weak, NULL);
-  clearbyvalues(g, g->allweak, NULL);
+  /* Clear values from weak tables, before checking finalizers
+     (deshost: not yet those that keep resurrected values) */
+  clearbyvalues(g, g->weak, NULL, CLEAR_NOTR);
+  clearbyvalues(g, g->allweak, NULL, CLEAR_NOTR);
   origweak = g->weak; origall = g->allweak;
   separatetobefnz(g, 0);  /* separate objects to be finalized */
   work += markbeingfnz(g);  /* mark objects that will be finalized */
@@ -1630,8 +1652,12 @@ static lu_mem atomic (lua_State *L) {
   clearbykeys(g, g->ephemeron);  /* clear keys from all ephemeron tables */
   clearbykeys(g, g->allweak);  /* clear keys from all 'allweak' tables */
   /* clear values from resurrected weak tables */
-  clearbyvalues(g, g->weak, origweak);
-  clearbyvalues(g, g->allweak, origall);
+  clearbyvalues(g, g->weak, origweak, CLEAR_ALL);
+  clearbyvalues(g, g->allweak, origall, CLEAR_ALL);
+  /* deshost: the tables that keep resurrected values, now that only
+     dead objects are unmarked */
+  clearbyvalues(g, origweak, NULL, CLEAR_ONLYR);
+  clearbyvalues(g, origall, NULL, CLEAR_ONLYR);
   luaS_clearcache(g);
   g->currentwhite = cast_byte(otherwhite(g));  /* flip current white */
   lua_assert(g->gray == NULL);
