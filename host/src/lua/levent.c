@@ -186,9 +186,10 @@ int levent_check_unhandled(lua_State *L) {
   des_event *ev = lua_touserdata(L, 1);
   rt_runtime *rt;
   wheel_handle h;
-  /* the event's object is gone (finalized while its check was pending:
-  ** rt_push_object gave nil) or its check is over: nothing to look at
-  ** (host/tests/repro/unhandled_check_null.lua: a NULL dereference) */
+  /* no object (cannot happen: the check's event is anchored, and the
+  ** runtime finds it through the anchor; before that, the registry lost an
+  ** event a finalizer brought back, host/tests/unhandled_check_gone.lua)
+  ** or its check is over: nothing to look at */
   if (ev == NULL || ev->check == NULL)
     return 0;
   rt = ev->check;
