@@ -170,16 +170,6 @@ static const struct {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-static des_host *host_with(uint64_t max_steps) {
-  des_config cfg;
-  des_host *h = NULL;
-  des_config_init(&cfg);
-  cfg.sandbox = 1;
-  cfg.max_steps = max_steps;
-  CHECK(des_host_new(&h, &cfg) == DES_OK && h != NULL);
-  return h;
-}
-
 /* Each case ends with the budget error after a bounded multiple of the
 ** budget's work. */
 static void test_charged(const char *only) {
@@ -192,7 +182,7 @@ static void test_charged(const char *only) {
     int rc;
     if (only != NULL && strcmp(only, cases[i].name) != 0)
       continue;
-    h = host_with(BUDGET);
+    h = check_host_sandboxed(BUDGET);
     snprintf(buf, sizeof(buf),
              "local des = require 'des'\nS = %ld\ncalls = 0\n%s\n%s%s%s\n",
              cases[i].size, cases[i].setup,

@@ -88,16 +88,6 @@ static const struct {
 };
 #define NMODELS (sizeof(models) / sizeof(models[0]))
 
-static des_host *host_with(uint64_t max_steps) {
-  des_config cfg;
-  des_host *h = NULL;
-  des_config_init(&cfg);
-  cfg.sandbox = 1;
-  cfg.max_steps = max_steps;
-  CHECK(des_host_new(&h, &cfg) == DES_OK && h != NULL);
-  return h;
-}
-
 /* Each model, with no budget and under one it does not reach, several
 ** rounds: interrupted many times while it runs, DES_EINTERRUPT with the
 ** message, and Lua runs again on the same host afterwards. */
@@ -110,7 +100,7 @@ static void test_interrupt_deep(void) {
       interrupter it;
       char buf[1024];
       int rc;
-      it.h = host_with(round % 2 ? UINT64_MAX / 2 : 0);
+      it.h = check_host_sandboxed(round % 2 ? UINT64_MAX / 2 : 0);
       atomic_init(&it.done, 0);
       atomic_init(&it.sent, 0);
       it.seed = (unsigned)(i * 31 + (size_t)round);
