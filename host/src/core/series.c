@@ -61,19 +61,38 @@ static stats_bucket *series_open(stats_series *s, uint32_t k, double x) {
   return b;
 }
 
+/* The bucket of tick t without merging (t >= origin): >= cap when past
+** the last one. */
+static inline uint64_t series_bucket_of(const stats_series *s, int64_t t) {
+  return (uint64_t)(t - s->origin) >> s->shift;
+}
+
 void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x) {
+  uint64_t cur = (uint64_t)s->n - 1;
   uint32_t k, kend;
+  stats_bucket *b;
   if (now <= since)
     return;
+  if (series_bucket_of(s, since) == cur &&
+      series_bucket_of(s, now - 1) == cur) {
+    /* the common case: [since, now) inside the current bucket (the loop
+    ** below does the same for it: lo = since, hi = now) */
+    b = &s->b[cur];
+    b->area += x * (double)(now - since);
+    b->min = series_min(b->min, x);
+    b->max = series_max(b->max, x);
+    b->last = x;
+    return;
+  }
   kend = series_index(s, now - 1); /* the last tick held */
-  k = (uint32_t)((uint64_t)(since - s->origin) >> s->shift);
+  k = (uint32_t)series_bucket_of(s, since);
   for (; k <= kend; k++) {
     int64_t b0 = s->origin + ((int64_t)k << s->shift);
     int64_t lo = since > b0 ? since : b0;
     int64_t hi = now - b0 <= ((int64_t)1 << s->shift) /* no overflow */
                      ? now
                      : b0 + ((int64_t)1 << s->shift);
-    stats_bucket *b = k + 1 > s->n ? series_open(s, k, x) : &s->b[k];
+    b = k + 1 > s->n ? series_open(s, k, x) : &s->b[k];
     b->area += x * (double)(hi - lo);
     b->min = series_min(b->min, x);
     b->max = series_max(b->max, x);
@@ -82,8 +101,14 @@ void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x) {
 }
 
 void stats_series_set(stats_series *s, int64_t now, double v) {
-  uint32_t k = series_index(s, now);
-  stats_bucket *b = k + 1 > s->n ? series_open(s, k, v) : &s->b[k];
+  uint64_t cur = (uint64_t)s->n - 1;
+  stats_bucket *b;
+  if (series_bucket_of(s, now) == cur) /* the common case: no merging */
+    b = &s->b[cur];
+  else {
+    uint32_t k = series_index(s, now);
+    b = k + 1 > s->n ? series_open(s, k, v) : &s->b[k];
+  }
   b->min = series_min(b->min, v);
   b->max = series_max(b->max, v);
   b->last = v;

@@ -516,7 +516,7 @@ int stats_level_set(stats_level *l, int64_t now, double v) {
   level_advance(l, now);
   level_value(l, v);
   if (l->series != NULL)
-    stats_series_set(l->series, now > l->since ? now : l->since, v);
+    stats_series_set(l->series, l->since, v); /* (now, or later) */
   if (v > l->max)
     l->max = v;
   if (v < l->min)
