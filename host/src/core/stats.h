@@ -243,11 +243,58 @@ stats_point stats_level_series_at(const stats_level *l, uint32_t i);
 
 /* Internal to the core (stats.c calls them, series.c has them): the value
 ** x was held over [since, now); the level becomes v at now; restart the
-** series at now (a reset); free it. */
-void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x);
-void stats_series_set(stats_series *s, int64_t now, double v);
+** series at now (a reset); free it. Holding and setting inside the current
+** bucket (nearly every change) are inline: resources set their levels
+** several times per request; the rest is series.c's walks. */
+void stats_series_hold_walk(stats_series *s, int64_t since, int64_t now,
+                            double x);
+void stats_series_set_walk(stats_series *s, int64_t now, double v);
 void stats_series_reset(stats_series *s, int64_t now, double v);
 void stats_series_free(stats_level *l);
+
+/* fmin and fmax with their NaN rule (a NaN argument loses), without a
+** libm call. */
+static inline double stats_series_min(double a, double b) {
+  return (b < a || a != a) ? b : a;
+}
+
+static inline double stats_series_max(double a, double b) {
+  return (b > a || a != a) ? b : a;
+}
+
+/* The bucket of tick t (>= origin) without merging: >= cap when past the
+** last one. */
+static inline uint64_t stats_series_bucket_of(const stats_series *s,
+                                              int64_t t) {
+  return (uint64_t)(t - s->origin) >> s->shift;
+}
+
+/* Hold x over [since, now) inside the current bucket (the walk's arithmetic
+** for one bucket: lo = since, hi = now), else walk. */
+static inline void stats_series_hold(stats_series *s, int64_t since,
+                                     int64_t now, double x) {
+  uint64_t cur = (uint64_t)s->n - 1;
+  if (now > since && stats_series_bucket_of(s, since) == cur &&
+      stats_series_bucket_of(s, now - 1) == cur) {
+    stats_bucket *b = &s->b[cur];
+    b->area += x * (double)(now - since);
+    b->min = stats_series_min(b->min, x);
+    b->max = stats_series_max(b->max, x);
+    b->last = x;
+  } else
+    stats_series_hold_walk(s, since, now, x);
+}
+
+/* Set v at now inside the current bucket, else walk. */
+static inline void stats_series_set(stats_series *s, int64_t now, double v) {
+  if (stats_series_bucket_of(s, now) == (uint64_t)s->n - 1) {
+    stats_bucket *b = &s->b[s->n - 1];
+    b->min = stats_series_min(b->min, v);
+    b->max = stats_series_max(b->max, v);
+    b->last = v;
+  } else
+    stats_series_set_walk(s, now, v);
+}
 
 /* }==================================================================== */
 
