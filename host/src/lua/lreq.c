@@ -213,11 +213,13 @@ static int q_release(lua_State *L) {
   int queued;
   if (req->released)
     return 0;
-  lua_settop(L, 1);
-  lua_getiuservalue(L, 1, LRES_UV_RES); /* 2 */
   queued = !req->granted;
   lres_release(L, req);
-  lres_unanchor(L, 2, req);
+  if (!lres_unanchor_lazily(req)) { /* (a release touches no table) */
+    lua_settop(L, 1);
+    lua_getiuservalue(L, 1, LRES_UV_RES); /* 2 */
+    lres_unanchor(L, 2, req);
+  }
   if (queued)
     fail_withdrawn(L, req, 1);
   return 0;
