@@ -184,6 +184,11 @@ void stats_level_advance(stats_level *l, int64_t now);
 ** then lost): call stats_level_reserve first to fail before changing. */
 int stats_level_set(stats_level *l, int64_t now, double v);
 
+/* stats_level_set(l, now, (double)n) for a count n, inline (below): a
+** resource sets its queue and busy counts several times per request. */
+static inline int stats_level_set_count(stats_level *l, int64_t now,
+                                        uint64_t n);
+
 /* Start afresh from `now` at the current value (e.g. after a warm-up). */
 void stats_level_reset(stats_level *l, int64_t now);
 
@@ -294,6 +299,56 @@ static inline void stats_series_set(stats_series *s, int64_t now, double v) {
     b->last = v;
   } else
     stats_series_set_walk(s, now, v);
+}
+
+/* {====================================================================
+** Inline hot paths of levels (internal to the core, but for the callers
+** of stats_level_set_count)
+** ===================================================================== */
+
+/* Add x to the compensated area (stats.c). */
+void stats_level_accumulate(stats_level *l, double x);
+
+/* stats_level_advance: value x dt into iarea exactly, or (fractions,
+** overflow) into the compensated area; the time at the value; the series. */
+static inline void stats_level_advance_to(stats_level *l, int64_t now) {
+  int64_t dt, p, sum;
+  if (now <= l->since)
+    return;
+  dt = now - l->since;
+  if (l->isint && !__builtin_mul_overflow(l->ivalue, dt, &p) &&
+      !__builtin_add_overflow(l->iarea, p, &sum))
+    l->iarea = sum;
+  else
+    stats_level_accumulate(l, l->value * (double)dt);
+  if (l->cur != NULL)
+    *l->cur += dt;
+  if (l->series != NULL)
+    stats_series_hold(l->series, l->since, now, l->value);
+  l->since = now;
+}
+
+/* What stats_level_set does for v = n, when n is an integer it counts the
+** time at in the dense array (or keeps no time at each value): the same
+** fields, without the double's checks. */
+static inline int stats_level_set_count(stats_level *l, int64_t now,
+                                        uint64_t n) {
+  double v = (double)n;
+  if (n > 4294967296u || (l->keep_at && n >= l->ndense))
+    return stats_level_set(l, now, v);
+  stats_level_advance_to(l, now);
+  l->value = v;
+  l->ivalue = (int64_t)n;
+  l->isint = 1;
+  if (l->series != NULL)
+    stats_series_set(l->series, l->since, v);
+  if (v > l->max)
+    l->max = v;
+  if (v < l->min)
+    l->min = v;
+  if (l->keep_at)
+    l->cur = &l->dense[n];
+  return STATS_OK;
 }
 
 /* }==================================================================== */

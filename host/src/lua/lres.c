@@ -45,9 +45,9 @@ static void level_reserve(lua_State *L, stats_level *lv, size_t v) {
     luaL_error(L, "resource: not enough memory for statistics");
 }
 
-/* Set a level to v from now on. */
-static void level_set(lres *r, stats_level *lv, double v) {
-  stats_level_set(lv, rt_now(r->rt), v);
+/* Set a level to the count n from now on. */
+static inline void level_set(lres *r, stats_level *lv, uint64_t n) {
+  stats_level_set_count(lv, rt_now(r->rt), n);
 }
 
 /* }==================================================================== */
@@ -149,7 +149,7 @@ static void grant(lua_State *L, lres *r, lres_req *req) {
   req->granted_at = rt_now(r->rt);
   r->users[r->nusers++] = req;
   r->count++;
-  level_set(r, r->lbusy, (double)r->count);
+  level_set(r, r->lbusy, (uint64_t)r->count);
   stats_tally_add(r->wait, rt_units(r->rt, req->granted_at - req->time));
   if (req->w.head != NULL)
     wake(L, req);
@@ -165,7 +165,7 @@ static void grant_waiting(lua_State *L, lres *r) {
          (n = wq_first(&r->q)) != NULL) {
     lres_req *req = lres_req_of(n);
     wq_serve(n);
-    level_set(r, r->lqueue, (double)r->q.len);
+    level_set(r, r->lqueue, r->q.len);
     grant(L, r, req);
   }
 }
@@ -174,7 +174,7 @@ static void grant_waiting(lua_State *L, lres *r) {
 static void renege(lres_req *req) {
   lres *r = req->res;
   req->reneged = 1;
-  level_set(r, r->lqueue, (double)r->q.len);
+  level_set(r, r->lqueue, r->q.len);
   stats_tally_add(r->reneged, rt_units(r->rt, rt_now(r->rt) - req->time));
 }
 
@@ -187,7 +187,7 @@ void lres_release(lua_State *L, lres_req *req) {
   if (req->granted) {
     users_remove(L, r, req);
     r->count--;
-    level_set(r, r->lbusy, (double)r->count);
+    level_set(r, r->lbusy, (uint64_t)r->count);
     grant_waiting(L, r);
   } else if (was == WQ_QUEUED)
     renege(req);
@@ -204,7 +204,7 @@ void lres_enqueue(lua_State *L, lres_req *req) {
   lres *r = req->res;
   /* a request more urgent than those queued walks past them: charged */
   rt_charge_later(L, wq_push(&r->q, &req->n, req->priority));
-  level_set(r, r->lqueue, (double)r->q.len);
+  level_set(r, r->lqueue, r->q.len);
 }
 
 /* }==================================================================== */
@@ -387,7 +387,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   users_remove(L, r, worst);
   r->count--;
   worst->released = worst->preempted = 1;
-  level_set(r, r->lbusy, (double)r->count);
+  level_set(r, r->lbusy, (uint64_t)r->count);
   /* the holder's task, if still alive, gets the cause */
   if (rt_push_task_by_id(L, r->rt, worst->task_id)) {
     rt_task *t = lua_touserdata(L, -1);
