@@ -176,6 +176,13 @@ static inline int stats_level_reserve(stats_level *l, double v) {
   return stats_level_reserve_slow(l, v);
 }
 
+/* stats_level_reserve for a count n. */
+static inline int stats_level_reserve_count(stats_level *l, uint64_t n) {
+  if (!l->keep_at || n < l->ndense)
+    return STATS_OK;
+  return stats_level_reserve_slow(l, (double)n);
+}
+
 /* Integrate the current value up to `now` (earlier times are ignored). */
 void stats_level_advance(stats_level *l, int64_t now);
 

@@ -149,7 +149,7 @@ int lreq_request(lua_State *L) {
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "request: the resource belongs to another simulation");
   lua_settop(L, 3);
-  req = lres_new_request(L, 1, 2, t, 1); /* at 4 */
+  req = lres_new_request(L, r, 1, 2, t, 1); /* at 4 */
   req->nopreempt = (uint8_t)nopreempt;
   switch (lres_decide(L, r, req, 1)) {
   case LRES_QUEUE:
@@ -271,12 +271,12 @@ static void req_leave(wq_node *n, void *ctx) {
   req->task = NULL;
 }
 
-/* Continuation of a blocked acquire (the request at LRES_REQ_SLOT). */
+/* Continuation of a blocked acquire: the request (ctx) is at LRES_REQ_SLOT,
+** which keeps it alive. */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
-  lres_req *req = lua_touserdata(L, LRES_REQ_SLOT);
+  lres_req *req = (lres_req *)ctx;
   rt_task *t = rt_current(L); /* req->task, if the runtime resumed it */
   (void)status;
-  (void)ctx;
   rt_check_resumed(L, t);
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
@@ -317,11 +317,12 @@ int lreq_acquire(lua_State *L) {
   lres_req *req;
   des_time deadline = -1, wait = -1;
   int d;
+  int nargs = lua_gettop(L);
   rt_check_live(L, r->rt);
-  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
+  if (nargs >= 2 && !lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "acquire: priority must be a number (got %s)",
                       luaL_typename(L, 2));
-  if (!lua_isnoneornil(L, 3)) {
+  if (nargs >= 3 && !lua_isnoneornil(L, 3)) {
     if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
       return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
                         luaL_tolstring(L, 3, NULL));
@@ -331,7 +332,7 @@ int lreq_acquire(lua_State *L) {
     return luaL_error(L, "acquire: the resource belongs to another simulation");
   rt_check_interrupt(L, t); /* before a free server is granted */
   lua_settop(L, LRES_REQ_SLOT - 1);
-  req = lres_new_request(L, 1, 2, t, 0); /* at LRES_REQ_SLOT */
+  req = lres_new_request(L, r, 1, 2, t, 0); /* at LRES_REQ_SLOT */
   if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
     lres_unanchor(L, 1, req);
     return luaL_error(L, "acquire: timeout overflows the simulated clock");
@@ -369,7 +370,7 @@ int lreq_acquire(lua_State *L) {
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   lres_enqueue(L, req);
   t->wq = &req->n;
-  return lua_yieldk(L, 0, LRES_REQ_SLOT, acquire_k);
+  return lua_yieldk(L, 0, (lua_KContext)req, acquire_k);
 }
 
 /* }==================================================================== */

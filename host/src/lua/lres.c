@@ -38,10 +38,10 @@ static void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
   return r->G->allocf(r->G->allocud, p, osize, nsize);
 }
 
-/* Make room to count the time at value v (raises on no memory), so that
-** setting the level to v later cannot fail. */
-static void level_reserve(lua_State *L, stats_level *lv, size_t v) {
-  if (stats_level_reserve(lv, (double)v) != STATS_OK)
+/* Make room to count the time at the count n (raises on no memory), so
+** that setting the level to n later cannot fail. */
+static inline void level_reserve(lua_State *L, stats_level *lv, size_t n) {
+  if (stats_level_reserve_count(lv, n) != STATS_OK)
     luaL_error(L, "resource: not enough memory for statistics");
 }
 
@@ -108,8 +108,8 @@ static void users_remove(lua_State *L, lres *r, lres_req *req) {
     rt_charge_later(L, r->nusers >> 2);
 }
 
-/* Room for capacity holders and their busy counts (raises on no memory). */
-static void reserve_users(lua_State *L, lres *r, size_t n) {
+/* Room for n holders and their busy counts (raises on no memory). */
+static void reserve_users_slow(lua_State *L, lres *r, size_t n) {
   if (n > r->capusers) {
     void *p = lres_realloc(r, r->users, r->capusers * sizeof(*r->users),
                            n * sizeof(*r->users));
@@ -119,6 +119,12 @@ static void reserve_users(lua_State *L, lres *r, size_t n) {
     r->capusers = n;
   }
   level_reserve(L, r->lbusy, n);
+}
+
+/* The same, inline when there is room already (every request). */
+static inline void reserve_users(lua_State *L, lres *r, size_t n) {
+  if (n > r->capusers || (r->lbusy->keep_at && n >= r->lbusy->ndense))
+    reserve_users_slow(L, r, n);
 }
 
 /* Wake what waits on req, now granted: tasks without Lua; composites
@@ -430,12 +436,10 @@ void lres_push_req(lua_State *L, lres_req *req) {
     lua_pushnil(L);
 }
 
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
-                           int event) {
-  lres *r = lua_touserdata(L, ridx); /* the callers checked it */
+lres_req *lres_new_request(lua_State *L, lres *r, int ridx, int pidx,
+                           rt_task *t, int event) {
   lres_req *req;
   int reqidx;
-  ridx = lua_absindex(L, ridx);
   if (r->G->closing) /* (r->G: no lookup per request) */
     rt_check_state(L, "request");
   req = lua_newuserdatauv(L, sizeof(*req), 2);
@@ -443,7 +447,7 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
   memset(req, 0, sizeof(*req));
   req->res = r;
   req->task_id = t != NULL ? rt_task_id(t) : 0;
-  req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
+  req->priority = pidx > 0 ? lua_tonumberx(L, pidx, NULL) : 0; /* or nil */
   req->seq = ++r->seq;
   rt_setmetatable_g(L, r->G, RT_MT_REQUEST);
   lua_pushvalue(L, ridx);

@@ -69,14 +69,15 @@ struct lres {
 
 lres *lres_check(lua_State *L, int idx);
 
-/* Make a request of the resource at ridx (checked by the caller) with the
-** priority at pidx (none: 0) for task t (may be NULL) and push it,
+/* Make a request of the resource r at ridx (absolute; checked by the
+** caller) with the priority at pidx (a number, or nil or none for 0:
+** checked by the caller) for task t (may be NULL) and push it,
 ** anchored in the resource: every allocation is done, so granting or
 ** queueing it cannot fail. Raises
 ** before anything changes. An `event` request (res:request) is also
 ** registered, so that a grant can wake the composites holding it. */
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
-                           int event);
+lres_req *lres_new_request(lua_State *L, lres *r, int ridx, int pidx,
+                           rt_task *t, int event);
 
 /* What becomes of a new request: LRES_GRANTED (a free server, or one taken
 ** by preemption: granted now), LRES_QUEUE (the caller queues it) or
