@@ -1,12 +1,11 @@
 -- request_lifetime_spec.lua -- how long a resource keeps its requests
--- (lres.h, LRES_LAZY_SLOTS): a held request stays alive whatever the
--- model drops; a released one may stay in its free anchor slot until the
--- slot is reused, at most 64 per resource, and never past its resource;
--- every way of releasing, with the model still holding the old request
--- while a new one takes its slot.
+-- (its anchor table, lres.h): a held request stays alive whatever the
+-- model drops; a released one is let go at once, in batches larger than
+-- the anchor slots ever used; every way of releasing, with the model still
+-- holding the old request while a new one takes its slot.
 local des = require "des"
 
-local LAZY = 64 -- LRES_LAZY_SLOTS
+local MANY = 64
 
 -- Run fn as the main task of a fresh simulation.
 local function sim_run(fn)
@@ -46,7 +45,7 @@ describe("request lifetime", function()
     assert.are.equal(1, res.queued)
   end)
 
-  it("lets at most 64 released requests outlive their release, none their resource", function()
+  it("lets every released request go at once, and its resource", function()
     local weak = setmetatable({}, { __mode = "k" })
     local res
     local function batch(n, tag)
@@ -64,14 +63,13 @@ describe("request lifetime", function()
     end
     sim_run(function()
       res = des.resource(1)
-      batch(200, "first") -- slots 1..200: 1..64 kept lazily, the rest cleared
-      full_gc()
-      assert.is_true(tagged("first") <= LAZY)
-      batch(300, "second") -- reuses every free slot: none of the first left
+      batch(200, "first") -- slots 1..200
       full_gc()
       assert.are.equal(0, tagged("first"))
-      assert.is_true(tagged("second") <= LAZY)
-      assert.is_true(count(debug.getuservalue(res, 1)) <= LAZY)
+      batch(300, "second") -- reuses every free slot, and more
+      full_gc()
+      assert.are.equal(0, tagged("second"))
+      assert.is_nil(next((debug.getuservalue(res, 1))))
       assert.are.equal(0, res.count)
       assert.are.equal(0, res.queued)
     end)
@@ -156,18 +154,17 @@ describe("request lifetime", function()
     end,
   }
   for name, finish in pairs(ways) do
-    for _, capacity in ipairs({ 1, LAZY + 10 }) do
+    for _, capacity in ipairs({ 1, MANY + 10 }) do
       it(("ends a request by %s, capacity %d, its slot reused"):format(name, capacity), function()
         local res
         local olds = {}
         sim_run(function()
           res = des.resource(capacity, { preemptive = true })
-          -- fill slots up to above LAZY once, so that both kinds of slot
-          -- (lazy and cleared) are in the free list
+          -- fill slots up to above MANY once: many free slots to reuse
           local many = {}
-          for i = 1, LAZY + 20 do many[i] = res:request() end
+          for i = 1, MANY + 20 do many[i] = res:request() end
           for i = #many, 1, -1 do many[i]:release() end
-          for i = 1, 3 * LAZY do
+          for i = 1, 3 * MANY do
             local old = finish(res)
             if old then olds[#olds + 1] = old end
             local new <close> = res:acquire()
@@ -189,7 +186,7 @@ describe("request lifetime", function()
           assert.is_true(old.released)
           assert.is_false(old.queued)
         end
-        for _, req in pairs(debug.getuservalue(res, 1)) do assert.is_true(req.released) end
+        assert.is_nil(next((debug.getuservalue(res, 1))))
       end)
     end
   end

@@ -215,19 +215,10 @@ describe("des.resource", function()
         des.sleep(1)
       end
       assert.are.equal(0, #res.queue)
-      -- a release may leave its request in a free slot until the slot is
-      -- reused (LRES_LAZY_SLOTS): new requests take every free slot, so
-      -- none of the requests above may remain but the holder's
-      local fresh = {}
-      for k = 1, 100 do fresh[k] = res:request() end
-      for k = 1, 100 do fresh[fresh[k]] = true; fresh[k]:release() end
-      for _, req in pairs(debug.getuservalue(res, 1)) do
-        assert.is_true(fresh[req] and req.released or req.granted)
-      end
     end)
-    for _, req in pairs(debug.getuservalue(res, 1)) do
-      assert.is_true(req.released) -- the holder's too, at the end of the run
-    end
+    local n = 0
+    for _ in pairs(debug.getuservalue(res, 1)) do n = n + 1 end
+    assert.are.equal(0, n) -- the holder released at the end of the run too
   end)
 
   it("lists its waiting requests, holders and waiters in order, and prints itself", function()

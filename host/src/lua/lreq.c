@@ -215,10 +215,10 @@ static int q_release(lua_State *L) {
     return 0;
   queued = !req->granted;
   lres_release(L, req);
-  if (!lres_unanchor_lazily(req)) { /* (a release touches no table) */
-    lua_settop(L, 1);
-    lua_getiuservalue(L, 1, LRES_UV_RES); /* 2 */
-    lres_unanchor(L, 2, req);
+  if (req->slot != 0) { /* (its resource only to reach its anchor) */
+    lua_getiuservalue(L, 1, LRES_UV_RES);
+    lres_unanchor(L, -1, req);
+    lua_pop(L, 1);
   }
   if (queued)
     fail_withdrawn(L, req, 1);

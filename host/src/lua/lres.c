@@ -253,22 +253,10 @@ void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   req->slot = slot;
 }
 
-int lres_unanchor_lazily(lres_req *req) {
-  lres *r = req->res;
-  if (req->slot == 0)
-    return 1;
-  if (req->slot > LRES_LAZY_SLOTS || r->nfree >= r->capslots)
-    return 0; /* (after __gc freed the stack: the slot is never reused) */
-  r->free_slots[r->nfree++] = req->slot;
-  req->slot = 0;
-  return 1;
-}
-
-/* Drop the request's anchor, if any (allocates nothing): lazily (above),
-** or by clearing its slot in the anchor table. */
+/* Drop the request's anchor, if any (allocates nothing). */
 void lres_unanchor(lua_State *L, int ridx, lres_req *req) {
   lres *r = req->res;
-  if (lres_unanchor_lazily(req))
+  if (req->slot == 0)
     return;
   lua_getiuservalue(L, ridx, 1);
   lua_pushnil(L);

@@ -6,9 +6,8 @@
 ** A resource userdata's user values: 1 its anchor table (slot -> request,
 ** for every request that is held: granted and received, made by
 ** res:request and not yet released, or waiting in acquire without a
-** deadline; slots are small integers reused, so the table stays an array;
-** a released request may stay in a free slot until it is reused: see
-** LRES_LAZY_SLOTS), 2 its name, 3 its simulation object, 4 its
+** deadline; slots are small integers reused, so
+** the table stays an array), 2 its name, 3 its simulation object, 4 its
 ** stats table (made on first use), 5..8 its queue, busy, wait and reneged
 ** statistics (anchors the model cannot reach).
 **
@@ -100,18 +99,9 @@ void lres_release(lua_State *L, lres_req *req);
 void lres_expire(lres_req *req);
 
 /* Anchor the request at idx in the resource at ridx (raises on no memory
-** before anything changes), and drop that anchor (allocates nothing).
-** A slot up to LRES_LAZY_SLOTS is dropped lazily: it goes back to the free
-** slots while the table keeps the request until the slot's next anchor
-** overwrites it, so a release touches no table (the hot path), and at
-** most LRES_LAZY_SLOTS released requests per resource stay reachable a
-** while longer. lres_unanchor_lazily does that without Lua and returns 1,
-** or returns 0 when only lres_unanchor can (a slot above, or after the
-** resource's __gc). */
-#define LRES_LAZY_SLOTS 64
+** before anything changes), and drop that anchor (allocates nothing). */
 void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx);
 void lres_unanchor(lua_State *L, int ridx, lres_req *req);
-int lres_unanchor_lazily(lres_req *req);
 
 /* Push a request that the resource knows (queued or held): from its
 ** acquiring task's stack, its anchor or the registered objects; nil if
