@@ -302,7 +302,8 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   t->wq = NULL;
   req->received = 1;
   wq_claim(&req->n);
-  lua_settop(L, LRES_REQ_SLOT);
+  if (lua_gettop(L) != LRES_REQ_SLOT)
+    lua_settop(L, LRES_REQ_SLOT);
   return 1;
 }
 
@@ -332,7 +333,7 @@ int lreq_acquire(lua_State *L) {
     return luaL_error(L, "acquire: the resource belongs to another simulation");
   rt_check_interrupt(L, t); /* before a free server is granted */
   lua_settop(L, LRES_REQ_SLOT - 1);
-  req = lres_new_request(L, r, 1, 2, t, 0); /* at LRES_REQ_SLOT */
+  req = lres_new_request(L, r, 1, nargs >= 2 ? 2 : 0, t, 0); /* at 4 */
   if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
     lres_unanchor(L, 1, req);
     return luaL_error(L, "acquire: timeout overflows the simulated clock");

@@ -99,12 +99,11 @@ static void users_remove(lua_State *L, lres *r, lres_req *req) {
   size_t i;
   for (i = 0; i < r->nusers; i++)
     if (r->users[i] == req) {
-      memmove(r->users + i, r->users + i + 1,
-              (r->nusers - i - 1) * sizeof(*r->users));
-      r->nusers--;
+      for (r->nusers--; i < r->nusers; i++)
+        r->users[i] = r->users[i + 1];
       break;
     }
-  if (L != NULL)
+  if (L != NULL && r->nusers >= 4)
     rt_charge_later(L, r->nusers >> 2);
 }
 
@@ -144,7 +143,8 @@ static void wake(lua_State *L, lres_req *req) {
     }
     lua_pop(L, 1);
   }
-  ldes_detach_composites(&req->w); /* (no composite can be told) */
+  if (n != NULL)
+    ldes_detach_composites(&req->w); /* (no composite can be told) */
   rt_trigger_tasks(&req->w);
 }
 
@@ -209,7 +209,9 @@ void lres_expire(lres_req *req) {
 void lres_enqueue(lua_State *L, lres_req *req) {
   lres *r = req->res;
   /* a request more urgent than those queued walks past them: charged */
-  rt_charge_later(L, wq_push(&r->q, &req->n, req->priority));
+  size_t walked = wq_push(&r->q, &req->n, req->priority);
+  if (walked > 0)
+    rt_charge_later(L, walked);
   level_set(r, r->lqueue, r->q.len);
 }
 
