@@ -282,18 +282,16 @@ static inline uint64_t stats_series_bucket_of(const stats_series *s,
 }
 
 /* Hold x over [since, now) inside the current bucket (the walk's arithmetic
-** for one bucket: lo = since, hi = now), else walk. */
+** for one bucket: lo = since, hi = now), else walk. The current bucket saw
+** x already (x is the level's value: set there, or the bucket opened with
+** it), so its min, max and last stay as they are. */
 static inline void stats_series_hold(stats_series *s, int64_t since,
                                      int64_t now, double x) {
   uint64_t cur = (uint64_t)s->n - 1;
   if (now > since && stats_series_bucket_of(s, since) == cur &&
-      stats_series_bucket_of(s, now - 1) == cur) {
-    stats_bucket *b = &s->b[cur];
-    b->area += x * (double)(now - since);
-    b->min = stats_series_min(b->min, x);
-    b->max = stats_series_max(b->max, x);
-    b->last = x;
-  } else
+      stats_series_bucket_of(s, now - 1) == cur)
+    s->b[cur].area += x * (double)(now - since);
+  else
     stats_series_hold_walk(s, since, now, x);
 }
 
@@ -340,9 +338,10 @@ static inline void stats_level_advance_to(stats_level *l, int64_t now) {
 ** fields, without the double's checks. */
 static inline int stats_level_set_count(stats_level *l, int64_t now,
                                         uint64_t n) {
-  double v = (double)n;
+  double v;
   if (n > 4294967296u || (l->keep_at && n >= l->ndense))
-    return stats_level_set(l, now, v);
+    return stats_level_set(l, now, (double)n);
+  v = (double)(int64_t)n; /* (cheaper than from unsigned) */
   stats_level_advance_to(l, now);
   l->value = v;
   l->ivalue = (int64_t)n;
