@@ -25,6 +25,21 @@ local function full_gc()
   collectgarbage()
 end
 
+-- The requests a resource anchors: in its anchor table (user value 1) and
+-- in its anchor slots (user values 9.., lres.h: LRES_UV_ANCHOR).
+local function anchored(res)
+  local list = {}
+  for _, req in pairs((debug.getuservalue(res, 1))) do list[#list + 1] = req end
+  local i = 9
+  while true do
+    local v, ok = debug.getuservalue(res, i)
+    if not ok then break end
+    if v ~= nil then list[#list + 1] = v end
+    i = i + 1
+  end
+  return list
+end
+
 describe("request lifetime", function()
   it("keeps a held request the model dropped, with its server", function()
     local weak = setmetatable({}, { __mode = "k" })
@@ -38,6 +53,7 @@ describe("request lifetime", function()
       weak[res:request()] = "queued"
       des.sleep(1)
       full_gc()
+      assert.are.equal(4, #anchored(res))
     end)
     full_gc()
     assert.are.equal(4, count(weak))
@@ -69,7 +85,7 @@ describe("request lifetime", function()
       batch(300, "second") -- reuses every free slot, and more
       full_gc()
       assert.are.equal(0, tagged("second"))
-      assert.is_nil(next((debug.getuservalue(res, 1))))
+      assert.are.equal(0, #anchored(res))
       assert.are.equal(0, res.count)
       assert.are.equal(0, res.queued)
     end)
@@ -186,7 +202,7 @@ describe("request lifetime", function()
           assert.is_true(old.released)
           assert.is_false(old.queued)
         end
-        assert.is_nil(next((debug.getuservalue(res, 1))))
+        assert.are.equal(0, #anchored(res))
       end)
     end
   end

@@ -232,6 +232,15 @@ lres *lres_check(lua_State *L, int idx) {
 void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   lres *r = req->res;
   uint32_t slot;
+  if (r->uvfree != 0) { /* the lowest free user value: cannot fail */
+    int b = __builtin_ctzll(r->uvfree);
+    ridx = lua_absindex(L, ridx);
+    lua_pushvalue(L, idx);
+    lua_setiuservalue(L, ridx, LRES_UV_ANCHOR + b);
+    r->uvfree &= r->uvfree - 1;
+    req->slot = (uint32_t)b + 1;
+    return;
+  }
   idx = lua_absindex(L, idx);
   if (r->nfree == 0 && r->capslots <= r->nslots) { /* room to free every
                                                       slot, a new one too */
@@ -252,21 +261,30 @@ void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
     r->nfree--;
   else
     r->nslots++;
-  req->slot = slot;
+  req->slot = LRES_UV_ANCHORS + slot;
 }
 
 /* Drop the request's anchor, if any (allocates nothing). */
 void lres_unanchor(lua_State *L, int ridx, lres_req *req) {
   lres *r = req->res;
-  if (req->slot == 0)
+  uint32_t slot = req->slot;
+  if (slot == 0)
     return;
+  req->slot = 0;
+  if (slot <= LRES_UV_ANCHORS) {
+    ridx = lua_absindex(L, ridx);
+    lua_pushnil(L);
+    lua_setiuservalue(L, ridx, LRES_UV_ANCHOR - 1 + (int)slot);
+    r->uvfree |= (uint64_t)1 << (slot - 1);
+    return;
+  }
+  slot -= LRES_UV_ANCHORS;
   lua_getiuservalue(L, ridx, 1);
   lua_pushnil(L);
-  lua_rawseti(L, -2, req->slot);
+  lua_rawseti(L, -2, slot);
   lua_pop(L, 1);
   if (r->nfree < r->capslots) /* (not after __gc freed the stack) */
-    r->free_slots[r->nfree++] = req->slot;
-  req->slot = 0;
+    r->free_slots[r->nfree++] = slot;
 }
 
 /* }==================================================================== */
@@ -311,8 +329,10 @@ static int l_resource(lua_State *L) {
     lua_pop(L, 2);
     maxlen = opt_maxlen(L);
   }
-  r = lua_newuserdatauv(L, sizeof(*r), 8);
+  r = lua_newuserdatauv(L, sizeof(*r), LRES_UV_ANCHOR - 1 + LRES_UV_ANCHORS);
   memset(r, 0, sizeof(*r));
+  r->uvfree = LRES_UV_ANCHORS == 64 ? ~(uint64_t)0
+                                    : ((uint64_t)1 << LRES_UV_ANCHORS) - 1;
   r->rt = rt;
   r->G = rt->G;
   r->capacity = cap;
