@@ -332,7 +332,11 @@ int lreq_acquire(lua_State *L) {
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
   rt_check_interrupt(L, t); /* before a free server is granted */
-  lua_settop(L, LRES_REQ_SLOT - 1);
+  if (lua_gettop(L) == 1) { /* res:acquire(): cheaper than lua_settop */
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else
+    lua_settop(L, LRES_REQ_SLOT - 1);
   req = lres_new_request(L, r, 1, nargs >= 2 ? 2 : 0, t, 0); /* at 4 */
   if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
     lres_unanchor(L, 1, req);
@@ -342,7 +346,8 @@ int lreq_acquire(lua_State *L) {
   if (d == LRES_GRANTED) {
     req->received = 1;
     req->n.state = WQ_CLAIMED; /* served without queueing */
-    lua_settop(L, LRES_REQ_SLOT);
+    if (lua_gettop(L) != LRES_REQ_SLOT)
+      lua_settop(L, LRES_REQ_SLOT);
     return 1;
   }
   /* A waiting request stays anchored (its grant then needs no anchor, so
