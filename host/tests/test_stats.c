@@ -286,6 +286,76 @@ static void test_level_random(void) {
   stats_level_free(&f);
 }
 
+/* Two levels hold the same statistics: fields, time at each value, series. */
+static int same_level(const stats_level *a, const stats_level *b) {
+  uint32_t i, n = stats_level_series_len(a);
+  if (a->value != b->value || a->min != b->min || a->max != b->max ||
+      a->iarea != b->iarea || a->area != b->area || a->comp != b->comp ||
+      a->ivalue != b->ivalue || a->isint != b->isint || a->since != b->since ||
+      a->ndense != b->ndense || a->nused != b->nused ||
+      (a->cur == NULL) != (b->cur == NULL) || n != stats_level_series_len(b))
+    return 0;
+  if (a->cur != NULL && *a->cur != *b->cur)
+    return 0;
+  for (i = 0; i < a->ndense; i++)
+    if (a->dense[i] != b->dense[i])
+      return 0;
+  for (i = 0; i < n; i++) {
+    stats_point p = stats_level_series_at(a, i),
+                q = stats_level_series_at(b, i);
+    if (memcmp(&p, &q, sizeof(p)) != 0)
+      return 0;
+  }
+  return 1;
+}
+
+/* stats_level_set_count (the resources' inline path) against
+** stats_level_set: counts in and past the dense array, past 2^32, with
+** and without the time at each value and a series, repeated times, a
+** clock that jumps past the series' buckets, and a reset. */
+static void test_level_count(void) {
+  int keep, series, i;
+  for (keep = 0; keep < 2; keep++)
+    for (series = 0; series < 2; series++) {
+      stats_level a, b;
+      des_rng r;
+      int64_t now = 7;
+      des_rng_seed(&r, 5 + (uint64_t)(2 * keep + series));
+      CHECK(stats_level_init(&a, A, now, 0, keep) == STATS_OK);
+      CHECK(stats_level_init(&b, A, now, 0, keep) == STATS_OK);
+      if (series) {
+        CHECK(stats_level_keep_series(&a, 16) == STATS_OK);
+        CHECK(stats_level_keep_series(&b, 16) == STATS_OK);
+      }
+      for (i = 0; i < 100000; i++) {
+        uint64_t n = des_rng_integer(&r, 0, 12);
+        uint64_t pick = des_rng_next(&r) % 1000;
+        if (pick == 0)
+          n = 5000 + des_rng_integer(&r, 0, 100); /* past the dense array */
+        else if (pick == 1)
+          n = ((uint64_t)1 << 32) + des_rng_integer(&r, 0, 2); /* past 2^32 */
+        if (des_rng_next(&r) % 3 != 0) /* else the same tick */
+          now += (int64_t)des_rng_integer(&r, 0, pick == 2 ? 1 << 30 : 50);
+        if (keep && stats_level_reserve(&a, (double)n) == STATS_OK)
+          CHECK(stats_level_reserve(&b, (double)n) == STATS_OK);
+        CHECK(stats_level_set_count(&a, now, n) ==
+              stats_level_set(&b, now, (double)n));
+        if (pick == 3) {
+          stats_level_reset(&a, now);
+          stats_level_reset(&b, now);
+        }
+        if (i % 997 == 0)
+          CHECK(same_level(&a, &b));
+      }
+      stats_level_advance(&a, now + 3);
+      stats_level_advance(&b, now + 3);
+      CHECK(same_level(&a, &b));
+      CHECK(stats_level_mean(&a) == stats_level_mean(&b));
+      stats_level_free(&a);
+      stats_level_free(&b);
+    }
+}
+
 /* A level without time_at allocates nothing; no time passed: the value. */
 static void test_level_edges(void) {
   stats_level l;
@@ -371,6 +441,7 @@ int main(void) {
   test_histogram();
   test_level_hand();
   test_level_random();
+  test_level_count();
   test_level_edges();
   test_alloc_failure();
   CHECK(live_bytes == 0);

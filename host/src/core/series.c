@@ -11,16 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-/* fmin and fmax with their NaN rule (a NaN argument loses), without a
-** libm call: these run on every change of every resource's levels. */
-static inline double series_min(double a, double b) {
-  return (b < a || a != a) ? b : a;
-}
-
-static inline double series_max(double a, double b) {
-  return (b > a || a != a) ? b : a;
-}
-
 /* Merge neighbours pairwise and double the width: n buckets become
 ** ceil(n / 2); the origin stays. */
 static void series_halve(stats_series *s) {
@@ -29,8 +19,8 @@ static void series_halve(stats_series *s) {
     stats_bucket b = s->b[j];
     if (j + 1 < s->n) {
       const stats_bucket *c = &s->b[j + 1];
-      b.min = series_min(b.min, c->min);
-      b.max = series_max(b.max, c->max);
+      b.min = stats_series_min(b.min, c->min);
+      b.max = stats_series_max(b.max, c->max);
       b.area += c->area;
       b.last = c->last;
     }
@@ -61,31 +51,37 @@ static stats_bucket *series_open(stats_series *s, uint32_t k, double x) {
   return b;
 }
 
-void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x) {
+/* stats_series_hold past its inline common case (stats.h): a walk over
+** the buckets from since's to now's, merging first if now is past them. */
+void stats_series_hold_walk(stats_series *s, int64_t since, int64_t now,
+                            double x) {
   uint32_t k, kend;
+  stats_bucket *b;
   if (now <= since)
     return;
   kend = series_index(s, now - 1); /* the last tick held */
-  k = (uint32_t)((uint64_t)(since - s->origin) >> s->shift);
+  k = (uint32_t)stats_series_bucket_of(s, since);
   for (; k <= kend; k++) {
     int64_t b0 = s->origin + ((int64_t)k << s->shift);
     int64_t lo = since > b0 ? since : b0;
     int64_t hi = now - b0 <= ((int64_t)1 << s->shift) /* no overflow */
                      ? now
                      : b0 + ((int64_t)1 << s->shift);
-    stats_bucket *b = k + 1 > s->n ? series_open(s, k, x) : &s->b[k];
+    b = k + 1 > s->n ? series_open(s, k, x) : &s->b[k];
     b->area += x * (double)(hi - lo);
-    b->min = series_min(b->min, x);
-    b->max = series_max(b->max, x);
+    b->min = stats_series_min(b->min, x);
+    b->max = stats_series_max(b->max, x);
     b->last = x;
   }
 }
 
-void stats_series_set(stats_series *s, int64_t now, double v) {
+/* stats_series_set past its inline common case (stats.h): a later bucket,
+** opened (after merging if needed). */
+void stats_series_set_walk(stats_series *s, int64_t now, double v) {
   uint32_t k = series_index(s, now);
   stats_bucket *b = k + 1 > s->n ? series_open(s, k, v) : &s->b[k];
-  b->min = series_min(b->min, v);
-  b->max = series_max(b->max, v);
+  b->min = stats_series_min(b->min, v);
+  b->max = stats_series_max(b->max, v);
   b->last = v;
 }
 

@@ -480,7 +480,7 @@ int stats_level_reserve_slow(stats_level *l, double v) {
 /* Neumaier's compensated sum: area + comp is the exact running total to
 ** within one rounding of the final result. With infinite levels comp
 ** turns NaN: stats_level_mean then reads the area alone. */
-static inline void level_accumulate(stats_level *l, double x) {
+void stats_level_accumulate(stats_level *l, double x) {
   double s = l->area + x;
   if (fabs(l->area) >= fabs(x))
     l->comp += (l->area - s) + x;
@@ -489,34 +489,15 @@ static inline void level_accumulate(stats_level *l, double x) {
   l->area = s;
 }
 
-/* stats_level_advance, inlined into the hot stats_level_set: value x dt
-** into iarea exactly, or (fractions, overflow) into the compensated area. */
-static inline void level_advance(stats_level *l, int64_t now) {
-  int64_t dt, p, sum;
-  if (now <= l->since)
-    return;
-  dt = now - l->since;
-  if (l->isint && !__builtin_mul_overflow(l->ivalue, dt, &p) &&
-      !__builtin_add_overflow(l->iarea, p, &sum))
-    l->iarea = sum;
-  else
-    level_accumulate(l, l->value * (double)dt);
-  if (l->cur != NULL)
-    *l->cur += dt;
-  if (l->series != NULL)
-    stats_series_hold(l->series, l->since, now, l->value);
-  l->since = now;
-}
-
 void stats_level_advance(stats_level *l, int64_t now) {
-  level_advance(l, now);
+  stats_level_advance_to(l, now);
 }
 
 int stats_level_set(stats_level *l, int64_t now, double v) {
-  level_advance(l, now);
+  stats_level_advance_to(l, now);
   level_value(l, v);
   if (l->series != NULL)
-    stats_series_set(l->series, now > l->since ? now : l->since, v);
+    stats_series_set(l->series, l->since, v); /* (now, or later) */
   if (v > l->max)
     l->max = v;
   if (v < l->min)

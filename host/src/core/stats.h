@@ -176,6 +176,13 @@ static inline int stats_level_reserve(stats_level *l, double v) {
   return stats_level_reserve_slow(l, v);
 }
 
+/* stats_level_reserve for a count n. */
+static inline int stats_level_reserve_count(stats_level *l, uint64_t n) {
+  if (!l->keep_at || n < l->ndense)
+    return STATS_OK;
+  return stats_level_reserve_slow(l, (double)n);
+}
+
 /* Integrate the current value up to `now` (earlier times are ignored). */
 void stats_level_advance(stats_level *l, int64_t now);
 
@@ -183,6 +190,11 @@ void stats_level_advance(stats_level *l, int64_t now);
 ** time at v cannot be counted (the level is still set; the time at v is
 ** then lost): call stats_level_reserve first to fail before changing. */
 int stats_level_set(stats_level *l, int64_t now, double v);
+
+/* stats_level_set(l, now, (double)n) for a count n, inline (below): a
+** resource sets its queue and busy counts several times per request. */
+static inline int stats_level_set_count(stats_level *l, int64_t now,
+                                        uint64_t n);
 
 /* Start afresh from `now` at the current value (e.g. after a warm-up). */
 void stats_level_reset(stats_level *l, int64_t now);
@@ -243,11 +255,107 @@ stats_point stats_level_series_at(const stats_level *l, uint32_t i);
 
 /* Internal to the core (stats.c calls them, series.c has them): the value
 ** x was held over [since, now); the level becomes v at now; restart the
-** series at now (a reset); free it. */
-void stats_series_hold(stats_series *s, int64_t since, int64_t now, double x);
-void stats_series_set(stats_series *s, int64_t now, double v);
+** series at now (a reset); free it. Holding and setting inside the current
+** bucket (nearly every change) are inline: resources set their levels
+** several times per request; the rest is series.c's walks. */
+void stats_series_hold_walk(stats_series *s, int64_t since, int64_t now,
+                            double x);
+void stats_series_set_walk(stats_series *s, int64_t now, double v);
 void stats_series_reset(stats_series *s, int64_t now, double v);
 void stats_series_free(stats_level *l);
+
+/* fmin and fmax with their NaN rule (a NaN argument loses), without a
+** libm call. */
+static inline double stats_series_min(double a, double b) {
+  return (b < a || a != a) ? b : a;
+}
+
+static inline double stats_series_max(double a, double b) {
+  return (b > a || a != a) ? b : a;
+}
+
+/* The bucket of tick t (>= origin) without merging: >= cap when past the
+** last one. */
+static inline uint64_t stats_series_bucket_of(const stats_series *s,
+                                              int64_t t) {
+  return (uint64_t)(t - s->origin) >> s->shift;
+}
+
+/* Hold x over [since, now) inside the current bucket (the walk's arithmetic
+** for one bucket: lo = since, hi = now), else walk. The current bucket saw
+** x already (x is the level's value: set there, or the bucket opened with
+** it), so its min, max and last stay as they are. */
+static inline void stats_series_hold(stats_series *s, int64_t since,
+                                     int64_t now, double x) {
+  uint64_t cur = (uint64_t)s->n - 1;
+  if (now > since && stats_series_bucket_of(s, since) == cur &&
+      stats_series_bucket_of(s, now - 1) == cur)
+    s->b[cur].area += x * (double)(now - since);
+  else
+    stats_series_hold_walk(s, since, now, x);
+}
+
+/* Set v at now inside the current bucket, else walk. */
+static inline void stats_series_set(stats_series *s, int64_t now, double v) {
+  if (stats_series_bucket_of(s, now) == (uint64_t)s->n - 1) {
+    stats_bucket *b = &s->b[s->n - 1];
+    b->min = stats_series_min(b->min, v);
+    b->max = stats_series_max(b->max, v);
+    b->last = v;
+  } else
+    stats_series_set_walk(s, now, v);
+}
+
+/* {====================================================================
+** Inline hot paths of levels (internal to the core, but for the callers
+** of stats_level_set_count)
+** ===================================================================== */
+
+/* Add x to the compensated area (stats.c). */
+void stats_level_accumulate(stats_level *l, double x);
+
+/* stats_level_advance: value x dt into iarea exactly, or (fractions,
+** overflow) into the compensated area; the time at the value; the series. */
+static inline void stats_level_advance_to(stats_level *l, int64_t now) {
+  int64_t dt, p, sum;
+  if (now <= l->since)
+    return;
+  dt = now - l->since;
+  if (l->isint && !__builtin_mul_overflow(l->ivalue, dt, &p) &&
+      !__builtin_add_overflow(l->iarea, p, &sum))
+    l->iarea = sum;
+  else
+    stats_level_accumulate(l, l->value * (double)dt);
+  if (l->cur != NULL)
+    *l->cur += dt;
+  if (l->series != NULL)
+    stats_series_hold(l->series, l->since, now, l->value);
+  l->since = now;
+}
+
+/* What stats_level_set does for v = n, when n is an integer it counts the
+** time at in the dense array (or keeps no time at each value): the same
+** fields, without the double's checks. */
+static inline int stats_level_set_count(stats_level *l, int64_t now,
+                                        uint64_t n) {
+  double v;
+  if (n > 4294967296u || (l->keep_at && n >= l->ndense))
+    return stats_level_set(l, now, (double)n);
+  v = (double)(int64_t)n; /* (cheaper than from unsigned) */
+  stats_level_advance_to(l, now);
+  l->value = v;
+  l->ivalue = (int64_t)n;
+  l->isint = 1;
+  if (l->series != NULL)
+    stats_series_set(l->series, l->since, v);
+  if (v > l->max)
+    l->max = v;
+  if (v < l->min)
+    l->min = v;
+  if (l->keep_at)
+    l->cur = &l->dense[n];
+  return STATS_OK;
+}
 
 /* }==================================================================== */
 

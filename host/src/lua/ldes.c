@@ -15,25 +15,40 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l) {
   lua_pop(L, 1);
 }
 
-/* Give the metatable at mt the C function `index` as __index, with the
-** rt_global and mt.methods as upvalues: methods are found by one raw
-** lookup, and `index` handles the properties. */
+/* Give the metatable at mt its methods (mt.methods) and the C function
+** `index` for the properties, with the rt_global and mt.methods as
+** upvalues. With the vendored Lua, mt.methods is __index and `index` is
+** __props (patch 0012): a method is found by the VM without a C call.
+** Otherwise `index` is __index, and finds methods by one raw lookup. */
 void ldes_set_index(lua_State *L, int mt, lua_CFunction index) {
   mt = lua_absindex(L, mt);
   lua_getfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
   lua_getfield(L, mt, "methods");
+#ifdef LUA_DESHOST
+  lua_pushvalue(L, -1);
+  lua_setfield(L, mt, "__index");
+  lua_pushcclosure(L, index, 2);
+  lua_setfield(L, mt, LUA_PROPS_FIELD);
+#else
   lua_pushcclosure(L, index, 2);
   lua_setfield(L, mt, "__index");
+#endif
 }
 
-/* For the __index functions: push the method named by the key at 2 and
-** return 1, or return 0 if there is none. */
+/* For the index functions: push the method named by the key at 2 and
+** return 1, or return 0 if there is none. As __props (the vendored Lua),
+** they run only once the methods table lacked the key. */
 int ldes_method(lua_State *L) {
+#ifdef LUA_DESHOST
+  (void)L;
+  return 0;
+#else
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
     return 1;
   lua_pop(L, 1);
   return 0;
+#endif
 }
 
 /* Hide the metatable at mt from Lua: getmetatable gives its type name, so

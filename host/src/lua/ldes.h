@@ -49,7 +49,12 @@ int ldes_newmetatable(lua_State *L, int which, const char *tname);
 static inline void *ldes_testudata(lua_State *L, int idx, int which,
                                    const char *tname) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
-  void *p = lua_touserdata(L, idx);
+  void *p;
+#ifdef LUA_DESHOST
+  if (G != NULL) /* one call (patch 0012) */
+    return lua_touserdatamt(L, idx, G->mt[which]);
+#endif
+  p = lua_touserdata(L, idx);
   if (p == NULL)
     return NULL;
   if (G != NULL) {

@@ -149,7 +149,7 @@ int lreq_request(lua_State *L) {
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "request: the resource belongs to another simulation");
   lua_settop(L, 3);
-  req = lres_new_request(L, 1, 2, t, 1); /* at 4 */
+  req = lres_new_request(L, r, 1, 2, t, 1); /* at 4 */
   req->nopreempt = (uint8_t)nopreempt;
   switch (lres_decide(L, r, req, 1)) {
   case LRES_QUEUE:
@@ -213,11 +213,13 @@ static int q_release(lua_State *L) {
   int queued;
   if (req->released)
     return 0;
-  lua_settop(L, 1);
-  lua_getiuservalue(L, 1, LRES_UV_RES); /* 2 */
   queued = !req->granted;
   lres_release(L, req);
-  lres_unanchor(L, 2, req);
+  if (req->slot != 0) { /* (its resource only to reach its anchor) */
+    lua_getiuservalue(L, 1, LRES_UV_RES);
+    lres_unanchor(L, -1, req);
+    lua_pop(L, 1);
+  }
   if (queued)
     fail_withdrawn(L, req, 1);
   return 0;
@@ -269,12 +271,12 @@ static void req_leave(wq_node *n, void *ctx) {
   req->task = NULL;
 }
 
-/* Continuation of a blocked acquire (the request at LRES_REQ_SLOT). */
+/* Continuation of a blocked acquire: the request (ctx) is at LRES_REQ_SLOT,
+** which keeps it alive. */
 static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
-  lres_req *req = lua_touserdata(L, LRES_REQ_SLOT);
+  lres_req *req = (lres_req *)ctx;
   rt_task *t = rt_current(L); /* req->task, if the runtime resumed it */
   (void)status;
-  (void)ctx;
   rt_check_resumed(L, t);
   if (t->resume == RESUME_INTERRUPT) /* the leave hook let it go already */
     return rt_raise_interrupt(L, t);
@@ -300,7 +302,8 @@ static int acquire_k(lua_State *L, int status, lua_KContext ctx) {
   t->wq = NULL;
   req->received = 1;
   wq_claim(&req->n);
-  lua_settop(L, LRES_REQ_SLOT);
+  if (lua_gettop(L) != LRES_REQ_SLOT)
+    lua_settop(L, LRES_REQ_SLOT);
   return 1;
 }
 
@@ -315,11 +318,12 @@ int lreq_acquire(lua_State *L) {
   lres_req *req;
   des_time deadline = -1, wait = -1;
   int d;
+  int nargs = lua_gettop(L);
   rt_check_live(L, r->rt);
-  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
+  if (nargs >= 2 && !lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "acquire: priority must be a number (got %s)",
                       luaL_typename(L, 2));
-  if (!lua_isnoneornil(L, 3)) {
+  if (nargs >= 3 && !lua_isnoneornil(L, 3)) {
     if (lua_type(L, 3) != LUA_TNUMBER || !(lua_tonumber(L, 3) >= 0))
       return luaL_error(L, "acquire: timeout must be a number >= 0 (got %s)",
                         luaL_tolstring(L, 3, NULL));
@@ -328,8 +332,12 @@ int lreq_acquire(lua_State *L) {
   if (t != NULL && t->rt != r->rt)
     return luaL_error(L, "acquire: the resource belongs to another simulation");
   rt_check_interrupt(L, t); /* before a free server is granted */
-  lua_settop(L, LRES_REQ_SLOT - 1);
-  req = lres_new_request(L, 1, 2, t, 0); /* at LRES_REQ_SLOT */
+  if (lua_gettop(L) == 1) { /* res:acquire(): cheaper than lua_settop */
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else
+    lua_settop(L, LRES_REQ_SLOT - 1);
+  req = lres_new_request(L, r, 1, nargs >= 2 ? 2 : 0, t, 0); /* at 4 */
   if (wait >= 0 && sim_time_after(r->rt->sim, wait, &deadline) != 0) {
     lres_unanchor(L, 1, req);
     return luaL_error(L, "acquire: timeout overflows the simulated clock");
@@ -338,7 +346,8 @@ int lreq_acquire(lua_State *L) {
   if (d == LRES_GRANTED) {
     req->received = 1;
     req->n.state = WQ_CLAIMED; /* served without queueing */
-    lua_settop(L, LRES_REQ_SLOT);
+    if (lua_gettop(L) != LRES_REQ_SLOT)
+      lua_settop(L, LRES_REQ_SLOT);
     return 1;
   }
   /* A waiting request stays anchored (its grant then needs no anchor, so
@@ -367,7 +376,7 @@ int lreq_acquire(lua_State *L) {
   req->n.leave = req_leave; /* if the task leaves the wait unfinished */
   lres_enqueue(L, req);
   t->wq = &req->n;
-  return lua_yieldk(L, 0, LRES_REQ_SLOT, acquire_k);
+  return lua_yieldk(L, 0, (lua_KContext)req, acquire_k);
 }
 
 /* }==================================================================== */

@@ -38,16 +38,16 @@ static void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
   return r->G->allocf(r->G->allocud, p, osize, nsize);
 }
 
-/* Make room to count the time at value v (raises on no memory), so that
-** setting the level to v later cannot fail. */
-static void level_reserve(lua_State *L, stats_level *lv, size_t v) {
-  if (stats_level_reserve(lv, (double)v) != STATS_OK)
+/* Make room to count the time at the count n (raises on no memory), so
+** that setting the level to n later cannot fail. */
+static inline void level_reserve(lua_State *L, stats_level *lv, size_t n) {
+  if (stats_level_reserve_count(lv, n) != STATS_OK)
     luaL_error(L, "resource: not enough memory for statistics");
 }
 
-/* Set a level to v from now on. */
-static void level_set(lres *r, stats_level *lv, double v) {
-  stats_level_set(lv, rt_now(r->rt), v);
+/* Set a level to the count n from now on. */
+static inline void level_set(lres *r, stats_level *lv, uint64_t n) {
+  stats_level_set_count(lv, rt_now(r->rt), n);
 }
 
 /* }==================================================================== */
@@ -99,17 +99,16 @@ static void users_remove(lua_State *L, lres *r, lres_req *req) {
   size_t i;
   for (i = 0; i < r->nusers; i++)
     if (r->users[i] == req) {
-      memmove(r->users + i, r->users + i + 1,
-              (r->nusers - i - 1) * sizeof(*r->users));
-      r->nusers--;
+      for (r->nusers--; i < r->nusers; i++)
+        r->users[i] = r->users[i + 1];
       break;
     }
-  if (L != NULL)
+  if (L != NULL && r->nusers >= 4)
     rt_charge_later(L, r->nusers >> 2);
 }
 
-/* Room for capacity holders and their busy counts (raises on no memory). */
-static void reserve_users(lua_State *L, lres *r, size_t n) {
+/* Room for n holders and their busy counts (raises on no memory). */
+static void reserve_users_slow(lua_State *L, lres *r, size_t n) {
   if (n > r->capusers) {
     void *p = lres_realloc(r, r->users, r->capusers * sizeof(*r->users),
                            n * sizeof(*r->users));
@@ -119,6 +118,12 @@ static void reserve_users(lua_State *L, lres *r, size_t n) {
     r->capusers = n;
   }
   level_reserve(L, r->lbusy, n);
+}
+
+/* The same, inline when there is room already (every request). */
+static inline void reserve_users(lua_State *L, lres *r, size_t n) {
+  if (n > r->capusers || (r->lbusy->keep_at && n >= r->lbusy->ndense))
+    reserve_users_slow(L, r, n);
 }
 
 /* Wake what waits on req, now granted: tasks without Lua; composites
@@ -138,7 +143,8 @@ static void wake(lua_State *L, lres_req *req) {
     }
     lua_pop(L, 1);
   }
-  ldes_detach_composites(&req->w); /* (no composite can be told) */
+  if (n != NULL)
+    ldes_detach_composites(&req->w); /* (no composite can be told) */
   rt_trigger_tasks(&req->w);
 }
 
@@ -149,7 +155,7 @@ static void grant(lua_State *L, lres *r, lres_req *req) {
   req->granted_at = rt_now(r->rt);
   r->users[r->nusers++] = req;
   r->count++;
-  level_set(r, r->lbusy, (double)r->count);
+  level_set(r, r->lbusy, (uint64_t)r->count);
   stats_tally_add(r->wait, rt_units(r->rt, req->granted_at - req->time));
   if (req->w.head != NULL)
     wake(L, req);
@@ -165,7 +171,7 @@ static void grant_waiting(lua_State *L, lres *r) {
          (n = wq_first(&r->q)) != NULL) {
     lres_req *req = lres_req_of(n);
     wq_serve(n);
-    level_set(r, r->lqueue, (double)r->q.len);
+    level_set(r, r->lqueue, r->q.len);
     grant(L, r, req);
   }
 }
@@ -174,7 +180,7 @@ static void grant_waiting(lua_State *L, lres *r) {
 static void renege(lres_req *req) {
   lres *r = req->res;
   req->reneged = 1;
-  level_set(r, r->lqueue, (double)r->q.len);
+  level_set(r, r->lqueue, r->q.len);
   stats_tally_add(r->reneged, rt_units(r->rt, rt_now(r->rt) - req->time));
 }
 
@@ -187,7 +193,7 @@ void lres_release(lua_State *L, lres_req *req) {
   if (req->granted) {
     users_remove(L, r, req);
     r->count--;
-    level_set(r, r->lbusy, (double)r->count);
+    level_set(r, r->lbusy, (uint64_t)r->count);
     grant_waiting(L, r);
   } else if (was == WQ_QUEUED)
     renege(req);
@@ -203,8 +209,10 @@ void lres_expire(lres_req *req) {
 void lres_enqueue(lua_State *L, lres_req *req) {
   lres *r = req->res;
   /* a request more urgent than those queued walks past them: charged */
-  rt_charge_later(L, wq_push(&r->q, &req->n, req->priority));
-  level_set(r, r->lqueue, (double)r->q.len);
+  size_t walked = wq_push(&r->q, &req->n, req->priority);
+  if (walked > 0)
+    rt_charge_later(L, walked);
+  level_set(r, r->lqueue, r->q.len);
 }
 
 /* }==================================================================== */
@@ -224,6 +232,15 @@ lres *lres_check(lua_State *L, int idx) {
 void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
   lres *r = req->res;
   uint32_t slot;
+  if (r->uvfree != 0) { /* the lowest free user value: cannot fail */
+    int b = __builtin_ctzll(r->uvfree);
+    ridx = lua_absindex(L, ridx);
+    lua_pushvalue(L, idx);
+    lua_setiuservalue(L, ridx, LRES_UV_ANCHOR + b);
+    r->uvfree &= r->uvfree - 1;
+    req->slot = (uint32_t)b + 1;
+    return;
+  }
   idx = lua_absindex(L, idx);
   if (r->nfree == 0 && r->capslots <= r->nslots) { /* room to free every
                                                       slot, a new one too */
@@ -244,21 +261,30 @@ void lres_anchor(lua_State *L, int ridx, lres_req *req, int idx) {
     r->nfree--;
   else
     r->nslots++;
-  req->slot = slot;
+  req->slot = LRES_UV_ANCHORS + slot;
 }
 
 /* Drop the request's anchor, if any (allocates nothing). */
 void lres_unanchor(lua_State *L, int ridx, lres_req *req) {
   lres *r = req->res;
-  if (req->slot == 0)
+  uint32_t slot = req->slot;
+  if (slot == 0)
     return;
+  req->slot = 0;
+  if (slot <= LRES_UV_ANCHORS) {
+    ridx = lua_absindex(L, ridx);
+    lua_pushnil(L);
+    lua_setiuservalue(L, ridx, LRES_UV_ANCHOR - 1 + (int)slot);
+    r->uvfree |= (uint64_t)1 << (slot - 1);
+    return;
+  }
+  slot -= LRES_UV_ANCHORS;
   lua_getiuservalue(L, ridx, 1);
   lua_pushnil(L);
-  lua_rawseti(L, -2, req->slot);
+  lua_rawseti(L, -2, slot);
   lua_pop(L, 1);
   if (r->nfree < r->capslots) /* (not after __gc freed the stack) */
-    r->free_slots[r->nfree++] = req->slot;
-  req->slot = 0;
+    r->free_slots[r->nfree++] = slot;
 }
 
 /* }==================================================================== */
@@ -303,8 +329,10 @@ static int l_resource(lua_State *L) {
     lua_pop(L, 2);
     maxlen = opt_maxlen(L);
   }
-  r = lua_newuserdatauv(L, sizeof(*r), 8);
+  r = lua_newuserdatauv(L, sizeof(*r), LRES_UV_ANCHOR - 1 + LRES_UV_ANCHORS);
   memset(r, 0, sizeof(*r));
+  r->uvfree = LRES_UV_ANCHORS == 64 ? ~(uint64_t)0
+                                    : ((uint64_t)1 << LRES_UV_ANCHORS) - 1;
   r->rt = rt;
   r->G = rt->G;
   r->capacity = cap;
@@ -375,7 +403,7 @@ static int preempt_for(lua_State *L, lres *r, lres_req *req, int ridx) {
   users_remove(L, r, worst);
   r->count--;
   worst->released = worst->preempted = 1;
-  level_set(r, r->lbusy, (double)r->count);
+  level_set(r, r->lbusy, (uint64_t)r->count);
   /* the holder's task, if still alive, gets the cause */
   if (rt_push_task_by_id(L, r->rt, worst->task_id)) {
     rt_task *t = lua_touserdata(L, -1);
@@ -418,12 +446,10 @@ void lres_push_req(lua_State *L, lres_req *req) {
     lua_pushnil(L);
 }
 
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
-                           int event) {
-  lres *r = lua_touserdata(L, ridx); /* the callers checked it */
+lres_req *lres_new_request(lua_State *L, lres *r, int ridx, int pidx,
+                           rt_task *t, int event) {
   lres_req *req;
   int reqidx;
-  ridx = lua_absindex(L, ridx);
   if (r->G->closing) /* (r->G: no lookup per request) */
     rt_check_state(L, "request");
   req = lua_newuserdatauv(L, sizeof(*req), 2);
@@ -431,7 +457,7 @@ lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
   memset(req, 0, sizeof(*req));
   req->res = r;
   req->task_id = t != NULL ? rt_task_id(t) : 0;
-  req->priority = pidx > 0 ? luaL_optnumber(L, pidx, 0) : 0;
+  req->priority = pidx > 0 ? lua_tonumberx(L, pidx, NULL) : 0; /* or nil */
   req->seq = ++r->seq;
   rt_setmetatable_g(L, r->G, RT_MT_REQUEST);
   lua_pushvalue(L, ridx);

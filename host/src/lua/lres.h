@@ -3,13 +3,16 @@
 ** their layouts, and the policy over the wait queue (grant, release,
 ** preempt) that both the blocking acquire and request events use.
 **
-** A resource userdata's user values: 1 its anchor table (slot -> request,
-** for every request that is held: granted and received, made by
-** res:request and not yet released, or waiting in acquire without a
-** deadline; slots are small integers reused, so
-** the table stays an array), 2 its name, 3 its simulation object, 4 its
-** stats table (made on first use), 5..8 its queue, busy, wait and reneged
-** statistics (anchors the model cannot reach).
+** A resource userdata's user values: 1 its anchor table, 2 its name, 3
+** its simulation object, 4 its stats table (made on first use), 5..8 its
+** queue, busy, wait and reneged statistics (anchors the model cannot
+** reach), and LRES_UV_ANCHOR.. the first LRES_UV_ANCHORS anchor slots.
+** Anchors keep alive every request that is held: granted and received,
+** made by res:request and not yet released, or waiting in acquire without
+** a deadline. Slot s (a small integer, reused) is the user value
+** LRES_UV_ANCHOR + s - 1 up to LRES_UV_ANCHORS (the lowest free first: no
+** table, no allocation: the hot path), past that key s - LRES_UV_ANCHORS
+** of the anchor table (an array).
 **
 ** A request's user values: 1 (UV_VALUES) its error once it failed (a full
 ** queue, or withdrawn while something waited on it), 2 its resource.
@@ -24,6 +27,10 @@
 
 /* A request's user value holding its resource. */
 #define LRES_UV_RES 2
+
+/* A resource's anchor slots in user values: how many, and the first's. */
+#define LRES_UV_ANCHORS 32
+#define LRES_UV_ANCHOR 9
 
 /* Where a blocked acquire keeps its request: its task's stack. */
 #define LRES_REQ_SLOT 4
@@ -56,9 +63,12 @@ struct lres {
   uint64_t seq;
   uint8_t priority, preemptive;
   wq_queue q;                       /* the waiting requests (waitq.h) */
-  uint32_t *free_slots;             /* anchor slots free for reuse (a stack) */
-  uint32_t nfree, nslots, capslots; /* its height; slots handed out so
-                                       far; room in free_slots */
+  uint64_t uvfree;                  /* the anchor slots in user values that
+                                       are free (bit s - 1: slot s) */
+  uint32_t *free_slots;             /* the table's anchor slots free for
+                                       reuse (a stack) */
+  uint32_t nfree, nslots, capslots; /* its height; the table's slots handed
+                                       out so far; room in free_slots */
   lres_req **users;                 /* holders, in grant order */
   size_t nusers, capusers;
   stats_level *lqueue, *lbusy; /* in user values 5 and 6 */
@@ -68,14 +78,15 @@ struct lres {
 
 lres *lres_check(lua_State *L, int idx);
 
-/* Make a request of the resource at ridx (checked by the caller) with the
-** priority at pidx (none: 0) for task t (may be NULL) and push it,
+/* Make a request of the resource r at ridx (absolute; checked by the
+** caller) with the priority at pidx (a number, or nil or none for 0:
+** checked by the caller) for task t (may be NULL) and push it,
 ** anchored in the resource: every allocation is done, so granting or
 ** queueing it cannot fail. Raises
 ** before anything changes. An `event` request (res:request) is also
 ** registered, so that a grant can wake the composites holding it. */
-lres_req *lres_new_request(lua_State *L, int ridx, int pidx, rt_task *t,
-                           int event);
+lres_req *lres_new_request(lua_State *L, lres *r, int ridx, int pidx,
+                           rt_task *t, int event);
 
 /* What becomes of a new request: LRES_GRANTED (a free server, or one taken
 ** by preemption: granted now), LRES_QUEUE (the caller queues it) or

@@ -459,6 +459,16 @@ LUA_API void *lua_touserdata (lua_State *L, int idx) {
 }
 
 
+/* deshost (lua.h, patch 0012): a type check by the metatable's address */
+LUA_API void *lua_touserdatamt (lua_State *L, int idx, const void *mt) {
+  const TValue *o = index2value(L, idx);
+  if (ttisfulluserdata(o) && uvalue(o)->metatable != NULL &&
+      (const void *)uvalue(o)->metatable == mt)
+    return getudatamem(uvalue(o));
+  return NULL;
+}
+
+
 LUA_API lua_State *lua_tothread (lua_State *L, int idx) {
   const TValue *o = index2value(L, idx);
   return (!ttisthread(o)) ? NULL : thvalue(o);

@@ -555,6 +555,19 @@ LUA_API void (lua_asynchook) (lua_State *L, int on);
 */
 LUA_API void (lua_chargelater) (lua_State *L, size_t units);
 
+/*
+** (patch 0012) Userdata with methods and computed fields, both cheap. A
+** full userdata whose metatable's '__index' is a table, and lacks the key,
+** gets its value from the metatable's '__props' (a function called as
+** '__index' functions are, with the userdata itself and the key), when
+** there is one: methods are found by a table lookup in the VM, fields are
+** computed by C. 'lua_touserdatamt' is the block of the full userdata at
+** idx if its metatable is the table at address mt (lua_topointer's), else
+** NULL: luaL_testudata by address, in one call.
+*/
+#define LUA_PROPS_FIELD		"__props"
+LUA_API void *(lua_touserdatamt) (lua_State *L, int idx, const void *mt);
+
 /* }====================================================================== */
 
 

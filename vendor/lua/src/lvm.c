@@ -312,6 +312,21 @@ void luaV_finishget (lua_State *L, const TValue *t, TValue *key, StkId val,
       luaT_callTMres(L, tm, t, key, val);  /* call it */
       return;
     }
+    /* deshost (patch 0012): a userdata's __index table, then __props */
+    if (loop == 0 && ttisfulluserdata(t) && ttistable(tm)) {
+      const TValue *props;
+      if (luaV_fastget(L, tm, key, slot, luaH_get)) {  /* a method */
+        setobj2s(L, val, slot);
+        return;
+      }
+      props = luaT_gettmbyobj(L, t, TM_PROPS);
+      if (!notm(props)) {  /* not a method: a computed field */
+        luaT_callTMres(L, props, t, key, val);
+        return;
+      }
+      t = tm;  /* no '__props': on as upstream, 'slot' already looked up */
+      continue;
+    }
     t = tm;  /* else try to access 'tm[key]' */
     if (luaV_fastget(L, t, key, slot, luaH_get)) {  /* fast track? */
       setobj2s(L, val, slot);  /* done */
