@@ -168,6 +168,8 @@ uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t) {
 /* Release t's slot; bumping the generation makes every id of t stale. */
 void rt_slot_free(rt_global *G, rt_task *t) {
   uint32_t i = t->slot;
+  if (rt_running_task == t) /* it ends while it runs (detached) */
+    rt_running_task = NULL;
   if (i >= G->nslots || G->slots[i].task != t)
     return;
   G->slots[i].task = NULL;
@@ -217,7 +219,9 @@ rt_task *rt_thread_task(rt_global *G, lua_State *co) {
   return G->slots[idx - 1].task;
 }
 
-rt_task *rt_current(lua_State *L) {
+_Thread_local rt_task *rt_running_task;
+
+rt_task *rt_current_slow(lua_State *L) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
   if (G != NULL && G->sched_firing == L)
     return NULL; /* a scheduled function runs outside any task */

@@ -283,8 +283,23 @@ des_time rt_now(const rt_runtime *rt);
 void rt_check_open(lua_State *L, const rt_runtime *rt);
 void rt_check_live(lua_State *L, const rt_runtime *rt);
 
-/* The running task of coroutine L, or NULL if L is not a task. */
-rt_task *rt_current(lua_State *L);
+/* The task rt_task_resume is resuming now on this OS thread (the innermost
+** one in nested runs), or NULL: a Lua state runs on one OS thread at a
+** time, and a task's C functions (des.now, des.sleep, acquire) ask for it
+** on every call. Cleared when that task's slot is freed. */
+extern _Thread_local rt_task *rt_running_task;
+
+/* The running task of coroutine L, or NULL if L is not a task.
+** rt_current_slow finds it by L's extra space (needs a des function's
+** upvalue 1); the common case, L the coroutine being resumed, needs
+** neither the upvalue nor a slot look-up. */
+rt_task *rt_current_slow(lua_State *L);
+static inline rt_task *rt_current(lua_State *L) {
+  rt_task *t = rt_running_task;
+  if (t != NULL && t->co == L && t->rt->G->sched_firing != L)
+    return t;
+  return rt_current_slow(L);
+}
 
 /* Ownership of threads (lco.c refuses to drive them): the live task whose
 ** coroutine is co, or NULL; and whether the runtime retired co: 0, or

@@ -1,0 +1,113 @@
+-- spec/running_task_spec.lua -- the shortcuts of the wake, sleep and task
+-- end path (issue 19 items 2 and 3) keep their meaning: the running task
+-- known without a look-up (des.self, des.now, des.sleep from the task, from
+-- a plain coroutine it resumes, from a nested run's tasks and scheduled
+-- calls on its thread), and the thread pool that new tasks take their
+-- coroutines from.
+local des = require "des"
+local h = require "helpers"
+local err_of, contains = h.err_of, h.contains
+
+describe("the running task", function()
+  it("is the task itself, before and after every sleep", function()
+    local sim, seen = des.new{}, {}
+    local t
+    t = sim:spawn(function()
+      for i = 1, 3 do
+        seen[#seen + 1] = des.self() == t
+        des.sleep(i)
+        seen[#seen + 1] = des.self() == t and des.now()
+      end
+    end)
+    sim:run()
+    assert.same({ true, 1, true, 3, true, 6 }, seen)
+  end)
+
+  it("is none in a plain coroutine the task resumes, whichever runs first", function()
+    local sim, log = des.new{}, {}
+    sim:spawn(function()
+      local me = des.self()
+      local co = coroutine.create(function()
+        log.inner_self = des.self()
+        log.inner_sleep = err_of(des.sleep, 1)
+        coroutine.yield()
+        log.inner_self2 = des.self()
+      end)
+      assert(coroutine.resume(co))
+      log.outer_self = des.self() == me
+      des.sleep(1)
+      assert(coroutine.resume(co))
+      log.outer_self2 = des.self() == me
+    end)
+    sim:run()
+    assert.is_nil(log.inner_self)
+    assert.is_nil(log.inner_self2)
+    contains(log.inner_sleep, "called from a coroutine that is not a des task")
+    assert.is_true(log.outer_self)
+    assert.is_true(log.outer_self2)
+  end)
+
+  it("is the inner task in a nested run, and the outer one again after it", function()
+    local a, b, log = des.new{}, des.new{}, {}
+    local outer, inner
+    outer = a:spawn(function()
+      des.sleep(1)
+      inner = b:spawn(function()
+        log[#log + 1] = des.self() == inner
+        des.sleep(5)
+        log[#log + 1] = des.self() == inner and des.now()
+      end)
+      b:run()
+      log[#log + 1] = des.self() == outer and des.now()
+      des.sleep(2)
+      log[#log + 1] = des.self() == outer and des.now()
+    end)
+    a:run()
+    assert.same({ true, 5, 1, 3 }, log)
+  end)
+
+  it("is none in a call a nested run schedules on the task's thread", function()
+    local a, b, log = des.new{}, des.new{}, {}
+    local outer
+    outer = a:spawn(function()
+      b:schedule(1, function()
+        log.self = des.self()
+        log.sleep = err_of(des.sleep, 1)
+      end)
+      b:run()
+      log.after = des.self() == outer
+      des.sleep(1)
+      log.later = des.self() == outer and des.now()
+    end)
+    a:run()
+    assert.is_nil(log.self)
+    contains(log.sleep, "not inside a task")
+    assert.is_true(log.after)
+    assert.equal(1, log.later)
+  end)
+
+  it("is none once the run is over, at the top level", function()
+    local sim = des.new{}
+    sim:spawn(function() des.sleep(1) end)
+    sim:run()
+    assert.is_nil(des.self())
+    contains(err_of(des.sleep, 1), "not inside a task")
+  end)
+
+  it("is not a task that ended, cancelled by its own <close> or error", function()
+    local sim, log = des.new{}, {}
+    local t
+    t = sim:spawn(function()
+      des.sleep(1)
+      t:cancel()
+    end)
+    sim:spawn(function()
+      des.sleep(2)
+      log.self = des.self() ~= t
+      log.status = t.status
+    end)
+    sim:run()
+    assert.is_true(log.self)
+    assert.equal("cancelled", log.status)
+  end)
+end)
