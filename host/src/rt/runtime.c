@@ -91,10 +91,7 @@ rt_global *rt_global_get(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
-  /* the pool of threads for new tasks, preallocated: putting a thread
-  ** back never allocates (rt_task_resume relies on it) */
-  lua_createtable(L, RT_THREADS_MAX, 0);
-  G->ref_threads = luaL_ref(L, LUA_REGISTRYINDEX);
+  G->ref_threads = rt_pool_new(L, G);
   /* objects: light userdata -> object, weak values */
   lua_newtable(L);
   lua_createtable(L, 0, 1);
@@ -230,27 +227,17 @@ rt_task *rt_current_slow(lua_State *L) {
 
 /* Whether co is a thread the runtime retired: an orphan (its task was
 ** collected with its simulation while it waited), or one waiting in the
-** pool for new tasks (marked so, and found in the pool: at most
-** RT_THREADS_MAX entries). */
+** pool for new tasks (marked so, and found among the pool's free ones: at
+** most RT_THREADS_MAX). */
 int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co) {
   uintptr_t v;
-  lua_Integer i, n;
-  int found = 0;
+  (void)L;
   memcpy(&v, lua_getextraspace(co), sizeof(v));
   if (v == RT_EXTRA_ORPHAN)
     return RT_RETIRED_ORPHAN;
   if (v != RT_EXTRA_POOLED || G == NULL)
     return 0;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE) {
-    n = (lua_Integer)lua_rawlen(L, -1);
-    for (i = 1; i <= n && !found; i++) {
-      lua_rawgeti(L, -1, i);
-      found = lua_tothread(L, -1) == co;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-  return found ? RT_RETIRED_POOLED : 0;
+  return rt_thread_pooled(G, co) ? RT_RETIRED_POOLED : 0;
 }
 
 /* }==================================================================== */

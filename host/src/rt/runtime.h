@@ -25,6 +25,8 @@
 
 typedef struct rt_global rt_global;
 
+#define RT_THREADS_MAX 64 /* free threads the pool keeps for new tasks */
+
 /* The kinds of object the runtime makes or checks. The binding
 ** (host/src/lua/) makes their metatables and registers each one's address
 ** in rt_global.mt (and the registry, rt_mt_keys): the runtime knows them
@@ -117,6 +119,7 @@ struct rt_task {
   uint8_t yielding;     /* set by des before it yields: foreign yields show */
   uint8_t escaped;      /* coroutine.running handed its thread to Lua: the
                            thread is never pooled for another task */
+  uint8_t has_values;   /* UV_VALUES was set while it lived (interrupts) */
   uint32_t interrupts;  /* pending interrupts not yet delivered */
   uint32_t call_seq;    /* component:call's made so far: names the open one */
   wheel_handle wake;    /* pending SPAWN/TIMER/WAKE event (or the event of a
@@ -216,7 +219,14 @@ struct rt_global {
   int mt_ref[RT_NMT];     /* ... and their registry refs (0: none yet), for
                              rt_setmetatable_g without hashing a key */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  uint32_t nthreads; /* threads in the pool (registry[ref_threads][1..n]) */
+  /* The thread pool (rttask.c): the free threads for new tasks are on the
+  ** stack of a keeper thread (anchored at registry[ref_threads], its stack
+  ** made room for once), so taking one and giving one back are each one
+  ** lua_xmove; a task holds the thread it took in its UV_AUX. */
+  lua_State *pool; /* the keeper (dead by an error: it cannot be resumed);
+                      NULL once found changed behind our back */
+  lua_State *pool_list[RT_THREADS_MAX]; /* what its stack holds */
+  uint32_t nthreads; /* free threads: the keeper's stack 1..nthreads */
   int closing;       /* the state is closing: finalizers then run once and what
                         they create is never finalized, so nothing that holds C
                         memory may be made (rt_check_state) */
