@@ -37,6 +37,9 @@ void rt_push_sim(lua_State *L, rt_runtime *rt);
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
 void rt_push_anchors(lua_State *L, rt_runtime *rt);
+/* Push both, the anchor table then the sim object (every spawn): one
+** look-up of the cache. */
+void rt_push_anchors_sim(lua_State *L, rt_runtime *rt);
 /* Take a suspended task out of whatever it waits for: its pending wake, the
 ** waitable it is linked on, and a call not yet delivered to its component
 ** (a withdrawn call never reaches the component). L (NULL when no Lua may

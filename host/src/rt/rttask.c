@@ -282,8 +282,6 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
     lua_pushvalue(L, name_idx);
     lua_setiuservalue(L, tidx, UV_NAME);
   }
-  rt_push_sim(L, rt);
-  lua_setiuservalue(L, tidx, UV_SIM);
   /* function and arguments move onto the new coroutine */
   lua_pushvalue(L, fidx);
   lua_xmove(L, co, 1);
@@ -299,7 +297,8 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   ** on no memory, runs no finalizer); the slot is reserved first so that
   ** taking it then cannot fail. */
   slot = rt_slot_reserve(L, G);
-  rt_push_anchors(L, rt);
+  rt_push_anchors_sim(L, rt); /* (neither allocates) */
+  lua_setiuservalue(L, -3, UV_SIM);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, (lua_Integer)slot + 1);
   rt_slot_alloc(L, G, t);

@@ -302,6 +302,22 @@ void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   G->anchors_rt = rt;
 }
 
+void rt_push_anchors_sim(lua_State *L, rt_runtime *rt) {
+  rt_global *G = rt->G;
+  if (G->anchors_rt == rt) { /* one look-up of the cache for both */
+    int ta, ts;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+    ta = lua_rawgeti(L, -1, 1);
+    ts = lua_rawgeti(L, -2, 2);
+    lua_remove(L, -3);
+    if (ta == LUA_TTABLE && ts == LUA_TUSERDATA)
+      return;
+    lua_pop(L, 2);
+  }
+  rt_push_anchors(L, rt); /* (fills the cache) */
+  rt_push_sim(L, rt);
+}
+
 void rt_push_task(lua_State *L, rt_task *t) {
   rt_push_anchors(L, t->rt);
   lua_rawgeti(L, -1, (lua_Integer)t->slot + 1);
