@@ -111,3 +111,62 @@ describe("the running task", function()
     assert.equal("cancelled", log.status)
   end)
 end)
+
+describe("the anchor table a run holds", function()
+  it("serves two runs on one thread, one started by the other's scheduled call", function()
+    local a, b, log = des.new{}, des.new{}, {}
+    for i = 1, 5 do
+      b:spawn(function() des.sleep(i); log[#log + 1] = "b" .. i end)
+    end
+    a:schedule(1, function() b:run() end)
+    for i = 1, 3 do
+      a:spawn(function() des.sleep(2 * i); log[#log + 1] = "a" .. i end)
+    end
+    a:run()
+    assert.same({ "b1", "b2", "b3", "b4", "b5", "a1", "a2", "a3" }, log)
+    collectgarbage()
+    local t = b:spawn(function() return "again" end)
+    b:run()
+    assert.same({ "again" }, { t:join() })
+  end)
+
+  it("is not trusted once the debug library replaced it", function()
+    local sim, done, replaced = des.new{}, 0, false
+    sim:schedule(0, function()
+      for level = 2, 50 do
+        local info = debug.getinfo(level, "S")
+        if not info then break end
+        if info.what == "C" then
+          for n = 1, 8 do
+            local name, v = debug.getlocal(level, n)
+            if not name then break end
+            if type(v) == "table" then
+              for _, x in pairs(v) do
+                if getmetatable(x) == "des.task" then
+                  debug.setlocal(level, n, { "not the anchors" })
+                  replaced = true
+                  break
+                end
+              end
+            end
+          end
+        end
+      end
+    end)
+    local tasks = {}
+    for i = 1, 20 do
+      tasks[i] = sim:spawn(function()
+        des.sleep(i % 3)
+        collectgarbage()
+        done = done + 1 -- (no results: the common end)
+      end)
+    end
+    sim:run()
+    assert.is_true(replaced)
+    assert.equal(20, done)
+    for i = 1, 20 do assert.equal("done", tasks[i].status) end
+    local t = sim:spawn(function() end)
+    sim:run()
+    assert.equal("done", t.status)
+  end)
+end)

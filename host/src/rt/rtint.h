@@ -37,6 +37,9 @@ void rt_push_sim(lua_State *L, rt_runtime *rt);
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
 void rt_push_anchors(lua_State *L, rt_runtime *rt);
+/* The index of rt's anchor table on L's stack while rt runs on L (held
+** by the run's frame, checked by address), or 0. */
+int rt_anchors_index(lua_State *L, const rt_runtime *rt);
 /* Push both, the anchor table then the sim object (every spawn): one
 ** look-up of the cache. */
 void rt_push_anchors_sim(lua_State *L, rt_runtime *rt);

@@ -358,14 +358,17 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
 }
 
 void rt_task_end(lua_State *L, rt_task *t) {
-  int top = lua_gettop(L);
-  rt_push_anchors(L, t->rt); /* top + 1: once for the object and its end */
-  lua_rawgeti(L, top + 1, (lua_Integer)t->slot + 1);
+  int top = lua_gettop(L), anchors = rt_anchors_index(L, t->rt);
+  if (anchors == 0) {          /* (not in a run's handler) */
+    rt_push_anchors(L, t->rt); /* once for the object and its end */
+    anchors = lua_gettop(L);
+  }
+  lua_rawgeti(L, anchors, (lua_Integer)t->slot + 1);
   if (t->has_values) { /* (interrupt causes, all delivered) */
     lua_pushnil(L);
-    lua_setiuservalue(L, top + 2, UV_VALUES);
+    lua_setiuservalue(L, -2, UV_VALUES);
   }
-  task_finish(L, t, top + 2, TASK_DONE, top + 1);
+  task_finish(L, t, lua_gettop(L), TASK_DONE, anchors);
   lua_settop(L, top);
 }
 

@@ -279,8 +279,20 @@ void rt_push_sim(lua_State *L, rt_runtime *rt) {
 /* Push the anchor table of rt's simulation: from the cache when rt was
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
+int rt_anchors_index(lua_State *L, const rt_runtime *rt) {
+  int idx = rt->anchors_idx;
+  if (idx > 0 && L == rt->L && lua_topointer(L, idx) == rt->anchors_p)
+    return idx;
+  return 0;
+}
+
 void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   rt_global *G = rt->G;
+  int idx = rt_anchors_index(L, rt);
+  if (idx > 0) { /* the run's own */
+    lua_pushvalue(L, idx);
+    return;
+  }
   if (G->anchors_rt == rt) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
     if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {

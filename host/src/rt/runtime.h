@@ -162,7 +162,12 @@ struct rt_runtime {
   int trace;                          /* RT_TRACE_* */
   int closed;                         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
-  uint64_t checks;    /* RT_UNHANDLED checks handled (levent.c) */
+  /* During a run, its anchor table sits at this index of L's stack (the
+  ** run's own frame, run_protected), checked by its address: the end of
+  ** every task, on L, finds it there instead of in the cache. 0: none. */
+  int anchors_idx;
+  const void *anchors_p;
+  uint64_t checks; /* RT_UNHANDLED checks handled (levent.c) */
 };
 
 /* The user values of a simulation object (DES_SIM_MT): 1 its anchors
