@@ -170,3 +170,37 @@ describe("the anchor table a run holds", function()
     assert.equal("done", t.status)
   end)
 end)
+
+describe("a task that ended the common way", function()
+  it("keeps its meaning while its thread serves other tasks", function()
+    local sim = des.new{}
+    sim:on_error(function() end)
+    local first = {}
+    for i = 1, 5 do first[i] = sim:spawn(function() des.sleep(i) end) end
+    sim:run()
+    -- the same threads, taken again: one fails, one is seen by Lua, one
+    -- is cancelled while it sleeps, one ends the common way again
+    local failed = sim:spawn(function() des.sleep(1); error("boom") end)
+    local seen = sim:spawn(function() local co = coroutine.running(); des.sleep(1); return co end)
+    local cancelled = sim:spawn(function() des.sleep(10) end)
+    local again = sim:spawn(function() des.sleep(1) end)
+    sim:spawn(function() des.sleep(2); cancelled:cancel() end)
+    sim:run()
+    collectgarbage()
+    for i = 1, 5 do
+      assert.equal("done", first[i].status)
+      assert.is_nil(first[i]:traceback())
+      assert.same({}, { first[i]:join() })
+      contains(tostring(first[i]), "done")
+    end
+    assert.equal("failed", failed.status)
+    contains(failed:traceback(), "boom")
+    assert.equal("dead", coroutine.status(seen:join()))
+    assert.equal("cancelled", cancelled.status)
+    assert.equal("done", again.status)
+    local n = 0
+    for _ = 1, 100 do sim:spawn(function() n = n + 1 end) end
+    sim:run()
+    assert.equal(100, n)
+  end)
+end)

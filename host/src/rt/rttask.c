@@ -225,19 +225,31 @@ static lua_State *thread_get(lua_State *L, rt_global *G) {
   return lua_newthread(L);
 }
 
-/* Keep the thread of the task at idx, which returned normally, for a new
-** task (unless the pool is full or the thread is not reusable). */
+/* Whether the pool takes t's thread back: it returned normally, nothing
+** but the task held it (an escaped one: Lua may hold it, and a new task's
+** must be unreachable), and there is room. */
+static int thread_poolable(rt_global *G, const rt_task *t) {
+  lua_State *co = t->co;
+  return !t->escaped && co != NULL && G->nthreads < RT_THREADS_MAX &&
+         lua_status(co) == LUA_OK && lua_gettop(co) == 0 && pool_intact(G);
+}
+
+/* Give t's thread, poolable, to the pool: from the task's UV_AUX (object
+** at idx), or with idx 0 pushed from the thread itself (ended: its empty
+** stack has room). */
 static void thread_put(lua_State *L, rt_global *G, rt_task *t, int idx) {
   lua_State *co = t->co;
-  if (t->escaped || co == NULL || G->nthreads >= RT_THREADS_MAX ||
-      lua_status(co) != LUA_OK || lua_gettop(co) != 0 || !pool_intact(G))
-    return; /* (an escaped one: Lua may hold it, a new task's must not) */
-  lua_getiuservalue(L, idx, UV_AUX);
-  if (lua_tothread(L, -1) != co) {
-    lua_pop(L, 1);
-    return;
+  if (idx == 0) {
+    lua_pushthread(co);
+    lua_xmove(co, G->pool, 1);
+  } else {
+    lua_getiuservalue(L, idx, UV_AUX);
+    if (lua_tothread(L, -1) != co) {
+      lua_pop(L, 1);
+      return;
+    }
+    lua_xmove(L, G->pool, 1);
   }
-  lua_xmove(L, G->pool, 1);
   G->pool_list[G->nthreads++] = co;
   rt_set_extraspace(co, RT_EXTRA_POOLED);
 }
@@ -317,14 +329,17 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   return t;
 }
 
-/* End task t (object at idx): release its coroutine and slot, unanchor it,
-** and notify everything that waits for it. UV_VALUES must hold its results
-** (a packed table) or its error already. */
-/* rt_task_finish, with the anchor table at `anchors` (0: pushed here). */
+/* rt_task_finish, with the anchor table at index `anchors` (0: pushed
+** here). idx 0: the common end (rt_task_end), which needs no object: the
+** pool takes the thread, there are no values to drop and nothing to run
+** on its end. A finished task whose thread went back to the pool may
+** still name it in UV_AUX (the pool holds it anyway; nothing reads the
+** thread of an ended task: t->co is NULL). */
 static void task_finish(lua_State *L, rt_task *t, int idx, int state,
                         int anchors) {
   rt_runtime *rt = t->rt;
-  idx = lua_absindex(L, idx);
+  if (idx != 0)
+    idx = lua_absindex(L, idx);
   rt_task_leave_wait(L, t);
   if (t->inlined)
     rt_inline_remove(t);
@@ -332,20 +347,22 @@ static void task_finish(lua_State *L, rt_task *t, int idx, int state,
     rt_set_extraspace(t->co, 0);
   t->state = (uint8_t)state;
   t->since = sim_now(rt->sim);
-  if (state != TASK_FAILED) {
-    if (state == TASK_DONE)
-      thread_put(L, rt->G, t, idx);
+  if (state == TASK_DONE && thread_poolable(rt->G, t))
+    thread_put(L, rt->G, t, idx);
+  else if (state != TASK_FAILED) {
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }
   t->co = NULL;
-  if (anchors == 0)
+  if (anchors == 0) {
     rt_push_anchors(L, rt);
-  else
-    lua_pushvalue(L, anchors);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
-  lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
+    lua_pop(L, 1);
+  } else {
+    lua_pushnil(L);
+    lua_rawseti(L, anchors, (lua_Integer)t->slot + 1);
+  }
   rt_slot_free(rt->G, t);
   rt->alive--;
   rt->daemons -= t->daemon;
@@ -362,6 +379,12 @@ void rt_task_end(lua_State *L, rt_task *t) {
   if (anchors == 0) {          /* (not in a run's handler) */
     rt_push_anchors(L, t->rt); /* once for the object and its end */
     anchors = lua_gettop(L);
+  }
+  if (!t->has_values && !t->done.callbacks && t->done.head == NULL &&
+      thread_poolable(t->rt->G, t)) {
+    task_finish(L, t, 0, TASK_DONE, anchors); /* the common end */
+    lua_settop(L, top);
+    return;
   }
   lua_rawgeti(L, anchors, (lua_Integer)t->slot + 1);
   if (t->has_values) { /* (interrupt causes, all delivered) */

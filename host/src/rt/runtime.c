@@ -14,7 +14,9 @@
 ** Ownership: a live task is anchored in its simulation's anchor table (the
 ** sim userdata's first user value, keyed by slot + 1) and holds the sim
 ** userdata in turn, so an unreachable simulation is collected with all its
-** tasks. An ended task drops its thread; only its results stay, for join.
+** tasks. An ended task drops its thread (one that went back to the thread
+** pool, which holds it anyway, may stay named by its UV_AUX); only its
+** results stay, for join.
 **
 ** A task's thread belongs to the runtime: only rt_task_resume resumes it
 ** (lco.c refuses coroutine.resume/close on it from Lua), and every
