@@ -163,11 +163,14 @@ static void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
   w->levels |= 1u << level;
 }
 
-/* Append entry e at its place (room must be reserved). Touches no node:
-** a cascade moves entries without reading the node pool. */
+/* Append entry e at its place (room must be reserved, and counted in the
+** slot's `pending`, which this clears). Touches no node: a cascade moves
+** entries without reading the node pool. */
 static void wh_place(wheel *w, const wh_entry *e) {
   int level = wh_level_of(w->cursor, (uint64_t)e->when);
-  wh_append(w, level, wh_slot_of((uint64_t)e->when, level), e);
+  int sl = wh_slot_of((uint64_t)e->when, level);
+  w->slots[level][sl].pending = 0;
+  wh_append(w, level, sl, e);
   if (level <= 2) /* it pops soon: start loading its node */
     __builtin_prefetch(&w->nodes[e->idx]);
 }
@@ -281,13 +284,13 @@ static int wh_cascade(wheel *w, int level, int sl, uint64_t target) {
     wh_slot *d = wh_dest(w, &s->a[i]);
     rc = wh_slot_reserve(w, d, ++d->pending);
   }
-  for (i = s->head; i < s->len; i++) /* clear the counts either way */
-    wh_dest(w, &s->a[i])->pending = 0;
   if (rc != WHEEL_OK) {
+    for (i = s->head; i < s->len; i++) /* clear the counts */
+      wh_dest(w, &s->a[i])->pending = 0;
     w->cursor = old;
     return rc;
   }
-  for (i = s->head; i < s->len; i++)
+  for (i = s->head; i < s->len; i++) /* place, clearing the counts */
     wh_place(w, &s->a[i]);
   wh_slot_clear(w, level, sl);
   return WHEEL_OK;
