@@ -155,8 +155,11 @@ static inline int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   return wh_slot_grow(w, s, more);
 }
 
-/* Append entry e to slot (level, sl) (room must be reserved). */
-static void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
+/* Append entry e to slot (level, sl) (room must be reserved). Inlined:
+** every schedule and every entry a cascade moves (an out-of-line call
+** cost a fifth of it). */
+#define WH_INLINE static inline __attribute__((always_inline))
+WH_INLINE void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
   wh_slot *s = &w->slots[level][sl];
   s->a[s->len++] = *e;
   w->occupied[level][sl >> 6] |= (uint64_t)1 << (sl & 63);
@@ -183,8 +186,8 @@ static int wh_first_slot(const wheel *w, int level) {
   return k * 64 + wh_ctz(w->occupied[level][k]);
 }
 
-/* Mark slot (level, sl) empty. */
-static void wh_slot_clear(wheel *w, int level, int sl) {
+/* Mark slot (level, sl) empty (every pop that empties a slot). */
+WH_INLINE void wh_slot_clear(wheel *w, int level, int sl) {
   wh_slot *s = &w->slots[level][sl];
   s->head = s->len = s->dead = 0;
   int k;
