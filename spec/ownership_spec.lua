@@ -305,28 +305,22 @@ end)
 
 describe("pooled threads", function()
   -- The pool is reachable only through the debug library (not in the
-  -- sandbox): find its threads in the registry.
-  local function pooled_threads()
-    local found = {}
-    for _, v in pairs(debug.getregistry()) do
-      if type(v) == "table" then
-        for _, x in ipairs(v) do
-          if type(x) == "thread" and coroutine.status(x) == "dead" then
-            found[#found + 1] = x
-          end
-        end
-      end
-    end
-    return found
-  end
+  -- sandbox): take tasks' threads with the original coroutine.running
+  -- (which does not mark them seen), once their tasks ended.
+  local orig_running = select(2, debug.getupvalue(coroutine.running, 2))
 
   it("cannot be resumed or closed, and report dead", function()
-    local sim = des.new{}
-    for _ = 1, 5 do sim:spawn(function() des.sleep(1) end) end
+    local sim, pool = des.new{}, {}
+    for _ = 1, 5 do
+      sim:spawn(function()
+        pool[#pool + 1] = orig_running()
+        des.sleep(1)
+      end)
+    end
     sim:run()
-    local pool = pooled_threads()
-    assert.is_true(#pool >= 1)
+    assert.equal(5, #pool)
     for _, co in ipairs(pool) do
+      assert.equal("dead", coroutine.status(co))
       contains(err_of(coroutine.resume, co), "thread pool")
       contains(err_of(coroutine.close, co), "thread pool")
     end

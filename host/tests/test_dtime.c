@@ -70,6 +70,26 @@ static void test_errors(void) {
   CHECK(dtime_strerror(12345)[0] != '\0');
 }
 
+/* The edges of the common case's one test (d in [0, 2^31), R in [1,
+** 2^31]): the same answers on either side, and the errors in the same
+** order as before it (a bad resolution first, then NaN, sign, infinity). */
+static void test_fast_path_edges(void) {
+  expect(-0.0, 1000, DTIME_OK, 0);
+  expect(0.0, 1, DTIME_OK, 0);
+  expect(NAN, 0, DTIME_EINVAL, 0);
+  expect(-1, 0, DTIME_EINVAL, 0);
+  expect(INFINITY, -1, DTIME_EINVAL, 0);
+  expect(-NAN, 1, DTIME_ENAN, 0);
+  expect(-INFINITY, 1, DTIME_ENEG, 0);
+  expect(0x1p31 - 0.5, 1, DTIME_OK, 0x80000000LL);
+  expect(0x1p31, 1, DTIME_OK, 0x80000000LL);
+  expect(0x1p31 + 1, 1, DTIME_OK, 0x80000001LL);
+  expect(1.5, ((int64_t)1 << 31), DTIME_OK, 3LL << 30);
+  expect(1.5, ((int64_t)1 << 31) + 2, DTIME_OK,
+         (((int64_t)1 << 31) + 2) * 3 / 2);
+  expect(2.25, 4, DTIME_OK, 9);
+}
+
 /* A fraction that rounds up to R carries into the whole units. */
 static void test_carry(void) {
   double below_one = nextafter(1.0, 0.0);
@@ -228,6 +248,7 @@ int main(void) {
   test_exact();
   test_positive_is_one_tick();
   test_errors();
+  test_fast_path_edges();
   test_carry();
   test_integers();
   test_units();

@@ -9,15 +9,17 @@ int dtime_ticks(double d, int64_t R, des_time *out) {
   double whole, frac;
   int64_t w, f;
   int small;
-  if (R < 1)
-    return DTIME_EINVAL;
-  if (d != d)
-    return DTIME_ENAN;
-  if (d < 0)
-    return DTIME_ENEG;
-  if (d == HUGE_VAL)
-    return DTIME_EINF;
-  if (d < 0x1p31 && R <= ((int64_t)1 << 31)) {
+  /* (one test for the common case: a NaN fails d >= 0) */
+  if (!(d >= 0 && d < 0x1p31 && R >= 1 && R <= ((int64_t)1 << 31))) {
+    if (R < 1)
+      return DTIME_EINVAL;
+    if (d != d)
+      return DTIME_ENAN;
+    if (d < 0)
+      return DTIME_ENEG;
+    if (d == HUGE_VAL)
+      return DTIME_EINF;
+  } else {
     /* The common case, as below but with no libm call (floor and round
     ** are calls without SSE4.1): truncation is floor for d >= 0; the
     ** scaled fraction x is below 2^31, so x - trunc(x) is exact and

@@ -155,19 +155,25 @@ static inline int wh_slot_reserve(wheel *w, wh_slot *s, uint32_t more) {
   return wh_slot_grow(w, s, more);
 }
 
-/* Append entry e to slot (level, sl) (room must be reserved). */
-static void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
+/* Append entry e to slot (level, sl) (room must be reserved). Inlined:
+** every schedule and every entry a cascade moves (an out-of-line call
+** cost a fifth of it). */
+#define WH_INLINE static inline __attribute__((always_inline))
+WH_INLINE void wh_append(wheel *w, int level, int sl, const wh_entry *e) {
   wh_slot *s = &w->slots[level][sl];
   s->a[s->len++] = *e;
   w->occupied[level][sl >> 6] |= (uint64_t)1 << (sl & 63);
   w->levels |= 1u << level;
 }
 
-/* Append entry e at its place (room must be reserved). Touches no node:
-** a cascade moves entries without reading the node pool. */
+/* Append entry e at its place (room must be reserved, and counted in the
+** slot's `pending`, which this clears). Touches no node: a cascade moves
+** entries without reading the node pool. */
 static void wh_place(wheel *w, const wh_entry *e) {
   int level = wh_level_of(w->cursor, (uint64_t)e->when);
-  wh_append(w, level, wh_slot_of((uint64_t)e->when, level), e);
+  int sl = wh_slot_of((uint64_t)e->when, level);
+  w->slots[level][sl].pending = 0;
+  wh_append(w, level, sl, e);
   if (level <= 2) /* it pops soon: start loading its node */
     __builtin_prefetch(&w->nodes[e->idx]);
 }
@@ -180,8 +186,8 @@ static int wh_first_slot(const wheel *w, int level) {
   return k * 64 + wh_ctz(w->occupied[level][k]);
 }
 
-/* Mark slot (level, sl) empty. */
-static void wh_slot_clear(wheel *w, int level, int sl) {
+/* Mark slot (level, sl) empty (every pop that empties a slot). */
+WH_INLINE void wh_slot_clear(wheel *w, int level, int sl) {
   wh_slot *s = &w->slots[level][sl];
   s->head = s->len = s->dead = 0;
   int k;
@@ -281,13 +287,13 @@ static int wh_cascade(wheel *w, int level, int sl, uint64_t target) {
     wh_slot *d = wh_dest(w, &s->a[i]);
     rc = wh_slot_reserve(w, d, ++d->pending);
   }
-  for (i = s->head; i < s->len; i++) /* clear the counts either way */
-    wh_dest(w, &s->a[i])->pending = 0;
   if (rc != WHEEL_OK) {
+    for (i = s->head; i < s->len; i++) /* clear the counts */
+      wh_dest(w, &s->a[i])->pending = 0;
     w->cursor = old;
     return rc;
   }
-  for (i = s->head; i < s->len; i++)
+  for (i = s->head; i < s->len; i++) /* place, clearing the counts */
     wh_place(w, &s->a[i]);
   wh_slot_clear(w, level, sl);
   return WHEEL_OK;

@@ -220,8 +220,11 @@ int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
   t->wake = 0;
   t->yielding = 0;
   rt->G->running = co; /* for des_interrupt */
+  rt_running_task = t; /* for rt_current */
   status = lua_resume(co, L, nargs, &nres);
   rt->G->running = outer;
+  /* a nested run's outer task, looked up again (it may have ended) */
+  rt_running_task = outer != NULL ? rt_thread_task(rt->G, outer) : NULL;
   if (status == LUA_YIELD) {
     if (t->yielding) { /* a des suspension: the common case */
       t->yielding = 0;

@@ -7,7 +7,6 @@
 
 #include "runtime.h"
 
-#define RT_THREADS_MAX 64 /* empty threads kept for new tasks */
 /* LUA_EXTRASPACE of a thread in the pool (a task's holds slot + 1) */
 #define RT_EXTRA_POOLED UINTPTR_MAX
 /* ... and of the thread of a live task collected with its simulation */
@@ -27,6 +26,10 @@ uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t);
 /* Release t's slot; bumping the generation makes every id of t stale. */
 void rt_slot_free(rt_global *G, rt_task *t);
 rt_task *rt_task_from_id(rt_global *G, uint64_t id);
+/* The thread pool (rttask.c): make its keeper (returns its registry
+** ref), and whether co is one of its free threads. */
+int rt_pool_new(lua_State *L, rt_global *G);
+int rt_thread_pooled(const rt_global *G, const lua_State *co);
 /* rt_push_object(L, rt) for the spawn and end of every task: the objects
 ** table by its integer registry ref, without hashing a key. */
 void rt_push_sim(lua_State *L, rt_runtime *rt);
@@ -34,6 +37,12 @@ void rt_push_sim(lua_State *L, rt_runtime *rt);
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
 void rt_push_anchors(lua_State *L, rt_runtime *rt);
+/* The index of rt's anchor table on L's stack while rt runs on L (held
+** by the run's frame, checked by address), or 0. */
+int rt_anchors_index(lua_State *L, const rt_runtime *rt);
+/* Push both, the anchor table then the sim object (every spawn): one
+** look-up of the cache. */
+void rt_push_anchors_sim(lua_State *L, rt_runtime *rt);
 /* Take a suspended task out of whatever it waits for: its pending wake, the
 ** waitable it is linked on, and a call not yet delivered to its component
 ** (a withdrawn call never reaches the component). L (NULL when no Lua may

@@ -331,6 +331,9 @@ typedef struct rt_run_args {
 static int run_protected(lua_State *L) {
   rt_run_args *a = lua_touserdata(L, 1);
   sim_state *sim = a->rt->sim;
+  rt_push_anchors(L, a->rt); /* held here for the run (rt_anchors_index) */
+  a->rt->anchors_p = lua_topointer(L, -1);
+  a->rt->anchors_idx = lua_gettop(L);
   if (a->step == RT_RUN_THROUGH)
     a->rc = sim_run_through(sim, a->limit);
   else if (a->step)
@@ -348,7 +351,8 @@ int rt_run_raw(lua_State *L, rt_runtime *rt, des_time limit, int step) {
   lua_State *saved = rt->L;
   rt_runtime *prev = rt->G->dispatching;
   rt_run_args a;
-  int status, rc;
+  int status, rc, saved_idx = rt->anchors_idx;
+  const void *saved_p = rt->anchors_p;
   a.rt = rt;
   a.limit = limit;
   a.step = step;
@@ -363,6 +367,8 @@ int rt_run_raw(lua_State *L, rt_runtime *rt, des_time limit, int step) {
   lua_pushlightuserdata(L, &a);
   status = lua_pcall(L, 1, 0, 0);
   rt->L = saved;
+  rt->anchors_idx = saved_idx;
+  rt->anchors_p = saved_p;
   rt->G->dispatching = prev;
   rt->daemon_end = 0;
   if (status != LUA_OK) {

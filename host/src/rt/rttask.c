@@ -168,53 +168,104 @@ int rt_call_delivered(rt_runtime *rt, const sim_event *ev, uint32_t *kind,
 /* A pool of finished threads for new tasks: a thread whose function
 ** returned is as good as new once its stack is empty, and reusing it saves
 ** creating (and later collecting) a thread and its stack per task. At
-** most RT_THREADS_MAX empty threads wait there (the collector shrinks
-** their stacks). */
+** most RT_THREADS_MAX free threads wait there, on the stack of the pool's
+** keeper thread (G->pool), which had room made for them when it was made:
+** taking one is one lua_xmove, and so is giving one back, neither
+** allocates. The collector shrinks the stacks of the free ones. A task
+** holds the thread it took in its UV_AUX (never the pool: a live task's
+** stack may hold its own simulation, which must stay collectable). */
+
+/* The keeper's body: it raises at once, so the keeper is dead by an
+** error (coroutine.resume refuses it, should the debug library reach it)
+** and its stack is the pool's to use. Allocates nothing. */
+static int pool_keeper(lua_State *K) {
+  lua_pushboolean(K, 0);
+  return lua_error(K);
+}
+
+int rt_pool_new(lua_State *L, rt_global *G) {
+  lua_State *K = lua_newthread(L);
+  int nres;
+  rt_set_extraspace(K, 0); /* (no task's) */
+  lua_pushcfunction(K, pool_keeper);
+  if (lua_resume(K, L, 0, &nres) == LUA_ERRRUN && lua_checkstack(K, 0)) {
+    lua_settop(K, 0);
+    /* room for every free thread now: giving one back never allocates
+    ** (rt_task_resume relies on it) */
+    if (lua_checkstack(K, RT_THREADS_MAX + 1))
+      G->pool = K;
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Whether the keeper is as the pool left it (else it is never used again:
+** only the debug library can reach it). */
+static int pool_intact(rt_global *G) {
+  lua_State *K = G->pool;
+  if (K == NULL)
+    return 0;
+  if (lua_status(K) == LUA_ERRRUN && lua_gettop(K) == (int)G->nthreads)
+    return 1;
+  G->pool = NULL;
+  G->nthreads = 0;
+  return 0;
+}
 
 /* Push a thread for a new task: from the pool, or a new one. */
 static lua_State *thread_get(lua_State *L, rt_global *G) {
-  lua_Integer n = G->nthreads; /* (no lua_rawlen: a search in the array) */
-  if (n > 0) {
-    int ok = lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE;
-    if (ok && lua_rawgeti(L, -1, n) == LUA_TTHREAD) {
-      lua_pushnil(L);
-      lua_rawseti(L, -3, n);
-      lua_replace(L, -2);
-      G->nthreads--;
-      return lua_tothread(L, -1);
-    }
-    lua_pop(L, ok ? 2 : 1);
-    G->nthreads = 0; /* (the pool is not as we left it: forget it) */
+  if (G->nthreads > 0 && pool_intact(G)) {
+    lua_State *co = G->pool_list[--G->nthreads];
+    lua_xmove(G->pool, L, 1);
+    if (lua_tothread(L, -1) == co)
+      return co;
+    lua_pop(L, 1);
+    G->pool = NULL; /* (cannot happen: pool_intact) */
+    G->nthreads = 0;
   }
   return lua_newthread(L);
 }
 
-/* Keep the thread of the task at idx, which returned normally, for a new
-** task (unless the pool is full or the thread is not reusable). */
+/* Whether the pool takes t's thread back: it returned normally, nothing
+** but the task held it (an escaped one: Lua may hold it, and a new task's
+** must be unreachable), and there is room. */
+static int thread_poolable(rt_global *G, const rt_task *t) {
+  lua_State *co = t->co;
+  return !t->escaped && co != NULL && G->nthreads < RT_THREADS_MAX &&
+         lua_status(co) == LUA_OK && lua_gettop(co) == 0 && pool_intact(G);
+}
+
+/* Give t's thread, poolable, to the pool: from the task's UV_AUX (object
+** at idx), or with idx 0 pushed from the thread itself (ended: its empty
+** stack has room). */
 static void thread_put(lua_State *L, rt_global *G, rt_task *t, int idx) {
-  lua_State *co;
-  lua_Integer n;
-  if (t->escaped)
-    return; /* Lua may hold it: a new task's thread must be unreachable */
-  lua_getiuservalue(L, idx, UV_AUX);
-  co = lua_tothread(L, -1);
-  if (co == NULL || lua_status(co) != LUA_OK || lua_gettop(co) != 0) {
-    lua_pop(L, 1);
-    return;
+  lua_State *co = t->co;
+  if (idx == 0) {
+    lua_pushthread(co);
+    lua_xmove(co, G->pool, 1);
+  } else {
+    lua_getiuservalue(L, idx, UV_AUX);
+    if (lua_tothread(L, -1) != co) {
+      lua_pop(L, 1);
+      return;
+    }
+    lua_xmove(L, G->pool, 1);
   }
-  n = G->nthreads;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE &&
-      n < RT_THREADS_MAX) {
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, n + 1);
-    G->nthreads++;
-    rt_set_extraspace(co, RT_EXTRA_POOLED);
-  }
-  lua_pop(L, 2);
+  G->pool_list[G->nthreads++] = co;
+  rt_set_extraspace(co, RT_EXTRA_POOLED);
+}
+
+/* Whether co is one of the pool's free threads. */
+int rt_thread_pooled(const rt_global *G, const lua_State *co) {
+  uint32_t i;
+  for (i = 0; i < G->nthreads; i++)
+    if (G->pool_list[i] == co)
+      return 1;
+  return 0;
 }
 
 rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
                   int name_idx, int daemon) {
+  rt_global *G = rt->G;
   rt_task *t;
   lua_State *co;
   int tidx;
@@ -222,18 +273,18 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   fidx = lua_absindex(L, fidx);
   name_idx = name_idx ? lua_absindex(L, name_idx) : 0;
   rt_check_live(L, rt);
-  if (rt->G->closing) /* (rt->G: no registry lookup per spawn) */
+  if (G->closing) /* (rt->G: no registry lookup per spawn) */
     rt_check_state(L, "spawn");
   t = lua_newuserdatauv(L, sizeof(*t), UV_NTASK);
   memset(t, 0, sizeof(*t));
   tidx = lua_gettop(L);
-  rt_setmetatable_g(L, rt->G, RT_MT_TASK);
+  rt_setmetatable_g(L, G, RT_MT_TASK);
   t->rt = rt;
   t->serial = ++rt->serials;
   t->daemon = (uint8_t)(daemon != 0);
   t->state = TASK_READY;
   t->what = "start";
-  co = thread_get(L, rt->G);
+  co = thread_get(L, G);
   lua_setiuservalue(L, tidx, UV_AUX);
   /* the new coroutine's stack takes the function and every argument (a
   ** model passes as many as its own stack holds: it was a wild write) */
@@ -243,8 +294,6 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
     lua_pushvalue(L, name_idx);
     lua_setiuservalue(L, tidx, UV_NAME);
   }
-  rt_push_sim(L, rt);
-  lua_setiuservalue(L, tidx, UV_SIM);
   /* function and arguments move onto the new coroutine */
   lua_pushvalue(L, fidx);
   lua_xmove(L, co, 1);
@@ -259,16 +308,17 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   ** names must never be collectable. The anchor may grow the table (raises
   ** on no memory, runs no finalizer); the slot is reserved first so that
   ** taking it then cannot fail. */
-  slot = rt_slot_reserve(L, rt->G);
-  rt_push_anchors(L, rt);
+  slot = rt_slot_reserve(L, G);
+  rt_push_anchors_sim(L, rt); /* (neither allocates) */
+  lua_setiuservalue(L, -3, UV_SIM);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, (lua_Integer)slot + 1);
-  rt_slot_alloc(L, rt->G, t);
+  rt_slot_alloc(L, G, t);
   if (sim_schedule(rt->sim, sim_now(rt->sim), rt->comp, RT_SPAWN, rt_task_id(t),
                    &t->wake) != 0) {
     lua_pushnil(L); /* an existing key: allocates nothing */
     lua_rawseti(L, -2, (lua_Integer)slot + 1);
-    rt_slot_free(rt->G, t);
+    rt_slot_free(G, t);
     luaL_error(L, "spawn: not enough memory");
   }
   lua_pop(L, 1);
@@ -279,35 +329,40 @@ rt_task *rt_spawn(lua_State *L, rt_runtime *rt, int fidx, int nargs,
   return t;
 }
 
-/* End task t (object at idx): release its coroutine and slot, unanchor it,
-** and notify everything that waits for it. UV_VALUES must hold its results
-** (a packed table) or its error already. */
-/* rt_task_finish, with the anchor table at `anchors` (0: pushed here). */
+/* rt_task_finish, with the anchor table at index `anchors` (0: pushed
+** here). idx 0: the common end (rt_task_end), which needs no object: the
+** pool takes the thread, there are no values to drop and nothing to run
+** on its end. A finished task whose thread went back to the pool may
+** still name it in UV_AUX (the pool holds it anyway; nothing reads the
+** thread of an ended task: t->co is NULL). */
 static void task_finish(lua_State *L, rt_task *t, int idx, int state,
                         int anchors) {
   rt_runtime *rt = t->rt;
-  idx = lua_absindex(L, idx);
+  if (idx != 0)
+    idx = lua_absindex(L, idx);
   rt_task_leave_wait(L, t);
   if (t->inlined)
     rt_inline_remove(t);
   if (t->co != NULL)
     rt_set_extraspace(t->co, 0);
-  t->co = NULL;
   t->state = (uint8_t)state;
   t->since = sim_now(rt->sim);
-  if (state != TASK_FAILED) {
-    if (state == TASK_DONE)
-      thread_put(L, rt->G, t, idx);
+  if (state == TASK_DONE && thread_poolable(rt->G, t))
+    thread_put(L, rt->G, t, idx);
+  else if (state != TASK_FAILED) {
     lua_pushnil(L);
     lua_setiuservalue(L, idx, UV_AUX); /* drop the thread */
   }
-  if (anchors == 0)
+  t->co = NULL;
+  if (anchors == 0) {
     rt_push_anchors(L, rt);
-  else
-    lua_pushvalue(L, anchors);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
-  lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, (lua_Integer)t->slot + 1);
+    lua_pop(L, 1);
+  } else {
+    lua_pushnil(L);
+    lua_rawseti(L, anchors, (lua_Integer)t->slot + 1);
+  }
   rt_slot_free(rt->G, t);
   rt->alive--;
   rt->daemons -= t->daemon;
@@ -320,12 +375,23 @@ void rt_task_finish(lua_State *L, rt_task *t, int idx, int state) {
 }
 
 void rt_task_end(lua_State *L, rt_task *t) {
-  int top = lua_gettop(L);
-  rt_push_anchors(L, t->rt); /* top + 1: once for the object and its end */
-  lua_rawgeti(L, top + 1, (lua_Integer)t->slot + 1);
-  lua_pushnil(L);
-  lua_setiuservalue(L, top + 2, UV_VALUES);
-  task_finish(L, t, top + 2, TASK_DONE, top + 1);
+  int top = lua_gettop(L), anchors = rt_anchors_index(L, t->rt);
+  if (anchors == 0) {          /* (not in a run's handler) */
+    rt_push_anchors(L, t->rt); /* once for the object and its end */
+    anchors = lua_gettop(L);
+  }
+  if (!t->has_values && !t->done.callbacks && t->done.head == NULL &&
+      thread_poolable(t->rt->G, t)) {
+    task_finish(L, t, 0, TASK_DONE, anchors); /* the common end */
+    lua_settop(L, top);
+    return;
+  }
+  lua_rawgeti(L, anchors, (lua_Integer)t->slot + 1);
+  if (t->has_values) { /* (interrupt causes, all delivered) */
+    lua_pushnil(L);
+    lua_setiuservalue(L, -2, UV_VALUES);
+  }
+  task_finish(L, t, lua_gettop(L), TASK_DONE, anchors);
   lua_settop(L, top);
 }
 
@@ -405,6 +471,7 @@ int rt_interrupt(lua_State *L, rt_task *t, int idx, int value) {
     lua_newtable(L);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_VALUES);
+    t->has_values = 1;
   }
   lua_pushvalue(L, value); /* by count: a nil cause keeps its place */
   lua_rawseti(L, -2, (lua_Integer)t->interrupts + 1);

@@ -14,7 +14,9 @@
 ** Ownership: a live task is anchored in its simulation's anchor table (the
 ** sim userdata's first user value, keyed by slot + 1) and holds the sim
 ** userdata in turn, so an unreachable simulation is collected with all its
-** tasks. An ended task drops its thread; only its results stay, for join.
+** tasks. An ended task drops its thread (one that went back to the thread
+** pool, which holds it anyway, may stay named by its UV_AUX); only its
+** results stay, for join.
 **
 ** A task's thread belongs to the runtime: only rt_task_resume resumes it
 ** (lco.c refuses coroutine.resume/close on it from Lua), and every
@@ -91,10 +93,7 @@ rt_global *rt_global_get(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_GLOBAL_KEY);
-  /* the pool of threads for new tasks, preallocated: putting a thread
-  ** back never allocates (rt_task_resume relies on it) */
-  lua_createtable(L, RT_THREADS_MAX, 0);
-  G->ref_threads = luaL_ref(L, LUA_REGISTRYINDEX);
+  G->ref_threads = rt_pool_new(L, G);
   /* objects: light userdata -> object, weak values; 'r' (vendored Lua,
   ** patch 0012): an object a finalizer brings back keeps its entry */
   lua_newtable(L);
@@ -169,6 +168,8 @@ uint32_t rt_slot_alloc(lua_State *L, rt_global *G, rt_task *t) {
 /* Release t's slot; bumping the generation makes every id of t stale. */
 void rt_slot_free(rt_global *G, rt_task *t) {
   uint32_t i = t->slot;
+  if (rt_running_task == t) /* it ends while it runs (detached) */
+    rt_running_task = NULL;
   if (i >= G->nslots || G->slots[i].task != t)
     return;
   G->slots[i].task = NULL;
@@ -218,7 +219,9 @@ rt_task *rt_thread_task(rt_global *G, lua_State *co) {
   return G->slots[idx - 1].task;
 }
 
-rt_task *rt_current(lua_State *L) {
+_Thread_local rt_task *rt_running_task;
+
+rt_task *rt_current_slow(lua_State *L) {
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
   if (G != NULL && G->sched_firing == L)
     return NULL; /* a scheduled function runs outside any task */
@@ -227,27 +230,17 @@ rt_task *rt_current(lua_State *L) {
 
 /* Whether co is a thread the runtime retired: an orphan (its task was
 ** collected with its simulation while it waited), or one waiting in the
-** pool for new tasks (marked so, and found in the pool: at most
-** RT_THREADS_MAX entries). */
+** pool for new tasks (marked so, and found among the pool's free ones: at
+** most RT_THREADS_MAX). */
 int rt_thread_retired(lua_State *L, rt_global *G, lua_State *co) {
   uintptr_t v;
-  lua_Integer i, n;
-  int found = 0;
+  (void)L;
   memcpy(&v, lua_getextraspace(co), sizeof(v));
   if (v == RT_EXTRA_ORPHAN)
     return RT_RETIRED_ORPHAN;
   if (v != RT_EXTRA_POOLED || G == NULL)
     return 0;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_threads) == LUA_TTABLE) {
-    n = (lua_Integer)lua_rawlen(L, -1);
-    for (i = 1; i <= n && !found; i++) {
-      lua_rawgeti(L, -1, i);
-      found = lua_tothread(L, -1) == co;
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-  return found ? RT_RETIRED_POOLED : 0;
+  return rt_thread_pooled(G, co) ? RT_RETIRED_POOLED : 0;
 }
 
 /* }==================================================================== */
@@ -289,8 +282,20 @@ void rt_push_sim(lua_State *L, rt_runtime *rt) {
 /* Push the anchor table of rt's simulation: from the cache when rt was
 ** the last one asked (the spawn, resume and end of every task ask). Never
 ** allocates: the cache's slot exists. */
+int rt_anchors_index(lua_State *L, const rt_runtime *rt) {
+  int idx = rt->anchors_idx;
+  if (idx > 0 && L == rt->L && lua_topointer(L, idx) == rt->anchors_p)
+    return idx;
+  return 0;
+}
+
 void rt_push_anchors(lua_State *L, rt_runtime *rt) {
   rt_global *G = rt->G;
+  int idx = rt_anchors_index(L, rt);
+  if (idx > 0) { /* the run's own */
+    lua_pushvalue(L, idx);
+    return;
+  }
   if (G->anchors_rt == rt) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
     if (lua_rawgeti(L, -1, 1) == LUA_TTABLE) {
@@ -319,6 +324,22 @@ void rt_push_anchored(lua_State *L, rt_runtime *rt, const void *p) {
   else
     lua_pushnil(L);
   lua_replace(L, -2);
+}
+
+void rt_push_anchors_sim(lua_State *L, rt_runtime *rt) {
+  rt_global *G = rt->G;
+  if (G->anchors_rt == rt) { /* one look-up of the cache for both */
+    int ta, ts;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, G->ref_anchors);
+    ta = lua_rawgeti(L, -1, 1);
+    ts = lua_rawgeti(L, -2, 2);
+    lua_remove(L, -3);
+    if (ta == LUA_TTABLE && ts == LUA_TUSERDATA)
+      return;
+    lua_pop(L, 2);
+  }
+  rt_push_anchors(L, rt); /* (fills the cache) */
+  rt_push_sim(L, rt);
 }
 
 void rt_push_task(lua_State *L, rt_task *t) {

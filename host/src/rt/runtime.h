@@ -25,6 +25,8 @@
 
 typedef struct rt_global rt_global;
 
+#define RT_THREADS_MAX 64 /* free threads the pool keeps for new tasks */
+
 /* The kinds of object the runtime makes or checks. The binding
 ** (host/src/lua/) makes their metatables and registers each one's address
 ** in rt_global.mt (and the registry, rt_mt_keys): the runtime knows them
@@ -117,6 +119,7 @@ struct rt_task {
   uint8_t yielding;     /* set by des before it yields: foreign yields show */
   uint8_t escaped;      /* coroutine.running handed its thread to Lua: the
                            thread is never pooled for another task */
+  uint8_t has_values;   /* UV_VALUES was set while it lived (interrupts) */
   uint32_t interrupts;  /* pending interrupts not yet delivered */
   uint32_t call_seq;    /* component:call's made so far: names the open one */
   wheel_handle wake;    /* pending SPAWN/TIMER/WAKE event (or the event of a
@@ -159,7 +162,12 @@ struct rt_runtime {
   int trace;                          /* RT_TRACE_* */
   int closed;                         /* RT_OPEN, RT_CLOSING or RT_CLOSED */
   des_time closed_at; /* the clock when it closed (statistics read it) */
-  uint64_t checks;    /* RT_UNHANDLED checks handled (levent.c) */
+  /* During a run, its anchor table sits at this index of L's stack (the
+  ** run's own frame, run_protected), checked by its address: the end of
+  ** every task, on L, finds it there instead of in the cache. 0: none. */
+  int anchors_idx;
+  const void *anchors_p;
+  uint64_t checks; /* RT_UNHANDLED checks handled (levent.c) */
 };
 
 /* The user values of a simulation object (DES_SIM_MT): 1 its anchors
@@ -216,7 +224,14 @@ struct rt_global {
   int mt_ref[RT_NMT];     /* ... and their registry refs (0: none yet), for
                              rt_setmetatable_g without hashing a key */
   int ref_objects, ref_threads; /* registry refs: integer keys, no hashing */
-  uint32_t nthreads; /* threads in the pool (registry[ref_threads][1..n]) */
+  /* The thread pool (rttask.c): the free threads for new tasks are on the
+  ** stack of a keeper thread (anchored at registry[ref_threads], its stack
+  ** made room for once), so taking one and giving one back are each one
+  ** lua_xmove; a task holds the thread it took in its UV_AUX. */
+  lua_State *pool; /* the keeper (dead by an error: it cannot be resumed);
+                      NULL once found changed behind our back */
+  lua_State *pool_list[RT_THREADS_MAX]; /* what its stack holds */
+  uint32_t nthreads; /* free threads: the keeper's stack 1..nthreads */
   int closing;       /* the state is closing: finalizers then run once and what
                         they create is never finalized, so nothing that holds C
                         memory may be made (rt_check_state) */
@@ -283,8 +298,23 @@ des_time rt_now(const rt_runtime *rt);
 void rt_check_open(lua_State *L, const rt_runtime *rt);
 void rt_check_live(lua_State *L, const rt_runtime *rt);
 
-/* The running task of coroutine L, or NULL if L is not a task. */
-rt_task *rt_current(lua_State *L);
+/* The task rt_task_resume is resuming now on this OS thread (the innermost
+** one in nested runs), or NULL: a Lua state runs on one OS thread at a
+** time, and a task's C functions (des.now, des.sleep, acquire) ask for it
+** on every call. Cleared when that task's slot is freed. */
+extern _Thread_local rt_task *rt_running_task;
+
+/* The running task of coroutine L, or NULL if L is not a task.
+** rt_current_slow finds it by L's extra space (needs a des function's
+** upvalue 1); the common case, L the coroutine being resumed, needs
+** neither the upvalue nor a slot look-up. */
+rt_task *rt_current_slow(lua_State *L);
+static inline rt_task *rt_current(lua_State *L) {
+  rt_task *t = rt_running_task;
+  if (t != NULL && t->co == L && t->rt->G->sched_firing != L)
+    return t;
+  return rt_current_slow(L);
+}
 
 /* Ownership of threads (lco.c refuses to drive them): the live task whose
 ** coroutine is co, or NULL; and whether the runtime retired co: 0, or
