@@ -35,6 +35,21 @@ function helpers.closer(log, name)
   return setmetatable({}, { __close = function() log[#log + 1] = name end })
 end
 
+-- The requests a resource anchors: in its anchor table (user value 1) and
+-- in its anchor slots (user values 9.., lres.h: LRES_UV_ANCHOR).
+function helpers.anchored(res)
+  local list = {}
+  for _, req in pairs((debug.getuservalue(res, 1))) do list[#list + 1] = req end
+  local i = 9
+  while true do
+    local v, ok = debug.getuservalue(res, i)
+    if not ok then break end
+    if v ~= nil then list[#list + 1] = v end
+    i = i + 1
+  end
+  return list
+end
+
 -- Quote s as one word for /bin/sh.
 function helpers.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -10,20 +10,7 @@ local function sim_run(fn)
   return t, sim
 end
 
--- The requests a resource anchors: in its anchor table (user value 1) and
--- in its anchor slots (user values 9.., lres.h: LRES_UV_ANCHOR).
-local function anchored(res)
-  local list = {}
-  for _, req in pairs((debug.getuservalue(res, 1))) do list[#list + 1] = req end
-  local i = 9
-  while true do
-    local v, ok = debug.getuservalue(res, i)
-    if not ok then break end
-    if v ~= nil then list[#list + 1] = v end
-    i = i + 1
-  end
-  return list
-end
+local anchored = require("helpers").anchored
 
 describe("des.resource", function()
   it("grants up to capacity at once and queues the rest FIFO", function()
