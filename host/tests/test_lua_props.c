@@ -1,5 +1,5 @@
 /*
-** test_lua_props.c -- the vendored Lua's patch 0012 (vendor/lua/patches),
+** test_lua_props.c -- the vendored Lua's patch 0013 (vendor/lua/patches),
 ** through Lua's C API only:
 **   - a full userdata whose __index is a table finds its methods there
 **     without calling __props, and gets every other key from __props
@@ -184,7 +184,7 @@ int main(void) {
 #else
 
 int main(void) {
-  printf("test_lua_props: the system's Lua, no patch 0012 to test\n");
+  printf("test_lua_props: the system's Lua, no patch 0013 to test\n");
   return 0;
 }
 

@@ -94,7 +94,7 @@ target_compile_definitions(test_host_dloops PRIVATE
   DES_UNHANDLED_MODEL="${CMAKE_CURRENT_SOURCE_DIR}/host/tests/unhandled_check_gone.lua")
 add_test(NAME host_scheduled_calls COMMAND test_host_sched)
 
-# The vendored Lua's userdata __props and lua_touserdatamt (patch 0012).
+# The vendored Lua's userdata __props and lua_touserdatamt (patch 0013).
 add_executable(test_lua_props host/tests/test_lua_props.c)
 target_include_directories(test_lua_props PRIVATE ${DES_LUA_INCLUDE_DIRS})
 target_link_libraries(test_lua_props PRIVATE ${DES_LUA_LIBS} m dl)

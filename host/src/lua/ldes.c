@@ -18,7 +18,7 @@ void ldes_setfuncs(lua_State *L, int t, const luaL_Reg *l) {
 /* Give the metatable at mt its methods (mt.methods) and the C function
 ** `index` for the properties, with the rt_global and mt.methods as
 ** upvalues. With the vendored Lua, mt.methods is __index and `index` is
-** __props (patch 0012): a method is found by the VM without a C call.
+** __props (patch 0013): a method is found by the VM without a C call.
 ** Otherwise `index` is __index, and finds methods by one raw lookup. */
 void ldes_set_index(lua_State *L, int mt, lua_CFunction index) {
   mt = lua_absindex(L, mt);

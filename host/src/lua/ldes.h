@@ -51,7 +51,7 @@ static inline void *ldes_testudata(lua_State *L, int idx, int which,
   rt_global *G = lua_touserdata(L, lua_upvalueindex(1));
   void *p;
 #ifdef LUA_DESHOST
-  if (G != NULL) /* one call (patch 0012) */
+  if (G != NULL) /* one call (patch 0013) */
     return lua_touserdatamt(L, idx, G->mt[which]);
 #endif
   p = lua_touserdata(L, idx);

@@ -487,11 +487,11 @@ int rt_push_task_by_id(lua_State *L, rt_runtime *rt, uint64_t id);
 void rt_push_task(lua_State *L, rt_task *t);
 
 /* Push the Lua object registered for a C pointer (events, simulations),
-** or nil. The registry is weak: an object that a finalizer brings back
-** (reachable only from objects being finalized when a cycle began) is
-** dropped from it for good, though it lives on. An event the runtime's
+** or nil. The registry has weak values; with the vendored Lua (patch
+** 0012) an object a finalizer brings back keeps its entry, with a stock
+** Lua it loses it for good though it lives on. An event the runtime's
 ** queue names by address is anchored by that address in its simulation:
-** rt_push_anchored finds it there, resurrected or not. */
+** rt_push_anchored finds it there with either Lua. */
 void rt_push_object(lua_State *L, const void *p);
 void rt_register_object(lua_State *L, int idx, const void *p);
 void rt_push_anchored(lua_State *L, rt_runtime *rt, const void *p);

@@ -459,7 +459,7 @@ LUA_API void *lua_touserdata (lua_State *L, int idx) {
 }
 
 
-/* deshost (lua.h, patch 0012): a type check by the metatable's address */
+/* deshost (lua.h, patch 0013): a type check by the metatable's address */
 LUA_API void *lua_touserdatamt (lua_State *L, int idx, const void *mt) {
   const TValue *o = index2value(L, idx);
   if (ttisfulluserdata(o) && uvalue(o)->metatable != NULL &&

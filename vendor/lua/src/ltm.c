@@ -44,7 +44,7 @@ void luaT_init (lua_State *L) {
     "__band", "__bor", "__bxor", "__shl", "__shr",
     "__unm", "__bnot", "__lt", "__le",
     "__concat", "__call", "__close",
-    "__props"  /* deshost (patch 0012) */
+    "__props"  /* deshost (patch 0013) */
   };
   int i;
   for (i=0; i<TM_N; i++) {

@@ -41,7 +41,7 @@ typedef enum {
   TM_CONCAT,
   TM_CALL,
   TM_CLOSE,
-  TM_PROPS,  /* deshost (patch 0012): a userdata's computed fields */
+  TM_PROPS,  /* deshost (patch 0013): a userdata's computed fields */
   TM_N		/* number of elements in the enum */
 } TMS;
 

@@ -556,7 +556,7 @@ LUA_API void (lua_asynchook) (lua_State *L, int on);
 LUA_API void (lua_chargelater) (lua_State *L, size_t units);
 
 /*
-** (patch 0012) Userdata with methods and computed fields, both cheap. A
+** (patch 0013) Userdata with methods and computed fields, both cheap. A
 ** full userdata whose metatable's '__index' is a table, and lacks the key,
 ** gets its value from the metatable's '__props' (a function called as
 ** '__index' functions are, with the userdata itself and the key), when

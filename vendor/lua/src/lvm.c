@@ -312,7 +312,7 @@ void luaV_finishget (lua_State *L, const TValue *t, TValue *key, StkId val,
       luaT_callTMres(L, tm, t, key, val);  /* call it */
       return;
     }
-    /* deshost (patch 0012): a userdata's __index table, then __props */
+    /* deshost (patch 0013): a userdata's __index table, then __props */
     if (loop == 0 && ttisfulluserdata(t) && ttistable(tm)) {
       const TValue *props;
       if (luaV_fastget(L, tm, key, slot, luaH_get)) {  /* a method */
