@@ -427,6 +427,31 @@ print("simulates", des.now())
     contains(out, "fits")
   end)
 
+  it("--mem-limit: a large model's statistics grow with its history, not up front", function()
+    -- 4,000 resources, stores and containers, each with level statistics
+    -- and their time series, fit in 32 MB (each series used to take its
+    -- 512 buckets at creation: 3,000 resources overran 64 MB); one
+    -- resource then runs long enough to fill its series
+    cli:model([[
+local des = require 'des'
+local keep = {}
+for i = 1, 4000 do
+  keep[#keep + 1] = des.resource(1)
+  keep[#keep + 1] = des.store()
+  keep[#keep + 1] = des.container(10)
+end
+local r = keep[1]
+for _ = 1, 2000 do
+  local req <close> = r:acquire()
+  des.sleep(1)
+end
+print('fits', #keep, #r.stats.busy:series() > 256)
+]])
+    local code, out, err = cli:run("--sandbox", "--mem-limit", "32M", "model.lua")
+    assert.equal(0, code, err)
+    contains(out, "fits\t12000\ttrue")
+  end)
+
   it("--max-steps: a model that loops forever is stopped, naming where, exit 1", function()
     cli:model("local des = require 'des'\ndes.sleep(5)\nwhile true do end\n")
     local code, _, err = cli:run("--max-steps", "1000000", "model.lua")

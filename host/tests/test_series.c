@@ -4,8 +4,10 @@
 ** random changes (zero-length spikes included) checked bucket by bucket
 ** against a brute-force recomputation from the full history: exact min
 ** and max, time-weighted mean, last value; the memory bound; the overall
-** mean equal to the level's; reset; times near the end of the clock; and
-** allocation failure with the allocator's balance.
+** mean equal to the level's; reset; times near the end of the clock;
+** allocation failure with the allocator's balance; the bucket array grown
+** only as the clock passes it, and a growth refused (merged instead, just
+** as exact).
 */
 #include <math.h>
 #include <stdint.h>
@@ -103,9 +105,11 @@ static void test_nan(void) {
   CHECK(live_bytes == 0);
 }
 
-/* 10^6 random changes against the full history. */
+/* 10^6 random changes against the full history; with refuse_growth, the
+** allocator refuses every growth of the bucket array (the series stays at
+** its first STATS_SERIES_FIRST buckets, merging, and as exact). */
 #define NCHANGES 1000000
-static void test_random(int spikes, double scale) {
+static void test_random(int spikes, double scale, int refuse_growth) {
   static int64_t ts[NCHANGES + 1];
   static double vs[NCHANGES + 1];
   stats_level l;
@@ -116,6 +120,11 @@ static void test_random(int spikes, double scale) {
   des_rng_seed(&r, 42 + (uint64_t)spikes);
   CHECK(stats_level_init(&l, A, t, 0, 1) == STATS_OK);
   CHECK(stats_level_keep_series(&l, 512) == STATS_OK);
+  CHECK(l.series->cap == STATS_SERIES_FIRST); /* grown as time passes */
+  if (refuse_growth) {
+    calls = 0;
+    fail_from = 0;
+  }
   ts[0] = t;
   vs[0] = 0;
   for (i = 1; i <= NCHANGES; i++) {
@@ -130,8 +139,13 @@ static void test_random(int spikes, double scale) {
   }
   t += 10;
   stats_level_advance(&l, t);
+  fail_from = -1;
   n = stats_level_series_len(&l);
-  CHECK(n >= 256 && n <= 512); /* bounded: never more than the cap */
+  if (refuse_growth) /* merged in place of every growth */
+    CHECK(n >= STATS_SERIES_FIRST / 2 && n <= STATS_SERIES_FIRST && calls > 0 &&
+          l.series->cap == STATS_SERIES_FIRST);
+  else /* bounded: never more than the cap */
+    CHECK(n >= 256 && n <= 512 && l.series->cap == 512);
   for (i = 0; i < n; i++) {
     stats_point p = stats_level_series_at(&l, i);
     double bmin = INFINITY, bmax = -INFINITY, barea = 0, last = NAN;
@@ -217,12 +231,44 @@ static void test_alloc_failure(void) {
   }
 }
 
+/* A level that changes only early, or never, keeps its first few buckets:
+** no memory for a history it does not have; the array grows by doubling
+** as the clock passes it. */
+static void test_lazy(void) {
+  stats_level l;
+  long before = live_bytes;
+  uint32_t cap;
+  CHECK(stats_level_init(&l, A, 0, 0, 0) == STATS_OK);
+  CHECK(stats_level_keep_series(&l, 512) == STATS_OK);
+  CHECK(
+      live_bytes - before <
+      (long)(sizeof(stats_series) + STATS_SERIES_FIRST * sizeof(stats_bucket)) +
+          1);
+  stats_level_set(&l, 3, 1);
+  stats_level_advance(&l, STATS_SERIES_FIRST - 1);
+  CHECK(l.series->cap == STATS_SERIES_FIRST);
+  for (cap = STATS_SERIES_FIRST; cap < 512; cap *= 2) {
+    stats_level_advance(&l, cap + 1); /* held through tick cap: bucket cap */
+    CHECK(l.series->cap == 2 * cap && l.series->shift == 0);
+    CHECK(stats_level_series_len(&l) == cap + 1);
+  }
+  stats_level_advance(&l, 513); /* past the cap: merged, not grown */
+  CHECK(l.series->cap == 512 && l.series->shift == 1);
+  CHECK(stats_level_series_len(&l) == 257);
+  CHECK(live_bytes - before ==
+        (long)(sizeof(stats_series) + 512 * sizeof(stats_bucket)));
+  stats_level_free(&l);
+  CHECK(live_bytes == before);
+}
+
 int main(void) {
   test_nan();
   test_hand();
-  test_random(0, 1);
-  test_random(1, 1);
-  test_random(1, 0.37);
+  test_lazy();
+  test_random(0, 1, 0);
+  test_random(1, 1, 0);
+  test_random(1, 0.37, 0);
+  test_random(1, 1, 1);
   test_reset();
   test_far();
   test_alloc_failure();

@@ -4,7 +4,11 @@
 ** last one. Each bucket's min/max see every value set in it, whatever its
 ** duration, so a plot of a long run keeps its peaks; its area is the
 ** integral of the level over the bucket, so the buckets' time-weighted
-** mean is the level's. Memory is fixed at creation: feeding never fails.
+** mean is the level's. The bucket array grows by doubling up to the cap
+** as the clock passes it (most levels of a large model hold few buckets);
+** when the allocator refuses, the buckets merge instead, so feeding never
+** fails. With every growth granted, the buckets are exactly those of an
+** array allocated at the cap from the start.
 */
 #include "stats.h"
 
@@ -30,12 +34,30 @@ static void series_halve(stats_series *s) {
   s->shift++;
 }
 
-/* The index of the bucket holding tick t (>= origin), merging until it
-** fits. The index of the current bucket only grows, so merging is
-** amortised O(1) per bucket ever made. */
+/* Grow the bucket array towards the cap so that it holds index k (or
+** as near as the cap allows). Returns 0 if the allocator refused. */
+static int series_grow(stats_series *s, uint64_t k) {
+  uint32_t ncap = s->cap;
+  stats_bucket *b;
+  while (ncap < s->max && ncap <= k)
+    ncap = ncap > s->max / 2 ? s->max : ncap * 2;
+  b = s->a.f(s->a.ud, s->b, sizeof(stats_bucket) * s->cap,
+             sizeof(stats_bucket) * ncap);
+  if (b == NULL)
+    return 0;
+  s->b = b;
+  s->cap = ncap;
+  return 1;
+}
+
+/* The index of the bucket holding tick t (>= origin), growing the array
+** or merging until it fits. The index of the current bucket only grows,
+** so growing and merging are amortised O(1) per bucket ever made. */
 static uint32_t series_index(stats_series *s, int64_t t) {
   uint64_t k = (uint64_t)(t - s->origin) >> s->shift;
   while (k >= s->cap) {
+    if (s->cap < s->max && series_grow(s, k))
+      continue;
     series_halve(s);
     k >>= 1;
   }
@@ -94,18 +116,22 @@ void stats_series_reset(stats_series *s, int64_t now, double v) {
 
 int stats_level_keep_series(stats_level *l, uint32_t cap) {
   stats_series *s;
+  uint32_t first;
   if (cap < 2)
     cap = 2;
   cap += cap & 1;
+  first = cap < STATS_SERIES_FIRST ? cap : STATS_SERIES_FIRST;
   s = l->a.f(l->a.ud, NULL, 0, sizeof(*s));
   if (s == NULL)
     return STATS_ENOMEM;
-  s->b = l->a.f(l->a.ud, NULL, 0, sizeof(stats_bucket) * cap);
+  s->b = l->a.f(l->a.ud, NULL, 0, sizeof(stats_bucket) * first);
   if (s->b == NULL) {
     l->a.f(l->a.ud, s, sizeof(*s), 0);
     return STATS_ENOMEM;
   }
-  s->cap = cap;
+  s->cap = first;
+  s->max = cap;
+  s->a = l->a;
   stats_series_reset(s, l->since, l->value);
   l->series = s;
   return STATS_OK;

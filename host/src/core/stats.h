@@ -220,8 +220,12 @@ void stats_level_each_at(const stats_level *l,
 ** merge pairwise and the width doubles. A bucket keeps the min and max of
 ** every value the level held in it (even for no time: peaks are never
 ** lost), the integral of value x dt (so its time-weighted mean), and the
-** last value. Fed by stats_level_advance / stats_level_set; allocated
-** once (stats_level_keep_series), so it never makes a set fail. */
+** last value. Fed by stats_level_advance / stats_level_set. The buckets
+** grow by doubling as the clock passes them, from STATS_SERIES_FIRST up to
+** the cap (a level that never changes costs a few hundred bytes, not the
+** cap's worth); a growth the allocator refuses merges instead, so a set
+** never fails: the series is then coarser than the cap allows, but still
+** exact in min, max and area. */
 
 typedef struct stats_bucket {
   double min, max, last, area;
@@ -230,11 +234,14 @@ typedef struct stats_bucket {
 typedef struct stats_series {
   stats_bucket *b;
   uint32_t cap, n; /* buckets allocated, in use (b[n-1]: the current one) */
+  uint32_t max;    /* most buckets ever allocated (the cap asked for) */
   int shift;       /* bucket width: 2^shift ticks */
   int64_t origin;  /* start of b[0] */
+  stats_alloc a;   /* the level's allocator, for growing */
 } stats_series;
 
 #define STATS_SERIES_BUCKETS 512 /* default number of buckets */
+#define STATS_SERIES_FIRST 8     /* buckets allocated at first */
 
 /* Keep the history of l from its current time on, in at most `cap`
 ** (>= 2, even) buckets. Call once; STATS_ENOMEM leaves l without one. */
