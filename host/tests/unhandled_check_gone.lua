@@ -1,6 +1,6 @@
 -- Found by fuzz_sandbox (cloops2, 2026-11-30, on branch cloops2's final code;
 -- the same input crashes the branch's base b7eee59 too: pre-existing).
--- Fixed (levent.c): an unhandled-failure check (RT_UNHANDLED) fired for
+-- Fixed (levfail.c): an unhandled-failure check (RT_UNHANDLED) fired for
 -- an event whose object was gone (rt_push_object gave nil) and dereferenced
 -- it (ASan SEGV in levent_check_unhandled). Needs the fuzz harness's
 -- sequence: des_run ends with the budget error, des_set_budget, des_run

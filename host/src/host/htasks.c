@@ -67,7 +67,7 @@ static void htask_describe(lua_State *L, rt_task *t, char *buf, size_t size) {
     else
       snprintf(buf, size, "joining task #%llu", (unsigned long long)j->serial);
   } else if (mt != NULL && mt == G->mt[RT_MT_EVENT]) {
-    name = htask_uv_string(L, 3); /* levent.c EV_NAME */
+    name = htask_uv_string(L, 3); /* levent.h EV_NAME */
     if (name != NULL)
       snprintf(buf, size, "waiting on %s '%s'", t->what, name);
     else

@@ -20,8 +20,8 @@
 rt_runtime *ldes_runtime_of(lua_State *L);
 
 /* The callbacks the binding registers in rt_global.bind (rt_binding says
-** what each does): levent.c's and lsched.c's. lsched_calling: is L
-** running a scheduled call now (it is then in no task). */
+** what each does): levent.c's, levfail.c's and lsched.c's. lsched_calling:
+** is L running a scheduled call now (it is then in no task). */
 int levent_fire_timeout(lua_State *L);
 int levent_check_unhandled(lua_State *L);
 int lsched_fire(rt_runtime *rt, const sim_event *ev);

@@ -167,7 +167,7 @@ struct rt_runtime {
   ** every task, on L, finds it there instead of in the cache. 0: none. */
   int anchors_idx;
   const void *anchors_p;
-  uint64_t checks; /* RT_UNHANDLED checks handled (levent.c) */
+  uint64_t checks; /* RT_UNHANDLED checks handled (levfail.c) */
 };
 
 /* The user values of a simulation object (DES_SIM_MT): 1 its anchors
@@ -197,7 +197,7 @@ struct rt_binding {
   lua_CFunction fire_timeout;
   /* The RT_UNHANDLED check of the failed event at index 1, protected by
   ** the caller: returns 1 with the report on top if nothing handled its
-  ** failure (no wait, no callback, no defuse), else 0 (levent.c). */
+  ** failure (no wait, no callback, no defuse), else 0 (levfail.c). */
   lua_CFunction check_unhandled;
   /* Call the function of the RT_SCHED event ev outside any task; 0, or
   ** non-zero with the error report on rt->L's top (lsched.c). */

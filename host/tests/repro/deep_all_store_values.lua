@@ -1,9 +1,9 @@
 -- Found by fuzz_sandbox (class events), 2026-11-30, minimised by machine
 -- (line-wise). Issue 14 items 5/6: chains of des.all held only by each
 -- other, plus finalizers and allocations while the timeout fires:
--- store_values (levent.c:104) through the harness, composite_notify
--- (levent.c:285) under build-asan/deshost --sandbox --mem-limit 16M
--- --max-steps 200000 FILE. Reproduce exactly as found:
+-- store_values (levent.c:104; now levany.c) through the harness,
+-- composite_notify (levent.c:285; now levany.c) under build-asan/deshost
+-- --sandbox --mem-limit 16M --max-steps 200000 FILE. Reproduce exactly as found:
 --   FUZZ_SANDBOX_FILE=FILE build-fuzz/fuzz_sandbox -runs=1 ANY_FILE
 -- luacheck: ignore (a program as the grammar writes it, kept byte for byte)
 local des = require 'des'

@@ -2,7 +2,7 @@
 -- (line-wise). Issue 14 items 5/6, a variant of deep_all_collected.lua: a
 -- chain of 20000 des.any{...} over a 1e-9 timeout built in a daemon task,
 -- held only by each other; when the timeout fires, composite_detach
--- (levent.c:60) dereferences a collected composite (ASan SEGV).
+-- (levent.c:60; now levany.c) dereferences a collected composite (ASan SEGV).
 -- Reproduces through the harness (its host: --sandbox, 16M, 200000 steps):
 --   FUZZ_SANDBOX_FILE=FILE build-fuzz/fuzz_sandbox -runs=1 ANY_FILE
 -- (build-asan/deshost does not always crash on it: GC timing differs.)

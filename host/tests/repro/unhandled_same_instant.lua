@@ -4,7 +4,7 @@
 -- check due now and looked again after it, forever, in C (rt_check_unhandled
 -- <-> sim_schedule), with no VM instruction for a budget or an interrupt to
 -- count. Hung with or without --sandbox/--max-steps.
--- Expected (fixed in levent.c): the run stops with "event 'a' failed at
+-- Expected (fixed in levfail.c): the run stops with "event 'a' failed at
 -- t=0.0 and nothing handled it: x". Regression: test_host_cloops.c
 -- (test_unhandled_same_instant: many, shuffled, nested, handled later).
 -- Run: deshost --sandbox --max-steps 100000000 FILE
