@@ -1,8 +1,9 @@
--- stats_spec.lua -- the one statistics core as Lua sees it (lstats.c):
--- statistics readable after their simulation closed (frozen at the close
--- time) or their resource was collected, checked arguments on every entry,
--- resource statistics the model cannot change, finalizers, merge, exact
--- time integrals at the default resolution, and replications.
+-- stats_spec.lua -- the one statistics core as Lua sees it (lstats.c,
+-- ltally.c, llevel.c): statistics readable after their simulation closed
+-- (frozen at the close time) or their resource was collected, checked
+-- arguments on every entry, resource statistics the model cannot change,
+-- finalizers, merge, exact time integrals at the default resolution, and
+-- replications.
 local des = require "des"
 local h = require "helpers"
 

@@ -7,7 +7,8 @@
 ** holds no pointer into a simulation and stays readable after it closed.
 **
 ** Monitors, resource/store/container statistics and replications are all
-** bound to these (host/src/lua/lstats.c); the report format lives there.
+** bound to these (host/src/lua/lstats.c, ltally.c, llevel.c); the report
+** format lives there.
 **
 ** Numerics: tallies use Welford's update (on shifted data for the
 ** variance) and Chan's formula to merge. A level integrates value x dt
