@@ -73,7 +73,7 @@ static void htask_describe(lua_State *L, rt_task *t, char *buf, size_t size) {
     else
       snprintf(buf, size, "waiting on %s", t->what);
   } else if (mt != NULL && mt == G->mt[RT_MT_RESOURCE]) {
-    name = htask_uv_string(L, 2); /* lres.c: its name */
+    name = htask_uv_string(L, 2); /* lres.h: its name */
     if (name != NULL)
       snprintf(buf, size, "queued at resource '%s'", name);
     else

@@ -1,7 +1,8 @@
 /*
 ** lres.h -- what the resource (lres.c) and its requests (lreq.c) share:
 ** their layouts, and the policy over the wait queue (grant, release,
-** preempt) that both the blocking acquire and request events use.
+** preempt: lrespol.c) that both the blocking acquire and request events
+** use.
 **
 ** A resource userdata's user values: 1 its anchor table, 2 its name, 3
 ** its simulation object, 4 its stats table (made on first use), 5..8 its
@@ -77,6 +78,31 @@ struct lres {
 };
 
 lres *lres_check(lua_State *L, int idx);
+
+/* Resize an array through the state's allocator; NULL on failure. */
+static inline void *lres_realloc(lres *r, void *p, size_t osize, size_t nsize) {
+  return r->G->allocf(r->G->allocud, p, osize, nsize);
+}
+
+/* Make room to count the time at the count n (raises on no memory), so
+** that setting the level to n later cannot fail. */
+static inline void lres_level_reserve(lua_State *L, stats_level *lv, size_t n) {
+  if (stats_level_reserve_count(lv, n) != STATS_OK)
+    luaL_error(L, "resource: not enough memory for statistics");
+}
+
+/* Room for n holders and their busy counts (raises on no memory). */
+void lres_reserve_users_slow(lua_State *L, lres *r, size_t n);
+
+/* The same, inline when there is room already (every request). */
+static inline void lres_reserve_users(lua_State *L, lres *r, size_t n) {
+  if (n > r->capusers || (r->lbusy->keep_at && n >= r->lbusy->ndense))
+    lres_reserve_users_slow(L, r, n);
+}
+
+/* Hand free servers to waiting requests (a finalizer may change the
+** resource meanwhile: each turn reads it anew). */
+void lres_grant_waiting(lua_State *L, lres *r);
 
 /* Make a request of the resource r at ridx (absolute; checked by the
 ** caller) with the priority at pidx (a number, or nil or none for 0:

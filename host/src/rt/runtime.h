@@ -342,7 +342,7 @@ int rt_wait(lua_State *L, rt_task *t, rt_waitable *w, int obj,
             const char *what);
 
 /* The parts of rt_wait, for waits whose owner has its own continuation
-** (lres.c): rt_check_suspend raises a pending interrupt or refuses a task
+** (lreq.c): rt_check_suspend raises a pending interrupt or refuses a task
 ** that cannot yield; rt_suspend links t on w (may be NULL) and, when
 ** deadline >= 0, schedules a TIMER wake at that time; the caller then
 ** yields with lua_yieldk. On resume, t->resume says whether an interrupt
