@@ -190,10 +190,12 @@ static int new_composite(lua_State *L, int kind) {
   return 1;
 }
 
+/* des.any{...}: the first member to trigger decides. */
 int levent_any(lua_State *L) {
   return new_composite(L, EVK_ANY);
 }
 
+/* des.all{...}: every member succeeds, or the first to fail decides. */
 int levent_all(lua_State *L) {
   return new_composite(L, EVK_ALL);
 }
