@@ -22,6 +22,7 @@
 typedef struct sim_component {
   sim_handler fn;
   void *ctx;
+  sim_hint hint; /* or NULL */
 } sim_component;
 
 struct sim_state {
@@ -173,7 +174,33 @@ int sim_add_component(sim_state *sim, sim_handler fn, void *ctx) {
   }
   sim->comps[sim->ncomps].fn = fn;
   sim->comps[sim->ncomps].ctx = ctx;
+  sim->comps[sim->ncomps].hint = NULL;
   return (int)sim->ncomps++;
+}
+
+int sim_set_hint(sim_state *sim, uint32_t component, sim_hint hint) {
+  if (component >= sim->ncomps)
+    return SIM_ENOCOMP;
+  sim->comps[component].hint = hint;
+  return SIM_OK;
+}
+
+/* Hints pay off only when what handlers touch no longer stays in the
+** cache between two visits: with many pending events (ping's 1000 tasks,
+** -7% time), not with a few (M/M/2's 3: +4% instructions for nothing). */
+#define SIM_HINT_PENDING 128
+
+/* Tell the next event's component what comes (sim_set_hint), when the
+** wheel knows it without moving anything: while the loop pops it, what
+** its handler touches is loaded. */
+static void sim_hint_next(const sim_state *sim) {
+  const wheel_payload *p = wheel_next_ready(sim->queue);
+  const sim_component *c;
+  if (p == NULL || p->target >= sim->ncomps)
+    return;
+  c = &sim->comps[p->target];
+  if (c->hint != NULL)
+    c->hint(c->ctx, p->kind, p->data);
 }
 
 int sim_schedule(sim_state *sim, des_time when, uint32_t component,
@@ -341,6 +368,8 @@ static int sim_dispatch(sim_state *sim, des_time limit) {
   if (rc != SIM_OK)
     return rc;
   sim_hand_out(sim, &we, &ev);
+  if (!sim->shuffle && wheel_count(sim->queue) >= SIM_HINT_PENDING)
+    wheel_prefetch_next(sim->queue); /* its node, for sim_hint_next */
   c = &sim->comps[ev.component];
   rc = c->fn(sim, c->ctx, &ev);
   if (rc == 0)
@@ -414,6 +443,8 @@ static int sim_loop(sim_state *sim, des_time limit) {
       return SIM_YIELDED;
     }
     rc = sim_dispatch(sim, limit);
+    if (!sim->shuffle && wheel_count(sim->queue) >= SIM_HINT_PENDING)
+      sim_hint_next(sim);
   } while (rc == SIM_OK);
   sim->running = sim->looping = 0;
   return rc == SIM_EMPTY ? SIM_OK : rc;

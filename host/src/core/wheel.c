@@ -586,18 +586,44 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
   return WHEEL_OK;
 }
 
+/* The entry the next pop takes where it lies, and its slot: the head of
+** the first occupied slot when that slot is at level 0 or holds a lone
+** entry, and no cancelled one (see wh_settle); NULL when a cascade or a
+** skip comes first, or nothing is pending. Reads only. */
+static const wh_entry *wh_ready(const wheel *w, const wh_slot **out) {
+  const wh_slot *s;
+  int level;
+  if (w->live == 0)
+    return NULL;
+  level = wh_ctz(w->levels);
+  s = &w->slots[level][wh_first_slot(w, level)];
+  if (s->dead != 0 || (level != 0 && s->len - s->head != 1))
+    return NULL;
+  *out = s;
+  return &s->a[s->head];
+}
+
+const wheel_payload *wheel_next_ready(const wheel *w) {
+  const wh_slot *s;
+  const wh_entry *e = wh_ready(w, &s);
+  return e != NULL ? &w->nodes[e->idx].payload : NULL;
+}
+
+void wheel_prefetch_next(const wheel *w) {
+  const wh_slot *s;
+  const wh_entry *e = wh_ready(w, &s);
+  if (e != NULL)
+    __builtin_prefetch(&w->nodes[e->idx]);
+}
+
 int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
                  wheel_event *ev) {
   const wh_entry *e;
-  wh_slot *s;
-  int level;
+  const wh_slot *s = NULL;
   if (w->live == 0 || limit < w->now)
     return WHEEL_EMPTY;
-  level = wh_ctz(w->levels);
-  s = &w->slots[level][wh_first_slot(w, level)];
-  if (s->dead == 0 && (level == 0 || s->len - s->head == 1))
-    e = &s->a[s->head]; /* settled already: popped in place */
-  else {                /* a cascade (or cancelled entries) first */
+  e = wh_ready(w, &s); /* settled already: popped in place */
+  if (e == NULL) {     /* a cascade (or cancelled entries) first */
     e = wh_next_entry(w);
     s = NULL;
     if (e == NULL)
@@ -607,7 +633,7 @@ int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
     return WHEEL_EMPTY; /* read, nothing moved */
   if (s == NULL)
     return wheel_pop_until(w, limit, ev); /* takes that same entry */
-  wh_pop_head(w, s, ev);
+  wh_pop_head(w, (wh_slot *)s, ev);
   return WHEEL_OK;
 }
 

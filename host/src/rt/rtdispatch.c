@@ -369,6 +369,20 @@ int rt_handler(sim_state *sim, void *ctx, const sim_event *ev) {
   return rc;
 }
 
+/* The runtime's hint (sim_set_hint): the next event resumes a task; start
+** loading the task's struct (its lines are cold: a thousand other tasks
+** ran since it slept), which rt_handle and rt_task_resume read first. */
+void rt_hint(void *ctx, uint32_t kind, uint64_t data) {
+  rt_global *G = ((rt_runtime *)ctx)->G;
+  uint32_t i = (uint32_t)data;
+  if (kind <= RT_WAKE && i < G->nslots) {
+    const char *t = (const char *)G->slots[i].task;
+    __builtin_prefetch(t);
+    __builtin_prefetch(t + 64);
+    __builtin_prefetch(t + 128);
+  }
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
