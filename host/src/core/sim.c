@@ -385,37 +385,61 @@ sim_dispatch(sim_state *sim, des_time limit, int hint) {
   return SIM_FAILED;
 }
 
-/* The event sim_take_next takes: its component and kind. */
+/* The events sim_take_next takes: of its component, of its kind or of one
+** of its kinds (a bit each, for kinds below 32). */
 typedef struct sim_want {
-  uint32_t component, kind;
+  uint32_t component, kind, kinds;
 } sim_want;
 
 static int sim_take_accept(const wheel_payload *p, void *ud) {
   const sim_want *want = ud;
-  return p->target == want->component && p->kind == want->kind;
+  return p->target == want->component &&
+         (p->kind == want->kind ||
+          (p->kind < 32 && (want->kinds >> p->kind & 1) != 0));
 }
 
 /* What sim_loop would do next, done by the handler itself: the next event
 ** when it is due within the run's limit, no stop or yield is asked for, and
-** it is for the same component and kind; never with tie shuffling (its
-** batches), a trace hook (it would run inside the handler) or in sim_step
-** (one event). wheel_pop_if looks before it moves anything (a cascade
-** moves the cursor, which only a pop may do). */
-int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
-                  sim_event *ev) {
+** it is for the same component and a kind wanted; never with tie shuffling
+** (its batches), a trace hook (it would run inside the handler) or in
+** sim_step (one event). wheel_pop_if looks before it moves anything (a
+** cascade moves the cursor, which only a pop may do). Hints as sim_loop
+** does (sim_dispatch). */
+static int sim_take(sim_state *sim, const sim_want *want, sim_event *ev) {
   wheel_event we;
-  sim_want want;
+  int hint;
   if (!sim->looping || sim->shuffle || sim->trace != NULL ||
       atomic_load_explicit(&sim->stop, memory_order_relaxed) ||
       atomic_load_explicit(&sim->yield, memory_order_relaxed))
     return 0;
-  want.component = component;
-  want.kind = kind;
-  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, &want, &we) !=
-      WHEEL_OK)
+  hint = wheel_count(sim->queue) >= SIM_HINT_PENDING;
+  if (hint)
+    sim_hint_next(sim);
+  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, (void *)want,
+                   &we) != WHEEL_OK)
     return 0;
   sim_hand_out(sim, &we, ev);
+  if (hint)
+    wheel_prefetch_next(sim->queue);
   return 1;
+}
+
+int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
+                  sim_event *ev) {
+  sim_want want;
+  want.component = component;
+  want.kind = kind;
+  want.kinds = 0;
+  return sim_take(sim, &want, ev);
+}
+
+int sim_take_next_of(sim_state *sim, uint32_t component, uint32_t kinds,
+                     sim_event *ev) {
+  sim_want want;
+  want.component = component;
+  want.kind = UINT32_MAX; /* no kind by itself: the bits only */
+  want.kinds = kinds;
+  return sim_take(sim, &want, ev);
 }
 
 int sim_step(sim_state *sim) {

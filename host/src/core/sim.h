@@ -92,6 +92,11 @@ int sim_peek(sim_state *sim, des_time *when);
 ** Only from inside a handler of this simulation. */
 int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
                   sim_event *ev);
+/* sim_take_next for an event of `component` with any of the kinds below
+** 32 whose bit is set in `kinds` (a run of its own events of mixed kinds:
+** the runtime's task wakes, rt_handler). */
+int sim_take_next_of(sim_state *sim, uint32_t component, uint32_t kinds,
+                     sim_event *ev);
 
 /* Handle exactly one event: SIM_OK when one was handled, SIM_EMPTY when
 ** the queue is empty, SIM_FAILED when its handler returned non-zero. */

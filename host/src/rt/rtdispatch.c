@@ -378,15 +378,30 @@ rt_handle(rt_runtime *rt, const sim_event *ev) {
   return rc;
 }
 
+/* The events that resume a task. */
+#define RT_TASK_KINDS ((1u << RT_SPAWN) | (1u << RT_TIMER) | (1u << RT_WAKE))
+
 /* The runtime's component handler: an event, then a stop request for
 ** every run of the state (rt_stop_all: a Ctrl-C during this event) ends
-** this run after it, as sim_stop does for the host's own. */
+** this run after it, as sim_stop does for the host's own. While the next
+** events resume tasks, it takes them itself (sim_take_next_of). */
 int rt_handler(sim_state *sim, void *ctx, const sim_event *ev) {
-  int rc = rt_handle(ctx, ev);
-  if (atomic_load_explicit(&((rt_runtime *)ctx)->G->stop_all,
-                           memory_order_relaxed))
-    sim_stop(sim);
-  return rc;
+  rt_runtime *rt = ctx;
+  sim_event next;
+  int rc;
+  for (;;) {
+    rc = rt_handle(rt, ev);
+    if (atomic_load_explicit(&rt->G->stop_all, memory_order_relaxed)) {
+      sim_stop(sim);
+      return rc;
+    }
+    /* the next event resumes a task too: handled here, not after a return
+    ** to the loop (after a task's yield, by longjmp, that return is
+    ** mispredicted: see task_resume) */
+    if (rc != 0 || !sim_take_next_of(sim, rt->comp, RT_TASK_KINDS, &next))
+      return rc;
+    ev = &next;
+  }
 }
 
 /* The runtime's hint (sim_set_hint): the next event resumes a task; start
