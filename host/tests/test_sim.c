@@ -437,8 +437,84 @@ static void test_free_pending(void) {
   sim_free(sim);
 }
 
+/* Hints (sim_set_hint): each one names the event the loop (or
+** sim_take_next_of) hands out next (nothing moves between a hint and that
+** pop), and they come only for the component that set one. A ping-like
+** load: 300 pending events, a handler that reschedules its event at a
+** pseudo-random delay. */
+enum { HINT_N = 300, HINT_EVENTS = 20000 };
+static uint64_t hint_next = UINT64_MAX; /* data of the last hint, pending */
+static long hints, hint_right, hint_wrong, hint_other, hint_handled;
+static uint64_t hint_x = 0x9e3779b97f4a7c15ULL;
+
+static void hint_fn(void *ctx, uint32_t kind, uint64_t data) {
+  (void)ctx;
+  hints++;
+  hint_next = kind == 5 ? data : UINT64_MAX - 1;
+}
+
+static void hint_other_fn(void *ctx, uint32_t kind, uint64_t data) {
+  (void)ctx;
+  (void)kind;
+  (void)data;
+  hint_other++;
+}
+
+/* One event of test_hint: was it the one hinted? Then reschedule it. */
+static void hint_act(sim_state *sim, uint32_t comp, const sim_event *ev) {
+  if (hint_next == ev->data)
+    hint_right++;
+  else if (hint_next != UINT64_MAX)
+    hint_wrong++;
+  hint_next = UINT64_MAX;
+  if (++hint_handled < HINT_EVENTS) {
+    des_time dt;
+    hint_x ^= hint_x << 13;
+    hint_x ^= hint_x >> 7;
+    hint_x ^= hint_x << 17;
+    dt = (des_time)(hint_x % 2000000000u) >> (hint_x % 4 * 9);
+    CHECK(sim_schedule(sim, sim_now(sim) + dt, comp, 5, ev->data, NULL) ==
+          SIM_OK);
+  }
+}
+
+/* Handles its event, then (every other time) takes the next ones itself
+** while they are its own (sim_take_next_of hints too). */
+static int hint_handler(sim_state *sim, void *ctx, const sim_event *ev) {
+  uint32_t comp = *(uint32_t *)ctx;
+  sim_event next;
+  hint_act(sim, comp, ev);
+  while (hint_handled % 2 == 0 && hint_handled < HINT_EVENTS &&
+         sim_take_next_of(sim, ev->component, 1u << 5, &next))
+    hint_act(sim, comp, &next);
+  return 0;
+}
+
+static void test_hint(void) {
+  sim_state *sim = new_sim();
+  uint32_t comp, other;
+  int i;
+  comp = (uint32_t)sim_add_component(sim, hint_handler, &comp);
+  other = (uint32_t)sim_add_component(sim, hint_handler, &comp);
+  CHECK(sim_set_hint(sim, 7, hint_fn) == SIM_ENOCOMP);
+  CHECK(sim_set_hint(sim, comp, hint_fn) == SIM_OK);
+  CHECK(sim_set_hint(sim, other, hint_other_fn) == SIM_OK);
+  CHECK(sim_set_hint(sim, other, NULL) == SIM_OK); /* cleared */
+  for (i = 0; i < HINT_N; i++)
+    CHECK(sim_schedule(sim, (des_time)i * 7919, i % 2 ? comp : other, 5,
+                       (uint64_t)i, NULL) == SIM_OK);
+  CHECK(sim_run(sim) == SIM_OK);
+  CHECK(hint_other == 0);
+  /* hinted in the common case (the same event again after a refused
+  ** sim_take_next_of), and always right */
+  CHECK(hints >= hint_right && hint_right > HINT_EVENTS / 2);
+  CHECK(hint_wrong == 0);
+  sim_free(sim);
+}
+
 int main(void) {
   test_empty();
+  test_hint();
   test_dispatch();
   test_fifo();
   test_order();

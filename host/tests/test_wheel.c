@@ -346,11 +346,13 @@ static void test_sparse_random(void) {
     wheel_handle h;
   } ref[MAXP];
   int n = 0, op;
+  long ready = 0;
   uint64_t seq = 0, x = 0x2545f4914f6cdd1dULL;
   wheel *w = wheel_new(NULL, NULL);
   for (op = 0; op < OPS && failures == 0; op++) {
     uint64_t r;
     int k, best = -1;
+    const wheel_payload *np = wheel_next_ready(w);
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -359,6 +361,10 @@ static void test_sparse_random(void) {
       if (best < 0 || ref[k].when < ref[best].when ||
           (ref[k].when == ref[best].when && ref[k].seq < ref[best].seq))
         best = k;
+    if (np != NULL) { /* wheel_next_ready names the next event, if any */
+      CHECK(n > 0 && np->data == ref[best].seq);
+      ready++;
+    }
     if (n < 2 || (n < MAXP && r % 8 < 3)) { /* schedule */
       des_time when = wheel_now(w);
       uint64_t v = r >> 8;
@@ -412,6 +418,7 @@ static void test_sparse_random(void) {
     }
     CHECK(wheel_count(w) == (size_t)n);
   }
+  CHECK(ready > OPS / 2); /* sparse: mostly known without a cascade */
   wheel_free(w);
 }
 

@@ -205,7 +205,12 @@ int wref_run(wref_source *src, long nops) {
       }
     } else if (kind < 12) { /* pop, sometimes through wheel_pop_if */
       wheel_event ev;
+      const wheel_payload *np = wheel_next_ready(w);
+      uint64_t next = np != NULL ? np->data : UINT64_MAX;
       int rc = wref_pop(w, DES_TIME_MAX, (int)(q.nseq % 3), &ev);
+      if (rc == WHEEL_OK && np != NULL && next != ev.payload.data)
+        FAIL("next_ready named #%llu, the pop took #%llu",
+             (unsigned long long)next, (unsigned long long)ev.payload.data);
       ref_settle(&q);
       if (q.n == 0) {
         if (rc != WHEEL_EMPTY)

@@ -22,6 +22,7 @@
 typedef struct sim_component {
   sim_handler fn;
   void *ctx;
+  sim_hint hint; /* or NULL */
 } sim_component;
 
 struct sim_state {
@@ -173,7 +174,33 @@ int sim_add_component(sim_state *sim, sim_handler fn, void *ctx) {
   }
   sim->comps[sim->ncomps].fn = fn;
   sim->comps[sim->ncomps].ctx = ctx;
+  sim->comps[sim->ncomps].hint = NULL;
   return (int)sim->ncomps++;
+}
+
+int sim_set_hint(sim_state *sim, uint32_t component, sim_hint hint) {
+  if (component >= sim->ncomps)
+    return SIM_ENOCOMP;
+  sim->comps[component].hint = hint;
+  return SIM_OK;
+}
+
+/* Hints pay off only when what handlers touch no longer stays in the
+** cache between two visits: with many pending events (ping's 1000 tasks:
+** -3% time), not with a few (M/M/2's 3: +4% instructions for nothing). */
+#define SIM_HINT_PENDING 128
+
+/* Tell the next event's component what comes (sim_set_hint), when the
+** wheel knows it without moving anything: while the loop pops it, what
+** its handler touches is loaded. */
+static void sim_hint_next(const sim_state *sim) {
+  const wheel_payload *p = wheel_next_ready(sim->queue);
+  const sim_component *c;
+  if (p == NULL || p->target >= sim->ncomps)
+    return;
+  c = &sim->comps[p->target];
+  if (c->hint != NULL)
+    c->hint(c->ctx, p->kind, p->data);
 }
 
 int sim_schedule(sim_state *sim, des_time when, uint32_t component,
@@ -332,8 +359,11 @@ static void sim_hand_out(sim_state *sim, const wheel_event *we, sim_event *ev) {
 
 /* Take one event at a time <= limit and hand it to its component. A
 ** handler's non-zero value is kept aside (sim_failure), never returned:
-** the outcomes stay the simulation's own whatever the handler says. */
-static int sim_dispatch(sim_state *sim, des_time limit) {
+** the outcomes stay the simulation's own whatever the handler says. With
+** `hint`, the event after it is hinted (sim_hint_next) while this one is
+** handled: its node is loaded first, its component told after. */
+static inline __attribute__((always_inline)) int
+sim_dispatch(sim_state *sim, des_time limit, int hint) {
   wheel_event we;
   sim_event ev;
   const sim_component *c;
@@ -341,46 +371,75 @@ static int sim_dispatch(sim_state *sim, des_time limit) {
   if (rc != SIM_OK)
     return rc;
   sim_hand_out(sim, &we, &ev);
+  if (hint)
+    wheel_prefetch_next(sim->queue);
   c = &sim->comps[ev.component];
   rc = c->fn(sim, c->ctx, &ev);
-  if (rc == 0)
+  if (rc == 0) {
+    if (hint)
+      sim_hint_next(sim);
     return SIM_OK;
+  }
   sim->failure = rc;
   sim->failed = ev.component;
   return SIM_FAILED;
 }
 
-/* The event sim_take_next takes: its component and kind. */
+/* The events sim_take_next takes: of its component, of its kind or of one
+** of its kinds (a bit each, for kinds below 32). */
 typedef struct sim_want {
-  uint32_t component, kind;
+  uint32_t component, kind, kinds;
 } sim_want;
 
 static int sim_take_accept(const wheel_payload *p, void *ud) {
   const sim_want *want = ud;
-  return p->target == want->component && p->kind == want->kind;
+  return p->target == want->component &&
+         (p->kind == want->kind ||
+          (p->kind < 32 && (want->kinds >> p->kind & 1) != 0));
 }
 
 /* What sim_loop would do next, done by the handler itself: the next event
 ** when it is due within the run's limit, no stop or yield is asked for, and
-** it is for the same component and kind; never with tie shuffling (its
-** batches), a trace hook (it would run inside the handler) or in sim_step
-** (one event). wheel_pop_if looks before it moves anything (a cascade
-** moves the cursor, which only a pop may do). */
-int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
-                  sim_event *ev) {
+** it is for the same component and a kind wanted; never with tie shuffling
+** (its batches), a trace hook (it would run inside the handler) or in
+** sim_step (one event). wheel_pop_if looks before it moves anything (a
+** cascade moves the cursor, which only a pop may do). Hints as sim_loop
+** does (sim_dispatch). */
+static int sim_take(sim_state *sim, const sim_want *want, sim_event *ev) {
   wheel_event we;
-  sim_want want;
+  int hint;
   if (!sim->looping || sim->shuffle || sim->trace != NULL ||
       atomic_load_explicit(&sim->stop, memory_order_relaxed) ||
       atomic_load_explicit(&sim->yield, memory_order_relaxed))
     return 0;
-  want.component = component;
-  want.kind = kind;
-  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, &want, &we) !=
-      WHEEL_OK)
+  hint = wheel_count(sim->queue) >= SIM_HINT_PENDING;
+  if (hint)
+    sim_hint_next(sim);
+  if (wheel_pop_if(sim->queue, sim->limit, sim_take_accept, (void *)want,
+                   &we) != WHEEL_OK)
     return 0;
   sim_hand_out(sim, &we, ev);
+  if (hint)
+    wheel_prefetch_next(sim->queue);
   return 1;
+}
+
+int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
+                  sim_event *ev) {
+  sim_want want;
+  want.component = component;
+  want.kind = kind;
+  want.kinds = 0;
+  return sim_take(sim, &want, ev);
+}
+
+int sim_take_next_of(sim_state *sim, uint32_t component, uint32_t kinds,
+                     sim_event *ev) {
+  sim_want want;
+  want.component = component;
+  want.kind = UINT32_MAX; /* no kind by itself: the bits only */
+  want.kinds = kinds;
+  return sim_take(sim, &want, ev);
 }
 
 int sim_step(sim_state *sim) {
@@ -388,7 +447,7 @@ int sim_step(sim_state *sim) {
   if (sim->running)
     return SIM_ERUNNING;
   sim->running = 1;
-  rc = sim_dispatch(sim, DES_TIME_MAX);
+  rc = sim_dispatch(sim, DES_TIME_MAX, 0);
   sim->running = 0;
   return rc;
 }
@@ -413,7 +472,9 @@ static int sim_loop(sim_state *sim, des_time limit) {
       sim->running = sim->looping = 0;
       return SIM_YIELDED;
     }
-    rc = sim_dispatch(sim, limit);
+    rc = sim_dispatch(sim, limit,
+                      !sim->shuffle &&
+                          wheel_count(sim->queue) >= SIM_HINT_PENDING);
   } while (rc == SIM_OK);
   sim->running = sim->looping = 0;
   return rc == SIM_EMPTY ? SIM_OK : rc;

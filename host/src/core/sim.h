@@ -61,6 +61,15 @@ int sim_running(const sim_state *sim);
 /* Register a component; returns its id (>= 0) or SIM_ENOMEM. */
 int sim_add_component(sim_state *sim, sim_handler fn, void *ctx);
 
+/* A component's hint: the kind and data of an event of it that comes next
+** (or soon), given while an earlier event is handled so that the hint can
+** start loading (prefetching) what its handler will touch. It must change
+** nothing: the event may yet be cancelled or come later. */
+typedef void (*sim_hint)(void *ctx, uint32_t kind, uint64_t data);
+
+/* Set (or clear, NULL) a component's hint: SIM_OK or SIM_ENOCOMP. */
+int sim_set_hint(sim_state *sim, uint32_t component, sim_hint hint);
+
 /* Schedule an event at the explicit time `when` (>= now): SIM_OK, or
 ** SIM_ENOCOMP / SIM_EPAST / SIM_ERANGE / SIM_ENOMEM with nothing done. */
 int sim_schedule(sim_state *sim, des_time when, uint32_t component,
@@ -83,6 +92,11 @@ int sim_peek(sim_state *sim, des_time *when);
 ** Only from inside a handler of this simulation. */
 int sim_take_next(sim_state *sim, uint32_t component, uint32_t kind,
                   sim_event *ev);
+/* sim_take_next for an event of `component` with any of the kinds below
+** 32 whose bit is set in `kinds` (a run of its own events of mixed kinds:
+** the runtime's task wakes, rt_handler). */
+int sim_take_next_of(sim_state *sim, uint32_t component, uint32_t kinds,
+                     sim_event *ev);
 
 /* Handle exactly one event: SIM_OK when one was handled, SIM_EMPTY when
 ** the queue is empty, SIM_FAILED when its handler returned non-zero. */

@@ -42,86 +42,14 @@
 ** is compacted. A handle is (generation << 32 |
 ** index): stale handles fail the generation check, never touch freed memory.
 */
-#include "wheel.h"
+#include "wheelint.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* 6 bits per level: 8 (256 slots, 8 levels) measured 15-20% slower in
-** scripts/bench/hold at every N (more slot structs to touch), so 64 slots
-** it is; the code takes any width. */
-#define WH_BITS 6                                /* bits of `when` per level */
-#define WH_SLOTS (1 << WH_BITS)                  /* slots per level */
-#define WH_LEVELS ((63 + WH_BITS - 1) / WH_BITS) /* enough for 63-bit times */
-#define WH_WORDS ((WH_SLOTS + 63) / 64)          /* occupancy words per level */
-
-typedef struct wh_entry {
-  des_time when;
-  uint32_t idx; /* node index */
-  uint32_t gen; /* the node's generation when it was scheduled */
-} wh_entry;
-
-typedef struct wh_slot {
-  wh_entry *a;
-  uint32_t head, len, cap; /* live part is a[head..len) */
-  uint32_t dead;           /* cancelled entries still in a[head..len) */
-  uint32_t pending;        /* entries a cascade is about to append */
-} wh_slot;
-
-typedef struct wh_node {
-  des_time when; /* its entry is at wh_level_of(cursor, when): see above */
-  wheel_payload payload;
-  uint32_t gen;
-  uint32_t next_free; /* WH_LIVE while scheduled, else the free list */
-} wh_node;
-
-struct wheel {
-  des_allocf allocf;
-  void *ud;
-  des_time now;    /* last popped time / advance target */
-  uint64_t cursor; /* start of the block the wheel is placed around */
-  uint64_t occupied[WH_LEVELS][WH_WORDS]; /* a bit per non-empty slot */
-  uint32_t levels; /* bit L: level L has a non-empty slot */
-  wh_slot slots[WH_LEVELS][WH_SLOTS];
-  wh_node *nodes;
-  uint32_t nnodes, capnodes, free_head;
-  size_t live;
-};
-
-#define NO_NODE UINT32_MAX
-#define WH_LIVE (UINT32_MAX - 1) /* next_free of a scheduled node */
-
 /* {====================================================================
 ** Helpers
 ** ===================================================================== */
-
-static int wh_clz(uint64_t x) {
-  return __builtin_clzll(x);
-}
-
-static int wh_ctz(uint64_t x) {
-  return __builtin_ctzll(x);
-}
-
-/* The level where an event at `when` belongs while the cursor is at c. */
-static int wh_level_of(uint64_t c, uint64_t when) {
-  uint64_t x = c ^ when;
-  return x == 0 ? 0 : (63 - wh_clz(x)) / WH_BITS;
-}
-
-static int wh_slot_of(uint64_t when, int level) {
-  return (int)((when >> (WH_BITS * level)) & (WH_SLOTS - 1));
-}
-
-static void *wh_realloc(wheel *w, void *p, size_t osize, size_t nsize) {
-  return w->allocf(w->ud, p, osize, nsize);
-}
-
-/* Is the entry still its node's pending event? */
-static int wh_entry_live(const wheel *w, const wh_entry *e) {
-  const wh_node *n = &w->nodes[e->idx];
-  return n->next_free == WH_LIVE && n->gen == e->gen;
-}
 
 /* wh_slot_reserve's slow part: slide or grow the array. */
 static int wh_slot_grow(wheel *w, wh_slot *s, uint32_t more) {
@@ -176,14 +104,6 @@ static void wh_place(wheel *w, const wh_entry *e) {
   wh_append(w, level, sl, e);
   if (level <= 2) /* it pops soon: start loading its node */
     __builtin_prefetch(&w->nodes[e->idx]);
-}
-
-/* The lowest non-empty slot of a non-empty level. */
-static int wh_first_slot(const wheel *w, int level) {
-  int k = 0;
-  while (w->occupied[level][k] == 0)
-    k++;
-  return k * 64 + wh_ctz(w->occupied[level][k]);
 }
 
 /* Mark slot (level, sl) empty (every pop that empties a slot). */
@@ -506,48 +426,6 @@ int wheel_payload_of(const wheel *w, wheel_handle h, wheel_payload *out) {
   return 1;
 }
 
-/* The entry the next pop takes, read-only: in the first occupied slot (by
-** level, then slot: every event of a later slot or level is later) that
-** holds a live entry, at level 0 its first live entry (a slot is one
-** tick), above its first live entry of the earliest time (a cascade keeps
-** equal times in order). NULL if nothing is pending. */
-static const wh_entry *wh_next_entry(const wheel *w) {
-  uint32_t levels;
-  if (w->live == 0)
-    return NULL;
-  for (levels = w->levels; levels != 0; levels &= levels - 1) {
-    int level = wh_ctz(levels), k;
-    for (k = 0; k < WH_WORDS; k++) {
-      uint64_t bits;
-      for (bits = w->occupied[level][k]; bits != 0; bits &= bits - 1) {
-        const wh_slot *s = &w->slots[level][k * 64 + wh_ctz(bits)];
-        const wh_entry *best = NULL;
-        uint32_t i;
-        for (i = s->head; i < s->len; i++) {
-          const wh_entry *e = &s->a[i];
-          if ((s->dead == 0 || wh_entry_live(w, e)) &&
-              (best == NULL || e->when < best->when)) {
-            best = e;
-            if (level == 0)
-              break;
-          }
-        }
-        if (best != NULL)
-          return best;
-      }
-    }
-  }
-  return NULL;
-}
-
-int wheel_peek(wheel *w, des_time *when) {
-  const wh_entry *e = wh_next_entry(w);
-  if (e == NULL)
-    return WHEEL_EMPTY;
-  *when = e->when;
-  return WHEEL_OK;
-}
-
 int wheel_pop(wheel *w, wheel_event *ev) {
   return wheel_pop_until(w, DES_TIME_MAX, ev);
 }
@@ -589,15 +467,11 @@ int wheel_pop_until(wheel *w, des_time limit, wheel_event *ev) {
 int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
                  wheel_event *ev) {
   const wh_entry *e;
-  wh_slot *s;
-  int level;
+  const wh_slot *s = NULL;
   if (w->live == 0 || limit < w->now)
     return WHEEL_EMPTY;
-  level = wh_ctz(w->levels);
-  s = &w->slots[level][wh_first_slot(w, level)];
-  if (s->dead == 0 && (level == 0 || s->len - s->head == 1))
-    e = &s->a[s->head]; /* settled already: popped in place */
-  else {                /* a cascade (or cancelled entries) first */
+  e = wh_ready(w, &s); /* settled already: popped in place */
+  if (e == NULL) {     /* a cascade (or cancelled entries) first */
     e = wh_next_entry(w);
     s = NULL;
     if (e == NULL)
@@ -607,7 +481,7 @@ int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
     return WHEEL_EMPTY; /* read, nothing moved */
   if (s == NULL)
     return wheel_pop_until(w, limit, ev); /* takes that same entry */
-  wh_pop_head(w, s, ev);
+  wh_pop_head(w, (wh_slot *)s, ev);
   return WHEEL_OK;
 }
 
@@ -630,56 +504,6 @@ int wheel_advance(wheel *w, des_time t) {
   return WHEEL_OK;
 }
 
-/* An event collected for a listing, with its place in the collection:
-** equal times were collected in FIFO order (they share a slot), so
-** (when, place) is the handling order. */
-typedef struct wh_listed {
-  wheel_event ev;
-  size_t place;
-} wh_listed;
-
-static int wh_event_cmp(const void *a, const void *b) {
-  const wh_listed *x = a, *y = b;
-  if (x->ev.when != y->ev.when)
-    return x->ev.when < y->ev.when ? -1 : 1;
-  return x->place < y->place ? -1 : x->place > y->place;
-}
-
-size_t wheel_list(wheel *w, wheel_event *out, size_t n) {
-  wh_listed *all;
-  size_t k = 0, i;
-  int l, sl;
-  if (n == 0 || w->live == 0)
-    return 0;
-  all = wh_realloc(w, NULL, 0, w->live * sizeof(*all));
-  if (all == NULL)
-    return 0;
-  for (l = 0; l < WH_LEVELS; l++) {
-    for (sl = 0; sl < WH_SLOTS; sl++) {
-      const wh_slot *s = &w->slots[l][sl];
-      uint32_t j;
-      for (j = s->head; j < s->len; j++) {
-        const wh_entry *e = &s->a[j];
-        if (wh_entry_live(w, e)) {
-          const wh_node *nd = &w->nodes[e->idx];
-          all[k].ev.when = nd->when;
-          all[k].ev.handle = ((uint64_t)nd->gen << 32) | e->idx;
-          all[k].ev.payload = nd->payload;
-          all[k].place = k;
-          k++;
-        }
-      }
-    }
-  }
-  qsort(all, k, sizeof(*all), wh_event_cmp);
-  if (n > k)
-    n = k;
-  for (i = 0; i < n; i++)
-    out[i] = all[i].ev;
-  wh_realloc(w, all, w->live * sizeof(*all), 0);
-  return n;
-}
-
 void wheel_clear(wheel *w) {
   int l, sl;
   for (l = 0; l < WH_LEVELS; l++) {
@@ -696,25 +520,6 @@ void wheel_clear(wheel *w) {
   w->levels = 0;
   w->live = 0;
   w->cursor = (uint64_t)w->now;
-}
-
-const char *wheel_strerror(int code) {
-  switch (code) {
-  case WHEEL_OK:
-    return "no error";
-  case WHEEL_EPAST:
-    return "time is before the current time";
-  case WHEEL_ENOMEM:
-    return "not enough memory";
-  case WHEEL_ESTALE:
-    return "stale handle (the event fired or was cancelled)";
-  case WHEEL_EMPTY:
-    return "no pending event";
-  case WHEEL_ERANGE:
-    return "negative time";
-  default:
-    return "unknown error";
-  }
 }
 
 /* }==================================================================== */

@@ -98,6 +98,14 @@ typedef int (*wheel_accept)(const wheel_payload *p, void *ud);
 int wheel_pop_if(wheel *w, des_time limit, wheel_accept accept, void *ud,
                  wheel_event *ev);
 
+/* The payload of the next event when the next pop takes it where it lies
+** (no cascade, no cancelled entry to skip), else NULL (although events may
+** be pending). Reads only; valid until the wheel changes. For hints: what
+** the next handler will touch can be loaded ahead (sim_set_hint). */
+const wheel_payload *wheel_next_ready(const wheel *w);
+/* Start loading the node of that next event (a prefetch, reads only). */
+void wheel_prefetch_next(const wheel *w);
+
 /* Move the current time forward to t (no-op if t <= now). Precondition: no
 ** pending event is earlier than t (callers peek first); returns WHEEL_EPAST
 ** and does nothing if one is. */

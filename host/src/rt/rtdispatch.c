@@ -211,25 +211,14 @@ static int end_interrupted(lua_State *L, rt_task *t, int *status, int nres) {
   return 1;
 }
 
-/* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
-** the report on rt->L's top. */
-int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
-  lua_State *L = rt->L, *co = t->co, *outer = rt->G->running;
-  int status, nres, top;
-  t->state = TASK_RUNNING;
-  t->wake = 0;
-  t->yielding = 0;
-  rt->G->running = co; /* for des_interrupt */
-  rt_running_task = t; /* for rt_current */
-  status = lua_resume(co, L, nargs, &nres);
-  rt->G->running = outer;
-  /* a nested run's outer task, looked up again (it may have ended) */
-  rt_running_task = outer != NULL ? rt_thread_task(rt->G, outer) : NULL;
+/* How task t stopped on co (its thread when resumed), when not by a des
+** suspension (task_resume): a foreign yield, an error, or its end.
+** Returns as rt_task_resume. */
+static __attribute__((noinline)) int
+task_stopped(rt_runtime *rt, rt_task *t, lua_State *co, int status, int nres) {
+  lua_State *L = rt->L;
+  int top;
   if (status == LUA_YIELD) {
-    if (t->yielding) { /* a des suspension: the common case */
-      t->yielding = 0;
-      return 0;
-    }
     /* a foreign yield: the task is broken. Build the message with the
     ** traceback at the yield, close the coroutine (its <close> variables
     ** run), and end the task as failed with that message. */
@@ -287,6 +276,35 @@ int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
   return 0;
 }
 
+/* Resume t and deal with how it stopped. Returns 0, or RT_STOP_ERROR with
+** the report on rt->L's top. Inlined into the handler: a task's yield
+** comes back by a longjmp, after which every return up to the run loop is
+** mispredicted (the return stack still holds the task's frames), so the
+** fewer frames between the loop and lua_resume, the fewer such returns. */
+static inline __attribute__((always_inline)) int
+task_resume(rt_runtime *rt, rt_task *t, int nargs) {
+  lua_State *co = t->co, *outer = rt->G->running;
+  int status, nres;
+  t->state = TASK_RUNNING;
+  t->wake = 0;
+  t->yielding = 0;
+  rt->G->running = co; /* for des_interrupt */
+  rt_running_task = t; /* for rt_current */
+  status = lua_resume(co, rt->L, nargs, &nres);
+  rt->G->running = outer;
+  /* a nested run's outer task, looked up again (it may have ended) */
+  rt_running_task = outer != NULL ? rt_thread_task(rt->G, outer) : NULL;
+  if (status == LUA_YIELD && t->yielding) { /* a des suspension: common */
+    t->yielding = 0;
+    return 0;
+  }
+  return task_stopped(rt, t, co, status, nres);
+}
+
+int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs) {
+  return task_resume(rt, t, nargs);
+}
+
 /* Resume the tasks a timeout woke in its turn (rt_task_wake_inline), in
 ** order; once one stops the run (rc != 0, its report on top), the others
 ** are scheduled as ordinary wakes instead. Returns rc. */
@@ -311,8 +329,10 @@ static int resume_inline(rt_runtime *rt, int rc) {
   return rc;
 }
 
-/* Handle one event of the runtime (rt_handler). */
-static int rt_handle(rt_runtime *rt, const sim_event *ev) {
+/* Handle one event of the runtime (rt_handler), inlined there (see
+** task_resume). */
+static inline __attribute__((always_inline)) int
+rt_handle(rt_runtime *rt, const sim_event *ev) {
   lua_State *L = rt->L;
   rt_task *t;
   int rc;
@@ -352,21 +372,50 @@ static int rt_handle(rt_runtime *rt, const sim_event *ev) {
   t = rt_task_from_id(rt->G, ev->data);
   if (t == NULL || t->wake != ev->handle)
     return 0; /* cannot happen: ended tasks' wakes are cancelled */
-  rc = rt_task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
+  rc = task_resume(rt, t, ev->kind == RT_SPAWN ? lua_gettop(t->co) - 1 : 0);
   if (rc == 0)
     rt_end_if_only_daemons(rt);
   return rc;
 }
 
+/* The events that resume a task. */
+#define RT_TASK_KINDS ((1u << RT_SPAWN) | (1u << RT_TIMER) | (1u << RT_WAKE))
+
 /* The runtime's component handler: an event, then a stop request for
 ** every run of the state (rt_stop_all: a Ctrl-C during this event) ends
-** this run after it, as sim_stop does for the host's own. */
+** this run after it, as sim_stop does for the host's own. While the next
+** events resume tasks, it takes them itself (sim_take_next_of). */
 int rt_handler(sim_state *sim, void *ctx, const sim_event *ev) {
-  int rc = rt_handle(ctx, ev);
-  if (atomic_load_explicit(&((rt_runtime *)ctx)->G->stop_all,
-                           memory_order_relaxed))
-    sim_stop(sim);
-  return rc;
+  rt_runtime *rt = ctx;
+  sim_event next;
+  int rc;
+  for (;;) {
+    rc = rt_handle(rt, ev);
+    if (atomic_load_explicit(&rt->G->stop_all, memory_order_relaxed)) {
+      sim_stop(sim);
+      return rc;
+    }
+    /* the next event resumes a task too: handled here, not after a return
+    ** to the loop (after a task's yield, by longjmp, that return is
+    ** mispredicted: see task_resume) */
+    if (rc != 0 || !sim_take_next_of(sim, rt->comp, RT_TASK_KINDS, &next))
+      return rc;
+    ev = &next;
+  }
+}
+
+/* The runtime's hint (sim_set_hint): the next event resumes a task; start
+** loading the task's struct (its lines are cold: a thousand other tasks
+** ran since it slept), which rt_handle and rt_task_resume read first. */
+void rt_hint(void *ctx, uint32_t kind, uint64_t data) {
+  rt_global *G = ((rt_runtime *)ctx)->G;
+  uint32_t i = (uint32_t)data;
+  if (kind <= RT_WAKE && i < G->nslots) {
+    const char *t = (const char *)G->slots[i].task;
+    __builtin_prefetch(t);
+    __builtin_prefetch(t + 64);
+    __builtin_prefetch(t + 128);
+  }
 }
 
 /* }==================================================================== */

@@ -78,5 +78,7 @@ int rt_task_resume(rt_runtime *rt, rt_task *t, int nargs);
 
 /* The runtime's event handler (rtdispatch.c), registered by rt_init. */
 int rt_handler(sim_state *sim, void *ctx, const sim_event *ev);
+/* ... and its hint: prefetch the task the next event resumes. */
+void rt_hint(void *ctx, uint32_t kind, uint64_t data);
 
 #endif

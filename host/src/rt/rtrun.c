@@ -38,6 +38,8 @@ int rt_init(lua_State *L, rt_runtime *rt, uint64_t seed, int64_t resolution) {
   if (rt->sim == NULL)
     return -1;
   comp = sim_add_component(rt->sim, rt_handler, rt);
+  if (comp >= 0)
+    sim_set_hint(rt->sim, (uint32_t)comp, rt_hint);
   if (comp < 0) {
     sim_free(rt->sim);
     rt->sim = NULL;
