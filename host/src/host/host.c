@@ -52,7 +52,7 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   size_t old = ptr != NULL ? osize : 0;
   void *p;
   if (nsize == 0) {
-    if (ptr != NULL && !(h->cache.on && hcache_put(h, ptr)))
+    if (ptr != NULL && !(h->cache.on && hcache_put(h, ptr, osize)))
       h->allocf(h->allocud, ptr, osize, 0);
     h->mem_used -= old;
     return NULL;
