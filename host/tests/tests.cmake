@@ -207,7 +207,12 @@ if(NOT DES_SANITIZE AND NOT DES_FUZZ)
                                PRIVATE DES_VERSION="${PROJECT_VERSION}")
     target_compile_options(test_host_post_tsan PRIVATE -fsanitize=thread -O1 -g)
     target_link_options(test_host_post_tsan PRIVATE -fsanitize=thread)
-    target_link_libraries(test_host_post_tsan PRIVATE ${DES_LUA_LIBS} m dl
+    # (Lua with glibc's jumps, which TSan sees: vendor/lua/lua.cmake)
+    set(des_tsan_lua_libs ${DES_LUA_LIBS})
+    if(NOT DESHOST_SYSTEM_LUA)
+      set(des_tsan_lua_libs des_lua_vendored_sjlj)
+    endif()
+    target_link_libraries(test_host_post_tsan PRIVATE ${des_tsan_lua_libs} m dl
                                                       Threads::Threads)
     add_test(NAME host_post_tsan COMMAND test_host_post_tsan)
     set_tests_properties(host_post_tsan PROPERTIES

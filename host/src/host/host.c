@@ -46,17 +46,15 @@ static void host_hook_soon(des_host *h);
 ** as Lua code runs after the error (the model caught it, or the host moved
 ** on to other work): host_hook_soon makes the count hook fire at the next
 ** instruction, and host_hook closes it; a model that catches the error
-** gets the same cap as before, not the cap plus the reserve. */
-static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  des_host *h = ud;
+** gets the same cap as before, not the cap plus the reserve. The slow path
+** of host_alloc: every (re)allocation the cache does not serve. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* (kept out of host_alloc's fast paths) */
+#endif
+static void *
+host_alloc_slow(des_host *h, void *ptr, size_t osize, size_t nsize) {
   size_t old = ptr != NULL ? osize : 0;
   void *p;
-  if (nsize == 0) {
-    if (ptr != NULL && !(h->cache.on && hcache_put(h, ptr)))
-      h->allocf(h->allocud, ptr, osize, 0);
-    h->mem_used -= old;
-    return NULL;
-  }
   if (h->mem_limit != 0 && nsize > old &&
       h->mem_used - old + nsize >
           h->mem_limit + (h->mem_hit >= 2 ? h->reserve : 0)) {
@@ -68,15 +66,39 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     return NULL;
   }
-  p = ptr == NULL && h->cache.on ? hcache_get(h, nsize) : NULL;
-  if (p == NULL)
-    p = h->allocf(h->allocud, ptr, osize, nsize);
+  p = h->allocf(h->allocud, ptr, osize, nsize);
   if (p != NULL) {
     h->mem_used = h->mem_used - old + nsize;
     if (h->mem_hit == 1) /* the collection made room: no error after all */
       h->mem_hit = 0;
   }
   return p;
+}
+
+/* The host's lua_Alloc. Its fast paths, a free and a new block from the
+** cache under the limit, make no call (M/M/2 frees and makes two blocks a
+** customer); everything else is host_alloc_slow's. */
+static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  des_host *h = ud;
+  if (nsize == 0) {
+    if (ptr != NULL) {
+      h->mem_used -= osize;
+      if (!(h->cache.on && hcache_put(h, ptr, osize)))
+        h->allocf(h->allocud, ptr, osize, 0);
+    }
+    return NULL;
+  }
+  if (ptr == NULL && h->cache.on &&
+      (h->mem_limit == 0 || h->mem_used + nsize <= h->mem_limit)) {
+    void *p = hcache_get(h, nsize);
+    if (p != NULL) {
+      h->mem_used += nsize;
+      if (h->mem_hit == 1) /* the collection made room */
+        h->mem_hit = 0;
+      return p;
+    }
+  }
+  return host_alloc_slow(h, ptr, osize, nsize);
 }
 
 des_host *des_host_of(lua_State *L) {

@@ -24,6 +24,7 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "ldes.h"
 
@@ -38,17 +39,21 @@ typedef struct host_component {
 } host_component;
 
 #define HOST_NONDET_N 9 /* kinds of calls hstrict.c watches */
-/* hcache.c: small freed blocks kept for reuse, a list per size class
-** (the next pointer in the block), while `on`: blocks of up to 1032 bytes,
-** at most HCACHE_DEPTH a class and HCACHE_BYTES in all (M/M/2: 64 and
-** 256 KB were 7% slower, 4096 and 4 MB no faster). */
+/* hcache.c: small freed blocks kept for reuse, a stack per size class
+** (an array of HCACHE_DEPTH pointers, made on the class's first block),
+** while `on`: blocks of up to 1016 bytes, at most HCACHE_DEPTH a class and
+** HCACHE_BYTES in all (M/M/2: 64 and 256 KB were 7% slower, 4096 and 4 MB
+** no faster). Class k holds blocks whose every byte up to 16k - 8 is
+** usable (glibc's sizes). An array, not a list through the blocks: a get
+** reads nothing from the block it hands out (reading the next pointer
+** from a cold block was 60% of host_alloc in M/M/2). */
 #define HCACHE_CLASSES 65
 #define HCACHE_DEPTH 1024
 #define HCACHE_BYTES (1024 * 1024)
 typedef struct host_cache {
-  void *head[HCACHE_CLASSES];
+  void **stack[HCACHE_CLASSES]; /* NULL until the class's first block */
   uint16_t n[HCACHE_CLASSES];
-  size_t bytes;
+  size_t bytes; /* HCACHE_HELD of each block kept, and the stacks */
   int on;
 } host_cache;
 
@@ -100,13 +105,50 @@ struct des_host {
   host_cache cache;                         /* hcache.c */
 };
 
-/* hcache.c: turn the cache on if it can be (des_default_alloc, no
-** sanitizer, no valgrind); a block of nsize bytes from it, or NULL; keep
-** a freed block (1) or not (0); free what it holds and turn it off. */
+/* hcache.c: turn the cache on if it can be (des_default_alloc with
+** glibc's block sizes, no sanitizer, no valgrind); keep block p as the
+** first of class k (makes the class's stack: 0 if that fails); free what
+** the cache holds and turn it off. */
 void hcache_init(des_host *h);
-void *hcache_get(des_host *h, size_t nsize);
-int hcache_put(des_host *h, void *p);
 void hcache_free(des_host *h);
+int hcache_put_first(des_host *h, void *p, size_t k);
+
+/* The class whose every block holds n bytes (16k - 8 >= n). A block
+** that Lua frees with size osize holds at least that class's bytes:
+** glibc gives malloc(osize) exactly 16k - 8 (k = HCACHE_CLASS(osize)),
+** and a realloc to osize keeps or makes a chunk at least that big; a
+** block from the cache came from that class. */
+#define HCACHE_CLASS(n) (((n) + 8 + 15) >> 4)
+
+/* What the cache counts for a block of class k: the most it can hold
+** (glibc hands a chunk whole, up to 16 bytes over, when the rest would be
+** smaller than its 32-byte minimum), so `bytes` bounds what it keeps. */
+#define HCACHE_HELD(k) (((size_t)(k) << 4) + 8)
+
+/* A block for nsize bytes from the cache, or NULL (host_alloc's fast
+** path, inline: it runs twice per customer in M/M/2). Only when on. */
+static inline void *hcache_get(des_host *h, size_t nsize) {
+  size_t k = HCACHE_CLASS(nsize);
+  if (k >= HCACHE_CLASSES || h->cache.n[k] == 0)
+    return NULL;
+  h->cache.bytes -= HCACHE_HELD(k);
+  return h->cache.stack[k][--h->cache.n[k]];
+}
+
+/* Keep block p, which Lua frees with size osize (Lua's exact size of
+** every block it frees: lua_Alloc's contract), if its class has room:
+** 1 kept, 0 not (the caller frees it). Only when on. */
+static inline int hcache_put(des_host *h, void *p, size_t osize) {
+  size_t k = HCACHE_CLASS(osize);
+  if (k >= HCACHE_CLASSES || h->cache.n[k] >= HCACHE_DEPTH ||
+      h->cache.bytes + HCACHE_HELD(k) > HCACHE_BYTES)
+    return 0;
+  if (h->cache.stack[k] == NULL)
+    return hcache_put_first(h, p, k);
+  h->cache.stack[k][h->cache.n[k]++] = p;
+  h->cache.bytes += HCACHE_HELD(k);
+  return 1;
+}
 
 /* Allocate through the host's counting allocator (the Lua state's). */
 static inline void *host_realloc(des_host *h, void *p, size_t osize,

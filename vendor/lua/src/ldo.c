@@ -51,6 +51,43 @@
 ** C++ code, with _longjmp/_setjmp when asked to use them, and with
 ** longjmp/setjmp otherwise.
 */
+/*
+** deshost: GCC's and clang's __builtin_setjmp/__builtin_longjmp when the
+** build asks for them (LUAI_BUILTIN_JMP: vendor/lua/lua.cmake, in builds
+** without sanitizers) and no sanitizer instruments this file. They keep
+** the frame, the stack pointer and the resume address (the function that
+** calls __builtin_setjmp saves the callee-saved registers in its own
+** frame); glibc's _longjmp also walks the thread's cleanup handlers, and
+** every yield from a C function (des.sleep, res:acquire) is a throw.
+** Sanitizers intercept setjmp/longjmp to mend their own stacks (ASan's
+** poisoned frames, TSan's shadow stack): never with them, nor when this
+** file is linked with C functions they instrument. luaD_throw, which
+** jumps, is never inlined, so the jump is never in the function that set
+** it (GCC's rule for these builtins).
+*/
+#if !defined(LUAI_THROW) && defined(LUAI_BUILTIN_JMP) && \
+    !defined(__cplusplus) && defined(__GNUC__)	/* { */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define l_sanitized
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer) || __has_feature(hwaddress_sanitizer)
+#define l_sanitized
+#endif
+#endif
+#if !defined(l_sanitized)
+typedef void *l_builtinjmpbuf[5];
+#define LUAI_THROW(L,c)		__builtin_longjmp((c)->b, 1)
+#define LUAI_TRY(L,c,a)		if (__builtin_setjmp((c)->b) == 0) { a }
+#define luai_jmpbuf		l_builtinjmpbuf
+#define l_throwattr		__attribute__((noinline))
+#endif
+#endif							/* } */
+
+#if !defined(l_throwattr)
+#define l_throwattr		/* empty */
+#endif
+
 #if !defined(LUAI_THROW)				/* { */
 
 #if defined(__cplusplus) && !defined(LUA_USE_LONGJMP)	/* { */
@@ -113,7 +150,7 @@ void luaD_seterrorobj (lua_State *L, int errcode, StkId oldtop) {
 }
 
 
-l_noret luaD_throw (lua_State *L, int errcode) {
+l_throwattr l_noret luaD_throw (lua_State *L, int errcode) {
   if (L->errorJmp) {  /* thread has an error handler? */
     L->errorJmp->status = errcode;  /* set status */
     LUAI_THROW(L, L->errorJmp);  /* jump to it */
