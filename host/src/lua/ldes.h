@@ -126,7 +126,8 @@ int lsched_cancel(lua_State *L, uint64_t handle);
 
 /* Push a new des.tally / des.level (ltally.c, llevel.c) named name (NULL:
 ** none) and return its statistic, which lives as long as the userdata: a
-** caller that keeps the pointer anchors the userdata. A level reads rt's clock. */
+** caller that keeps the pointer anchors the userdata. A level reads rt's
+** clock. */
 stats_tally *lstats_push_tally(lua_State *L, const char *name);
 /* List the value at idx in simulation rt's report; add des._stats.register
 ** and .registered to the table at t (lstatreg.c). */
